@@ -1,0 +1,349 @@
+"""
+The catalog's data model: what a service declares, validated by pydantic.
+
+A catalog is a folder of YAML files (see ``docs/catalog-format.md``):
+
+- ``catalog.yaml``: id, name, version and the order services are presented in;
+- ``regions.yaml``: regions (storage locations, cloud providers, controller) and markets;
+- ``system.yaml``: system-wide switches;
+- ``datatypes.yaml`` (optional): data types beyond the built-in vocabulary;
+- one YAML file per service.
+
+Models here are frozen and pure. Cross-file checks live in :mod:`charter.catalog.checks`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from charter.taxonomy import (
+    DECLARED_AT_REST,
+    DECLARED_TRANSIT,
+    AtRest,
+    Category,
+    DeclaredProtection,
+    Purpose,
+    Qualifier,
+    RetentionKind,
+    Transit,
+    retention_label,
+)
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)]
+MarketId = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+PrintedColumn = Literal[
+    "category", "type", "qualifier", "purposes", "transit", "at_rest", "retention"
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Retention(_Model):
+    """How long records of a row are kept."""
+
+    kind: RetentionKind
+    days: int | None = Field(default=None, ge=1, le=36500)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str) and value in (RetentionKind.UNTIL_DELETED, RetentionKind.NOT_STORED):
+            return {"kind": value}
+        if isinstance(value, dict) and set(value) == {"days"}:
+            return {"kind": RetentionKind.DAYS, "days": value["days"]}
+        return value
+
+    @model_validator(mode="after")
+    def _days_only_for_days(self) -> Retention:
+        if (self.kind is RetentionKind.DAYS) != (self.days is not None):
+            raise ValueError("retention needs 'days' exactly when it is a number of days, e.g. {days: 90}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The retention as the reference tables print it."""
+        return retention_label(self.kind, self.days)
+
+
+def _unique(values: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            raise ValueError(f"{what} {v!s} is listed twice; list it once")
+        seen.add(v)
+    return values
+
+
+class InventoryRow(_Model):
+    """
+    One row of a service's data inventory.
+
+    ``transit`` and ``at_rest`` accept a taxonomy id or a declared label id such as ``md5``;
+    the latter is kept for rendering and mapped to what Charter really applies.
+    ``printed`` overrides a rendered cell with the exact text of the source document.
+    """
+
+    category: Category
+    type: Identifier
+    qualifier: Qualifier
+    purposes: tuple[Purpose, ...] = Field(min_length=1)
+    transit: tuple[str, ...] = Field(min_length=1)
+    at_rest: str
+    retention: Retention
+    printed: dict[PrintedColumn, str] = Field(default_factory=dict)
+
+    @field_validator("purposes")
+    @classmethod
+    def _unique_purposes(cls, v: tuple[Purpose, ...]) -> tuple[Purpose, ...]:
+        return _unique(v, "purpose")
+
+    @field_validator("transit")
+    @classmethod
+    def _known_transit(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for item in v:
+            if item not in Transit.__members__.values() and item not in DECLARED_TRANSIT:
+                raise ValueError(f"unknown transit protection {item!r}")
+        return _unique(v, "transit protection")
+
+    @field_validator("at_rest")
+    @classmethod
+    def _known_at_rest(cls, v: str) -> str:
+        if v not in AtRest.__members__.values() and v not in DECLARED_AT_REST:
+            raise ValueError(f"unknown at-rest protection {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _not_stored_consistent(self) -> InventoryRow:
+        not_stored_rest = self.protection is AtRest.NOT_STORED
+        not_stored_kept = self.retention.kind is RetentionKind.NOT_STORED
+        if not_stored_rest != not_stored_kept:
+            raise ValueError(
+                "at_rest 'not_stored' and retention 'not_stored' go together; "
+                "set both or neither"
+            )
+        return self
+
+    @property
+    def protection(self) -> AtRest:
+        """The at-rest protection Charter applies to values of this row."""
+        declared = DECLARED_AT_REST.get(self.at_rest)
+        return AtRest(declared.applies) if declared else AtRest(self.at_rest)
+
+    @property
+    def declared_at_rest(self) -> DeclaredProtection | None:
+        """The weaker protection the source document names, if any."""
+        return DECLARED_AT_REST.get(self.at_rest)
+
+    @property
+    def transit_protections(self) -> tuple[Transit, ...]:
+        """The in-transit protections Charter applies."""
+        out: list[Transit] = []
+        for t in self.transit:
+            declared = DECLARED_TRANSIT.get(t)
+            out.append(Transit(declared.applies) if declared else Transit(t))
+        return tuple(out)
+
+    @property
+    def declared_transit(self) -> tuple[DeclaredProtection, ...]:
+        """The weaker in-transit protections the source document names."""
+        return tuple(DECLARED_TRANSIT[t] for t in self.transit if t in DECLARED_TRANSIT)
+
+
+class Collected(_Model):
+    """A data type a function collects, and for which purposes."""
+
+    type: Identifier
+    purposes: tuple[Purpose, ...] = Field(min_length=1)
+
+
+class ThirdParty(_Model):
+    """A recipient outside the controller and what it receives."""
+
+    recipient: Text
+    types: tuple[Identifier, ...] = Field(min_length=1)
+    purpose: Purpose
+    description: Text
+
+
+class Function(_Model):
+    """A function or module of a service and the data it processes."""
+
+    id: Identifier
+    name: Text
+    description: Text
+    collects: tuple[Collected, ...] = ()
+    on_device_only: bool = False
+    third_parties: tuple[ThirdParty, ...] = ()
+
+
+class WithdrawalEffect(StrEnum):
+    """What happens when a person withdraws a service's authorization."""
+
+    STOP_COLLECTION = "stop_collection"
+    DELETE_SERVER_DATA = "delete_server_data"
+    DELETE_DEVICE_DATA = "delete_device_data"
+    DISABLE_SERVICE = "disable_service"
+
+
+class Consent(_Model):
+    """The service's authorization (consent) and what withdrawing it does."""
+
+    asked: bool = Field(description="True when the service asks before first use (opt-in).")
+    withdrawable: bool = True
+    on_withdrawal: tuple[WithdrawalEffect, ...] = (WithdrawalEffect.STOP_COLLECTION,)
+    description: Text | None = None
+
+
+class Rights(_Model):
+    """How people exercise their rights for this service, in plain words."""
+
+    access: Text | None = None
+    download: Text | None = None
+    correct: Text | None = None
+    delete: Text | None = None
+
+
+class Controls(_Model):
+    """The privacy controls a service offers."""
+
+    consent: Consent | None = None
+    personalization_switch: bool = False
+    ads_switch: bool = False
+    system_switches: tuple[Identifier, ...] = ()
+    rights: Rights = Rights()
+    other: tuple[Text, ...] = ()
+
+
+RuleValue = int | float | bool | str | tuple[str, ...]
+
+
+class Rule(_Model):
+    """A service-specific rule with machine-readable parameters (e.g. trash windows)."""
+
+    id: Identifier
+    description: Text
+    params: dict[Identifier, RuleValue] = Field(default_factory=dict)
+
+
+class Markets(_Model):
+    """Where a service is offered: ``available`` is ``all`` or a list; ``excluded`` subtracts."""
+
+    available: Literal["all"] | tuple[MarketId, ...] = "all"
+    excluded: tuple[MarketId, ...] = ()
+
+    def includes(self, market: str) -> bool:
+        """Whether the service is offered in ``market``."""
+        if market in self.excluded:
+            return False
+        return self.available == "all" or market in self.available
+
+
+class Service(_Model):
+    """A service and everything it declares."""
+
+    id: Identifier
+    name: Text
+    summary: Text
+    markets: Markets = Markets()
+    on_device_only: bool = False
+    inventory: tuple[InventoryRow, ...] = ()
+    functions: tuple[Function, ...] = ()
+    controls: Controls = Controls()
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def _on_device_has_no_inventory(self) -> Service:
+        if self.on_device_only and self.inventory:
+            raise ValueError(
+                "an on-device-only service declares no server-side inventory; "
+                "remove 'inventory' or set on_device_only: false"
+            )
+        return self
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with id ``rule_id``, if declared."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+class StorageSite(_Model):
+    """A cloud provider and where it stores a region's data."""
+
+    provider: Text
+    locations: tuple[Text, ...] = Field(min_length=1)
+
+
+class Region(_Model):
+    """A storage region: where data of its markets lives and who controls it."""
+
+    id: Identifier
+    name: Text
+    storage: tuple[StorageSite, ...] = Field(min_length=1)
+    controller: Text | None = None
+    processor: Text | None = None
+    transfer_mechanism: Text | None = None
+
+
+class Market(_Model):
+    """A country or territory (ISO 3166-1 alpha-2, lower case) and its region."""
+
+    id: MarketId
+    name: Text
+    region: Identifier
+
+
+class Regions(_Model):
+    """The ``regions.yaml`` file."""
+
+    regions: tuple[Region, ...] = Field(min_length=1)
+    markets: tuple[Market, ...] = Field(min_length=1)
+
+
+class SystemSwitch(_Model):
+    """A system-wide switch that governs some purposes of the services that list it."""
+
+    id: Identifier
+    name: Text
+    description: Text
+    default: bool
+    governs: Literal["all"] | tuple[Purpose, ...]
+    first_run: bool = Field(default=False, description="Offered during device first-run.")
+
+
+class System(_Model):
+    """The ``system.yaml`` file."""
+
+    switches: tuple[SystemSwitch, ...] = ()
+
+
+class DataTypeDecl(_Model):
+    """A data type a catalog adds to the built-in vocabulary."""
+
+    id: Identifier
+    label: Text
+    category: Category
+    definition: Text
+    kind_of: Identifier | None = Field(default=None, description="A built-in type this one refines.")
+
+
+class DataTypes(_Model):
+    """The ``datatypes.yaml`` file."""
+
+    types: tuple[DataTypeDecl, ...] = ()
+
+
+class CatalogInfo(_Model):
+    """The ``catalog.yaml`` file."""
+
+    id: Identifier
+    name: Text
+    version: Text
+    description: Text | None = None
+    source: Text | None = None
+    order: tuple[Identifier, ...] = ()

@@ -1,0 +1,46 @@
+"""
+The ``charter`` command line: Typer commands that parse, call and print.
+
+A :class:`~charter.errors.CharterError` is printed as a readable message with a non-zero
+exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from charter.cli.catalog import app as catalog_app
+from charter.errors import CharterError
+
+app = typer.Typer(
+    name="charter",
+    help="Charter: a privacy-by-design personal-data platform. Declare, enforce, prove.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(catalog_app, name="catalog")
+
+_EXTRA_APPS: tuple[tuple[str, str], ...] = (
+    ("charter.device.photos.cli", "photo"),
+)
+for _module, _name in _EXTRA_APPS:
+    try:
+        _mod = __import__(_module, fromlist=["app"])
+    except ImportError:  # pragma: no cover - optional parts during development
+        continue
+    app.add_typer(_mod.app, name=_name)
+
+err_console = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point of the ``charter`` console script."""
+    try:
+        app()
+    except CharterError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        sys.exit(1)

@@ -1,0 +1,147 @@
+"""``charter catalog``: validate, show, render and diff catalogs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from charter.catalog import Catalog, load_catalog
+from charter.catalog.diff import diff_catalogs
+from charter.errors import CatalogError, InputError
+
+app = typer.Typer(help="Validate, show, render and compare service catalogs.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option("--catalog", "-c", help="Catalog folder (default: the built-in reference catalog).", envvar="CHARTER_CATALOG"),
+]
+
+
+def _load(path: Path | None) -> Catalog:
+    try:
+        return load_catalog(path)
+    except CatalogError as exc:
+        for problem in exc.problems:
+            err_console.print(str(problem), markup=False, highlight=False)
+        err_console.print(f"[bold red]catalog invalid:[/] {len(exc.problems)} problem(s)")
+        raise typer.Exit(1) from None
+
+
+@app.command("validate")
+def validate(path: Annotated[Path | None, typer.Argument(help="Catalog folder; default: the built-in one.")] = None) -> None:
+    """Validate a catalog folder; print every problem with file, line and column."""
+    catalog = _load(path)
+    rows = sum(len(s.inventory) for s in catalog)
+    console.print(f"[green]ok[/] {catalog.info.name} {catalog.info.version}: {len(catalog)} services, {rows} inventory rows, {len(catalog.markets)} markets")
+
+
+@app.command("show")
+def show(
+    service: Annotated[str | None, typer.Argument(help="A service id to show in detail.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the loaded catalog (every field) as JSON.")] = False,
+    catalog_path: CatalogOption = None,
+) -> None:
+    """Show the services of a catalog, or one service's data inventory."""
+    catalog = _load(catalog_path)
+    if service is not None and service not in catalog.services:
+        raise InputError(f"unknown service {service!r}; known: {', '.join(catalog.services)}", field="service")
+    if as_json:
+        typer.echo(json.dumps(catalog_to_json(catalog, service), indent=2, ensure_ascii=False))
+        return
+    if service is None:
+        _print_overview(catalog)
+    else:
+        _print_service(catalog, service)
+
+
+def catalog_to_json(catalog: Catalog, service: str | None = None) -> dict[str, Any]:
+    """The loaded catalog as plain JSON-compatible data (every field)."""
+    services = [s for s in catalog if service is None or s.id == service]
+    return {
+        "catalog": catalog.info.model_dump(mode="json"),
+        "services": [s.model_dump(mode="json") for s in services],
+        "regions": catalog.regions_file.model_dump(mode="json"),
+        "system": catalog.system.model_dump(mode="json"),
+        "data_types": [
+            {"id": t.id, "label": t.label, "category": t.category.value, "definition": t.definition, "kind_of": catalog.kind_of.get(t.id)}
+            for t in catalog.data_types.values()
+        ],
+    }
+
+
+def _print_overview(catalog: Catalog) -> None:
+    table = Table(title=f"{catalog.info.name} ({catalog.info.version})")
+    for col in ("service", "name", "markets", "rows", "consent", "switches"):
+        table.add_column(col)
+    for s in catalog:
+        markets = "all" if s.markets.available == "all" else ", ".join(s.markets.available)
+        if s.markets.excluded:
+            markets += " except " + ", ".join(s.markets.excluded)
+        consent = "on device only" if s.on_device_only else ("asked" if s.controls.consent and s.controls.consent.asked else "-")
+        switches = [n for n, on in (("personalization", s.controls.personalization_switch), ("ads", s.controls.ads_switch)) if on]
+        switches += list(s.controls.system_switches)
+        table.add_row(s.id, s.name, markets, str(len(s.inventory)), consent, ", ".join(switches))
+    console.print(table)
+
+
+def _print_service(catalog: Catalog, service_id: str) -> None:
+    s = catalog.service(service_id)
+    console.print(f"[bold]{s.name}[/] ({s.id})\n{s.summary}")
+    table = Table(title="Data inventory")
+    for col in ("Category", "Type", "Qualifier", "Purposes", "Transit", "At rest", "Retention"):
+        table.add_column(col)
+    for r in s.inventory:
+        at_rest = r.protection.value + (f" (declared {r.declared_at_rest.label})" if r.declared_at_rest else "")
+        table.add_row(r.category.value, catalog.type_label(r.type), r.qualifier.value, ", ".join(p.value for p in r.purposes), ", ".join(r.transit), at_rest, r.retention.label)
+    console.print(table)
+    for f in s.functions:
+        marker = " [dim](on device only)[/]" if f.on_device_only else ""
+        console.print(f"• [bold]{f.name}[/]{marker}: {f.description}")
+
+
+@app.command("render")
+def render(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf, apple, datasafety, fideslang or ropa.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Render one service only.")] = None,
+    catalog_path: CatalogOption = None,
+) -> None:
+    """Render a catalog: inventory tables (md/html/pdf), store answers, fideslang, ROPA."""
+    from charter.catalog.render import render_catalog  # noqa: PLC0415 - heavy (WeasyPrint)
+
+    catalog = _load(catalog_path)
+    data = render_catalog(catalog, fmt, service=service)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    console.print(f"wrote {out} ({len(data):,} bytes, {fmt})")
+
+
+@app.command("diff")
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older catalog folder.")],
+    new: Annotated[Path, typer.Argument(help="The newer catalog folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print changes as JSON.")] = False,
+) -> None:
+    """What changed between two catalog versions; material changes need re-consent."""
+    changes = diff_catalogs(_load(old), _load(new))
+    if as_json:
+        typer.echo(json.dumps([{"kind": c.kind.value, "service": c.service, "data_type": c.data_type, "material": c.material, "detail": c.detail} for c in changes], indent=2))
+        return
+    if not changes:
+        console.print("no changes")
+        return
+    table = Table(title=f"{len(changes)} change(s), {sum(c.material for c in changes)} material")
+    for col in ("service", "kind", "material", "detail"):
+        table.add_column(col)
+    for c in changes:
+        table.add_row(c.service, c.kind.value, "yes" if c.material else "", c.detail)
+    console.print(table)

@@ -1,0 +1,1 @@
+"""Device-side privacy features (photo sharing, private spaces, lost device, browser)."""

@@ -1,0 +1,186 @@
+"""JPEG: keep the codec segments, drop metadata segments, stream the scans."""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from charter.device.photos import _iptc, _tiff, _xmp
+from charter.device.photos._io import CountingSink, Source
+from charter.device.photos.options import StripOptions
+from charter.device.photos.report import ReportBuilder
+
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+_ICC_ID = b"ICC_PROFILE\x00"
+_JFIF_ID = b"JFIF\x00"
+_PHOTOSHOP_ID = b"Photoshop 3.0\x00"
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+class _JpegStripper:
+    def __init__(
+        self, src: Source, dst: CountingSink, options: StripOptions, report: ReportBuilder
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.options = options
+        self.report = report
+        self.seen_exif = False
+        self.seen_sof = False
+
+    def run(self) -> None:
+        if self.src.read_exact(2, "the JPEG header") != b"\xff\xd8":
+            raise self.src.corrupt("not a JPEG start-of-image marker")
+        self.dst.write(b"\xff\xd8")
+        scans = 0
+        while True:
+            marker = self._next_marker()
+            if marker == 0xD9:
+                if scans == 0:
+                    raise self.src.corrupt("the JPEG ends before any image data")
+                self.dst.write(b"\xff\xd9")
+                break
+            if marker in _STANDALONE:
+                self.dst.write(bytes((0xFF, marker)))
+                continue
+            head = self.src.read_exact(2, "a JPEG segment header")
+            length = struct.unpack(">H", head)[0]
+            if length < 2:
+                raise self.src.corrupt("a JPEG segment has an impossible length")
+            payload = self.src.read_exact(length - 2, "a JPEG segment")
+            if marker == 0xDA:
+                if not self.seen_sof:
+                    raise self.src.corrupt("image data comes before the frame header")
+                self.dst.write(bytes((0xFF, marker)) + head + payload)
+                self.src.copy_until(self.dst, _SCAN_END, "the JPEG image data")
+                scans += 1
+                continue
+            if marker in _SOF:
+                self.seen_sof = True
+            out = self._filter(marker, payload)
+            if out is not None:
+                self.dst.write(_segment(marker, out))
+        if not self.src.at_eof():
+            self.report.remove("trailer")
+
+    def _next_marker(self) -> int:
+        byte = self.src.read_exact(1, "a JPEG marker")
+        if byte != b"\xff":
+            raise self.src.corrupt("a JPEG marker is missing where one is required")
+        while True:
+            code = self.src.read_exact(1, "a JPEG marker")[0]
+            if code != 0xFF:
+                if code == 0x00:
+                    raise self.src.corrupt("a JPEG marker is invalid")
+                return code
+            # 0xFF fill bytes before a marker are allowed and dropped
+
+    def _filter(self, marker: int, payload: bytes) -> bytes | None:
+        """The payload to write for this segment, or ``None`` to drop it."""
+        if marker == 0xFE:
+            self.report.remove("comment")
+            if self.report.collecting:
+                self.report.value("comment", "Comment", payload.decode("utf-8", "replace"))
+            return None
+        if not 0xE0 <= marker <= 0xEF:
+            return payload  # codec segment: tables, frame, restart interval...
+        app = marker - 0xE0
+        if app == 0:
+            return self._app0(payload)
+        if app == 1:
+            return self._app1(payload)
+        if app == 2 and payload.startswith(_ICC_ID):
+            if self.options.drop_icc:
+                self.report.remove("icc")
+                return None
+            self.report.keep("icc")
+            return payload
+        if app == 2 and payload.startswith(b"MPF\x00"):
+            self.report.remove("mpf")
+            return None
+        if app == 13 and payload.startswith(_PHOTOSHOP_ID):
+            iptc, other = _iptc.count_resources(payload[len(_PHOTOSHOP_ID) :], self.report)
+            self.report.remove("iptc", iptc)
+            self.report.remove("photoshop", other)
+            return None
+        if app == 14 and payload.startswith(b"Adobe"):
+            self.report.keep("adobe")
+            return payload
+        self.report.remove("vendor")
+        return None
+
+    def _app0(self, payload: bytes) -> bytes | None:
+        if payload.startswith(_JFIF_ID) and len(payload) >= 14:
+            self.report.keep("jfif")
+            if payload[12] or payload[13] or len(payload) > 14:
+                self.report.remove("thumbnail")
+            return payload[:12] + b"\x00\x00"
+        if payload.startswith(b"JFXX\x00"):
+            self.report.remove("thumbnail")
+            return None
+        self.report.remove("vendor")
+        return None
+
+    def _app1(self, payload: bytes) -> bytes | None:
+        if payload.startswith(b"Exif\x00"):
+            return self._exif(payload[6:])
+        if payload.startswith(_xmp.XMP_JPEG_ID):
+            return self._xmp(payload)
+        if payload.startswith(_xmp.XMP_EXT_JPEG_ID):
+            self.report.remove("xmp_extended")
+            return None
+        self.report.remove("vendor")
+        return None
+
+    def _exif(self, tiff: bytes) -> bytes | None:
+        first = not self.seen_exif
+        self.seen_exif = True
+        info = _tiff.safe_read_exif(tiff, self.report)
+        if info is None or not first:
+            self.report.remove("exif")
+            return None
+        if self.options.location_only:
+            try:
+                kept, gps = _tiff.remove_gps(tiff)
+            except _tiff.ExifError:
+                self.report.remove("exif")
+                return None
+            self.report.remove("gps", gps)
+            self.report.keep("exif")
+            return _tiff.EXIF_PREFIX + kept
+        for family, count in info.families.items():
+            self.report.remove(family, count)
+        orientation = _tiff.needs_orientation(info)
+        if orientation is None:
+            return None
+        self.report.keep("orientation")
+        return _tiff.EXIF_PREFIX + _tiff.minimal_exif(orientation)
+
+    def _xmp(self, payload: bytes) -> bytes | None:
+        packet = payload[len(_xmp.XMP_JPEG_ID) :]
+        if self.report.collecting:
+            for name, value in _xmp.properties(packet):
+                self.report.value("xmp", name, value)
+        if self.options.location_only:
+            try:
+                kept, n = _xmp.remove_location(packet)
+            except _xmp.XmpError:
+                self.report.remove("xmp")
+                return None
+            self.report.remove("xmp_location", n)
+            self.report.keep("xmp")
+            return _xmp.XMP_JPEG_ID + kept
+        self.report.remove("xmp")
+        return None
+
+
+def strip_jpeg(
+    src: Source, dst: CountingSink, options: StripOptions, report: ReportBuilder
+) -> None:
+    """Copy a JPEG from ``src`` to ``dst`` without its metadata (see module doc)."""
+    _JpegStripper(src, dst, options, report).run()
