@@ -89,29 +89,36 @@ class _JpegStripper:
             return None
         if not 0xE0 <= marker <= 0xEF:
             return payload  # codec segment: tables, frame, restart interval...
-        app = marker - 0xE0
-        if app == 0:
-            return self._app0(payload)
-        if app == 1:
-            return self._app1(payload)
-        if app == 2 and payload.startswith(_ICC_ID):
+        handler = {0: self._app0, 1: self._app1, 2: self._app2, 13: self._app13, 14: self._app14}
+        if marker - 0xE0 in handler:
+            return handler[marker - 0xE0](payload)
+        self.report.remove("vendor")
+        return None
+
+    def _app13(self, payload: bytes) -> bytes | None:
+        if payload.startswith(_PHOTOSHOP_ID):
+            iptc, other = _iptc.count_resources(payload[len(_PHOTOSHOP_ID) :], self.report)
+            self.report.remove("iptc", iptc)
+            self.report.remove("photoshop", other)
+        else:
+            self.report.remove("vendor")
+        return None
+
+    def _app14(self, payload: bytes) -> bytes | None:
+        if payload.startswith(b"Adobe"):
+            self.report.keep("adobe")
+            return payload
+        self.report.remove("vendor")
+        return None
+
+    def _app2(self, payload: bytes) -> bytes | None:
+        if payload.startswith(_ICC_ID):
             if self.options.drop_icc:
                 self.report.remove("icc")
                 return None
             self.report.keep("icc")
             return payload
-        if app == 2 and payload.startswith(b"MPF\x00"):
-            self.report.remove("mpf")
-            return None
-        if app == 13 and payload.startswith(_PHOTOSHOP_ID):
-            iptc, other = _iptc.count_resources(payload[len(_PHOTOSHOP_ID) :], self.report)
-            self.report.remove("iptc", iptc)
-            self.report.remove("photoshop", other)
-            return None
-        if app == 14 and payload.startswith(b"Adobe"):
-            self.report.keep("adobe")
-            return payload
-        self.report.remove("vendor")
+        self.report.remove("mpf" if payload.startswith(b"MPF\x00") else "vendor")
         return None
 
     def _app0(self, payload: bytes) -> bytes | None:

@@ -94,8 +94,9 @@ class _PngStripper:
                 self.dst.write(head)
                 self.src.copy(self.dst, length + 4, "a PNG chunk")
             return
-        wanted = kind == b"eXIf" or (kind in _TEXT and (self.report.collecting or
-                                                         self.options.location_only))
+        wanted = kind == b"eXIf" or (
+            kind in _TEXT and (self.report.collecting or self.options.location_only)
+        )
         if not wanted or length > _MAX_METADATA_CHUNK:
             self.src.skip(length + 4, "a PNG chunk")
             self.report.remove(self._family(kind))

@@ -28,6 +28,13 @@ _DEVICE_TAGS = frozenset(
 )
 _OWNER_TAGS = frozenset({0x013B, 0x8298, 0xA430, 0x010E, 0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F})
 
+_TAG_FAMILIES = (
+    ("makernote", frozenset({_MAKERNOTE})),
+    ("datetime", _DATETIME_TAGS),
+    ("device", _DEVICE_TAGS),
+    ("owner", _OWNER_TAGS),
+)
+
 TAG_NAMES: dict[int, str] = {
     0x010E: "ImageDescription", 0x010F: "Make", 0x0110: "Model", 0x0112: "Orientation",
     0x0131: "Software", 0x0132: "DateTime", 0x013B: "Artist", 0x8298: "Copyright",
@@ -129,18 +136,11 @@ class _Tiff:
 
 
 def _family(tag: int, ifd_kind: str) -> str:
-    if ifd_kind == "gps":
-        return "gps"
-    if ifd_kind == "thumbnail":
-        return "thumbnail"
-    if tag == _MAKERNOTE:
-        return "makernote"
-    if tag in _DATETIME_TAGS:
-        return "datetime"
-    if tag in _DEVICE_TAGS:
-        return "device"
-    if tag in _OWNER_TAGS:
-        return "owner"
+    if ifd_kind in ("gps", "thumbnail"):
+        return ifd_kind
+    for family, tags in _TAG_FAMILIES:
+        if tag in tags:
+            return family
     return "exif"
 
 
@@ -259,7 +259,7 @@ def remove_gps(data: bytes) -> tuple[bytes, int]:
         gps_ifd = tiff.ifd(tiff.short(gps[0]))
         for e in gps_ifd.entries:
             removed += 1
-            if e.size > 4 and 0 <= e.value_at and e.value_at + e.size <= len(out):
+            if e.size > 4 and e.value_at >= 0 and e.value_at + e.size <= len(out):
                 out[e.value_at : e.value_at + e.size] = bytes(e.size)
         out[gps_ifd.offset : gps_ifd.next_at + 4] = bytes(gps_ifd.next_at + 4 - gps_ifd.offset)
         kept = [e for e in ifd.entries if e.tag != _GPS_IFD]

@@ -46,9 +46,9 @@ def detect_format(head: bytes) -> PhotoFormat | None:
         return PhotoFormat.PNG
     if len(head) >= 12 and head[0:4] == b"RIFF" and head[8:12] == b"WEBP":
         return PhotoFormat.WEBP
-    if len(head) >= 12 and head[4:8] == b"ftyp":
-        if _ftyp_brands(head) & (_HEIC_BRANDS | _HEIF_BRANDS | _AVIF_BRANDS):
-            return PhotoFormat.HEIF
+    all_brands = _HEIC_BRANDS | _HEIF_BRANDS | _AVIF_BRANDS
+    if len(head) >= 12 and head[4:8] == b"ftyp" and _ftyp_brands(head) & all_brands:
+        return PhotoFormat.HEIF
     return None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from charter.device.photos.formats import PhotoFormat
 
@@ -88,7 +87,7 @@ class ReportBuilder:
         return StripReport(
             format=fmt,
             media_type=media_type,
-            removed=MappingProxyType(dict(self.removed)),
+            removed=dict(self.removed),
             kept=tuple(self.kept),
             bytes_in=bytes_in,
             bytes_out=bytes_out,
