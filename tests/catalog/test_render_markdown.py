@@ -188,7 +188,9 @@ def test_on_device_only_service_has_no_table(catalog: Catalog) -> None:
 COLUMN_KEYS = ("category", "type", "qualifier", "purposes", "transit", "at_rest", "retention")
 TRICKY = st.sampled_from(list("|<>&\\\n\r*_`[]#-.1 ab"))
 TEXT = st.text(
-    st.one_of(TRICKY, st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))),
+    st.one_of(
+        TRICKY, st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp"))
+    ),
     max_size=12,
 )
 
@@ -215,15 +217,16 @@ def test_any_printed_text_survives(printed: list[dict[str, str]], name: str) -> 
     catalog = reference()
     base = catalog.services["cloud"]
     rows = tuple(
-        InventoryRow.model_validate({**base.inventory[0].model_dump(), "printed": p}) for p in printed
+        InventoryRow.model_validate({**base.inventory[0].model_dump(), "printed": p})
+        for p in printed
     )
     service = base.model_copy(update={"inventory": rows, "name": name, "summary": name})
     fake = dataclasses.replace(catalog, services={"cloud": service})
     text = render_catalog(fake, "md", service="cloud").decode()
     table = inventory_table(text)
-    assert table[1:] == [
-        [c.strip(" ") for c in row] for row in expected_cells(printed)
-    ]
+    assert table[1:] == [[c.strip(" ") for c in row] for row in expected_cells(printed)]
     # no raw HTML from the catalog: every '<' is escaped, or is our <br> or anchor
-    unescaped = re.sub(r"\\.", "", text).replace("<br>", "").replace('<a id="service-cloud"></a>', "")
+    unescaped = (
+        re.sub(r"\\.", "", text).replace("<br>", "").replace('<a id="service-cloud"></a>', "")
+    )
     assert "<" not in unescaped and ">" not in unescaped

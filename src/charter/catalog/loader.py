@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from charter.catalog._yaml import LocatedDocument, YamlSyntaxError, parse_located
+from charter.catalog._yaml import (
+    LazyLocatedDocument,
+    LocatedDocument,
+    YamlSyntaxError,
+    parse_fast,
+    parse_located,
+)
 from charter.catalog.catalog import Catalog
 from charter.catalog.checks import check_catalog
 from charter.catalog.model import CatalogInfo, DataTypes, Regions, Service, System
@@ -139,6 +145,20 @@ def _validate_file(file: Path, model: type[M], problems: list[Problem]) -> tuple
     except UnicodeDecodeError:
         problems.append(Problem(str(file), None, None, "", "is not UTF-8 text; save it as UTF-8"))
         return None, None
+    try:
+        value = parse_fast(text)
+    except YamlSyntaxError:
+        return _validate_located(file, text, model, problems)
+    if not isinstance(value, dict):
+        return _validate_located(file, text, model, problems)
+    try:
+        return model.model_validate(value), LazyLocatedDocument(text, value)
+    except ValidationError:
+        return _validate_located(file, text, model, problems)
+
+
+def _validate_located(file: Path, text: str, model: type[M], problems: list[Problem]) -> tuple[M | None, LocatedDocument | None]:
+    """The slow path: parse with positions so that every problem can be located."""
     try:
         doc = parse_located(text)
     except YamlSyntaxError as exc:

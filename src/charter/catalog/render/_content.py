@@ -57,6 +57,11 @@ class FunctionView:
     collects: tuple[str, ...]
     third_parties: tuple[str, ...]
 
+    @property
+    def collects_label(self) -> str:
+        """How to introduce the data types: collected, or only processed on the device."""
+        return "Processes on the device" if self.on_device_only else "Collects"
+
 
 @dataclass(frozen=True, slots=True)
 class RegionRow:

@@ -78,7 +78,9 @@ def service_section(catalog: Catalog, service: Service) -> list[str]:
             if view.on_device_only:
                 out.append("- **On the device only**: nothing leaves the device.")
             if view.collects:
-                out.append("- Collects: " + "; ".join(escape(c) for c in view.collects) + ".")
+                out.append(
+                    f"- {view.collects_label}: " + "; ".join(escape(c) for c in view.collects) + "."
+                )
             out += [f"- Third party: {escape(t)}" for t in view.third_parties]
             if view.on_device_only or view.collects or view.third_parties:
                 out.append("")

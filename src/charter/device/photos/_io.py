@@ -94,20 +94,18 @@ class Source:
             return True
         if self._eof:
             return False
-        rest = self._buf[self._pos :]
+        rest = self._buf[self._pos :] if avail else b""
         self._base += self._pos
         self._pos = 0
-        parts = [rest]
-        have = len(rest)
-        while have < n:
-            more = self._f.read(max(n - have, self._chunk))
+        buf = rest
+        while len(buf) < n:
+            more = self._f.read(max(n - len(buf), self._chunk))
             if not more:
                 self._eof = True
                 break
-            parts.append(more)
-            have += len(more)
-        self._buf = b"".join(parts)
-        return have >= n
+            buf = buf + more if buf else more
+        self._buf = buf
+        return len(buf) >= n
 
     def at_eof(self) -> bool:
         """Whether no byte is left."""
@@ -194,7 +192,9 @@ class Source:
                 dst.write(memoryview(self._buf)[self._pos : m.start()])
                 self._pos = m.start()
                 return
-            end = len(self._buf) - 1  # the last byte may start a marker split over reads
+            end = len(self._buf)
+            if self._buf[end - 1] == 0xFF:
+                end -= 1  # it may start a marker split over two reads
             if end > self._pos:
                 dst.write(memoryview(self._buf)[self._pos : end])
                 self._pos = end

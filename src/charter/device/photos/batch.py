@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -28,6 +30,14 @@ class BatchResult:
     def ok(self) -> bool:
         """Whether the file was stripped."""
         return self.report is not None
+
+
+def _start_method() -> str:
+    """``fork`` when it is safe (POSIX, no other thread alive), else ``spawn``."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and sys.version_info < (3, 14):
+        return "fork"
+    return "spawn"
 
 
 def strip_one(src: Path, dst: Path, options: StripOptions, durable: bool = True) -> BatchResult:
@@ -63,7 +73,7 @@ def strip_many(
             if on_result is not None:
                 on_result(results[index])
     else:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context(_start_method())
         workers = min(jobs, len(pairs))
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures: dict[Future[BatchResult], int] = {
