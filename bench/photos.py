@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 photos instead of 200")
     parser.add_argument("--files", type=int, default=None)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--no-fsync", action="store_true", help="skip fsync (not the default)")
     args = parser.parse_args()
     count = args.files or (20 if args.quick else 200)
     paths = corpus(count, args.jobs)
@@ -136,7 +137,11 @@ def main() -> None:
         copy_s = _timed(lambda: [shutil.copy(p, work / "copy" / p.name) for p in paths])
         pairs = [(p, work / "charter" / p.name) for p in paths]
         results: list = []
-        strip_s = _timed(lambda: results.extend(strip_many(pairs, StripOptions(), jobs=args.jobs)))
+        strip_s = _timed(
+            lambda: results.extend(
+                strip_many(pairs, StripOptions(), jobs=args.jobs, durable=not args.no_fsync)
+            )
+        )
         failed = [r for r in results if not r.ok]
         if failed:
             raise SystemExit(f"strip failed: {failed[0].error}")
