@@ -12,6 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
+from charter.cli import admin
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -23,6 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(catalog_app, name="catalog")
+app.command("init")(admin.init)
+app.command("purge")(admin.purge)
+app.command("serve")(admin.serve)
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.keys_app, name="keys")
 
 _EXTRA_APPS: tuple[tuple[str, str], ...] = (
     ("charter.device.photos.cli", "photo"),

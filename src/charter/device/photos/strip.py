@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
-import shutil
+import stat
 import struct
 import tempfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from charter.device.photos._heif import strip_heif
-from charter.device.photos._io import CountingSink, Sink, Source
+from charter.device.photos._io import CountingSink, FdSink, Sink, Source
 from charter.device.photos._jpeg import strip_jpeg
 from charter.device.photos._png import strip_png
 from charter.device.photos._webp import strip_webp
@@ -33,28 +35,28 @@ _HANDLERS: dict[PhotoFormat, _Handler] = {
 _DEFAULT = StripOptions()
 
 
-def _head(src: BinaryIO, name: str) -> bytes:
-    start = src.tell()
-    head = src.read(HEAD_SIZE)
-    src.seek(start)
+def _run(
+    src: BinaryIO,
+    dst: Sink,
+    options: StripOptions,
+    name: str,
+    builder: ReportBuilder,
+    *,
+    fd: int | None = None,
+) -> StripReport:
+    """Strip ``src`` into ``dst``; ``fd``: ``src`` is this regular file, read at offset 0."""
+    start = 0 if fd is not None else src.tell()
+    source = Source(src, name, fd=fd)
+    if start:
+        source.seek(start)
+    head = source.peek(HEAD_SIZE)
     if not head:
         raise PhotoFormatError(ErrorCode.EMPTY, "the file is empty (0 bytes)", name=name)
-    return head
-
-
-def _run(
-    src: BinaryIO, dst: Sink, options: StripOptions, name: str, builder: ReportBuilder
-) -> StripReport:
-    head = _head(src, name)
     fmt = detect_format(head)
     if fmt is None:
         raise PhotoFormatError(
             ErrorCode.UNSUPPORTED, "the content is not a JPEG, PNG, WebP or HEIC image", name=name
         )
-    start = src.tell()
-    source = Source(src, name)
-    if start:
-        source.seek(start)
     sink = CountingSink(dst)
     try:
         _HANDLERS[fmt](source, sink, options, builder)
@@ -102,25 +104,100 @@ def strip_file(
     """Strip the photo at ``src`` into ``dst`` (``None``: replace ``src`` in place).
 
     The output is written to a temporary file in the destination folder, flushed to
-    disk (``durable``) and renamed over the destination, so a failure never leaves a
-    half-written file. Permission bits of the source are kept.
+    disk (``durable``: the file, then the folder after the rename) and renamed over
+    the destination, so a failure never leaves a half-written file. Permission bits
+    of the source are kept. To strip many files use
+    :func:`charter.device.photos.batch.strip_many`, which overlaps the flushes with
+    the work and flushes each folder once.
     """
-    src_path = Path(src)
-    dst_path = Path(dst) if dst is not None else src_path
-    fd, tmp_name = tempfile.mkstemp(prefix=".charter-", suffix=".part", dir=dst_path.parent)
+    dst_path = Path(dst) if dst is not None else Path(src)
+    pending = strip_to_temp(src, dst_path, options or _DEFAULT)
+    pending.commit(durable)
+    if durable:
+        fsync_dir(dst_path.parent)
+    return pending.report
+
+
+@dataclass(slots=True)
+class PendingFile:
+    """A stripped photo in its temporary file, not yet renamed over its destination.
+
+    :meth:`commit` (fsync when ``durable``, close, rename) or :meth:`discard` must be
+    called exactly once; both leave nothing behind on failure.
+    """
+
+    report: StripReport
+    fd: int
+    tmp: str
+    dst: Path
+
+    def commit(self, durable: bool) -> None:
+        """Flush the data to disk (``durable``), close and rename over the destination."""
+        try:
+            try:
+                if durable:
+                    os.fsync(self.fd)
+            finally:
+                os.close(self.fd)
+            os.replace(self.tmp, self.dst)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)
+            raise
+
+    def discard(self) -> None:
+        """Close and remove the temporary file."""
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
+def strip_to_temp(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], options: StripOptions
+) -> PendingFile:
+    """Strip ``src`` into a new temporary file next to ``dst`` (not flushed, not renamed).
+
+    The temporary file gets the source's permission bits. Raises like
+    :func:`strip_file`; on error nothing is left behind.
+    """
+    dst_path = Path(dst)
+    name = os.path.basename(src)
+    fd, tmp = tempfile.mkstemp(prefix=".charter-", suffix=".part", dir=dst_path.parent)
     try:
-        with open(src_path, "rb") as fin, os.fdopen(fd, "wb") as fout:
-            report = strip_stream(fin, fout, options=options, name=src_path.name)
-            fout.flush()
-            if durable:
-                os.fsync(fout.fileno())
-        shutil.copymode(src_path, tmp_name)
-        os.replace(tmp_name, dst_path)
+        with open(src, "rb", buffering=0) as fin:
+            st = os.fstat(fin.fileno())
+            sink = FdSink(fd)
+            if stat.S_ISREG(st.st_mode):
+                report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
+            else:  # a pipe or device: plain streaming reads
+                report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
+            sink.flush()
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
-    return report
+    return PendingFile(report, fd, tmp, dst_path)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries (renames, new files) to disk; no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        if os.name == "nt":
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # EINVAL/ENOTSUP: this file system cannot sync folders
+    finally:
+        os.close(fd)
 
 
 def detect_file_format(path: str | os.PathLike[str]) -> PhotoFormat | None:

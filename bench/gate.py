@@ -1,0 +1,274 @@
+"""Benchmark: the gate's policy, collection (in process and over HTTP), purge, memory.
+
+Usage: ``python bench/gate.py [--quick]``. Prints one figure per line as
+``name: value unit``; ``--quick`` runs everything at a tenth of the size (under a minute).
+
+Figures and targets:
+
+- ``policy_decisions_per_s`` (>= 500,000): pure ``policy.decide_collect`` on one core.
+- ``collect_inprocess_events_per_s`` (>= 50,000): ``gate.collect`` in batches of 1,000
+  field-encrypted events (cloud ``notes``) into SQLite.
+- ``collect_http_events_per_s`` (>= 20,000) and ``collect_http_p99_ms``: a uvicorn server
+  (as ``charter serve`` runs it) on 127.0.0.1, 4 concurrent clients posting 1,000-event batches.
+- ``purge_1m_seconds`` (< 20): ``jobs.purge_expired`` over 1,000,000 expired records.
+- ``rss_growth_mb`` (< 100): RSS growth while collecting 1,000,000 events in process.
+- ``switch_http_per_s`` (>= 1,000): PUT switches (withdraw/grant) over HTTP, 4 clients.
+- ``server_rss_mb`` (< 150): RSS of an idle server after start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+
+from charter.app import Charter
+from charter.config import Settings
+from charter.policy import SubjectKind, decide_collect
+from charter.services import Credentials
+from charter.store import schema as t
+from charter.store.gate import Event, new_id
+from charter.store.jobs import purge_expired
+from charter.taxonomy import Purpose
+
+BATCH = 1_000
+CLIENTS = 4
+SERVER = """
+import sys, uvicorn
+from pathlib import Path
+from charter.api.app import create_app
+from charter.app import Charter
+from charter.config import Settings
+uvicorn.run(create_app(Charter.open(Settings(data_dir=Path(sys.argv[1])))), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+
+
+def report(name: str, value: float, unit: str) -> None:
+    """Print one figure."""
+    print(f"{name}: {value:,.1f} {unit}".replace(",", "_") if value >= 1_000 else f"{name}: {value:.2f} {unit}", flush=True)
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size of a process in MiB (Linux)."""
+    status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def open_charter(data_dir: Path, clock: Callable[[], int] | None = None) -> Charter:
+    """A fresh deployment in ``data_dir``."""
+    if not (data_dir / "keyring.json").exists():
+        Charter.init(data_dir)
+    settings = Settings(data_dir=data_dir)
+    return Charter.open(settings, clock=clock) if clock else Charter.open(settings)
+
+
+def consenting_subjects(charter: Charter, n: int, service: str = "cloud") -> list[str]:
+    """``n`` German accounts that authorised ``service``."""
+    ids = []
+    for _ in range(n):
+        subject = charter.gate.create_subject("account", "de", actor="bench")
+        charter.gate.set_switches(subject.id, {f"{service}.authorization": True}, source="user", actor="subject")
+        ids.append(subject.id)
+    return ids
+
+
+def bench_policy(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        charter = open_charter(Path(tmp))
+        compiled = charter.compiled
+        switches = {"cloud.authorization": True}
+        now = time.time_ns() // 1000
+        kind = SubjectKind.ACCOUNT
+        purpose = Purpose.APP_FUNCTIONALITY
+        start = time.perf_counter()
+        for _ in range(n):
+            decide_collect(compiled, service="cloud", data_type="notes", purpose=purpose, kind=kind, market="de", switches=switches, now=now)
+        report("policy_decisions_per_s", n / (time.perf_counter() - start), "decisions/s")
+        charter.close()
+
+
+def _events(subjects: list[str], n: int, offset: int = 0) -> list[Event]:
+    return [
+        Event(subjects[(offset + i) % len(subjects)], "cloud", "notes", Purpose.APP_FUNCTIONALITY, {"title": f"note {offset + i}", "body": "Buy milk, eggs and bread."})
+        for i in range(n)
+    ]
+
+
+def bench_collect_inprocess(total: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        charter = open_charter(Path(tmp))
+        subjects = consenting_subjects(charter, 100)
+        charter.gate.collect(_events(subjects, BATCH), actor="service:cloud", service="cloud")  # warm up
+        batches = [_events(subjects, BATCH, b * BATCH) for b in range(total // BATCH)]
+        start = time.perf_counter()
+        for batch in batches:
+            result = charter.gate.collect(batch, actor="service:cloud", service="cloud")
+            assert result.accepted == BATCH
+        report("collect_inprocess_events_per_s", total / (time.perf_counter() - start), "events/s")
+        charter.close()
+
+
+def bench_rss_growth(total: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        charter = open_charter(Path(tmp))
+        subjects = consenting_subjects(charter, 1_000)
+        charter.gate.collect(_events(subjects, BATCH), actor="service:cloud", service="cloud")
+        gc.collect()
+        before = rss_mb()
+        for b in range(total // BATCH):
+            charter.gate.collect(_events(subjects, BATCH, b * BATCH), actor="service:cloud", service="cloud")
+        gc.collect()
+        report("rss_growth_mb", rss_mb() - before, "MiB")
+        charter.close()
+
+
+def bench_purge(total: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        charter = open_charter(Path(tmp))
+        subject = charter.gate.create_subject("account", "de", actor="bench").id
+        past = time.time_ns() // 1000 - 86_400_000_000
+        engine = charter.stores.region("eu")
+        chunk = 50_000
+        for start_at in range(0, total, chunk):
+            rows = [
+                {
+                    "id": new_id(), "subject_id": subject, "service": "advertisement", "data_type": "advertising_data",
+                    "qualifier": "identified", "purposes": 8, "protection": "plain", "value": b"1", "blob": None,
+                    "source": None, "collected_at": past - 1, "expires_at": past,
+                }
+                for _ in range(min(chunk, total - start_at))
+            ]
+            with engine.begin() as conn:
+                conn.execute(insert(t.records), rows)
+        start = time.perf_counter()
+        purged = purge_expired(charter.gate, regions=["eu"])
+        elapsed = time.perf_counter() - start
+        assert purged.records == total, purged
+        report("purge_1m_seconds" if total >= 1_000_000 else f"purge_{total // 1000}k_seconds", elapsed, "s")
+        charter.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A uvicorn server subprocess on a data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER, str(data_dir), str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _run_clients(work: Callable[[httpx.Client, int], list[float]], requests: int) -> tuple[float, list[float]]:
+    """Run ``requests`` calls over CLIENTS threads; returns (seconds, latencies)."""
+    per_client = requests // CLIENTS
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        with httpx.Client(timeout=120) as http:
+            got = work(http, index * per_client, per_client) if False else [work(http, index * per_client + k)[0] for k in range(per_client)]
+        with lock:
+            latencies.extend(got)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(client, range(CLIENTS)))
+    return time.perf_counter() - start, latencies
+
+
+def bench_http(total_batches: int, switch_requests: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        charter = open_charter(data_dir)
+        subjects = consenting_subjects(charter, 200)
+        credentials = Credentials.for_charter(charter)
+        key = {"Authorization": "Bearer " + credentials.create_api_key("cloud").secret}
+        tokens = {sid: {"Authorization": "Bearer " + credentials.issue_user_token(sid).secret} for sid in subjects}
+        charter.close()
+        server = Server(data_dir)
+        try:
+            time.sleep(0.5)
+            report("server_rss_mb", rss_mb(server.process.pid), "MiB")
+            bodies = []
+            for b in range(total_batches):
+                events = [{"subject_id": subjects[(b * BATCH + i) % len(subjects)], "data_type": "notes", "purpose": "app_functionality", "value": {"title": f"note {i}", "body": "Buy milk, eggs and bread."}} for i in range(BATCH)]
+                bodies.append(httpx.Request("POST", "/", json={"events": events}).content)
+            with httpx.Client() as warm:
+                assert warm.post(server.url + "/v1/collect", content=bodies[0], headers={**key, "Content-Type": "application/json"}).status_code == 200
+
+            def post(http: httpx.Client, n: int) -> list[float]:
+                started = time.perf_counter()
+                response = http.post(server.url + "/v1/collect", content=bodies[n % len(bodies)], headers={**key, "Content-Type": "application/json"})
+                assert response.status_code == 200 and response.json()["accepted"] == BATCH, response.text[:300]
+                return [time.perf_counter() - started]
+
+            elapsed, latencies = _run_clients(post, total_batches)
+            latencies.sort()
+            report("collect_http_events_per_s", len(latencies) * BATCH / elapsed, "events/s")
+            report("collect_http_p99_ms", latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, "ms")
+
+            def toggle(http: httpx.Client, n: int) -> list[float]:
+                sid = subjects[n % len(subjects)]
+                started = time.perf_counter()
+                value = (n // len(subjects)) % 2 == 1  # withdraw on the first pass, grant on the next
+                response = http.put(f"{server.url}/v1/subjects/{sid}/switches", json={"changes": {"cloud.authorization": value}}, headers=tokens[sid])
+                assert response.status_code == 200, response.text[:300]
+                return [time.perf_counter() - started]
+
+            elapsed, latencies = _run_clients(toggle, switch_requests)
+            report("switch_http_per_s", len(latencies) / elapsed, "requests/s")
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the size")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    bench_policy(1_000_000 // scale)
+    bench_collect_inprocess(100_000 // scale)
+    bench_http(200 // scale, 4_000 // scale)
+    bench_purge(1_000_000 // scale)
+    bench_rss_growth(1_000_000 // scale)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""
+``create_app(charter)``: the FastAPI application of a Charter deployment.
+
+Cheap to build and light at rest: it imports only the API's own modules (no renderers, no
+PDF engine); the catalog and keyring come ready in the :class:`~charter.app.Charter`
+object. ``charter serve`` runs it with uvicorn::
+
+    uvicorn.run(create_app(Charter.open(Settings.from_env())), host=host, port=port)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from charter.api import errors
+from charter.api.routers import collect, photos, records, subjects, switches, wellknown
+from charter.app import Charter
+from charter.services.credentials import Credentials
+
+DESCRIPTION = """
+The HTTP API of Charter's gate: every byte of personal data enters and leaves through it.
+
+**Authentication**: `Authorization: Bearer <credential>` with a service credential
+(`ck_<id>_<secret>`) or an interim user token (`ut_<id>_<secret>`).
+
+**Errors** always have the body `{"error": {"code", "message", "field"}}`; messages never
+echo request values. A refusal by the policy is a 403 whose `code` is the reason.
+
+**Global Privacy Control**: `Sec-GPC: 1` on any request about a subject opts that subject
+out of personalized ads (see `/.well-known/gpc.json`).
+"""
+
+
+def create_app(charter: Charter) -> FastAPI:
+    """
+    The API of one Charter deployment.
+
+    Args:
+        charter: an opened :class:`~charter.app.Charter` (the app does not close it).
+
+    Returns:
+        The ASGI application.
+    """
+    app = FastAPI(
+        title="Charter",
+        version="0.1.0",
+        summary="Privacy-by-design personal-data platform",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {
+                "name": "subjects",
+                "description": "Data subjects: accounts and pseudonymous identifiers.",
+            },
+            {"name": "switches", "description": "Consent and privacy switches, with history."},
+            {"name": "collect", "description": "Offer personal data to the gate."},
+            {"name": "records", "description": "Read personal data for a declared purpose."},
+            {"name": "photos", "description": "Strip metadata from photos before sharing."},
+            {"name": "meta", "description": "Health and well-known resources."},
+        ],
+    )
+    app.state.charter = charter
+    app.state.credentials = Credentials.for_charter(charter)
+    errors.install(app)
+    for module in (subjects, switches, collect, records, photos, wellknown):
+        app.include_router(module.router)
+    _complete_openapi(app, charter)
+    return app
+
+
+def _complete_openapi(app: FastAPI, charter: Charter) -> None:
+    """
+    Complete the OpenAPI document: list this deployment's catalog values (markets, switch
+    keys), which the static models can only constrain by pattern, and the 400 that
+    multipart parsing can return.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = generate()
+        schemas = spec.get("components", {}).get("schemas", {})
+        market = schemas.get("SubjectCreate", {}).get("properties", {}).get("market")
+        if market is not None:
+            market["enum"] = sorted(charter.catalog.markets)
+        changes = schemas.get("SwitchChanges", {}).get("properties", {}).get("changes")
+        if changes is not None:
+            changes["propertyNames"] = {"enum": sorted(charter.compiled.defaults)}
+        # Starlette answers a malformed or over-long multipart form with 400 (in our shape)
+        # before the photos route runs; that router's own responses do not list it.
+        strip = spec.get("paths", {}).get("/v1/photos/strip", {}).get("post")
+        if strip is not None:
+            strip["responses"].setdefault("400", errors.response_doc(400))
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,181 @@
+"""
+Dependencies shared by the routers: the Charter object, authentication and subject access.
+
+Two kinds of bearer credential (``Authorization: Bearer <credential>``):
+
+- ``ck_<id>_<secret>``: a **service credential**; the caller is that catalog service and acts
+  as ``service:<id>``.
+- ``ut_<id>_<secret>``: a **user token**; the caller is that one subject and acts as ``subject``.
+
+A missing or bad credential is a 401 with ``WWW-Authenticate: Bearer realm="charter"``.
+A user token used on another subject's routes gets the same 404 as a subject that does not
+exist, so tokens cannot probe which ids exist. A user token on a service-only route is 403.
+
+Subject-scoped routes also honour Global Privacy Control: ``Sec-GPC: 1`` (exactly ``1``)
+opts the subject out of personalized ads before the route runs (:func:`subject_access`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from charter.app import Charter
+from charter.errors import AuthError, NotFoundError, RefusedError
+from charter.services.credentials import API_KEY_PREFIX, USER_TOKEN_PREFIX, Credentials
+
+SUBJECT_ID_PATTERN = r"^s_[0-9a-f]{32}$"
+"""Subject ids are ``s_`` and 128 random bits in hex (random, not personal)."""
+
+service_scheme = HTTPBearer(
+    scheme_name="ServiceCredential",
+    bearerFormat="ck_<id>_<secret>",
+    description=("A service API key; the caller acts as that catalog service."),
+    auto_error=False,
+)
+user_scheme = HTTPBearer(
+    scheme_name="UserToken",
+    bearerFormat="ut_<id>_<secret>",
+    description="An interim user token acting for one subject (expires, 24 h by default).",
+    auto_error=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a service (``service`` set) or a subject (``subject_id`` set)."""
+
+    service: str | None = None
+    subject_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """The actor name recorded in history and the audit log."""
+        return f"service:{self.service}" if self.service is not None else "subject"
+
+
+def get_charter(request: Request) -> Charter:
+    """The Charter object the app was created with."""
+    charter: Charter = request.app.state.charter
+    return charter
+
+
+def get_credentials(request: Request) -> Credentials:
+    """The credentials service of the app."""
+    credentials: Credentials = request.app.state.credentials
+    return credentials
+
+
+CharterDep = Annotated[Charter, Depends(get_charter)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+def _bearer(
+    service: HTTPAuthorizationCredentials | None, user: HTTPAuthorizationCredentials | None
+) -> str:
+    found = service or user
+    if found is None:
+        raise AuthError(
+            "send a credential: Authorization: Bearer ck_... or ut_...", code="unauthorized"
+        )
+    return found.credentials.strip()
+
+
+def authenticate(
+    credentials: CredentialsDep,
+    service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
+    user: Annotated[HTTPAuthorizationCredentials | None, Depends(user_scheme)],
+) -> Principal:
+    """
+    Any valid credential: a service credential or a user token.
+
+    Raises:
+        AuthError: missing, malformed, unknown, revoked or expired.
+    """
+    token = _bearer(service, user)
+    if token.startswith(API_KEY_PREFIX + "_"):
+        return Principal(service=credentials.verify_api_key(token))
+    if token.startswith(USER_TOKEN_PREFIX + "_"):
+        return Principal(subject_id=credentials.verify_user_token(token))
+    raise AuthError("malformed credential", code="invalid_token")
+
+
+def require_service(
+    credentials: CredentialsDep,
+    service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
+) -> Principal:
+    """
+    A valid service credential.
+
+    Raises:
+        AuthError: missing or bad credential.
+        RefusedError: a valid user token, on a route only services may call (403).
+    """
+    token = _bearer(service, None)
+    if token.startswith(USER_TOKEN_PREFIX + "_"):
+        credentials.verify_user_token(token)
+        raise RefusedError("this operation needs a service credential", code="forbidden")
+    return Principal(service=credentials.verify_api_key(token))
+
+
+AnyPrincipal = Annotated[Principal, Depends(authenticate)]
+ServicePrincipal = Annotated[Principal, Depends(require_service)]
+SubjectId = Annotated[
+    str,
+    Path(
+        description="A subject id (`s_` and 32 hex digits).",
+        pattern=SUBJECT_ID_PATTERN,
+        examples=["s_3f9c0a7be2d14c6f8a51e0d2b7c4a913"],
+    ),
+]
+
+
+def _check_subject(principal: Principal, subject_id: str) -> None:
+    if principal.subject_id is not None and principal.subject_id != subject_id:
+        raise NotFoundError("no such subject", field="subject_id")
+
+
+def honour_gpc(request: Request, charter: Charter, principal: Principal, subject_id: str) -> None:
+    """
+    Apply a Global Privacy Control signal: exactly ``Sec-GPC: 1`` opts the subject out of
+    personalized ads (recorded as a switch change with source ``gpc``). Any other value,
+    including ``1`` with extra characters, is ignored.
+    """
+    values = request.headers.getlist("sec-gpc")
+    if values != ["1"]:
+        return
+    try:
+        charter.gate.apply_gpc(subject_id, actor=principal.actor)
+    except RefusedError:
+        return  # an inactive subject has nothing to opt out of; the route answers for it
+
+
+def subject_access(
+    request: Request, charter: CharterDep, principal: AnyPrincipal, subject_id: SubjectId
+) -> Principal:
+    """
+    A caller allowed to act on the subject in the path (any service, or that subject's own
+    token), with Global Privacy Control applied.
+
+    Raises:
+        AuthError: missing or bad credential.
+        NotFoundError: a user token of another subject.
+    """
+    _check_subject(principal, subject_id)
+    honour_gpc(request, charter, principal, subject_id)
+    return principal
+
+
+def service_subject_access(
+    request: Request, charter: CharterDep, principal: ServicePrincipal, subject_id: SubjectId
+) -> Principal:
+    """A service credential acting on the subject in the path, with GPC applied."""
+    honour_gpc(request, charter, principal, subject_id)
+    return principal
+
+
+SubjectCaller = Annotated[Principal, Depends(subject_access)]
+ServiceSubjectCaller = Annotated[Principal, Depends(service_subject_access)]

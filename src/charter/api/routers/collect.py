@@ -1,0 +1,291 @@
+"""
+``POST /v1/collect``: offer a batch of personal data to the gate (service credential).
+
+Each event is accepted or refused on its own, with the policy's reason; a refused event
+leaves nothing behind and never rejects the batch. Only a malformed request (bad JSON, a
+missing or mistyped field, more than 10,000 events) is rejected as a whole, with 422;
+a body over 32 MiB gets 413.
+
+This endpoint is built for throughput: the body is validated straight from bytes by
+pydantic-core (no intermediate ``dict``), and the response is serialised once with
+the standard ``json`` module into a ready-made response.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from base64 import b64decode
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from starlette.responses import Response
+
+from charter.api.deps import SUBJECT_ID_PATTERN, CharterDep, ServicePrincipal
+from charter.api.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    error_response,
+    responses,
+    validation_response,
+)
+from charter.api.models import DATA_TYPE_PATTERN, PurposeName, rfc3339
+from charter.store.gate import MAX_BATCH, BatchResult, Event
+from charter.taxonomy import Purpose
+
+router = APIRouter(prefix="/v1", tags=["collect"])
+
+MAX_BODY_BYTES = 32 << 20
+"""Largest accepted request body (32 MiB); larger ones get 413."""
+
+SOURCE_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,120}$"
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+_PURPOSES = {p.value: p for p in Purpose}
+
+
+class CollectEvent(BaseModel):
+    """One piece of personal data; the service is the credential's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject_id: str = Field(
+        pattern=SUBJECT_ID_PATTERN, description="The subject the data is about."
+    )
+    data_type: str = Field(
+        pattern=DATA_TYPE_PATTERN,
+        description="A data type the service's inventory declares, e.g. `notes`.",
+    )
+    purpose: PurposeName
+    value: JsonValue = Field(
+        None, description="The value (any JSON), protected as the inventory row declares."
+    )
+    blob_b64: str | None = Field(
+        None,
+        pattern=BASE64_PATTERN,
+        description="Large content (standard base64, padded), stored encrypted as a blob.",
+    )
+    source: str | None = Field(
+        None,
+        pattern=SOURCE_PATTERN,
+        description="Device id or function that produced it (no personal data).",
+    )
+
+
+class CollectRequest(BaseModel):
+    """A batch of 1 to 10,000 events."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "events": [
+                        {
+                            "subject_id": "s_3f9c0a7be2d14c6f8a51e0d2b7c4a913",
+                            "data_type": "notes",
+                            "purpose": "app_functionality",
+                            "value": {"title": "Shopping"},
+                            "source": "device:7f3a",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    events: list[CollectEvent] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class CollectItem(BaseModel):
+    """What happened to one event."""
+
+    index: int = Field(description="Position of the event in the request.")
+    accepted: bool
+    reason: str = Field(description="`stored`, `processed_not_stored` or the refusal reason.")
+    message: str
+    record_id: str | None = None
+    stored: bool
+    expires_at: str | None = Field(
+        None, description="RFC 3339 UTC expiry; null when kept until the user deletes it."
+    )
+
+
+class CollectResult(BaseModel):
+    """The outcome of a batch, one item per event in order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "accepted": 1,
+                    "refused": 1,
+                    "items": [
+                        {
+                            "index": 0,
+                            "accepted": True,
+                            "reason": "stored",
+                            "message": "stored",
+                            "record_id": "9b2d0c4e7f1a4b3c8d5e6f7a8b9c0d1e",
+                            "stored": True,
+                            "expires_at": None,
+                        },
+                        {
+                            "index": 1,
+                            "accepted": False,
+                            "reason": "consent_required",
+                            "message": "cloud has no authorization from this subject",
+                            "record_id": None,
+                            "stored": False,
+                            "expires_at": None,
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    accepted: int
+    refused: int
+    items: list[CollectItem]
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """
+    A JSON schema with its local ``$defs`` substituted in place (in OpenAPI, ``#/`` refers
+    to the document root, so ``#/$defs/...`` would dangle).
+    """
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(dict(defs[ref.removeprefix("#/$defs/")]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _inline(CollectRequest.model_json_schema())}},
+    },
+}
+
+
+def _events(body: CollectRequest, service: str) -> list[Event]:
+    events = []
+    for i, ev in enumerate(body.events):
+        blob = None
+        if ev.blob_b64 is not None:
+            try:
+                blob = b64decode(ev.blob_b64, validate=True)
+            except (binascii.Error, ValueError):
+                raise _BadBlobError(i) from None
+        events.append(
+            Event(
+                ev.subject_id,
+                service,
+                ev.data_type,
+                _PURPOSES[ev.purpose],
+                ev.value,
+                blob,
+                ev.source,
+            )
+        )
+    return events
+
+
+class _BadBlobError(Exception):
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _serialise(result: BatchResult) -> bytes:
+    items = []
+    expiry: dict[int, str | None] = {}
+    accepted = 0
+    for it in result.items:
+        expires = None
+        if it.expires_at is not None:
+            expires = expiry.get(it.expires_at)
+            if expires is None:
+                expires = expiry[it.expires_at] = rfc3339(it.expires_at)
+        accepted += it.accepted
+        items.append(
+            {
+                "index": it.index,
+                "accepted": it.accepted,
+                "reason": it.reason,
+                "message": it.message,
+                "record_id": it.record_id,
+                "stored": it.stored,
+                "expires_at": expires,
+            }
+        )
+    body = {"accepted": accepted, "refused": len(items) - accepted, "items": items}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )
+
+
+async def _read_body(request: Request) -> bytes | None:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return None
+    chunks = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/collect",
+    response_model=CollectResult,
+    openapi_extra=_OPENAPI,
+    responses={
+        **responses(401, 403, 422),
+        413: {"model": ErrorBody, "description": "The body is larger than 32 MiB."},
+        500: ERROR_RESPONSES[500],
+    },
+)
+async def collect(request: Request, charter: CharterDep, caller: ServicePrincipal) -> Response:
+    """
+    Offer 1 to 10,000 events for the credential's service. Every event gets an item saying
+    whether it was stored (with its record id and expiry), processed without being stored,
+    or refused with the policy's reason: `unknown_subject`, `subject_inactive`, `undeclared`,
+    `qualifier_mismatch`, `market_unavailable`, `consent_required`, `personalization_off`,
+    `ads_off`, `system_switch_off`, `on_device_only`, or `invalid_input` for a value the
+    row cannot hold. A refused event leaves nothing behind.
+    """
+    raw = await _read_body(request)
+    if raw is None:
+        return error_response(
+            413, "too_large", f"the body is larger than {MAX_BODY_BYTES >> 20} MiB", "events"
+        )
+    try:
+        body = CollectRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        return validation_response(exc.errors(include_input=False, include_url=False))
+    assert caller.service is not None
+    try:
+        events = _events(body, caller.service)
+    except _BadBlobError as exc:
+        return error_response(
+            422, "invalid_input", "blob_b64 must be standard base64", f"events.{exc.index}.blob_b64"
+        )
+    result = await run_in_threadpool(
+        charter.gate.collect, events, actor=caller.actor, service=caller.service
+    )
+    return Response(_serialise(result), media_type="application/json")

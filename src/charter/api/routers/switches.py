@@ -1,0 +1,158 @@
+"""
+``/v1/subjects/{id}/switches``: read, change and audit a subject's privacy switches.
+
+Who may change what:
+
+- the subject's own **user token** may change any of its switches;
+- a **service credential** may change only its own service's switches
+  (``<service>.authorization``, ``<service>.personalization``, ``<service>.ads``), e.g. to
+  relay a choice made in its app or on the device; system switches (``system.*``) are the
+  user's alone (or Global Privacy Control's, see ``Sec-GPC``).
+
+``source`` says where the choice was made: ``user`` (default for user tokens), ``device``
+(default for services) or ``first_run``. The history records it with the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from charter.api.deps import CharterDep, Principal, SubjectCaller, SubjectId
+from charter.api.errors import responses
+from charter.api.models import rfc3339
+from charter.app import Charter
+from charter.errors import InputError, RefusedError
+
+router = APIRouter(prefix="/v1/subjects/{subject_id}/switches", tags=["switches"])
+
+SWITCH_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$"
+MAX_CHANGES = 100
+
+
+class SwitchesOut(BaseModel):
+    """Every switch of a subject (its own settings over the catalog defaults) and their labels."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "switches": {"cloud.authorization": True, "system.personalized_ads": False},
+                    "labels": {
+                        "cloud.authorization": "Xiaomi Cloud: authorization",
+                        "system.personalized_ads": "Personalized Ads",
+                    },
+                }
+            ]
+        }
+    )
+
+    switches: dict[str, bool]
+    labels: dict[str, str]
+
+
+class SwitchChanges(BaseModel):
+    """Switches to set; keys are listed by ``GET .../switches``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"changes": {"cloud.authorization": False}, "source": "user"}]
+        },
+    )
+
+    changes: dict[Annotated[str, Field(pattern=SWITCH_KEY_PATTERN)], bool] = Field(
+        min_length=1, max_length=MAX_CHANGES
+    )
+    source: Literal["user", "device", "first_run"] | None = Field(
+        None,
+        description="Where the choice was made; default `user` (user token) or `device` (service).",
+    )
+
+
+class SwitchChangeOut(BaseModel):
+    """One change in a subject's switch history."""
+
+    key: str
+    value: bool
+    changed_at: str = Field(description="RFC 3339 UTC time.")
+    source: str = Field(description="user | device | first_run | gpc | admin | withdrawal.")
+    actor: str = Field(description="`subject`, `service:<id>` or `admin`.")
+
+
+class SwitchHistoryOut(BaseModel):
+    """Every switch change of a subject, oldest first."""
+
+    history: list[SwitchChangeOut]
+
+
+def _view(charter: Charter, switches: dict[str, bool]) -> SwitchesOut:
+    labels = charter.compiled.switch_labels
+    return SwitchesOut(switches=switches, labels={k: labels.get(k, k) for k in switches})
+
+
+def _authorise(charter: Charter, caller: Principal, changes: dict[str, bool]) -> None:
+    known = charter.compiled.defaults
+    if any(key not in known for key in changes):
+        raise InputError(
+            "unknown switch key; GET /v1/subjects/{id}/switches lists them", field="changes"
+        )
+    if caller.service is not None:
+        own = caller.service + "."
+        if any(not key.startswith(own) for key in changes):
+            raise RefusedError(
+                "a service credential may change only its own service's switches",
+                code="forbidden",
+                field="changes",
+            )
+
+
+@router.get("", response_model=SwitchesOut, responses=responses(401, 403, 404, 422))
+async def get_switches(
+    subject_id: SubjectId, charter: CharterDep, caller: SubjectCaller
+) -> SwitchesOut:
+    """Every switch of the subject with its current value and label."""
+    switches = await run_in_threadpool(charter.gate.switches, subject_id)
+    return _view(charter, switches)
+
+
+@router.put("", response_model=SwitchesOut, responses=responses(401, 403, 404, 422))
+async def put_switches(
+    subject_id: SubjectId,
+    body: Annotated[SwitchChanges, Body()],
+    charter: CharterDep,
+    caller: SubjectCaller,
+) -> SwitchesOut:
+    """
+    Change switches. Withdrawing a service's authorization stops its collection at once
+    (and deletes its server data where the catalog says so). Returns every switch after the change.
+    """
+    _authorise(charter, caller, body.changes)
+    source = body.source or ("device" if caller.service is not None else "user")
+    switches = await run_in_threadpool(
+        charter.gate.set_switches, subject_id, body.changes, source=source, actor=caller.actor
+    )
+    return _view(charter, switches)
+
+
+@router.get("/history", response_model=SwitchHistoryOut, responses=responses(401, 403, 404, 422))
+async def get_switch_history(
+    subject_id: SubjectId, charter: CharterDep, caller: SubjectCaller
+) -> SwitchHistoryOut:
+    """Every switch change of the subject, oldest first (its consent record)."""
+    history = await run_in_threadpool(charter.gate.switch_history, subject_id)
+    return SwitchHistoryOut(
+        history=[
+            SwitchChangeOut(
+                key=h.key,
+                value=h.value,
+                changed_at=rfc3339(h.changed_at) or "",
+                source=h.source,
+                actor=h.actor,
+            )
+            for h in history
+        ]
+    )

@@ -1,0 +1,112 @@
+"""Operator commands: init, db upgrade, keys, purge, audit, subjects and serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from charter.app import Charter
+from charter.config import Settings
+from charter.store import jobs, migrate
+
+console = Console()
+
+DataDir = Annotated[Path, typer.Option("--data-dir", "-d", envvar="CHARTER_DATA_DIR", help="The data directory.")]
+
+
+def open_charter(data_dir: Path) -> Charter:
+    """Open the deployment in ``data_dir`` (settings from the environment)."""
+    return Charter.open(Settings.from_env(data_dir=data_dir))
+
+
+def init(data_dir: DataDir = Path("data")) -> None:
+    """Create the data directory and its keyring (0600); then migrate every database."""
+    keyring_path = data_dir / "keyring.json"
+    if keyring_path.exists():
+        console.print(f"keyring already present: {keyring_path}")
+    else:
+        Charter.init(data_dir)
+        console.print(f"created {keyring_path} (mode 0600); keep a backup somewhere safe")
+    charter = open_charter(data_dir)
+    charter.stores.control()
+    for region in charter.catalog.regions:
+        charter.stores.region(region)
+    console.print(f"databases ready for {len(charter.catalog.regions)} regions under {data_dir}")
+
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = Path("data")) -> None:
+    """Migrate the control database and every region's database to the newest schema."""
+    charter = open_charter(data_dir)
+    engines = [charter.stores.control()] + [charter.stores.region(r) for r in charter.catalog.regions]
+    for engine in engines:
+        migrate.upgrade(engine)
+    console.print(f"{len(engines)} databases at revision {migrate.head_revision()}")
+
+
+keys_app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDir = Path("data")) -> None:
+    """Add a new key-encryption key version and rewrap every data key (resumable)."""
+    charter = open_charter(data_dir)
+    with _progress() as progress:
+        task = progress.add_task("rewrapping data keys", total=None)
+        report = jobs.rotate_keys(charter.gate, progress=lambda n: progress.advance(task, n))
+    console.print(f"KEK version {report.new_version} is current; {report.rewrapped} data keys rewrapped")
+
+
+@keys_app.command("rewrap")
+def keys_rewrap(data_dir: DataDir = Path("data")) -> None:
+    """Finish an interrupted rotation: rewrap data keys still on an old version."""
+    charter = open_charter(data_dir)
+    with _progress() as progress:
+        task = progress.add_task("rewrapping data keys", total=None)
+        done = jobs.rewrap_data_keys(charter.gate, progress=lambda n: progress.advance(task, n))
+    console.print(f"{done} data keys rewrapped to version {charter.keyring.current_version}")
+
+
+@keys_app.command("status")
+def keys_status(data_dir: DataDir = Path("data")) -> None:
+    """Show KEK versions (never key material)."""
+    charter = open_charter(data_dir)
+    kr = charter.keyring
+    console.print(f"current: {kr.current_version}; live: {list(kr.versions)}; retired: {list(kr.retired_versions)}")
+
+
+def purge(data_dir: DataDir = Path("data"), batch: Annotated[int, typer.Option(min=1, max=100_000)] = 5_000) -> None:
+    """Delete records past their retention, with their blobs (idempotent, resumable)."""
+    charter = open_charter(data_dir)
+    total = jobs.count_expired(charter.gate)
+    with _progress() as progress:
+        task = progress.add_task("purging expired records", total=total)
+        report = jobs.purge_expired(charter.gate, batch=batch, progress=lambda n: progress.advance(task, n))
+    console.print(f"purged {report.records} records and {report.blobs} blobs")
+
+
+def serve(
+    data_dir: DataDir = Path("data"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (and, later, the Privacy Center) on the embedded default."""
+    import uvicorn  # noqa: PLC0415 - only the server needs it
+
+    from charter.api.app import create_app  # noqa: PLC0415
+
+    if not (data_dir / "keyring.json").exists():
+        init(data_dir)
+    app = create_app(open_charter(data_dir))
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)

@@ -1,0 +1,58 @@
+"""
+Settings: where Charter keeps its data and which databases hold which region.
+
+Read from the environment (``CHARTER_*``) with embedded defaults: everything under one data
+directory, one SQLite file per region plus a control database.
+
+- ``CHARTER_DATA_DIR``: the data directory (default ``./data``).
+- ``CHARTER_CATALOG``: a catalog folder (default: the built-in reference catalog).
+- ``CHARTER_CONTROL_DATABASE_URL``: the control database (API keys, subject directory).
+- ``CHARTER_DATABASE_URL_<REGION>``: a region's database, e.g. ``CHARTER_DATABASE_URL_EU``.
+- ``CHARTER_KEYRING``: the keyring itself (base64url), instead of ``<data dir>/keyring.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data lives and which catalog governs it."""
+
+    data_dir: Path = Path("data")
+    catalog_path: Path | None = None
+    control_url: str | None = None
+    region_urls: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from ``CHARTER_*`` environment variables; keyword overrides win."""
+        env = os.environ if environ is None else environ
+        prefix = "CHARTER_DATABASE_URL_"
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("CHARTER_DATA_DIR", "data")),
+            "catalog_path": Path(env["CHARTER_CATALOG"]) if env.get("CHARTER_CATALOG") else None,
+            "control_url": env.get("CHARTER_CONTROL_DATABASE_URL") or None,
+            "region_urls": {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v},
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def region_url(self, region: str) -> str:
+        """The database URL of a region (a SQLite file under the data directory by default)."""
+        url = self.region_urls.get(region)
+        if url:
+            return url
+        return f"sqlite+pysqlite:///{self.data_dir / 'regions' / f'{region}.db'}"
+
+    def control_database_url(self) -> str:
+        """The control database URL."""
+        return self.control_url or f"sqlite+pysqlite:///{self.data_dir / 'control.db'}"
+
+    def blob_dir(self, region: str) -> Path:
+        """The folder of a region's encrypted blobs."""
+        return self.data_dir / "blobs" / region

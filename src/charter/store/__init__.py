@@ -1,0 +1,3 @@
+"""
+The gate and its storage: schema, engines, regions, protection, audit and jobs.
+"""

@@ -1,0 +1,125 @@
+"""
+Idempotent, resumable jobs: retention purge and key-encryption-key rotation.
+
+Each job works in small transactions and finds its remaining work from the data itself
+(records past their expiry, data keys wrapped by an old version), so a job killed at any
+point simply runs again and finishes, with nothing lost and nothing left behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+
+from charter.crypto import rewrap_data_key
+from charter.store import schema as t
+from charter.store.audit import AuditEntry, append_entries
+from charter.store.engines import checkpoint
+from charter.store.gate import Gate
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class PurgeReport:
+    """What a purge removed."""
+
+    records: int = 0
+    blobs: int = 0
+    regions: int = 0
+
+
+def purge_expired(gate: Gate, *, batch: int = 5_000, progress: Progress | None = None, regions: list[str] | None = None) -> PurgeReport:
+    """
+    Delete every record past its expiry, with its blob, in batches; then truncate the WAL.
+
+    Safe to interrupt and run again: each batch commits on its own, blobs are unlinked before
+    their rows are deleted (a missing blob is fine), and the next run picks up what is left.
+    """
+    report = PurgeReport()
+    r = t.records
+    for region in regions or list(gate.catalog.regions):
+        engine = gate.stores.region(region)
+        blob_dir = gate.stores.blob_dir(region)
+        now = gate.clock()
+        region_total = 0
+        while True:
+            with engine.begin() as conn:
+                due = conn.execute(
+                    select(r.c.id, r.c.blob).where(r.c.expires_at.is_not(None), r.c.expires_at <= now).limit(batch)
+                ).all()
+                if not due:
+                    break
+                for row in due:
+                    if row.blob:
+                        (blob_dir / row.blob).unlink(missing_ok=True)
+                        report.blobs += 1
+                ids = [row.id for row in due]
+                deleted = conn.execute(delete(r).where(r.c.id.in_(ids))).rowcount or 0
+                append_entries(conn, [AuditEntry(gate.clock(), "job:purge", "purge", None, {"records": deleted, "cutoff": now})])
+            region_total += deleted
+            report.records += deleted
+            if progress is not None:
+                progress(deleted)
+        if region_total:
+            report.regions += 1
+        checkpoint(engine)
+    return report
+
+
+def count_expired(gate: Gate) -> int:
+    """How many records are past their expiry now, over every region."""
+    r = t.records
+    now = gate.clock()
+    total = 0
+    for region in gate.catalog.regions:
+        with gate.stores.region(region).connect().execution_options(readonly=True) as conn:
+            total += conn.execute(
+                select(func.count()).select_from(r).where(r.c.expires_at.is_not(None), r.c.expires_at <= now)
+            ).scalar_one()
+    return total
+
+
+@dataclass
+class RotationReport:
+    """What a key rotation did."""
+
+    new_version: int
+    rewrapped: int = 0
+
+
+def rewrap_data_keys(gate: Gate, *, batch: int = 1_000, progress: Progress | None = None) -> int:
+    """
+    Rewrap every data key not wrapped by the current KEK version; records are untouched.
+
+    Resumable: it selects keys still on an old version, so a rerun continues where it stopped.
+    """
+    current = gate.keyring.current_version
+    k = t.data_keys
+    total = 0
+    for region in gate.catalog.regions:
+        engine = gate.stores.region(region)
+        while True:
+            with engine.begin() as conn:
+                rows = conn.execute(select(k.c.subject_id, k.c.wrapped).where(k.c.kek_version != current).limit(batch)).all()
+                if not rows:
+                    break
+                for row in rows:
+                    wrapped = rewrap_data_key(gate.keyring, row.wrapped, subject_id=row.subject_id, region=region)
+                    conn.execute(update(k).where(k.c.subject_id == row.subject_id).values(wrapped=wrapped, kek_version=current))
+                append_entries(conn, [AuditEntry(gate.clock(), "job:rotate", "rotate", None, {"rewrapped": len(rows), "kek_version": current})])
+            total += len(rows)
+            if progress is not None:
+                progress(len(rows))
+    return total
+
+
+def rotate_keys(gate: Gate, *, progress: Progress | None = None) -> RotationReport:
+    """Add a new KEK version and rewrap every data key with it."""
+    version = gate.keyring.rotate()
+    gate.audit_admin("admin", "kek_rotate", {"kek_version": version})
+    report = RotationReport(version)
+    report.rewrapped = rewrap_data_keys(gate, progress=progress)
+    return report

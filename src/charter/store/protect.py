@@ -1,0 +1,127 @@
+"""
+Protection of values at rest, as each inventory row declares it.
+
+- field encryption: AES-256-GCM with the subject's data key; the associated data binds the
+  ciphertext to (subject, service, data type, record id);
+- keyed hash: HMAC-SHA-256 with the server secret, per (service, data type) context; the value
+  itself is not kept;
+- password hash: argon2id over an HMAC of the password with the server pepper;
+- plain: stored as given, behind the gate's access control;
+- not stored: never reaches this module.
+
+Values are JSON: encoded canonically (UTF-8, compact) before protection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from charter.crypto import FieldCipher, Keyring, keyed_hash, record_aad
+from charter.errors import InputError
+from charter.taxonomy import AtRest
+
+MAX_VALUE_BYTES = 64 * 1024
+"""Larger values go to blobs."""
+
+PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+"""OWASP's argon2id minimum (19 MiB, t=2, p=1); the account service may raise it."""
+
+
+def encode_value(value: Any) -> bytes:
+    """The canonical bytes of a JSON value."""
+    try:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise InputError("value must be JSON (string, number, boolean, list or object)", field="value") from exc
+    if len(data) > MAX_VALUE_BYTES:
+        raise InputError(f"value is larger than {MAX_VALUE_BYTES} bytes; send large content as a blob", field="value")
+    return data
+
+
+def decode_value(data: bytes) -> Any:
+    """The JSON value of canonical bytes."""
+    return json.loads(data)
+
+
+class CipherCache:
+    """A bounded cache of unwrapped data keys, as ready-made ciphers, by subject id."""
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, FieldCipher] = OrderedDict()
+
+    def get(self, subject_id: str) -> FieldCipher | None:
+        """The cached cipher of a subject, if any."""
+        cipher = self._items.get(subject_id)
+        if cipher is not None:
+            self._items.move_to_end(subject_id)
+        return cipher
+
+    def put(self, subject_id: str, cipher: FieldCipher) -> None:
+        """Remember a subject's cipher, evicting the least recently used beyond capacity."""
+        self._items[subject_id] = cipher
+        self._items.move_to_end(subject_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def evict(self, subject_id: str) -> None:
+        """Forget a subject's key (after erasure or rewrap)."""
+        self._items.pop(subject_id, None)
+
+    def clear(self) -> None:
+        """Forget every key."""
+        self._items.clear()
+
+
+def protect(
+    protection: AtRest,
+    data: bytes,
+    *,
+    keyring: Keyring,
+    cipher: FieldCipher | None,
+    subject_id: str,
+    service: str,
+    data_type: str,
+    record_id: str,
+) -> bytes:
+    """The stored form of ``data`` under ``protection``."""
+    if protection is AtRest.FIELD_ENCRYPTION:
+        if cipher is None:  # pragma: no cover - the gate always supplies one
+            raise RuntimeError("field encryption needs the subject's data key")
+        aad = record_aad(subject_id=subject_id, service=service, data_type=data_type, record_id=record_id)
+        return cipher.encrypt(data, aad=aad)
+    if protection is AtRest.KEYED_HASH:
+        return keyed_hash(keyring.hmac_key, data, context=f"value:{service}:{data_type}")
+    if protection is AtRest.PASSWORD_HASH:
+        peppered = keyed_hash(keyring.pepper, data, context="password").hex()
+        return PASSWORD_HASHER.hash(peppered).encode("ascii")
+    if protection is AtRest.PLAIN:
+        return data
+    raise ValueError(f"{protection.value} values are never stored")
+
+
+def reveal(
+    protection: AtRest,
+    stored: bytes,
+    *,
+    cipher: FieldCipher | None,
+    subject_id: str,
+    service: str,
+    data_type: str,
+    record_id: str,
+) -> Any:
+    """The value a reader gets back: decrypted, or a marker for one-way protections."""
+    if protection is AtRest.FIELD_ENCRYPTION:
+        if cipher is None:
+            return {"unavailable": "data key destroyed"}
+        aad = record_aad(subject_id=subject_id, service=service, data_type=data_type, record_id=record_id)
+        return decode_value(cipher.decrypt(stored, aad=aad))
+    if protection is AtRest.KEYED_HASH:
+        return {"keyed_hash": stored.hex()}
+    if protection is AtRest.PASSWORD_HASH:
+        return {"password_hash": "argon2id"}
+    return decode_value(stored)
