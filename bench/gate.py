@@ -51,13 +51,15 @@ from pathlib import Path
 from charter.api.app import create_app
 from charter.app import Charter
 from charter.config import Settings
-uvicorn.run(create_app(Charter.open(Settings(data_dir=Path(sys.argv[1])))), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+app = create_app(Charter.open(Settings(data_dir=Path(sys.argv[1]))))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
 
 def report(name: str, value: float, unit: str) -> None:
     """Print one figure."""
-    print(f"{name}: {value:,.1f} {unit}".replace(",", "_") if value >= 1_000 else f"{name}: {value:.2f} {unit}", flush=True)
+    text = f"{value:.0f}" if value >= 1_000 else f"{value:.2f}"
+    print(f"{name}: {text} {unit}", flush=True)
 
 
 def rss_mb(pid: int | None = None) -> float:
@@ -82,7 +84,9 @@ def consenting_subjects(charter: Charter, n: int, service: str = "cloud") -> lis
     ids = []
     for _ in range(n):
         subject = charter.gate.create_subject("account", "de", actor="bench")
-        charter.gate.set_switches(subject.id, {f"{service}.authorization": True}, source="user", actor="subject")
+        charter.gate.set_switches(
+            subject.id, {f"{service}.authorization": True}, source="user", actor="subject"
+        )
         ids.append(subject.id)
     return ids
 
@@ -97,14 +101,29 @@ def bench_policy(n: int) -> None:
         purpose = Purpose.APP_FUNCTIONALITY
         start = time.perf_counter()
         for _ in range(n):
-            decide_collect(compiled, service="cloud", data_type="notes", purpose=purpose, kind=kind, market="de", switches=switches, now=now)
+            decide_collect(
+                compiled,
+                service="cloud",
+                data_type="notes",
+                purpose=purpose,
+                kind=kind,
+                market="de",
+                switches=switches,
+                now=now,
+            )
         report("policy_decisions_per_s", n / (time.perf_counter() - start), "decisions/s")
         charter.close()
 
 
 def _events(subjects: list[str], n: int, offset: int = 0) -> list[Event]:
     return [
-        Event(subjects[(offset + i) % len(subjects)], "cloud", "notes", Purpose.APP_FUNCTIONALITY, {"title": f"note {offset + i}", "body": "Buy milk, eggs and bread."})
+        Event(
+            subjects[(offset + i) % len(subjects)],
+            "cloud",
+            "notes",
+            Purpose.APP_FUNCTIONALITY,
+            {"title": f"note {offset + i}", "body": "Buy milk, eggs and bread."},
+        )
         for i in range(n)
     ]
 
@@ -113,7 +132,9 @@ def bench_collect_inprocess(total: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         charter = open_charter(Path(tmp))
         subjects = consenting_subjects(charter, 100)
-        charter.gate.collect(_events(subjects, BATCH), actor="service:cloud", service="cloud")  # warm up
+        charter.gate.collect(
+            _events(subjects, BATCH), actor="service:cloud", service="cloud"
+        )  # warm up
         batches = [_events(subjects, BATCH, b * BATCH) for b in range(total // BATCH)]
         start = time.perf_counter()
         for batch in batches:
@@ -131,7 +152,9 @@ def bench_rss_growth(total: int) -> None:
         gc.collect()
         before = rss_mb()
         for b in range(total // BATCH):
-            charter.gate.collect(_events(subjects, BATCH, b * BATCH), actor="service:cloud", service="cloud")
+            charter.gate.collect(
+                _events(subjects, BATCH, b * BATCH), actor="service:cloud", service="cloud"
+            )
         gc.collect()
         report("rss_growth_mb", rss_mb() - before, "MiB")
         charter.close()
@@ -147,9 +170,18 @@ def bench_purge(total: int) -> None:
         for start_at in range(0, total, chunk):
             rows = [
                 {
-                    "id": new_id(), "subject_id": subject, "service": "advertisement", "data_type": "advertising_data",
-                    "qualifier": "identified", "purposes": 8, "protection": "plain", "value": b"1", "blob": None,
-                    "source": None, "collected_at": past - 1, "expires_at": past,
+                    "id": new_id(),
+                    "subject_id": subject,
+                    "service": "advertisement",
+                    "data_type": "advertising_data",
+                    "qualifier": "identified",
+                    "purposes": 8,
+                    "protection": "plain",
+                    "value": b"1",
+                    "blob": None,
+                    "source": None,
+                    "collected_at": past - 1,
+                    "expires_at": past,
                 }
                 for _ in range(min(chunk, total - start_at))
             ]
@@ -159,7 +191,11 @@ def bench_purge(total: int) -> None:
         purged = purge_expired(charter.gate, regions=["eu"])
         elapsed = time.perf_counter() - start
         assert purged.records == total, purged
-        report("purge_1m_seconds" if total >= 1_000_000 else f"purge_{total // 1000}k_seconds", elapsed, "s")
+        report(
+            "purge_1m_seconds" if total >= 1_000_000 else f"purge_{total // 1000}k_seconds",
+            elapsed,
+            "s",
+        )
         charter.close()
 
 
@@ -176,7 +212,12 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
-        self.process = subprocess.Popen([sys.executable, "-c", SERVER, str(data_dir), str(self.port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER, str(data_dir), str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -195,15 +236,17 @@ class Server:
             self.process.kill()
 
 
-def _run_clients(work: Callable[[httpx.Client, int], list[float]], requests: int) -> tuple[float, list[float]]:
-    """Run ``requests`` calls over CLIENTS threads; returns (seconds, latencies)."""
+def _run_clients(
+    work: Callable[[httpx.Client, int], float], requests: int
+) -> tuple[float, list[float]]:
+    """Run ``requests`` calls over CLIENTS threads; returns (seconds, per-request latencies)."""
     per_client = requests // CLIENTS
     latencies: list[float] = []
     lock = threading.Lock()
 
     def client(index: int) -> None:
         with httpx.Client(timeout=120) as http:
-            got = work(http, index * per_client, per_client) if False else [work(http, index * per_client + k)[0] for k in range(per_client)]
+            got = [work(http, index * per_client + k) for k in range(per_client)]
         with lock:
             latencies.extend(got)
 
@@ -220,7 +263,10 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
         subjects = consenting_subjects(charter, 200)
         credentials = Credentials.for_charter(charter)
         key = {"Authorization": "Bearer " + credentials.create_api_key("cloud").secret}
-        tokens = {sid: {"Authorization": "Bearer " + credentials.issue_user_token(sid).secret} for sid in subjects}
+        tokens = {
+            sid: {"Authorization": "Bearer " + credentials.issue_user_token(sid).secret}
+            for sid in subjects
+        }
         charter.close()
         server = Server(data_dir)
         try:
@@ -228,29 +274,60 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
             report("server_rss_mb", rss_mb(server.process.pid), "MiB")
             bodies = []
             for b in range(total_batches):
-                events = [{"subject_id": subjects[(b * BATCH + i) % len(subjects)], "data_type": "notes", "purpose": "app_functionality", "value": {"title": f"note {i}", "body": "Buy milk, eggs and bread."}} for i in range(BATCH)]
+                events = [
+                    {
+                        "subject_id": subjects[(b * BATCH + i) % len(subjects)],
+                        "data_type": "notes",
+                        "purpose": "app_functionality",
+                        "value": {"title": f"note {i}", "body": "Buy milk, eggs and bread."},
+                    }
+                    for i in range(BATCH)
+                ]
                 bodies.append(httpx.Request("POST", "/", json={"events": events}).content)
             with httpx.Client() as warm:
-                assert warm.post(server.url + "/v1/collect", content=bodies[0], headers={**key, "Content-Type": "application/json"}).status_code == 200
+                assert (
+                    warm.post(
+                        server.url + "/v1/collect",
+                        content=bodies[0],
+                        headers={**key, "Content-Type": "application/json"},
+                    ).status_code
+                    == 200
+                )
 
-            def post(http: httpx.Client, n: int) -> list[float]:
+            def post(http: httpx.Client, n: int) -> float:
                 started = time.perf_counter()
-                response = http.post(server.url + "/v1/collect", content=bodies[n % len(bodies)], headers={**key, "Content-Type": "application/json"})
-                assert response.status_code == 200 and response.json()["accepted"] == BATCH, response.text[:300]
-                return [time.perf_counter() - started]
+                response = http.post(
+                    server.url + "/v1/collect",
+                    content=bodies[n % len(bodies)],
+                    headers={**key, "Content-Type": "application/json"},
+                )
+                assert response.status_code == 200 and response.json()["accepted"] == BATCH, (
+                    response.text[:300]
+                )
+                return time.perf_counter() - started
 
             elapsed, latencies = _run_clients(post, total_batches)
             latencies.sort()
             report("collect_http_events_per_s", len(latencies) * BATCH / elapsed, "events/s")
-            report("collect_http_p99_ms", latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, "ms")
+            report(
+                "collect_http_p99_ms",
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+                "ms",
+            )
 
-            def toggle(http: httpx.Client, n: int) -> list[float]:
+            def toggle(http: httpx.Client, n: int) -> float:
                 sid = subjects[n % len(subjects)]
                 started = time.perf_counter()
-                value = (n // len(subjects)) % 2 == 1  # withdraw on the first pass, grant on the next
-                response = http.put(f"{server.url}/v1/subjects/{sid}/switches", json={"changes": {"cloud.authorization": value}}, headers=tokens[sid])
+                value = (
+                    n // len(subjects)
+                ) % 2 == 1  # withdraw on the first pass, grant on the next
+                response = http.put(
+                    f"{server.url}/v1/subjects/{sid}/switches",
+                    json={"changes": {"cloud.authorization": value}},
+                    headers=tokens[sid],
+                )
                 assert response.status_code == 200, response.text[:300]
-                return [time.perf_counter() - started]
+                return time.perf_counter() - started
 
             elapsed, latencies = _run_clients(toggle, switch_requests)
             report("switch_http_per_s", len(latencies) / elapsed, "requests/s")

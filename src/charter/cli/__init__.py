@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from charter.cli import admin
+from charter.cli import audit as audit_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -29,6 +30,7 @@ app.command("purge")(admin.purge)
 app.command("serve")(admin.serve)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.keys_app, name="keys")
+app.add_typer(audit_cli.app, name="audit")
 
 _EXTRA_APPS: tuple[tuple[str, str], ...] = (
     ("charter.device.photos.cli", "photo"),

@@ -7,6 +7,7 @@ lives in costs nothing.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -33,8 +34,7 @@ class RegionStores:
             engine = self._engines.get(key)
             if engine is None:
                 if url.startswith("sqlite"):
-                    path = url.split(":///", 1)[1]
-                    Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    _private_file(Path(url.split(":///", 1)[1]))
                 engine = make_engine(url)
                 migrate.upgrade(engine)
                 self._engines[key] = engine
@@ -57,7 +57,10 @@ class RegionStores:
     def blob_dir(self, region: str) -> Path:
         """The blob folder of a region (created 0700 on first use)."""
         path = self.settings.blob_dir(region)
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.is_dir():
+            for folder in (path.parent, path):
+                folder.mkdir(parents=True, exist_ok=True)
+                folder.chmod(0o700)
         return path
 
     def dispose(self) -> None:
@@ -66,3 +69,12 @@ class RegionStores:
             for engine in self._engines.values():
                 engine.dispose()
             self._engines.clear()
+
+
+def _private_file(path: Path) -> None:
+    """Create a database file readable by its owner only; SQLite gives its -wal and -shm
+    files the same permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
