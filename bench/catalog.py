@@ -27,7 +27,9 @@ def write_synthetic(folder: Path, services: int, rows: int) -> None:
     for name in ("regions.yaml", "system.yaml"):
         shutil.copy(base / name, folder / name)
     order = ", ".join(f"svc_{i:04d}" for i in range(services))
-    (folder / "catalog.yaml").write_text(f"id: synthetic\nname: Synthetic\nversion: '1'\norder: [{order}]\n")
+    (folder / "catalog.yaml").write_text(
+        f"id: synthetic\nname: Synthetic\nversion: '1'\norder: [{order}]\n"
+    )
     types = [t for t in BUILTIN_DATA_TYPES]
     for i in range(services):
         lines = [

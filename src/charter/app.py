@@ -40,7 +40,9 @@ class Charter:
     clock: Clock
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = system_clock, keyring: Keyring | None = None) -> Charter:
+    def open(
+        cls, settings: Settings, *, clock: Clock = system_clock, keyring: Keyring | None = None
+    ) -> Charter:
         """
         Open a deployment: load and compile the catalog, load the keyring, route regions.
 

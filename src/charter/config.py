@@ -37,7 +37,9 @@ class Settings:
             "data_dir": Path(env.get("CHARTER_DATA_DIR", "data")),
             "catalog_path": Path(env["CHARTER_CATALOG"]) if env.get("CHARTER_CATALOG") else None,
             "control_url": env.get("CHARTER_CONTROL_DATABASE_URL") or None,
-            "region_urls": {k[len(prefix):].lower(): v for k, v in env.items() if k.startswith(prefix) and v},
+            "region_urls": {
+                k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v
+            },
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

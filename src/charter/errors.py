@@ -46,6 +46,20 @@ class Problem:
     value: str | None = None
     suggestion: str | None = None
 
+    @classmethod
+    def located(
+        cls,
+        file: str,
+        position: tuple[int, int] | None,
+        path: str,
+        message: str,
+        value: str | None = None,
+        suggestion: str | None = None,
+    ) -> Problem:
+        """A problem at ``position`` (line, column), or without one when it is unknown."""
+        line, column = position if position is not None else (None, None)
+        return cls(file, line, column, path, message, value, suggestion)
+
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:

@@ -111,7 +111,9 @@ class CompiledCatalog:
         """Every switch key with its catalog default."""
         return self.defaults
 
-    def row(self, service: str, data_type: str, qualifier: Qualifier, purpose: Purpose) -> CompiledRow | None:
+    def row(
+        self, service: str, data_type: str, qualifier: Qualifier, purpose: Purpose
+    ) -> CompiledRow | None:
         """The inventory row that declares (service, type, qualifier, purpose), if any."""
         return self.rows.get((service, data_type, qualifier, purpose))
 
@@ -179,7 +181,9 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
                 purposes=purposes,
                 purpose_bits=sum(PURPOSE_BITS[p] for p in purposes),
                 protection=inv.protection,
-                retention_days=inv.retention.days if inv.retention.kind is RetentionKind.DAYS else None,
+                retention_days=inv.retention.days
+                if inv.retention.kind is RetentionKind.DAYS
+                else None,
                 stored=inv.retention.kind is not RetentionKind.NOT_STORED,
                 switches_by_purpose={p: switch_keys_for(service, catalog, p) for p in purposes},
             )
@@ -197,7 +201,9 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
     )
 
 
-def _refuse(reason: Reason, message: str, row: CompiledRow | None = None, switch: str | None = None) -> Decision:
+def _refuse(
+    reason: Reason, message: str, row: CompiledRow | None = None, switch: str | None = None
+) -> Decision:
     return Decision(False, reason, message, row, switch)
 
 
@@ -210,12 +216,27 @@ def _check_switches(
             continue
         label = compiled.switch_labels.get(key, key)
         if key.endswith(".authorization"):
-            return _refuse(Reason.CONSENT_REQUIRED, f"{row.service} has no authorization from this subject ({label} is off)", row, key)
+            return _refuse(
+                Reason.CONSENT_REQUIRED,
+                f"{row.service} has no authorization from this subject ({label} is off)",
+                row,
+                key,
+            )
         if key.endswith(".personalization"):
-            return _refuse(Reason.PERSONALIZATION_OFF, f"personalization is switched off for {row.service}", row, key)
+            return _refuse(
+                Reason.PERSONALIZATION_OFF,
+                f"personalization is switched off for {row.service}",
+                row,
+                key,
+            )
         if key.endswith(".ads"):
             return _refuse(Reason.ADS_OFF, f"ads are switched off for {row.service}", row, key)
-        return _refuse(Reason.SYSTEM_SWITCH_OFF, f"the system switch '{label}' is off, and it governs {purpose.value} for {row.service}", row, key)
+        return _refuse(
+            Reason.SYSTEM_SWITCH_OFF,
+            f"the system switch '{label}' is off, and it governs {purpose.value} for {row.service}",
+            row,
+            key,
+        )
     return None
 
 
@@ -250,22 +271,34 @@ def decide_collect(
     if types is None:
         return _refuse(Reason.UNKNOWN_SERVICE, f"unknown service {service!r}")
     if service in compiled.on_device_services:
-        return _refuse(Reason.ON_DEVICE_ONLY, f"{service} processes data on the device only; nothing may be sent to the server")
+        return _refuse(
+            Reason.ON_DEVICE_ONLY,
+            f"{service} processes data on the device only; nothing may be sent to the server",
+        )
     qualifier = QUALIFIERS_FOR_KIND[kind]
     row = compiled.rows.get((service, data_type, qualifier, purpose))
     if row is None:
         if data_type not in types:
-            return _refuse(Reason.UNDECLARED, f"{service} does not declare the data type {data_type!r}")
+            return _refuse(
+                Reason.UNDECLARED, f"{service} does not declare the data type {data_type!r}"
+            )
         if (service, data_type, qualifier) not in compiled.qualified_types:
             return _refuse(
                 Reason.QUALIFIER_MISMATCH,
                 f"{service} declares {data_type} only as other than {qualifier.value}; "
                 f"a {kind.value} subject cannot carry it",
             )
-        return _refuse(Reason.UNDECLARED, f"{service} does not declare {data_type} ({qualifier.value}) for {purpose.value}")
+        return _refuse(
+            Reason.UNDECLARED,
+            f"{service} does not declare {data_type} ({qualifier.value}) for {purpose.value}",
+        )
     allowed_markets = compiled.markets_by_service[service]
-    if market in compiled.excluded_by_service[service] or (allowed_markets is not None and market not in allowed_markets):
-        return _refuse(Reason.MARKET_UNAVAILABLE, f"{service} is not offered in the subject's market", row)
+    if market in compiled.excluded_by_service[service] or (
+        allowed_markets is not None and market not in allowed_markets
+    ):
+        return _refuse(
+            Reason.MARKET_UNAVAILABLE, f"{service} is not offered in the subject's market", row
+        )
     refused = _check_switches(compiled, row, purpose, switches)
     if refused is not None:
         return refused
@@ -287,6 +320,10 @@ def decide_use(
     that purpose are on (a withdrawn authorization stops every use at once).
     """
     if purpose not in row.purposes:
-        return _refuse(Reason.PURPOSE_NOT_DECLARED, f"{row.data_type} of {row.service} is not declared for {purpose.value}", row)
+        return _refuse(
+            Reason.PURPOSE_NOT_DECLARED,
+            f"{row.data_type} of {row.service} is not declared for {purpose.value}",
+            row,
+        )
     refused = _check_switches(compiled, row, purpose, switches)
     return refused if refused is not None else Decision(True, Reason.ALLOWED, "allowed", row)

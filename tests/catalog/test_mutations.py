@@ -27,7 +27,9 @@ def _rows(text: str) -> list[int]:
     return [i for i, line in enumerate(text.splitlines()) if ROW.match(line)]
 
 
-def _mutate(mutation: Callable[[Path], tuple[str, int | None, str]]) -> tuple[list[Problem], str, int | None, str]:
+def _mutate(
+    mutation: Callable[[Path], tuple[str, int | None, str]],
+) -> tuple[list[Problem], str, int | None, str]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "catalog"
         shutil.copytree(builtin_catalog_path(), folder)
@@ -44,7 +46,9 @@ def _edit_line(folder: Path, name: str, index: int, edit: Callable[[str], str]) 
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def _assert_reported(problems: list[Problem], file_name: str, line: int | None, needle: str) -> None:
+def _assert_reported(
+    problems: list[Problem], file_name: str, line: int | None, needle: str
+) -> None:
     matching = [p for p in problems if Path(p.file).name == file_name and needle in str(p)]
     assert matching, f"no problem mentions {needle!r} in {file_name}: {problems}"
     if line is not None:
@@ -53,19 +57,38 @@ def _assert_reported(problems: list[Problem], file_name: str, line: int | None, 
 
 # Each example copies a catalog folder: few examples, and no slow shrinking of file layouts.
 FILE_BASED = settings(max_examples=20, phases=[Phase.explicit, Phase.reuse, Phase.generate])
-SERVICE_FILES = ("cloud.yaml", "account.yaml", "themes.yaml", "browser.yaml", "video.yaml", "pay.yaml")
+SERVICE_FILES = (
+    "cloud.yaml",
+    "account.yaml",
+    "themes.yaml",
+    "browser.yaml",
+    "video.yaml",
+    "pay.yaml",
+)
 garbage = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=3, max_size=12).filter(
-    lambda s: s not in {"identified", "pseudonymized", "anonymized", "aggregated", "unlinked_pseudonymized"}
+    lambda s: (
+        s
+        not in {"identified", "pseudonymized", "anonymized", "aggregated", "unlinked_pseudonymized"}
+    )
 )
 
 
 @FILE_BASED
-@given(file_name=st.sampled_from(SERVICE_FILES), pick=st.integers(min_value=0, max_value=10_000), word=garbage)
+@given(
+    file_name=st.sampled_from(SERVICE_FILES),
+    pick=st.integers(min_value=0, max_value=10_000),
+    word=garbage,
+)
 def test_wrong_qualifier_is_reported_at_its_line(file_name: str, pick: int, word: str) -> None:
     def mutation(folder: Path) -> tuple[str, int | None, str]:
         rows = _rows((folder / file_name).read_text(encoding="utf-8"))
         index = rows[pick % len(rows)]
-        _edit_line(folder, file_name, index, lambda line: re.sub(r"qualifier: \w+", f"qualifier: {word}", line))
+        _edit_line(
+            folder,
+            file_name,
+            index,
+            lambda line: re.sub(r"qualifier: \w+", f"qualifier: {word}", line),
+        )
         return file_name, index + 1, "qualifier"
 
     problems, name, line, needle = _mutate(mutation)
@@ -73,7 +96,11 @@ def test_wrong_qualifier_is_reported_at_its_line(file_name: str, pick: int, word
 
 
 @FILE_BASED
-@given(file_name=st.sampled_from(SERVICE_FILES), pick=st.integers(min_value=0, max_value=10_000), field=st.sampled_from(["qualifier", "retention", "at_rest", "purposes", "transit", "category"]))
+@given(
+    file_name=st.sampled_from(SERVICE_FILES),
+    pick=st.integers(min_value=0, max_value=10_000),
+    field=st.sampled_from(["qualifier", "retention", "at_rest", "purposes", "transit", "category"]),
+)
 def test_missing_field_is_named(file_name: str, pick: int, field: str) -> None:
     def mutation(folder: Path) -> tuple[str, int | None, str]:
         rows = _rows((folder / file_name).read_text(encoding="utf-8"))
@@ -100,7 +127,14 @@ def test_dangling_type_suggests_the_closest(file_name: str, pick: int) -> None:
         index = rows[pick % len(rows)]
         original = re.search(r"type: (\w+)", text.splitlines()[index])
         assert original is not None
-        _edit_line(folder, file_name, index, lambda line: line.replace(f"type: {original.group(1)}", f"type: {original.group(1)}x", 1))
+        _edit_line(
+            folder,
+            file_name,
+            index,
+            lambda line: line.replace(
+                f"type: {original.group(1)}", f"type: {original.group(1)}x", 1
+            ),
+        )
         return file_name, index + 1, f"did you mean '{original.group(1)}'"
 
     problems, name, line, needle = _mutate(mutation)
@@ -108,11 +142,19 @@ def test_dangling_type_suggests_the_closest(file_name: str, pick: int) -> None:
 
 
 @FILE_BASED
-@given(file_name=st.sampled_from(SERVICE_FILES), pick=st.integers(min_value=0, max_value=10_000), delta=st.sampled_from([1, 3, -1]))
+@given(
+    file_name=st.sampled_from(SERVICE_FILES),
+    pick=st.integers(min_value=0, max_value=10_000),
+    delta=st.sampled_from([1, 3, -1]),
+)
 def test_bad_indentation_is_located(file_name: str, pick: int, delta: int) -> None:
     def mutation(folder: Path) -> tuple[str, int | None, str]:
         lines = (folder / file_name).read_text(encoding="utf-8").splitlines()
-        candidates = [i for i, line in enumerate(lines) if re.match(r"^  [a-z_]+:", line) or re.match(r"^    [a-z_]+: ", line)]
+        candidates = [
+            i
+            for i, line in enumerate(lines)
+            if re.match(r"^  [a-z_]+:", line) or re.match(r"^    [a-z_]+: ", line)
+        ]
         index = candidates[pick % len(candidates)]
 
         def shift(line: str) -> str:
@@ -129,29 +171,44 @@ def test_duplicate_service_id(catalog_copy: Path) -> None:
     shutil.copy(catalog_copy / "themes.yaml", catalog_copy / "themes_copy.yaml")
     with pytest.raises(CatalogError) as info:
         load_catalog(catalog_copy)
-    line = (catalog_copy / "themes.yaml").read_text(encoding="utf-8").splitlines().index("id: themes") + 1
+    line = (catalog_copy / "themes.yaml").read_text(encoding="utf-8").splitlines().index(
+        "id: themes"
+    ) + 1
     _assert_reported(list(info.value.problems), "themes_copy.yaml", line, "duplicate service id")
 
 
 def test_unknown_market_suggests(catalog_copy: Path) -> None:
     path = catalog_copy / "pay.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r'available: \["in"\]', 'available: ["ix"]', text, count=1), encoding="utf-8")
+    path.write_text(
+        re.sub(r'available: \["in"\]', 'available: ["ix"]', text, count=1), encoding="utf-8"
+    )
     with pytest.raises(CatalogError) as info:
         load_catalog(catalog_copy)
-    _assert_reported(list(info.value.problems), "pay.yaml", None, "names a market not in regions.yaml")
+    _assert_reported(
+        list(info.value.problems), "pay.yaml", None, "names a market not in regions.yaml"
+    )
 
 
 def test_function_purpose_not_in_inventory(catalog_copy: Path) -> None:
     path = catalog_copy / "cloud.yaml"
     text = path.read_text(encoding="utf-8")
-    mutated = text.replace("- {type: notes, purposes: [app_functionality]}", "- {type: notes, purposes: [advertising]}", 1)
+    mutated = text.replace(
+        "- {type: notes, purposes: [app_functionality]}",
+        "- {type: notes, purposes: [advertising]}",
+        1,
+    )
     assert mutated != text
     path.write_text(mutated, encoding="utf-8")
     line = mutated.splitlines().index("      - {type: notes, purposes: [advertising]}") + 1
     with pytest.raises(CatalogError) as info:
         load_catalog(catalog_copy)
-    _assert_reported(list(info.value.problems), "cloud.yaml", line, "purpose not declared in the inventory for notes")
+    _assert_reported(
+        list(info.value.problems),
+        "cloud.yaml",
+        line,
+        "purpose not declared in the inventory for notes",
+    )
 
 
 def test_duplicate_yaml_key(catalog_copy: Path) -> None:
@@ -164,7 +221,9 @@ def test_duplicate_yaml_key(catalog_copy: Path) -> None:
 
 def test_wrong_enum_suggests_close_term(catalog_copy: Path) -> None:
     path = catalog_copy / "cloud.yaml"
-    text = path.read_text(encoding="utf-8").replace("qualifier: identified", "qualifier: identifed", 1)
+    text = path.read_text(encoding="utf-8").replace(
+        "qualifier: identified", "qualifier: identifed", 1
+    )
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CatalogError) as info:
         load_catalog(catalog_copy)

@@ -70,7 +70,9 @@ def make_settings(backend: str, data_dir: Path, pg_databases: dict[str, str]) ->
 
 
 @pytest.fixture
-def charter(backend: str, tmp_path: Path, clock: FakeClock, pg_databases: dict[str, str]) -> Iterator[Charter]:
+def charter(
+    backend: str, tmp_path: Path, clock: FakeClock, pg_databases: dict[str, str]
+) -> Iterator[Charter]:
     data_dir = tmp_path / "data"
     Charter.init(data_dir)
     settings = make_settings(backend, data_dir, pg_databases)

@@ -25,8 +25,15 @@ from charter.testing import FakeClock
 
 # (service, data type, purpose) operations and the switches that must all be on.
 OPS = {
-    ("themes", "search_history", Purpose.PERSONALIZATION): ("themes.authorization", "themes.personalization"),
-    ("themes", "advertising_data", Purpose.ADVERTISING): ("themes.authorization", "themes.ads", "system.personalized_ads"),
+    ("themes", "search_history", Purpose.PERSONALIZATION): (
+        "themes.authorization",
+        "themes.personalization",
+    ),
+    ("themes", "advertising_data", Purpose.ADVERTISING): (
+        "themes.authorization",
+        "themes.ads",
+        "system.personalized_ads",
+    ),
     ("themes", "favorite_resource_list", Purpose.APP_FUNCTIONALITY): ("themes.authorization",),
     ("cloud", "notes", Purpose.APP_FUNCTIONALITY): ("cloud.authorization",),
     ("advertisement", "advertising_data", Purpose.ADVERTISING): ("system.personalized_ads",),
@@ -60,7 +67,9 @@ class ConsentMachine(RuleBasedStateMachine):
         if before and not value and key.endswith(".authorization"):
             service = key.removesuffix(".authorization")
             consent = self.charter.catalog.service(service).controls.consent
-            if consent is not None and "delete_server_data" in {e.value for e in consent.on_withdrawal}:
+            if consent is not None and "delete_server_data" in {
+                e.value for e in consent.on_withdrawal
+            }:
                 for op in self.records:
                     if op[0] == service:
                         self.records[op] = []
@@ -69,7 +78,9 @@ class ConsentMachine(RuleBasedStateMachine):
     def write(self, op: tuple[str, str, Purpose]) -> None:
         self.counter += 1
         value = f"v{self.counter}"
-        res = self.charter.gate.collect([Event(self.subject, op[0], op[1], op[2], value)], actor="t")
+        res = self.charter.gate.collect(
+            [Event(self.subject, op[0], op[1], op[2], value)], actor="t"
+        )
         assert res.items[0].accepted == self._allowed(op), (op, self.switches, res.items[0])
         if res.items[0].accepted:
             self.records[op].append(value)
@@ -78,12 +89,19 @@ class ConsentMachine(RuleBasedStateMachine):
     def read(self, op: tuple[str, str, Purpose]) -> None:
         service, data_type, purpose = op
         try:
-            got = self.charter.gate.read(self.subject, service=service, purpose=purpose, data_type=data_type, actor="t")
+            got = self.charter.gate.read(
+                self.subject, service=service, purpose=purpose, data_type=data_type, actor="t"
+            )
         except RefusedError:
             assert not self._allowed(op)
             return
         assert self._allowed(op)
-        expected = [v for o, vals in self.records.items() if o[0] == service and o[1] == data_type for v in vals]
+        expected = [
+            v
+            for o, vals in self.records.items()
+            if o[0] == service and o[1] == data_type
+            for v in vals
+        ]
         assert sorted(r.value for r in got) == sorted(expected)
 
     @precondition(lambda self: self.counter > 0)

@@ -55,7 +55,12 @@ def _run_killed(job: str, data_dir: Path, now: int, kill_after: int) -> bool:
     """Run a job in a subprocess and SIGKILL it after ``kill_after`` progress lines."""
     seen = 0
     finished = False
-    with subprocess.Popen([sys.executable, "-c", WORKER, job, str(data_dir), str(now)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", WORKER, job, str(data_dir), str(now)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("done"):
@@ -69,18 +74,41 @@ def _run_killed(job: str, data_dir: Path, now: int, kill_after: int) -> bool:
     return finished
 
 
-def _seed(charter: Charter, clock: FakeClock, subjects: int, per_subject: int) -> tuple[set[str], set[str]]:
+def _seed(
+    charter: Charter, clock: FakeClock, subjects: int, per_subject: int
+) -> tuple[set[str], set[str]]:
     gate = charter.gate
     keep: set[str] = set()
     expire: set[str] = set()
     for i in range(subjects):
         s = gate.create_subject(SubjectKind.APP_INSTANCE if i % 2 else SubjectKind.ACCOUNT, "de")
-        gate.set_switches(s.id, {"themes.authorization": True, "system.user_experience_program": True, "cloud.authorization": True}, source="user", actor="subject")
+        gate.set_switches(
+            s.id,
+            {
+                "themes.authorization": True,
+                "system.user_experience_program": True,
+                "cloud.authorization": True,
+            },
+            source="user",
+            actor="subject",
+        )
         if s.kind is SubjectKind.APP_INSTANCE:
-            res = gate.collect([Event(s.id, "themes", "crash_data", Purpose.ANALYTICS, {"n": k}) for k in range(per_subject)], actor="t")
+            res = gate.collect(
+                [
+                    Event(s.id, "themes", "crash_data", Purpose.ANALYTICS, {"n": k})
+                    for k in range(per_subject)
+                ],
+                actor="t",
+            )
             expire |= {r.record_id for r in res.items if r.record_id}
         else:
-            res = gate.collect([Event(s.id, "cloud", "notes", Purpose.APP_FUNCTIONALITY, {"n": k}) for k in range(per_subject)], actor="t")
+            res = gate.collect(
+                [
+                    Event(s.id, "cloud", "notes", Purpose.APP_FUNCTIONALITY, {"n": k})
+                    for k in range(per_subject)
+                ],
+                actor="t",
+            )
             keep |= {r.record_id for r in res.items if r.record_id}
     return keep, expire
 
@@ -141,7 +169,11 @@ def test_rewrap_survives_kill_minus_9(tmp_path: Path, run: int) -> None:
     for sid in subjects:
         subject = charter.gate.subject(sid)
         if subject.kind is SubjectKind.ACCOUNT:
-            readable += len(charter.gate.read(sid, service="cloud", purpose=Purpose.APP_FUNCTIONALITY, actor="t"))
+            readable += len(
+                charter.gate.read(
+                    sid, service="cloud", purpose=Purpose.APP_FUNCTIONALITY, actor="t"
+                )
+            )
     assert readable == len(keep)
     _assert_intact(charter)
     charter.close()
@@ -170,5 +202,12 @@ def test_rotation_keeps_everything_readable(tmp_path: Path) -> None:
     )
     assert total == len(keep)
     with charter.stores.region("eu").connect() as conn:
-        assert conn.execute(select(func.count()).select_from(t.data_keys).where(t.data_keys.c.kek_version != report.new_version)).scalar_one() == 0
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(t.data_keys)
+                .where(t.data_keys.c.kek_version != report.new_version)
+            ).scalar_one()
+            == 0
+        )
     charter.close()

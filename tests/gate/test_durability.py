@@ -28,7 +28,11 @@ def test_postgres_settings_are_checked(charter: Charter, backend: str) -> None:
     if backend != "postgres":
         pytest.skip("PostgreSQL only")
     found = check_durability(charter.stores.region("eu"))
-    assert {k: str(v).lower() for k, v in found.items()} == {"fsync": "on", "full_page_writes": "on", "synchronous_commit": "on"}
+    assert {k: str(v).lower() for k, v in found.items()} == {
+        "fsync": "on",
+        "full_page_writes": "on",
+        "synchronous_commit": "on",
+    }
 
 
 def test_bad_urls_are_refused() -> None:

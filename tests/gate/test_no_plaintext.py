@@ -36,13 +36,18 @@ def _scan(root: Path, markers: list[str]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_protected_values_never_in_clear(charter: Charter, caplog: pytest.LogCaptureFixture) -> None:
+def test_protected_values_never_in_clear(
+    charter: Charter, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     gate = charter.gate
     compiled = charter.compiled
     protected: list[str] = []
     plain: list[str] = []
-    for account in (gate.create_subject(SubjectKind.ACCOUNT, "in"), gate.create_subject(SubjectKind.APP_INSTANCE, "in")):
+    for account in (
+        gate.create_subject(SubjectKind.ACCOUNT, "in"),
+        gate.create_subject(SubjectKind.APP_INSTANCE, "in"),
+    ):
         qualifier = "identified" if account.kind is SubjectKind.ACCOUNT else "pseudonymized"
         on = {k: True for k in compiled.defaults}
         gate.set_switches(account.id, on, source="user", actor="subject")
@@ -55,7 +60,16 @@ def test_protected_values_never_in_clear(charter: Charter, caplog: pytest.LogCap
             (plain if row.protection is AtRest.PLAIN else protected).append(marker)
         blob_marker = "BLOB" + secrets.token_hex(8)
         if account.kind is SubjectKind.ACCOUNT:
-            events.append(Event(account.id, "cloud", "photos_videos", Purpose.APP_FUNCTIONALITY, None, blob=blob_marker.encode() * 10))
+            events.append(
+                Event(
+                    account.id,
+                    "cloud",
+                    "photos_videos",
+                    Purpose.APP_FUNCTIONALITY,
+                    None,
+                    blob=blob_marker.encode() * 10,
+                )
+            )
             protected.append(blob_marker)
         result = gate.collect(events, actor="service:test")
         assert result.refused == 0, [i for i in result.items if not i.accepted][:3]
@@ -69,12 +83,25 @@ def test_protected_values_never_in_clear(charter: Charter, caplog: pytest.LogCap
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_not_stored_types_leave_no_trace(charter: Charter, caplog: pytest.LogCaptureFixture) -> None:
+def test_not_stored_types_leave_no_trace(
+    charter: Charter, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     gate = charter.gate
     s = gate.create_subject(SubjectKind.APP_INSTANCE, "de")
     marker = "NS" + secrets.token_hex(8)
-    res = gate.collect([Event(s.id, "account", "accelerometer_network", Purpose.APP_FUNCTIONALITY, {"reading": marker})], actor="service:account")
+    res = gate.collect(
+        [
+            Event(
+                s.id,
+                "account",
+                "accelerometer_network",
+                Purpose.APP_FUNCTIONALITY,
+                {"reading": marker},
+            )
+        ],
+        actor="service:account",
+    )
     assert res.items[0].accepted
     assert _scan(charter.settings.data_dir, [marker]) == []
     assert marker not in "\n".join(r.getMessage() for r in caplog.records)

@@ -18,35 +18,50 @@ CATALOG = load_catalog()
 COMPILED = compile_catalog(CATALOG)
 NOW = 1_767_225_600_000_000
 
-KIND_FOR = {Qualifier.IDENTIFIED: SubjectKind.ACCOUNT, Qualifier.PSEUDONYMIZED: SubjectKind.APP_INSTANCE}
+KIND_FOR = {
+    Qualifier.IDENTIFIED: SubjectKind.ACCOUNT,
+    Qualifier.PSEUDONYMIZED: SubjectKind.APP_INSTANCE,
+}
 
 # Hand-written from the seed's text: which switches must be on for (type, qualifier, purpose).
-A, P, AN, AD = Purpose.APP_FUNCTIONALITY, Purpose.PERSONALIZATION, Purpose.ANALYTICS, Purpose.ADVERTISING
-I, PS = Qualifier.IDENTIFIED, Qualifier.PSEUDONYMIZED
+A, P, AN, AD = (
+    Purpose.APP_FUNCTIONALITY,
+    Purpose.PERSONALIZATION,
+    Purpose.ANALYTICS,
+    Purpose.ADVERTISING,
+)
+IDN, PS = Qualifier.IDENTIFIED, Qualifier.PSEUDONYMIZED
 HAND_TABLE: dict[str, dict[tuple[str, Qualifier, Purpose], set[str]]] = {
-    "cloud": {(t, I, A): {"cloud.authorization"} for t in ("notes", "photos_videos", "contacts", "wifi_settings")},
+    "cloud": {
+        (t, IDN, A): {"cloud.authorization"}
+        for t in ("notes", "photos_videos", "contacts", "wifi_settings")
+    },
     "themes": {
-        ("search_history", I, P): {"themes.authorization", "themes.personalization"},
-        ("product_interaction", I, P): {"themes.authorization", "themes.personalization"},
+        ("search_history", IDN, P): {"themes.authorization", "themes.personalization"},
+        ("product_interaction", IDN, P): {"themes.authorization", "themes.personalization"},
         ("product_interaction", PS, AN): {"themes.authorization", "system.user_experience_program"},
-        ("advertising_data", I, AD): {"themes.authorization", "themes.ads", "system.personalized_ads"},
+        ("advertising_data", IDN, AD): {
+            "themes.authorization",
+            "themes.ads",
+            "system.personalized_ads",
+        },
         ("crash_data", PS, AN): {"themes.authorization", "system.user_experience_program"},
-        ("resource_download_record", I, A): {"themes.authorization"},
+        ("resource_download_record", IDN, A): {"themes.authorization"},
     },
     "app_usage_data": {
-        ("app_usage_data", I, AD): {"system.usage_diagnostics"},
-        ("gaid", I, AD): {"system.usage_diagnostics"},
+        ("app_usage_data", IDN, AD): {"system.usage_diagnostics"},
+        ("gaid", IDN, AD): {"system.usage_diagnostics"},
     },
     "advertisement": {
-        ("advertising_data", I, AD): {"system.personalized_ads"},
-        ("app_usage_data", I, AD): {"system.personalized_ads"},
+        ("advertising_data", IDN, AD): {"system.personalized_ads"},
+        ("app_usage_data", IDN, AD): {"system.personalized_ads"},
     },
     "pay": {
-        ("card_number", I, A): {"pay.authorization"},
-        ("transaction_record", I, AN): {"pay.authorization"},
+        ("card_number", IDN, A): {"pay.authorization"},
+        ("transaction_record", IDN, AN): {"pay.authorization"},
     },
     "account": {
-        ("email_address", I, A): set(),
+        ("email_address", IDN, A): set(),
         ("accelerometer_network", PS, A): set(),
     },
 }
@@ -73,7 +88,9 @@ def _cases(compiled: CompiledCatalog) -> list[tuple[str, str, Qualifier, Purpose
 
 
 @pytest.mark.parametrize(("service", "data_type", "qualifier", "purpose"), _cases(COMPILED))
-def test_every_switch_combination(service: str, data_type: str, qualifier: Qualifier, purpose: Purpose) -> None:
+def test_every_switch_combination(
+    service: str, data_type: str, qualifier: Qualifier, purpose: Purpose
+) -> None:
     row = COMPILED.row(service, data_type, qualifier, purpose)
     assert row is not None
     keys = row.switches_by_purpose[purpose]
@@ -81,7 +98,16 @@ def test_every_switch_combination(service: str, data_type: str, qualifier: Quali
     market = _market_for(service)
     for combo in itertools.product([False, True], repeat=len(keys)):
         switches = dict(zip(keys, combo, strict=True))
-        decision = decide_collect(COMPILED, service=service, data_type=data_type, purpose=purpose, kind=kind, market=market, switches=switches, now=NOW)
+        decision = decide_collect(
+            COMPILED,
+            service=service,
+            data_type=data_type,
+            purpose=purpose,
+            kind=kind,
+            market=market,
+            switches=switches,
+            now=NOW,
+        )
         assert decision.allowed == all(combo), (switches, decision)
         if not decision.allowed:
             assert decision.switch == keys[combo.index(False)]
@@ -93,33 +119,96 @@ def test_every_switch_combination(service: str, data_type: str, qualifier: Quali
 
 
 def test_undeclared_purpose_is_refused() -> None:
-    d = decide_collect(COMPILED, service="cloud", data_type="photos_videos", purpose=Purpose.ADVERTISING, kind=SubjectKind.ACCOUNT, market="de", switches={"cloud.authorization": True}, now=NOW)
+    d = decide_collect(
+        COMPILED,
+        service="cloud",
+        data_type="photos_videos",
+        purpose=Purpose.ADVERTISING,
+        kind=SubjectKind.ACCOUNT,
+        market="de",
+        switches={"cloud.authorization": True},
+        now=NOW,
+    )
     assert not d.allowed
     assert d.reason is Reason.UNDECLARED
 
 
 def test_undeclared_type_is_refused() -> None:
-    d = decide_collect(COMPILED, service="cloud", data_type="gaid", purpose=Purpose.APP_FUNCTIONALITY, kind=SubjectKind.ACCOUNT, market="de", switches={"cloud.authorization": True}, now=NOW)
+    d = decide_collect(
+        COMPILED,
+        service="cloud",
+        data_type="gaid",
+        purpose=Purpose.APP_FUNCTIONALITY,
+        kind=SubjectKind.ACCOUNT,
+        market="de",
+        switches={"cloud.authorization": True},
+        now=NOW,
+    )
     assert (d.allowed, d.reason) == (False, Reason.UNDECLARED)
 
 
 def test_pseudonymized_row_needs_a_pseudonymous_subject() -> None:
-    d = decide_collect(COMPILED, service="account", data_type="accelerometer_network", purpose=Purpose.APP_FUNCTIONALITY, kind=SubjectKind.ACCOUNT, market="de", switches={}, now=NOW)
+    d = decide_collect(
+        COMPILED,
+        service="account",
+        data_type="accelerometer_network",
+        purpose=Purpose.APP_FUNCTIONALITY,
+        kind=SubjectKind.ACCOUNT,
+        market="de",
+        switches={},
+        now=NOW,
+    )
     assert (d.allowed, d.reason) == (False, Reason.QUALIFIER_MISMATCH)
 
 
 def test_market_availability() -> None:
     pay = {"pay.authorization": True}
-    assert decide_collect(COMPILED, service="pay", data_type="upi_id", purpose=A, kind=SubjectKind.ACCOUNT, market="in", switches=pay, now=NOW).allowed
-    d = decide_collect(COMPILED, service="pay", data_type="upi_id", purpose=A, kind=SubjectKind.ACCOUNT, market="de", switches=pay, now=NOW)
+    assert decide_collect(
+        COMPILED,
+        service="pay",
+        data_type="upi_id",
+        purpose=A,
+        kind=SubjectKind.ACCOUNT,
+        market="in",
+        switches=pay,
+        now=NOW,
+    ).allowed
+    d = decide_collect(
+        COMPILED,
+        service="pay",
+        data_type="upi_id",
+        purpose=A,
+        kind=SubjectKind.ACCOUNT,
+        market="de",
+        switches=pay,
+        now=NOW,
+    )
     assert (d.allowed, d.reason) == (False, Reason.MARKET_UNAVAILABLE)
     browser = {"browser.authorization": True}
-    d = decide_collect(COMPILED, service="browser", data_type="gaid", purpose=P, kind=SubjectKind.ACCOUNT, market="in", switches=browser, now=NOW)
+    d = decide_collect(
+        COMPILED,
+        service="browser",
+        data_type="gaid",
+        purpose=P,
+        kind=SubjectKind.ACCOUNT,
+        market="in",
+        switches=browser,
+        now=NOW,
+    )
     assert d.reason is Reason.MARKET_UNAVAILABLE
 
 
 def test_on_device_service_refuses_everything() -> None:
-    d = decide_collect(COMPILED, service="ai_technology", data_type="face_features", purpose=A, kind=SubjectKind.ACCOUNT, market="de", switches={}, now=NOW)
+    d = decide_collect(
+        COMPILED,
+        service="ai_technology",
+        data_type="face_features",
+        purpose=A,
+        kind=SubjectKind.ACCOUNT,
+        market="de",
+        switches={},
+        now=NOW,
+    )
     assert d.reason is Reason.ON_DEVICE_ONLY
 
 

@@ -16,7 +16,10 @@ def test_each_market_writes_only_to_its_region(charter: Charter) -> None:
     expected: dict[str, set[str]] = {}
     for market in sorted(charter.catalog.markets):
         s = gate.create_subject(SubjectKind.ACCOUNT, market)
-        gate.collect([Event(s.id, "account", "country", Purpose.APP_FUNCTIONALITY, market)], actor="service:account")
+        gate.collect(
+            [Event(s.id, "account", "country", Purpose.APP_FUNCTIONALITY, market)],
+            actor="service:account",
+        )
         expected.setdefault(charter.catalog.markets[market].region, set()).add(s.id)
     for region in charter.catalog.regions:
         with charter.stores.region(region).connect() as conn:

@@ -9,6 +9,7 @@ Duplicate mapping keys, which PyYAML would silently overwrite, are reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,12 +96,15 @@ def parse_fast(text: str) -> Any:
         raise YamlSyntaxError(str(exc).splitlines()[0], None, None) from None
 
 
-try:  # yaml-rs: a fast YAML 1.2 parser; duplicate keys are errors by default
-    from yaml_rs import YAMLDecodeError as _FastError
-    from yaml_rs import loads as _fast_loads
-except ImportError:  # pragma: no cover - the located PyYAML path still works
-    _fast_loads = None
-    _FastError = ValueError
+def _load_fast_parser() -> tuple[Callable[[str], Any] | None, type[Exception]]:
+    try:  # yaml-rs: a fast YAML 1.2 parser; duplicate keys are errors by default
+        import yaml_rs  # noqa: PLC0415 - optional accelerator
+    except ImportError:  # pragma: no cover - the located PyYAML path still works
+        return None, ValueError
+    return yaml_rs.loads, yaml_rs.YAMLDecodeError
+
+
+_fast_loads, _FastError = _load_fast_parser()
 
 
 def _mark(node: yaml.Node) -> Position:
@@ -142,7 +146,11 @@ def _build(node: yaml.Node, path: Path, doc: LocatedDocument, loader: yaml.SafeL
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node, deep=True)
+            key = (
+                key_node.value
+                if key_node.tag == _STR_TAG
+                else loader.construct_object(key_node, deep=True)
+            )
             if not isinstance(key, (str, int)):
                 key = str(key)
             child = (*path, key)

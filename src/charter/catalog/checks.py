@@ -14,7 +14,7 @@ from charter.catalog._yaml import LocatedDocument
 from charter.catalog.model import CatalogInfo, Regions, Service, System
 from charter.catalog.suggest import closest
 from charter.errors import Problem
-from charter.taxonomy import BUILTIN_DATA_TYPES_BY_ID, DataTypeTerm
+from charter.taxonomy import BUILTIN_DATA_TYPES_BY_ID, DataTypeTerm, Purpose, Qualifier
 
 
 def check_catalog(
@@ -38,7 +38,14 @@ def check_catalog(
     for i, (type_id, parent) in enumerate(kind_of.items()):
         if parent not in BUILTIN_DATA_TYPES_BY_ID:
             pos = types_doc.locate(("types", i, "kind_of")) if types_doc else None
-            problems.append(Problem(str(folder / "datatypes.yaml"), *(pos or (None, None)), f"{type_id}.kind_of", "refines an unknown built-in data type", parent, closest(parent, BUILTIN_DATA_TYPES_BY_ID)))
+            problems.append(
+                Problem.located(str(folder / "datatypes.yaml"), pos,
+                    f"{type_id}.kind_of",
+                    "refines an unknown built-in data type",
+                    parent,
+                    closest(parent, BUILTIN_DATA_TYPES_BY_ID),
+                )
+            )
     markets = {m.id for m in regions.markets}
     switches = {s.id for s in system.switches}
     for sid, service in services.items():
@@ -64,18 +71,49 @@ def _check_regions(file: Path, regions: Regions, doc: LocatedDocument | None) ->
     out: list[Problem] = []
     region_ids = [r.id for r in regions.regions]
     for i, rid in _duplicates(region_ids):
-        out.append(Problem(str(file), *_at(doc, "regions", i, "id"), f"regions[{i}].id", "duplicate region id", rid))
+        out.append(
+            Problem(
+                str(file),
+                *_at(doc, "regions", i, "id"),
+                f"regions[{i}].id",
+                "duplicate region id",
+                rid,
+            )
+        )
     for i, mid in _duplicates([m.id for m in regions.markets]):
-        out.append(Problem(str(file), *_at(doc, "markets", i, "id"), f"markets[{i}].id", "duplicate market id", mid))
+        out.append(
+            Problem(
+                str(file),
+                *_at(doc, "markets", i, "id"),
+                f"markets[{i}].id",
+                "duplicate market id",
+                mid,
+            )
+        )
     for i, market in enumerate(regions.markets):
         if market.region not in region_ids:
-            out.append(Problem(str(file), *_at(doc, "markets", i, "region"), f"markets[{i}].region", "names an unknown region", market.region, closest(market.region, region_ids)))
+            out.append(
+                Problem(
+                    str(file),
+                    *_at(doc, "markets", i, "region"),
+                    f"markets[{i}].region",
+                    "names an unknown region",
+                    market.region,
+                    closest(market.region, region_ids),
+                )
+            )
     return out
 
 
 def _check_system(file: Path, system: System, doc: LocatedDocument | None) -> list[Problem]:
     return [
-        Problem(str(file), *_at(doc, "switches", i, "id"), f"switches[{i}].id", "duplicate switch id", sid)
+        Problem(
+            str(file),
+            *_at(doc, "switches", i, "id"),
+            f"switches[{i}].id",
+            "duplicate switch id",
+            sid,
+        )
         for i, sid in _duplicates([s.id for s in system.switches])
     ]
 
@@ -94,22 +132,48 @@ def _check_service(
             continue
         for i, market in enumerate(listed):
             if market not in markets:
-                yield Problem(file, *_at(doc, "markets", key, i), f"markets.{key}[{i}]", "names a market not in regions.yaml", market, closest(market, markets))
+                yield Problem(
+                    file,
+                    *_at(doc, "markets", key, i),
+                    f"markets.{key}[{i}]",
+                    "names a market not in regions.yaml",
+                    market,
+                    closest(market, markets),
+                )
 
     declared: dict[str, set[str]] = {}
-    seen_rows: dict[tuple[str, str, str], int] = {}
+    seen_rows: dict[tuple[str, Qualifier, Purpose], int] = {}
     for i, row in enumerate(service.inventory):
         if row.type not in data_types:
-            yield Problem(file, *_at(doc, "inventory", i, "type"), f"inventory[{i}].type", "unknown data type; declare it in datatypes.yaml or use a built-in one", row.type, closest(row.type, data_types))
+            yield Problem(
+                file,
+                *_at(doc, "inventory", i, "type"),
+                f"inventory[{i}].type",
+                "unknown data type; declare it in datatypes.yaml or use a built-in one",
+                row.type,
+                closest(row.type, data_types),
+            )
         declared.setdefault(row.type, set()).update(row.purposes)
         for purpose in row.purposes:
-            key = (row.type, row.qualifier, purpose)
-            if key in seen_rows:
-                yield Problem(file, *_at(doc, "inventory", i), f"inventory[{i}]", f"duplicate row: {row.type} / {row.qualifier} / {purpose} is already declared by inventory[{seen_rows[key]}]", row.type)
-            seen_rows[key] = i
+            row_key = (row.type, row.qualifier, purpose)
+            if row_key in seen_rows:
+                yield Problem(
+                    file,
+                    *_at(doc, "inventory", i),
+                    f"inventory[{i}]",
+                    f"duplicate row: {row.type} / {row.qualifier} / {purpose} is already declared by inventory[{seen_rows[row_key]}]",
+                    row.type,
+                )
+            seen_rows[row_key] = i
 
     for i, fid in _duplicates([f.id for f in service.functions]):
-        yield Problem(file, *_at(doc, "functions", i, "id"), f"functions[{i}].id", "duplicate function id", fid)
+        yield Problem(
+            file,
+            *_at(doc, "functions", i, "id"),
+            f"functions[{i}].id",
+            "duplicate function id",
+            fid,
+        )
     for i, rid in _duplicates([r.id for r in service.rules]):
         yield Problem(file, *_at(doc, "rules", i, "id"), f"rules[{i}].id", "duplicate rule id", rid)
 
@@ -119,16 +183,44 @@ def _check_service(
             if function.on_device_only or service.on_device_only:
                 continue
             if collected.type not in declared:
-                yield Problem(file, *_at(doc, *where, "type"), f"functions[{fi}].collects[{ci}].type", "collects a data type the service's inventory does not declare", collected.type, closest(collected.type, declared))
+                yield Problem(
+                    file,
+                    *_at(doc, *where, "type"),
+                    f"functions[{fi}].collects[{ci}].type",
+                    "collects a data type the service's inventory does not declare",
+                    collected.type,
+                    closest(collected.type, declared),
+                )
                 continue
             for purpose in collected.purposes:
                 if purpose not in declared[collected.type]:
-                    yield Problem(file, *_at(doc, *where, "purposes"), f"functions[{fi}].collects[{ci}].purposes", f"purpose not declared in the inventory for {collected.type}", str(purpose), closest(str(purpose), declared[collected.type]))
+                    yield Problem(
+                        file,
+                        *_at(doc, *where, "purposes"),
+                        f"functions[{fi}].collects[{ci}].purposes",
+                        f"purpose not declared in the inventory for {collected.type}",
+                        str(purpose),
+                        closest(str(purpose), declared[collected.type]),
+                    )
         for ti, party in enumerate(function.third_parties):
             for k, type_id in enumerate(party.types):
                 if type_id not in declared and type_id not in data_types:
-                    yield Problem(file, *_at(doc, "functions", fi, "third_parties", ti, "types", k), f"functions[{fi}].third_parties[{ti}].types[{k}]", "shares an unknown data type", type_id, closest(type_id, data_types))
+                    yield Problem(
+                        file,
+                        *_at(doc, "functions", fi, "third_parties", ti, "types", k),
+                        f"functions[{fi}].third_parties[{ti}].types[{k}]",
+                        "shares an unknown data type",
+                        type_id,
+                        closest(type_id, data_types),
+                    )
 
     for i, switch in enumerate(service.controls.system_switches):
         if switch not in switches:
-            yield Problem(file, *_at(doc, "controls", "system_switches", i), f"controls.system_switches[{i}]", "names a switch not in system.yaml", switch, closest(switch, switches))
+            yield Problem(
+                file,
+                *_at(doc, "controls", "system_switches", i),
+                f"controls.system_switches[{i}]",
+                "names a switch not in system.yaml",
+                switch,
+                closest(switch, switches),
+            )

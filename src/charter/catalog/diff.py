@@ -98,7 +98,14 @@ def diff_catalogs(old: Catalog, new: Catalog) -> list[Change]:
         changes.append(Change(ChangeKind.SERVICE_REMOVED, sid, None, f"service {sid} removed"))
     for sid, service in new.services.items():
         if sid not in old.services:
-            changes.append(Change(ChangeKind.SERVICE_ADDED, sid, None, f"service {sid} added with {len(service.inventory)} rows"))
+            changes.append(
+                Change(
+                    ChangeKind.SERVICE_ADDED,
+                    sid,
+                    None,
+                    f"service {sid} added with {len(service.inventory)} rows",
+                )
+            )
             continue
         changes.extend(_diff_service(old.services[sid], service))
     return changes
@@ -111,30 +118,92 @@ def _diff_service(old: Service, new: Service) -> list[Change]:
         out.append(Change(ChangeKind.MARKETS_CHANGED, sid, None, "market availability changed"))
     old_rows, new_rows = _by_key(old), _by_key(new)
     for key in old_rows.keys() - new_rows.keys():
-        out.append(Change(ChangeKind.ROW_REMOVED, sid, key[0], f"{key[0]} ({key[1]}) no longer collected"))
+        out.append(
+            Change(ChangeKind.ROW_REMOVED, sid, key[0], f"{key[0]} ({key[1]}) no longer collected")
+        )
     for key, row in new_rows.items():
         before = old_rows.get(key)
         if before is None:
             purposes = ", ".join(p.value for p in row.purposes)
-            out.append(Change(ChangeKind.ROW_ADDED, sid, key[0], f"{key[0]} ({key[1]}) newly collected for {purposes}"))
+            out.append(
+                Change(
+                    ChangeKind.ROW_ADDED,
+                    sid,
+                    key[0],
+                    f"{key[0]} ({key[1]}) newly collected for {purposes}",
+                )
+            )
             continue
         for p in sorted(set(row.purposes) - set(before.purposes)):
-            out.append(Change(ChangeKind.PURPOSE_ADDED, sid, key[0], f"{key[0]} now also used for {p.value}"))
+            out.append(
+                Change(
+                    ChangeKind.PURPOSE_ADDED, sid, key[0], f"{key[0]} now also used for {p.value}"
+                )
+            )
         for p in sorted(set(before.purposes) - set(row.purposes)):
-            out.append(Change(ChangeKind.PURPOSE_REMOVED, sid, key[0], f"{key[0]} no longer used for {p.value}"))
+            out.append(
+                Change(
+                    ChangeKind.PURPOSE_REMOVED,
+                    sid,
+                    key[0],
+                    f"{key[0]} no longer used for {p.value}",
+                )
+            )
         old_days, new_days = _retention_days(before), _retention_days(row)
         if new_days > old_days:
-            out.append(Change(ChangeKind.RETENTION_LONGER, sid, key[0], f"{key[0]} kept longer: {before.retention.label} -> {row.retention.label}"))
+            out.append(
+                Change(
+                    ChangeKind.RETENTION_LONGER,
+                    sid,
+                    key[0],
+                    f"{key[0]} kept longer: {before.retention.label} -> {row.retention.label}",
+                )
+            )
         elif new_days < old_days:
-            out.append(Change(ChangeKind.RETENTION_SHORTER, sid, key[0], f"{key[0]} kept shorter: {before.retention.label} -> {row.retention.label}"))
+            out.append(
+                Change(
+                    ChangeKind.RETENTION_SHORTER,
+                    sid,
+                    key[0],
+                    f"{key[0]} kept shorter: {before.retention.label} -> {row.retention.label}",
+                )
+            )
         old_strength, new_strength = _STRENGTH[before.protection], _STRENGTH[row.protection]
         if new_strength < old_strength:
-            out.append(Change(ChangeKind.PROTECTION_WEAKER, sid, key[0], f"{key[0]} protection weakened: {before.protection.value} -> {row.protection.value}"))
+            out.append(
+                Change(
+                    ChangeKind.PROTECTION_WEAKER,
+                    sid,
+                    key[0],
+                    f"{key[0]} protection weakened: {before.protection.value} -> {row.protection.value}",
+                )
+            )
         elif new_strength > old_strength:
-            out.append(Change(ChangeKind.PROTECTION_STRONGER, sid, key[0], f"{key[0]} protection strengthened: {before.protection.value} -> {row.protection.value}"))
+            out.append(
+                Change(
+                    ChangeKind.PROTECTION_STRONGER,
+                    sid,
+                    key[0],
+                    f"{key[0]} protection strengthened: {before.protection.value} -> {row.protection.value}",
+                )
+            )
     old_tp, new_tp = _third_parties(old), _third_parties(new)
     for recipient, type_id, purpose in sorted(new_tp - old_tp):
-        out.append(Change(ChangeKind.THIRD_PARTY_ADDED, sid, type_id, f"{type_id} now shared with {recipient} for {purpose}"))
+        out.append(
+            Change(
+                ChangeKind.THIRD_PARTY_ADDED,
+                sid,
+                type_id,
+                f"{type_id} now shared with {recipient} for {purpose}",
+            )
+        )
     for recipient, type_id, purpose in sorted(old_tp - new_tp):
-        out.append(Change(ChangeKind.THIRD_PARTY_REMOVED, sid, type_id, f"{type_id} no longer shared with {recipient} for {purpose}"))
+        out.append(
+            Change(
+                ChangeKind.THIRD_PARTY_REMOVED,
+                sid,
+                type_id,
+                f"{type_id} no longer shared with {recipient} for {purpose}",
+            )
+        )
     return out

@@ -38,7 +38,12 @@ _FIELD_VOCABULARY: dict[str, tuple[str, ...]] = {
     "retention": ("until_deleted", "not_stored"),
     "kind": ("until_deleted", "days", "not_stored"),
     "governs": ("all", *VOCABULARIES["purposes"]),
-    "on_withdrawal": ("stop_collection", "delete_server_data", "delete_device_data", "disable_service"),
+    "on_withdrawal": (
+        "stop_collection",
+        "delete_server_data",
+        "delete_device_data",
+        "disable_service",
+    ),
     "printed": ("category", "type", "qualifier", "purposes", "transit", "at_rest", "retention"),
 }
 
@@ -58,13 +63,27 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     folder = Path(path) if path is not None else builtin_catalog_path()
     problems: list[Problem] = []
     if not folder.is_dir():
-        raise CatalogError([Problem(str(folder), None, None, "", "is not a catalog folder (expected a directory of YAML files)")])
+        raise CatalogError(
+            [
+                Problem(
+                    str(folder),
+                    None,
+                    None,
+                    "",
+                    "is not a catalog folder (expected a directory of YAML files)",
+                )
+            ]
+        )
 
-    def read(name: str, model: type[M], *, required: bool) -> tuple[M | None, LocatedDocument | None]:
+    def read(
+        name: str, model: type[M], *, required: bool
+    ) -> tuple[M | None, LocatedDocument | None]:
         file = folder / name
         if not file.exists():
             if required:
-                problems.append(Problem(str(file), None, None, "", f"is missing; a catalog needs {name}"))
+                problems.append(
+                    Problem(str(file), None, None, "", f"is missing; a catalog needs {name}")
+                )
             return None, None
         return _validate_file(file, model, problems)
 
@@ -86,7 +105,13 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
         if service.id in services:
             first = service_docs[service.id][0]
             pos = doc.locate(("id",))
-            problems.append(Problem(str(file), *(pos or (None, None)), "id", f"duplicate service id, also declared in {first.name}", service.id))
+            problems.append(
+                Problem.located(str(file), pos,
+                    "id",
+                    f"duplicate service id, also declared in {first.name}",
+                    service.id,
+                )
+            )
             continue
         services[service.id] = service
         service_docs[service.id] = (file, doc)
@@ -97,7 +122,13 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
         for i, decl in enumerate(types_file.types):
             where = types_doc.locate(("types", i, "id"))
             if decl.id in data_types:
-                problems.append(Problem(str(folder / "datatypes.yaml"), *(where or (None, None)), f"types[{i}].id", "duplicate data type id (already in the built-in vocabulary or this file)", decl.id))
+                problems.append(
+                    Problem.located(str(folder / "datatypes.yaml"), where,
+                        f"types[{i}].id",
+                        "duplicate data type id (already in the built-in vocabulary or this file)",
+                        decl.id,
+                    )
+                )
                 continue
             data_types[decl.id] = DataTypeTerm(decl.id, decl.label, decl.category, decl.definition)
             if decl.kind_of is not None:
@@ -124,14 +155,33 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
     )
     if problems:
         raise CatalogError(problems)
-    return Catalog(info=info, services=ordered, regions_file=regions, system=system, data_types=data_types, kind_of=kind_of)
+    return Catalog(
+        info=info,
+        services=ordered,
+        regions_file=regions,
+        system=system,
+        data_types=data_types,
+        kind_of=kind_of,
+    )
 
 
-def _order(info: CatalogInfo, services: Mapping[str, Service], folder: Path, problems: list[Problem]) -> dict[str, Service]:
+def _order(
+    info: CatalogInfo, services: Mapping[str, Service], folder: Path, problems: list[Problem]
+) -> dict[str, Service]:
     ordered: dict[str, Service] = {}
     for i, sid in enumerate(info.order):
         if sid not in services:
-            problems.append(Problem(str(folder / "catalog.yaml"), None, None, f"order[{i}]", "names a service with no file in the catalog", sid, closest(sid, services)))
+            problems.append(
+                Problem(
+                    str(folder / "catalog.yaml"),
+                    None,
+                    None,
+                    f"order[{i}]",
+                    "names a service with no file in the catalog",
+                    sid,
+                    closest(sid, services),
+                )
+            )
         else:
             ordered[sid] = services[sid]
     for sid in sorted(services):
@@ -139,7 +189,9 @@ def _order(info: CatalogInfo, services: Mapping[str, Service], folder: Path, pro
     return ordered
 
 
-def _validate_file(file: Path, model: type[M], problems: list[Problem]) -> tuple[M | None, LocatedDocument | None]:
+def _validate_file(
+    file: Path, model: type[M], problems: list[Problem]
+) -> tuple[M | None, LocatedDocument | None]:
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -157,7 +209,9 @@ def _validate_file(file: Path, model: type[M], problems: list[Problem]) -> tuple
         return _validate_located(file, text, model, problems)
 
 
-def _validate_located(file: Path, text: str, model: type[M], problems: list[Problem]) -> tuple[M | None, LocatedDocument | None]:
+def _validate_located(
+    file: Path, text: str, model: type[M], problems: list[Problem]
+) -> tuple[M | None, LocatedDocument | None]:
     """The slow path: parse with positions so that every problem can be located."""
     try:
         doc = parse_located(text)
@@ -165,12 +219,22 @@ def _validate_located(file: Path, text: str, model: type[M], problems: list[Prob
         problems.append(Problem(str(file), exc.line, exc.column, "", str(exc)))
         return None, None
     for path, (line, col) in doc.duplicates:
-        problems.append(Problem(str(file), line, col, _dotted(path), "duplicate key; each key may appear once per mapping"))
+        problems.append(
+            Problem(
+                str(file),
+                line,
+                col,
+                _dotted(path),
+                "duplicate key; each key may appear once per mapping",
+            )
+        )
     if doc.value is None:
         problems.append(Problem(str(file), 1, 1, "", "is empty; it must hold a mapping"))
         return None, None
     if not isinstance(doc.value, dict):
-        problems.append(Problem(str(file), 1, 1, "", "must hold a mapping of fields at the top level"))
+        problems.append(
+            Problem(str(file), 1, 1, "", "must hold a mapping of fields at the top level")
+        )
         return None, None
     try:
         obj = model.model_validate(doc.value)
@@ -185,7 +249,9 @@ def _validate_located(file: Path, text: str, model: type[M], problems: list[Prob
 def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> list[Problem]:
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper() or "[" in str(p)))
+        loc = tuple(
+            p for p in err["loc"] if not ((isinstance(p, str) and p[:1].isupper()) or "[" in str(p))
+        )
         path: tuple[str | int, ...] = tuple(loc)
         kind = err["type"]
         value = err.get("input")
@@ -193,14 +259,28 @@ def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> li
             pos = doc.locate_key(path)
             field_name = str(path[-1]) if path else ""
             parent = _parent_model_fields(exc, path)
-            out.append(Problem(str(file), *(pos or (None, None)), _dotted(path), "unknown field", field_name, closest(field_name, parent)))
+            out.append(
+                Problem.located(str(file), pos,
+                    _dotted(path),
+                    "unknown field",
+                    field_name,
+                    closest(field_name, parent),
+                )
+            )
             continue
         pos = doc.locate(path)
         field_name = _last_name(path)
         vocabulary = _FIELD_VOCABULARY.get(field_name, ())
         shown = _short(value) if kind != "missing" else None
         message = _message(err["msg"], kind, field_name)
-        out.append(Problem(str(file), *(pos or (None, None)), _dotted(path), message, shown, closest(value, vocabulary) if vocabulary else None))
+        out.append(
+            Problem.located(str(file), pos,
+                _dotted(path),
+                message,
+                shown,
+                closest(value, vocabulary) if vocabulary else None,
+            )
+        )
     return out
 
 

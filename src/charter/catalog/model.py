@@ -57,7 +57,10 @@ class Retention(_Model):
     @model_validator(mode="before")
     @classmethod
     def _from_shorthand(cls, value: Any) -> Any:
-        if isinstance(value, str) and value in (RetentionKind.UNTIL_DELETED, RetentionKind.NOT_STORED):
+        if isinstance(value, str) and value in (
+            RetentionKind.UNTIL_DELETED,
+            RetentionKind.NOT_STORED,
+        ):
             return {"kind": value}
         if isinstance(value, dict) and set(value) == {"days"}:
             return {"kind": RetentionKind.DAYS, "days": value["days"]}
@@ -66,7 +69,9 @@ class Retention(_Model):
     @model_validator(mode="after")
     def _days_only_for_days(self) -> Retention:
         if (self.kind is RetentionKind.DAYS) != (self.days is not None):
-            raise ValueError("retention needs 'days' exactly when it is a number of days, e.g. {days: 90}")
+            raise ValueError(
+                "retention needs 'days' exactly when it is a number of days, e.g. {days: 90}"
+            )
         return self
 
     @property
@@ -109,17 +114,20 @@ class InventoryRow(_Model):
             _unique(self.purposes, "purpose")
         for item in self.transit:
             if item not in _TRANSIT_IDS:
-                raise ValueError(f"unknown transit protection {item!r}; use one of: {', '.join(sorted(_TRANSIT_IDS))}")
+                raise ValueError(
+                    f"unknown transit protection {item!r}; use one of: {', '.join(sorted(_TRANSIT_IDS))}"
+                )
         if len(set(self.transit)) != len(self.transit):
             _unique(self.transit, "transit protection")
         if self.at_rest not in _AT_REST_IDS:
-            raise ValueError(f"unknown at-rest protection {self.at_rest!r}; use one of: {', '.join(sorted(_AT_REST_IDS))}")
+            raise ValueError(
+                f"unknown at-rest protection {self.at_rest!r}; use one of: {', '.join(sorted(_AT_REST_IDS))}"
+            )
         not_stored_rest = self.protection is AtRest.NOT_STORED
         not_stored_kept = self.retention.kind is RetentionKind.NOT_STORED
         if not_stored_rest != not_stored_kept:
             raise ValueError(
-                "at_rest 'not_stored' and retention 'not_stored' go together; "
-                "set both or neither"
+                "at_rest 'not_stored' and retention 'not_stored' go together; set both or neither"
             )
         return self
 
@@ -322,7 +330,9 @@ class DataTypeDecl(_Model):
     label: Text
     category: Category
     definition: Text
-    kind_of: Identifier | None = Field(default=None, description="A built-in type this one refines.")
+    kind_of: Identifier | None = Field(
+        default=None, description="A built-in type this one refines."
+    )
 
 
 class DataTypes(_Model):

@@ -32,9 +32,7 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 
-_EXTRA_APPS: tuple[tuple[str, str], ...] = (
-    ("charter.device.photos.cli", "photo"),
-)
+_EXTRA_APPS: tuple[tuple[str, str], ...] = (("charter.device.photos.cli", "photo"),)
 for _module, _name in _EXTRA_APPS:
     try:
         _mod = __import__(_module, fromlist=["app"])

@@ -15,7 +15,9 @@ from charter.store import jobs, migrate
 
 console = Console()
 
-DataDir = Annotated[Path, typer.Option("--data-dir", "-d", envvar="CHARTER_DATA_DIR", help="The data directory.")]
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", "-d", envvar="CHARTER_DATA_DIR", help="The data directory.")
+]
 
 
 def open_charter(data_dir: Path) -> Charter:
@@ -45,7 +47,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def db_upgrade(data_dir: DataDir = Path("data")) -> None:
     """Migrate the control database and every region's database to the newest schema."""
     charter = open_charter(data_dir)
-    engines = [charter.stores.control()] + [charter.stores.region(r) for r in charter.catalog.regions]
+    engines = [charter.stores.control()] + [
+        charter.stores.region(r) for r in charter.catalog.regions
+    ]
     for engine in engines:
         migrate.upgrade(engine)
     console.print(f"{len(engines)} databases at revision {migrate.head_revision()}")
@@ -61,7 +65,9 @@ def keys_rotate(data_dir: DataDir = Path("data")) -> None:
     with _progress() as progress:
         task = progress.add_task("rewrapping data keys", total=None)
         report = jobs.rotate_keys(charter.gate, progress=lambda n: progress.advance(task, n))
-    console.print(f"KEK version {report.new_version} is current; {report.rewrapped} data keys rewrapped")
+    console.print(
+        f"KEK version {report.new_version} is current; {report.rewrapped} data keys rewrapped"
+    )
 
 
 @keys_app.command("rewrap")
@@ -79,16 +85,23 @@ def keys_status(data_dir: DataDir = Path("data")) -> None:
     """Show KEK versions (never key material)."""
     charter = open_charter(data_dir)
     kr = charter.keyring
-    console.print(f"current: {kr.current_version}; live: {list(kr.versions)}; retired: {list(kr.retired_versions)}")
+    console.print(
+        f"current: {kr.current_version}; live: {list(kr.versions)}; retired: {list(kr.retired_versions)}"
+    )
 
 
-def purge(data_dir: DataDir = Path("data"), batch: Annotated[int, typer.Option(min=1, max=100_000)] = 5_000) -> None:
+def purge(
+    data_dir: DataDir = Path("data"),
+    batch: Annotated[int, typer.Option(min=1, max=100_000)] = 5_000,
+) -> None:
     """Delete records past their retention, with their blobs (idempotent, resumable)."""
     charter = open_charter(data_dir)
     total = jobs.count_expired(charter.gate)
     with _progress() as progress:
         task = progress.add_task("purging expired records", total=total)
-        report = jobs.purge_expired(charter.gate, batch=batch, progress=lambda n: progress.advance(task, n))
+        report = jobs.purge_expired(
+            charter.gate, batch=batch, progress=lambda n: progress.advance(task, n)
+        )
     console.print(f"purged {report.records} records and {report.blobs} blobs")
 
 
@@ -109,4 +122,10 @@ def serve(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )

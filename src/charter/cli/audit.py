@@ -28,7 +28,10 @@ def verify(data_dir: DataDir = Path("data")) -> None:
     for col in ("database", "entries", "status"):
         table.add_column(col)
     failed = False
-    engines = {CONTROL: charter.stores.control(), **{r: charter.stores.region(r) for r in charter.catalog.regions}}
+    engines = {
+        CONTROL: charter.stores.control(),
+        **{r: charter.stores.region(r) for r in charter.catalog.regions},
+    }
     for name, engine in engines.items():
         witnessed = read_witness(_witness_path(data_dir, name))
         with engine.connect().execution_options(readonly=True) as conn:
@@ -45,7 +48,10 @@ def verify(data_dir: DataDir = Path("data")) -> None:
 def witness(data_dir: DataDir = Path("data")) -> None:
     """Sign each chain's current head and save it (copy these files off the machine)."""
     charter = open_charter(data_dir)
-    engines = {CONTROL: charter.stores.control(), **{r: charter.stores.region(r) for r in charter.catalog.regions}}
+    engines = {
+        CONTROL: charter.stores.control(),
+        **{r: charter.stores.region(r) for r in charter.catalog.regions},
+    }
     for name, engine in engines.items():
         with engine.connect().execution_options(readonly=True) as conn:
             sth = tree_head(conn, charter.keyring.hmac_key, charter.clock())

@@ -20,7 +20,12 @@ err_console = Console(stderr=True)
 
 CatalogOption = Annotated[
     Path | None,
-    typer.Option("--catalog", "-c", help="Catalog folder (default: the built-in reference catalog).", envvar="CHARTER_CATALOG"),
+    typer.Option(
+        "--catalog",
+        "-c",
+        help="Catalog folder (default: the built-in reference catalog).",
+        envvar="CHARTER_CATALOG",
+    ),
 ]
 
 
@@ -35,23 +40,33 @@ def _load(path: Path | None) -> Catalog:
 
 
 @app.command("validate")
-def validate(path: Annotated[Path | None, typer.Argument(help="Catalog folder; default: the built-in one.")] = None) -> None:
+def validate(
+    path: Annotated[
+        Path | None, typer.Argument(help="Catalog folder; default: the built-in one.")
+    ] = None,
+) -> None:
     """Validate a catalog folder; print every problem with file, line and column."""
     catalog = _load(path)
     rows = sum(len(s.inventory) for s in catalog)
-    console.print(f"[green]ok[/] {catalog.info.name} {catalog.info.version}: {len(catalog)} services, {rows} inventory rows, {len(catalog.markets)} markets")
+    console.print(
+        f"[green]ok[/] {catalog.info.name} {catalog.info.version}: {len(catalog)} services, {rows} inventory rows, {len(catalog.markets)} markets"
+    )
 
 
 @app.command("show")
 def show(
     service: Annotated[str | None, typer.Argument(help="A service id to show in detail.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the loaded catalog (every field) as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the loaded catalog (every field) as JSON.")
+    ] = False,
     catalog_path: CatalogOption = None,
 ) -> None:
     """Show the services of a catalog, or one service's data inventory."""
     catalog = _load(catalog_path)
     if service is not None and service not in catalog.services:
-        raise InputError(f"unknown service {service!r}; known: {', '.join(catalog.services)}", field="service")
+        raise InputError(
+            f"unknown service {service!r}; known: {', '.join(catalog.services)}", field="service"
+        )
     if as_json:
         typer.echo(json.dumps(catalog_to_json(catalog, service), indent=2, ensure_ascii=False))
         return
@@ -70,7 +85,13 @@ def catalog_to_json(catalog: Catalog, service: str | None = None) -> dict[str, A
         "regions": catalog.regions_file.model_dump(mode="json"),
         "system": catalog.system.model_dump(mode="json"),
         "data_types": [
-            {"id": t.id, "label": t.label, "category": t.category.value, "definition": t.definition, "kind_of": catalog.kind_of.get(t.id)}
+            {
+                "id": t.id,
+                "label": t.label,
+                "category": t.category.value,
+                "definition": t.definition,
+                "kind_of": catalog.kind_of.get(t.id),
+            }
             for t in catalog.data_types.values()
         ],
     }
@@ -84,8 +105,19 @@ def _print_overview(catalog: Catalog) -> None:
         markets = "all" if s.markets.available == "all" else ", ".join(s.markets.available)
         if s.markets.excluded:
             markets += " except " + ", ".join(s.markets.excluded)
-        consent = "on device only" if s.on_device_only else ("asked" if s.controls.consent and s.controls.consent.asked else "-")
-        switches = [n for n, on in (("personalization", s.controls.personalization_switch), ("ads", s.controls.ads_switch)) if on]
+        consent = (
+            "on device only"
+            if s.on_device_only
+            else ("asked" if s.controls.consent and s.controls.consent.asked else "-")
+        )
+        switches = [
+            n
+            for n, on in (
+                ("personalization", s.controls.personalization_switch),
+                ("ads", s.controls.ads_switch),
+            )
+            if on
+        ]
         switches += list(s.controls.system_switches)
         table.add_row(s.id, s.name, markets, str(len(s.inventory)), consent, ", ".join(switches))
     console.print(table)
@@ -98,8 +130,18 @@ def _print_service(catalog: Catalog, service_id: str) -> None:
     for col in ("Category", "Type", "Qualifier", "Purposes", "Transit", "At rest", "Retention"):
         table.add_column(col)
     for r in s.inventory:
-        at_rest = r.protection.value + (f" (declared {r.declared_at_rest.label})" if r.declared_at_rest else "")
-        table.add_row(r.category.value, catalog.type_label(r.type), r.qualifier.value, ", ".join(p.value for p in r.purposes), ", ".join(r.transit), at_rest, r.retention.label)
+        at_rest = r.protection.value + (
+            f" (declared {r.declared_at_rest.label})" if r.declared_at_rest else ""
+        )
+        table.add_row(
+            r.category.value,
+            catalog.type_label(r.type),
+            r.qualifier.value,
+            ", ".join(p.value for p in r.purposes),
+            ", ".join(r.transit),
+            at_rest,
+            r.retention.label,
+        )
     console.print(table)
     for f in s.functions:
         marker = " [dim](on device only)[/]" if f.on_device_only else ""
@@ -108,9 +150,14 @@ def _print_service(catalog: Catalog, service_id: str) -> None:
 
 @app.command("render")
 def render(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md, html, pdf, apple, datasafety, fideslang or ropa.")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="md, html, pdf, apple, datasafety, fideslang or ropa."),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.")],
-    service: Annotated[str | None, typer.Option("--service", "-s", help="Render one service only.")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Render one service only.")
+    ] = None,
     catalog_path: CatalogOption = None,
 ) -> None:
     """Render a catalog: inventory tables (md/html/pdf), store answers, fideslang, ROPA."""
@@ -134,7 +181,21 @@ def diff(
     """What changed between two catalog versions; material changes need re-consent."""
     changes = diff_catalogs(_load(old), _load(new))
     if as_json:
-        typer.echo(json.dumps([{"kind": c.kind.value, "service": c.service, "data_type": c.data_type, "material": c.material, "detail": c.detail} for c in changes], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "kind": c.kind.value,
+                        "service": c.service,
+                        "data_type": c.data_type,
+                        "material": c.material,
+                        "detail": c.detail,
+                    }
+                    for c in changes
+                ],
+                indent=2,
+            )
+        )
         return
     if not changes:
         console.print("no changes")

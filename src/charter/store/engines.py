@@ -44,13 +44,17 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise ConfigError("malformed database URL; expected e.g. sqlite+pysqlite:///path.db or postgresql+psycopg://user@host/db") from exc
+        raise ConfigError(
+            "malformed database URL; expected e.g. sqlite+pysqlite:///path.db or postgresql+psycopg://user@host/db"
+        ) from exc
     if parsed.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url)
     elif parsed.get_backend_name() == "postgresql":
         engine = create_engine(url, pool_pre_ping=True, pool_size=8, max_overflow=8)
     else:
-        raise ConfigError(f"unsupported database backend {parsed.get_backend_name()!r}; use sqlite or postgresql")
+        raise ConfigError(
+            f"unsupported database backend {parsed.get_backend_name()!r}; use sqlite or postgresql"
+        )
     check_durability(engine)
     return engine
 
@@ -70,7 +74,9 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front (no deadlock-prone lock upgrades); readers opt out
         # with execution_options(readonly=True) and read a WAL snapshot without blocking.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql(
+            "BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE"
+        )
 
     return engine
 
@@ -102,7 +108,9 @@ def check_durability(engine: Engine) -> dict[str, Any]:
             value = conn.execute(text(f"SHOW {name}")).scalar()
             found[name] = value
             if str(value).lower() in ("off", "false", "0"):
-                raise ConfigError(f"PostgreSQL {name} is off; acknowledged writes could be lost. Turn {name} on and restart the server.")
+                raise ConfigError(
+                    f"PostgreSQL {name} is off; acknowledged writes could be lost. Turn {name} on and restart the server."
+                )
         conn.rollback()
     return found
 

@@ -22,7 +22,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from charter.catalog import Catalog
-from charter.crypto import FieldCipher, Keyring, fingerprint, new_data_key, unwrap_data_key, wrap_data_key
+from charter.crypto import (
+    FieldCipher,
+    Keyring,
+    fingerprint,
+    new_data_key,
+    unwrap_data_key,
+    wrap_data_key,
+)
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.policy import (
     PURPOSE_BITS,
@@ -139,7 +146,14 @@ def purposes_of(bits: int) -> tuple[str, ...]:
 class Gate:
     """The personal-data store, enforcing the catalog on every write and read."""
 
-    def __init__(self, catalog: Catalog, compiled: CompiledCatalog, keyring: Keyring, stores: RegionStores, clock: Clock) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        compiled: CompiledCatalog,
+        keyring: Keyring,
+        stores: RegionStores,
+        clock: Clock,
+    ) -> None:
         self.catalog = catalog
         self.compiled = compiled
         self.keyring = keyring
@@ -155,7 +169,9 @@ class Gate:
         """The keyed fingerprint of a subject id used in audit entries (never the id)."""
         return fingerprint(self.keyring.hmac_key, subject_id.encode())
 
-    def create_subject(self, kind: SubjectKind | str, market: str, *, actor: str = "admin") -> Subject:
+    def create_subject(
+        self, kind: SubjectKind | str, market: str, *, actor: str = "admin"
+    ) -> Subject:
         """
         Create an account or pseudonymous subject in the region of its market.
 
@@ -165,18 +181,39 @@ class Gate:
         try:
             kind = SubjectKind(kind)
         except ValueError:
-            raise InputError(f"unknown subject kind; use one of: {', '.join(k.value for k in SubjectKind)}", field="kind") from None
+            raise InputError(
+                f"unknown subject kind; use one of: {', '.join(k.value for k in SubjectKind)}",
+                field="kind",
+            ) from None
         market = market.lower()
         if market not in self.catalog.markets:
-            raise InputError("unknown market; use an ISO 3166-1 alpha-2 code listed in the catalog's regions.yaml", field="market")
+            raise InputError(
+                "unknown market; use an ISO 3166-1 alpha-2 code listed in the catalog's regions.yaml",
+                field="market",
+            )
         region = self.catalog.markets[market].region
         subject = Subject(new_id("s_"), kind, market, region, ACTIVE)
         now = self.clock()
         with self.stores.control().begin() as conn:
-            conn.execute(insert(t.subject_directory).values(subject_id=subject.id, region=region, kind=kind.value, created_at=now))
+            conn.execute(
+                insert(t.subject_directory).values(
+                    subject_id=subject.id, region=region, kind=kind.value, created_at=now
+                )
+            )
         with self.stores.region(region).begin() as conn:
-            conn.execute(insert(t.subjects).values(id=subject.id, kind=kind.value, market=market, status=ACTIVE, created_at=now, updated_at=now))
-            self._audit(conn, actor, "subject_create", subject.id, {"kind": kind.value, "region": region})
+            conn.execute(
+                insert(t.subjects).values(
+                    id=subject.id,
+                    kind=kind.value,
+                    market=market,
+                    status=ACTIVE,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            self._audit(
+                conn, actor, "subject_create", subject.id, {"kind": kind.value, "region": region}
+            )
         self._remember(subject)
         return subject
 
@@ -192,7 +229,11 @@ class Gate:
         if cached is not None:
             return cached
         with self.stores.control().connect().execution_options(readonly=True) as conn:
-            row = conn.execute(select(t.subject_directory.c.region).where(t.subject_directory.c.subject_id == subject_id)).first()
+            row = conn.execute(
+                select(t.subject_directory.c.region).where(
+                    t.subject_directory.c.subject_id == subject_id
+                )
+            ).first()
         if row is None:
             raise NotFoundError("no such subject", field="subject_id")
         with self.stores.region(row.region).connect().execution_options(readonly=True) as conn:
@@ -221,10 +262,17 @@ class Gate:
         """
         old = self.subject(subject_id)
         if old.kind is SubjectKind.ACCOUNT:
-            raise InputError("only pseudonymous identifiers can be reset; accounts are deleted instead", field="subject_id")
+            raise InputError(
+                "only pseudonymous identifiers can be reset; accounts are deleted instead",
+                field="subject_id",
+            )
         fresh = self.create_subject(old.kind, old.market, actor=actor)
         with self.stores.region(old.region).begin() as conn:
-            conn.execute(update(t.subjects).where(t.subjects.c.id == old.id).values(status="reset", updated_at=self.clock()))
+            conn.execute(
+                update(t.subjects)
+                .where(t.subjects.c.id == old.id)
+                .values(status="reset", updated_at=self.clock())
+            )
             self._audit(conn, actor, "subject_reset", old.id, {"kind": old.kind.value})
         self._forget(old.id)
         return fresh
@@ -243,10 +291,14 @@ class Gate:
         subject = self.subject(subject_id)
         h = t.switch_history
         with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
-            rows = conn.execute(select(h).where(h.c.subject_id == subject_id).order_by(h.c.id)).all()
+            rows = conn.execute(
+                select(h).where(h.c.subject_id == subject_id).order_by(h.c.id)
+            ).all()
         return [SwitchChange(r.key, r.value, r.changed_at, r.source, r.actor) for r in rows]
 
-    def set_switches(self, subject_id: str, changes: Mapping[str, bool], *, source: str, actor: str) -> dict[str, bool]:
+    def set_switches(
+        self, subject_id: str, changes: Mapping[str, bool], *, source: str, actor: str
+    ) -> dict[str, bool]:
         """
         Change switches, durably and with history. Withdrawing a service's authorization
         stops its collection at once and, where the catalog says so, deletes its server data.
@@ -256,7 +308,10 @@ class Gate:
         """
         for key in changes:
             if key not in self.compiled.defaults:
-                raise InputError(f"unknown switch {key!r}; see GET /v1/subjects/{{id}}/switches for the list", field="key")
+                raise InputError(
+                    f"unknown switch {key!r}; see GET /v1/subjects/{{id}}/switches for the list",
+                    field="key",
+                )
         subject = self._active(subject_id)
         now = self.clock()
         with self.stores.region(subject.region).begin() as conn:
@@ -264,14 +319,43 @@ class Gate:
             for key, value in changes.items():
                 before = current.get(key, self.compiled.defaults[key])
                 if key in current:
-                    conn.execute(update(t.switches).where(t.switches.c.subject_id == subject_id, t.switches.c.key == key).values(value=value, changed_at=now, source=source))
+                    conn.execute(
+                        update(t.switches)
+                        .where(t.switches.c.subject_id == subject_id, t.switches.c.key == key)
+                        .values(value=value, changed_at=now, source=source)
+                    )
                 else:
-                    conn.execute(insert(t.switches).values(subject_id=subject_id, key=key, value=value, changed_at=now, source=source))
-                conn.execute(insert(t.switch_history).values(subject_id=subject_id, key=key, value=value, changed_at=now, source=source, actor=actor))
+                    conn.execute(
+                        insert(t.switches).values(
+                            subject_id=subject_id,
+                            key=key,
+                            value=value,
+                            changed_at=now,
+                            source=source,
+                        )
+                    )
+                conn.execute(
+                    insert(t.switch_history).values(
+                        subject_id=subject_id,
+                        key=key,
+                        value=value,
+                        changed_at=now,
+                        source=source,
+                        actor=actor,
+                    )
+                )
                 deleted = 0
                 if before and not value and key.endswith(".authorization"):
-                    deleted = self._on_withdrawal(conn, subject_id, key.removesuffix(".authorization"))
-                self._audit(conn, actor, "switch", subject_id, {"key": key, "value": value, "source": source, "deleted_records": deleted})
+                    deleted = self._on_withdrawal(
+                        conn, subject_id, key.removesuffix(".authorization")
+                    )
+                self._audit(
+                    conn,
+                    actor,
+                    "switch",
+                    subject_id,
+                    {"key": key, "value": value, "source": source, "deleted_records": deleted},
+                )
                 current[key] = value
         return {**self.compiled.defaults, **current}
 
@@ -295,7 +379,9 @@ class Gate:
             return 0
         return self._delete_records(conn, subject_id, service=service_id)
 
-    def _delete_records(self, conn: Connection, subject_id: str, *, service: str | None = None) -> int:
+    def _delete_records(
+        self, conn: Connection, subject_id: str, *, service: str | None = None
+    ) -> int:
         r = t.records
         where = [r.c.subject_id == subject_id]
         if service is not None:
@@ -310,19 +396,27 @@ class Gate:
     def _load_switches(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, bool]]:
         out: dict[str, dict[str, bool]] = {}
         s = t.switches
-        for row in conn.execute(select(s.c.subject_id, s.c.key, s.c.value).where(s.c.subject_id.in_(list(subject_ids)))):
+        for row in conn.execute(
+            select(s.c.subject_id, s.c.key, s.c.value).where(s.c.subject_id.in_(list(subject_ids)))
+        ):
             out.setdefault(row.subject_id, {})[row.key] = bool(row.value)
         return out
 
     def _active(self, subject_id: str) -> Subject:
         subject = self.subject(subject_id)
         if subject.status != ACTIVE:
-            raise RefusedError("the subject is no longer active (reset or erased)", code=Reason.SUBJECT_INACTIVE.value, field="subject_id")
+            raise RefusedError(
+                "the subject is no longer active (reset or erased)",
+                code=Reason.SUBJECT_INACTIVE.value,
+                field="subject_id",
+            )
         return subject
 
     # -- collect ----------------------------------------------------------------------------
 
-    def collect(self, events: Sequence[Event], *, actor: str, service: str | None = None) -> BatchResult:
+    def collect(
+        self, events: Sequence[Event], *, actor: str, service: str | None = None
+    ) -> BatchResult:
         """
         Offer a batch of events (at most 10,000). Each is accepted or refused on its own;
         a refused event leaves nothing behind. ``service`` (a credential's service) may only
@@ -340,7 +434,12 @@ class Gate:
         subjects: dict[str, Subject] = {}
         for i, ev in enumerate(events):
             if service is not None and ev.service != service:
-                results[i] = ItemResult(i, False, "wrong_service", "a service credential collects only for its own service")
+                results[i] = ItemResult(
+                    i,
+                    False,
+                    "wrong_service",
+                    "a service credential collects only for its own service",
+                )
                 continue
             try:
                 subject = subjects.get(ev.subject_id) or self.subject(ev.subject_id)
@@ -371,7 +470,11 @@ class Gate:
         try:
             with engine.begin() as conn:
                 ids = list({events[i].subject_id for i in indexes})
-                status = dict(conn.execute(select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))).all())
+                status = dict(
+                    conn.execute(
+                        select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
+                    ).all()
+                )
                 own = self._load_switches(conn, ids)
                 ciphers: dict[str, FieldCipher] = {}
                 used: Counter[str] = Counter()
@@ -379,35 +482,68 @@ class Gate:
                     ev = events[i]
                     subject = subjects[ev.subject_id]
                     if status.get(ev.subject_id) != ACTIVE:
-                        results[i] = ItemResult(i, False, Reason.SUBJECT_INACTIVE.value, "the subject is no longer active")
-                        refused[(ev.service, ev.data_type, ev.purpose.value, Reason.SUBJECT_INACTIVE.value)] += 1
+                        results[i] = ItemResult(
+                            i,
+                            False,
+                            Reason.SUBJECT_INACTIVE.value,
+                            "the subject is no longer active",
+                        )
+                        refused[
+                            (
+                                ev.service,
+                                ev.data_type,
+                                ev.purpose.value,
+                                Reason.SUBJECT_INACTIVE.value,
+                            )
+                        ] += 1
                         continue
                     decision = decide_collect(
-                        self.compiled, service=ev.service, data_type=ev.data_type, purpose=ev.purpose,
-                        kind=subject.kind, market=subject.market, switches=own.get(ev.subject_id, {}), now=now,
+                        self.compiled,
+                        service=ev.service,
+                        data_type=ev.data_type,
+                        purpose=ev.purpose,
+                        kind=subject.kind,
+                        market=subject.market,
+                        switches=own.get(ev.subject_id, {}),
+                        now=now,
                     )
                     if not decision.allowed or decision.row is None:
                         results[i] = ItemResult(i, False, decision.reason.value, decision.message)
-                        refused[(ev.service, ev.data_type, ev.purpose.value, decision.reason.value)] += 1
+                        refused[
+                            (ev.service, ev.data_type, ev.purpose.value, decision.reason.value)
+                        ] += 1
                         continue
                     row = decision.row
                     if not row.stored:
-                        results[i] = ItemResult(i, True, "processed_not_stored", "processed for this request and not stored")
+                        results[i] = ItemResult(
+                            i,
+                            True,
+                            "processed_not_stored",
+                            "processed for this request and not stored",
+                        )
                         accepted[(ev.service, ev.data_type, ev.purpose.value)] += 1
                         continue
                     try:
-                        stored = self._prepare(conn, ev, decision, region, now, ciphers, used, written_blobs)
+                        stored = self._prepare(
+                            conn, ev, decision, region, now, ciphers, used, written_blobs
+                        )
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
                         refused[(ev.service, ev.data_type, ev.purpose.value, exc.code)] += 1
                         continue
                     rows.append(stored)
-                    results[i] = ItemResult(i, True, "stored", "stored", stored["id"], True, decision.expires_at)
+                    results[i] = ItemResult(
+                        i, True, "stored", "stored", stored["id"], True, decision.expires_at
+                    )
                     accepted[(ev.service, ev.data_type, ev.purpose.value)] += 1
                 if rows:
                     conn.execute(insert(t.records), rows)
                 for subject_id, count in used.items():
-                    conn.execute(update(t.data_keys).where(t.data_keys.c.subject_id == subject_id).values(encryptions=t.data_keys.c.encryptions + count))
+                    conn.execute(
+                        update(t.data_keys)
+                        .where(t.data_keys.c.subject_id == subject_id)
+                        .values(encryptions=t.data_keys.c.encryptions + count)
+                    )
                 detail = {
                     "accepted": [[s, d, p, n] for (s, d, p), n in sorted(accepted.items())],
                     "refused": [[s, d, p, r, n] for (s, d, p, r), n in sorted(refused.items())],
@@ -443,13 +579,24 @@ class Gate:
         needs_key = row.protection is AtRest.FIELD_ENCRYPTION or ev.blob is not None
         cipher = None
         if needs_key:
-            cipher = ciphers.get(ev.subject_id) or self._cipher(conn, ev.subject_id, region, create=True)
+            cipher = ciphers.get(ev.subject_id) or self._cipher(
+                conn, ev.subject_id, region, create=True
+            )
             assert cipher is not None
             ciphers[ev.subject_id] = cipher
         value = None
         if ev.value is not None or ev.blob is None:
             data = encode_value(ev.value)
-            value = protect(row.protection, data, keyring=self.keyring, cipher=cipher, subject_id=ev.subject_id, service=ev.service, data_type=ev.data_type, record_id=record_id)
+            value = protect(
+                row.protection,
+                data,
+                keyring=self.keyring,
+                cipher=cipher,
+                subject_id=ev.subject_id,
+                service=ev.service,
+                data_type=ev.data_type,
+                record_id=record_id,
+            )
             if row.protection is AtRest.FIELD_ENCRYPTION:
                 used[ev.subject_id] += 1
         blob_name = None
@@ -477,18 +624,32 @@ class Gate:
             "expires_at": decision.expires_at,
         }
 
-    def _cipher(self, conn: Connection, subject_id: str, region: str, *, create: bool) -> FieldCipher | None:
+    def _cipher(
+        self, conn: Connection, subject_id: str, region: str, *, create: bool
+    ) -> FieldCipher | None:
         cached = self.ciphers.get(subject_id)
         if cached is not None:
             return cached
-        row = conn.execute(select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(t.data_keys.c.subject_id == subject_id)).first()
+        row = conn.execute(
+            select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(
+                t.data_keys.c.subject_id == subject_id
+            )
+        ).first()
         if row is not None:
             dek = unwrap_data_key(self.keyring, row.wrapped, subject_id=subject_id, region=region)
             cipher = FieldCipher(dek, encryptions=row.encryptions)
         elif create:
             dek = new_data_key()
             wrapped = wrap_data_key(self.keyring, dek, subject_id=subject_id, region=region)
-            conn.execute(insert(t.data_keys).values(subject_id=subject_id, wrapped=wrapped, kek_version=self.keyring.current_version, encryptions=0, created_at=self.clock()))
+            conn.execute(
+                insert(t.data_keys).values(
+                    subject_id=subject_id,
+                    wrapped=wrapped,
+                    kek_version=self.keyring.current_version,
+                    encryptions=0,
+                    created_at=self.clock(),
+                )
+            )
             cipher = FieldCipher(dek)
         else:
             return None
@@ -497,7 +658,15 @@ class Gate:
 
     # -- read -------------------------------------------------------------------------------
 
-    def read(self, subject_id: str, *, service: str, purpose: Purpose, data_type: str | None = None, actor: str) -> list[RecordOut]:
+    def read(
+        self,
+        subject_id: str,
+        *,
+        service: str,
+        purpose: Purpose,
+        data_type: str | None = None,
+        actor: str,
+    ) -> list[RecordOut]:
         """
         The subject's records of ``service`` usable for ``purpose`` now (expired ones never).
 
@@ -521,38 +690,84 @@ class Gate:
                     last = decision
             if not allowed:
                 reason = last.reason.value if last else Reason.PURPOSE_NOT_DECLARED.value
-                message = last.message if last else f"{service} declares no data usable for {purpose.value}"
-                self._audit(conn, actor, "refuse", subject_id, {"use": service, "purpose": purpose.value, "reason": reason})
+                message = (
+                    last.message
+                    if last
+                    else f"{service} declares no data usable for {purpose.value}"
+                )
+                self._audit(
+                    conn,
+                    actor,
+                    "refuse",
+                    subject_id,
+                    {"use": service, "purpose": purpose.value, "reason": reason},
+                )
                 raise RefusedError(message, code=reason, field="purpose")
-            query = select(r).where(
-                r.c.subject_id == subject_id,
-                r.c.service == service,
-                r.c.data_type.in_(allowed),
-                r.c.purposes.op("&")(PURPOSE_BITS[purpose]) != 0,
-                (r.c.expires_at.is_(None)) | (r.c.expires_at > now),
-            ).order_by(r.c.collected_at, r.c.id)
+            query = (
+                select(r)
+                .where(
+                    r.c.subject_id == subject_id,
+                    r.c.service == service,
+                    r.c.data_type.in_(allowed),
+                    r.c.purposes.op("&")(PURPOSE_BITS[purpose]) != 0,
+                    (r.c.expires_at.is_(None)) | (r.c.expires_at > now),
+                )
+                .order_by(r.c.collected_at, r.c.id)
+            )
             rows = conn.execute(query).all()
-            cipher = self._cipher(conn, subject_id, subject.region, create=False) if any(x.protection == AtRest.FIELD_ENCRYPTION.value for x in rows) else None
+            cipher = (
+                self._cipher(conn, subject_id, subject.region, create=False)
+                if any(x.protection == AtRest.FIELD_ENCRYPTION.value for x in rows)
+                else None
+            )
             out = [
                 RecordOut(
-                    id=x.id, service=x.service, data_type=x.data_type, qualifier=x.qualifier,
+                    id=x.id,
+                    service=x.service,
+                    data_type=x.data_type,
+                    qualifier=x.qualifier,
                     purposes=purposes_of(x.purposes),
-                    value=reveal(AtRest(x.protection), x.value, cipher=cipher, subject_id=subject_id, service=x.service, data_type=x.data_type, record_id=x.id) if x.value is not None else None,
-                    has_blob=x.blob is not None, source=x.source, collected_at=x.collected_at, expires_at=x.expires_at,
+                    value=reveal(
+                        AtRest(x.protection),
+                        x.value,
+                        cipher=cipher,
+                        subject_id=subject_id,
+                        service=x.service,
+                        data_type=x.data_type,
+                        record_id=x.id,
+                    )
+                    if x.value is not None
+                    else None,
+                    has_blob=x.blob is not None,
+                    source=x.source,
+                    collected_at=x.collected_at,
+                    expires_at=x.expires_at,
                 )
                 for x in rows
             ]
-            self._audit(conn, actor, "use", subject_id, {"service": service, "purpose": purpose.value, "records": len(out)})
+            self._audit(
+                conn,
+                actor,
+                "use",
+                subject_id,
+                {"service": service, "purpose": purpose.value, "records": len(out)},
+            )
         return out
 
     def read_blob(self, subject_id: str, record_id: str, *, purpose: Purpose, actor: str) -> bytes:
         """The decrypted blob of a record, under the same purpose rules as :meth:`read`."""
         subject = self._active(subject_id)
         with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
-            rec = conn.execute(select(t.records).where(t.records.c.id == record_id, t.records.c.subject_id == subject_id)).first()
+            rec = conn.execute(
+                select(t.records).where(
+                    t.records.c.id == record_id, t.records.c.subject_id == subject_id
+                )
+            ).first()
         if rec is None or rec.blob is None:
             raise NotFoundError("no such blob", field="record_id")
-        records = self.read(subject_id, service=rec.service, purpose=purpose, data_type=rec.data_type, actor=actor)
+        records = self.read(
+            subject_id, service=rec.service, purpose=purpose, data_type=rec.data_type, actor=actor
+        )
         if not any(x.id == record_id for x in records):
             raise NotFoundError("no such blob", field="record_id")
         with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
@@ -560,11 +775,20 @@ class Gate:
         if cipher is None:
             raise NotFoundError("no such blob", field="record_id")
         aad = b"blob:" + subject_id.encode() + b":" + record_id.encode()
-        return cipher.decrypt((self.stores.blob_dir(subject.region) / rec.blob).read_bytes(), aad=aad)
+        return cipher.decrypt(
+            (self.stores.blob_dir(subject.region) / rec.blob).read_bytes(), aad=aad
+        )
 
     # -- audit ------------------------------------------------------------------------------
 
-    def _audit(self, conn: Connection, actor: str, action: str, subject_id: str | None, detail: Mapping[str, object]) -> None:
+    def _audit(
+        self,
+        conn: Connection,
+        actor: str,
+        action: str,
+        subject_id: str | None,
+        detail: Mapping[str, object],
+    ) -> None:
         ref = self.subject_ref(subject_id) if subject_id else None
         append_entries(conn, [AuditEntry(self.clock(), actor, action, ref, dict(detail))])
 

@@ -31,7 +31,13 @@ class PurgeReport:
     regions: int = 0
 
 
-def purge_expired(gate: Gate, *, batch: int = 5_000, progress: Progress | None = None, regions: list[str] | None = None) -> PurgeReport:
+def purge_expired(
+    gate: Gate,
+    *,
+    batch: int = 5_000,
+    progress: Progress | None = None,
+    regions: list[str] | None = None,
+) -> PurgeReport:
     """
     Delete every record past its expiry, with its blob, in batches; then truncate the WAL.
 
@@ -48,7 +54,9 @@ def purge_expired(gate: Gate, *, batch: int = 5_000, progress: Progress | None =
         while True:
             with engine.begin() as conn:
                 due = conn.execute(
-                    select(r.c.id, r.c.blob).where(r.c.expires_at.is_not(None), r.c.expires_at <= now).limit(batch)
+                    select(r.c.id, r.c.blob)
+                    .where(r.c.expires_at.is_not(None), r.c.expires_at <= now)
+                    .limit(batch)
                 ).all()
                 if not due:
                     break
@@ -58,7 +66,18 @@ def purge_expired(gate: Gate, *, batch: int = 5_000, progress: Progress | None =
                         report.blobs += 1
                 ids = [row.id for row in due]
                 deleted = conn.execute(delete(r).where(r.c.id.in_(ids))).rowcount or 0
-                append_entries(conn, [AuditEntry(gate.clock(), "job:purge", "purge", None, {"records": deleted, "cutoff": now})])
+                append_entries(
+                    conn,
+                    [
+                        AuditEntry(
+                            gate.clock(),
+                            "job:purge",
+                            "purge",
+                            None,
+                            {"records": deleted, "cutoff": now},
+                        )
+                    ],
+                )
             region_total += deleted
             report.records += deleted
             if progress is not None:
@@ -77,7 +96,9 @@ def count_expired(gate: Gate) -> int:
     for region in gate.catalog.regions:
         with gate.stores.region(region).connect().execution_options(readonly=True) as conn:
             total += conn.execute(
-                select(func.count()).select_from(r).where(r.c.expires_at.is_not(None), r.c.expires_at <= now)
+                select(func.count())
+                .select_from(r)
+                .where(r.c.expires_at.is_not(None), r.c.expires_at <= now)
             ).scalar_one()
     return total
 
@@ -103,13 +124,34 @@ def rewrap_data_keys(gate: Gate, *, batch: int = 1_000, progress: Progress | Non
         engine = gate.stores.region(region)
         while True:
             with engine.begin() as conn:
-                rows = conn.execute(select(k.c.subject_id, k.c.wrapped).where(k.c.kek_version != current).limit(batch)).all()
+                rows = conn.execute(
+                    select(k.c.subject_id, k.c.wrapped)
+                    .where(k.c.kek_version != current)
+                    .limit(batch)
+                ).all()
                 if not rows:
                     break
                 for row in rows:
-                    wrapped = rewrap_data_key(gate.keyring, row.wrapped, subject_id=row.subject_id, region=region)
-                    conn.execute(update(k).where(k.c.subject_id == row.subject_id).values(wrapped=wrapped, kek_version=current))
-                append_entries(conn, [AuditEntry(gate.clock(), "job:rotate", "rotate", None, {"rewrapped": len(rows), "kek_version": current})])
+                    wrapped = rewrap_data_key(
+                        gate.keyring, row.wrapped, subject_id=row.subject_id, region=region
+                    )
+                    conn.execute(
+                        update(k)
+                        .where(k.c.subject_id == row.subject_id)
+                        .values(wrapped=wrapped, kek_version=current)
+                    )
+                append_entries(
+                    conn,
+                    [
+                        AuditEntry(
+                            gate.clock(),
+                            "job:rotate",
+                            "rotate",
+                            None,
+                            {"rewrapped": len(rows), "kek_version": current},
+                        )
+                    ],
+                )
             total += len(rows)
             if progress is not None:
                 progress(len(rows))

@@ -34,11 +34,18 @@ PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 def encode_value(value: Any) -> bytes:
     """The canonical bytes of a JSON value."""
     try:
-        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
+        data = json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+        ).encode("utf-8")
     except (TypeError, ValueError) as exc:
-        raise InputError("value must be JSON (string, number, boolean, list or object)", field="value") from exc
+        raise InputError(
+            "value must be JSON (string, number, boolean, list or object)", field="value"
+        ) from exc
     if len(data) > MAX_VALUE_BYTES:
-        raise InputError(f"value is larger than {MAX_VALUE_BYTES} bytes; send large content as a blob", field="value")
+        raise InputError(
+            f"value is larger than {MAX_VALUE_BYTES} bytes; send large content as a blob",
+            field="value",
+        )
     return data
 
 
@@ -92,7 +99,9 @@ def protect(
     if protection is AtRest.FIELD_ENCRYPTION:
         if cipher is None:  # pragma: no cover - the gate always supplies one
             raise RuntimeError("field encryption needs the subject's data key")
-        aad = record_aad(subject_id=subject_id, service=service, data_type=data_type, record_id=record_id)
+        aad = record_aad(
+            subject_id=subject_id, service=service, data_type=data_type, record_id=record_id
+        )
         return cipher.encrypt(data, aad=aad)
     if protection is AtRest.KEYED_HASH:
         return keyed_hash(keyring.hmac_key, data, context=f"value:{service}:{data_type}")
@@ -118,7 +127,9 @@ def reveal(
     if protection is AtRest.FIELD_ENCRYPTION:
         if cipher is None:
             return {"unavailable": "data key destroyed"}
-        aad = record_aad(subject_id=subject_id, service=service, data_type=data_type, record_id=record_id)
+        aad = record_aad(
+            subject_id=subject_id, service=service, data_type=data_type, record_id=record_id
+        )
         return decode_value(cipher.decrypt(stored, aad=aad))
     if protection is AtRest.KEYED_HASH:
         return {"keyed_hash": stored.hex()}

@@ -35,9 +35,16 @@ metadata = MetaData(
 subjects = Table(
     "subjects",
     metadata,
-    Column("id", String(40), primary_key=True, comment="Random subject id (not personal by itself)."),
+    Column(
+        "id", String(40), primary_key=True, comment="Random subject id (not personal by itself)."
+    ),
     Column("kind", String(20), nullable=False, comment="account | app_instance | advertising_id."),
-    Column("market", String(2), nullable=False, comment="ISO 3166-1 alpha-2 market; decides the region."),
+    Column(
+        "market",
+        String(2),
+        nullable=False,
+        comment="ISO 3166-1 alpha-2 market; decides the region.",
+    ),
     Column("status", String(12), nullable=False, comment="active | reset | erased."),
     Column("created_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
     Column("updated_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
@@ -47,10 +54,28 @@ subjects = Table(
 data_keys = Table(
     "data_keys",
     metadata,
-    Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
-    Column("wrapped", LargeBinary, nullable=False, comment="The subject's AES-256 data key wrapped by a KEK."),
-    Column("kek_version", Integer, nullable=False, comment="Which KEK version wrapped it (for rewrap jobs)."),
-    Column("encryptions", BigInteger, nullable=False, default=0, comment="Encryptions made with this key."),
+    Column(
+        "subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "wrapped",
+        LargeBinary,
+        nullable=False,
+        comment="The subject's AES-256 data key wrapped by a KEK.",
+    ),
+    Column(
+        "kek_version",
+        Integer,
+        nullable=False,
+        comment="Which KEK version wrapped it (for rewrap jobs).",
+    ),
+    Column(
+        "encryptions",
+        BigInteger,
+        nullable=False,
+        default=0,
+        comment="Encryptions made with this key.",
+    ),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_data_keys_kek_version", "kek_version"),
     comment="Per-subject data keys; deleting a row crypto-shreds the subject's encrypted data.",
@@ -59,24 +84,40 @@ data_keys = Table(
 switches = Table(
     "switches",
     metadata,
-    Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True),
-    Column("key", String(120), primary_key=True, comment="e.g. cloud.authorization, system.personalized_ads."),
+    Column(
+        "subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "key",
+        String(120),
+        primary_key=True,
+        comment="e.g. cloud.authorization, system.personalized_ads.",
+    ),
     Column("value", Boolean, nullable=False),
     Column("changed_at", BigInteger, nullable=False),
-    Column("source", String(40), nullable=False, comment="user | device | gpc | admin | first_run | withdrawal."),
+    Column(
+        "source",
+        String(40),
+        nullable=False,
+        comment="user | device | gpc | admin | first_run | withdrawal.",
+    ),
     comment="Current value of every switch a subject has set; unset switches take catalog defaults.",
 )
 
 switch_history = Table(
     "switch_history",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
     Column("key", String(120), nullable=False),
     Column("value", Boolean, nullable=False),
     Column("changed_at", BigInteger, nullable=False),
     Column("source", String(40), nullable=False),
-    Column("actor", String(80), nullable=False, comment="Who changed it: subject, service:<id>, admin."),
+    Column(
+        "actor", String(80), nullable=False, comment="Who changed it: subject, service:<id>, admin."
+    ),
     Index("ix_switch_history_subject", "subject_id", "id"),
     comment="Every switch change, in order (consent records and their withdrawal).",
 )
@@ -84,18 +125,44 @@ switch_history = Table(
 records = Table(
     "records",
     metadata,
-    Column("id", String(32), primary_key=True, comment="Random record id; bound into the ciphertext."),
+    Column(
+        "id", String(32), primary_key=True, comment="Random record id; bound into the ciphertext."
+    ),
     Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
     Column("service", String(64), nullable=False),
     Column("data_type", String(64), nullable=False),
     Column("qualifier", String(24), nullable=False),
-    Column("purposes", Integer, nullable=False, comment="Bit set of the purposes the row declares."),
-    Column("protection", String(20), nullable=False, comment="plain | field_encryption | keyed_hash | password_hash."),
-    Column("value", LargeBinary, nullable=True, comment="PERSONAL: the value, protected as `protection` says."),
-    Column("blob", String(80), nullable=True, comment="Name of an encrypted blob file in the region's blob folder."),
-    Column("source", String(120), nullable=True, comment="Device id or function that produced it (no personal data)."),
+    Column(
+        "purposes", Integer, nullable=False, comment="Bit set of the purposes the row declares."
+    ),
+    Column(
+        "protection",
+        String(20),
+        nullable=False,
+        comment="plain | field_encryption | keyed_hash | password_hash.",
+    ),
+    Column(
+        "value",
+        LargeBinary,
+        nullable=True,
+        comment="PERSONAL: the value, protected as `protection` says.",
+    ),
+    Column(
+        "blob",
+        String(80),
+        nullable=True,
+        comment="Name of an encrypted blob file in the region's blob folder.",
+    ),
+    Column(
+        "source",
+        String(120),
+        nullable=True,
+        comment="Device id or function that produced it (no personal data).",
+    ),
     Column("collected_at", BigInteger, nullable=False),
-    Column("expires_at", BigInteger, nullable=True, comment="Null: kept until the subject deletes it."),
+    Column(
+        "expires_at", BigInteger, nullable=True, comment="Null: kept until the subject deletes it."
+    ),
     Index("ix_records_subject_service", "subject_id", "service", "data_type"),
     Index("ix_records_expires_at", "expires_at"),
     comment="Personal data records, one value each, written only by the gate.",
@@ -104,11 +171,25 @@ records = Table(
 audit_log = Table(
     "audit_log",
     metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
     Column("at", BigInteger, nullable=False),
-    Column("actor", String(80), nullable=False, comment="service:<id>, subject, admin, job:<name>."),
-    Column("action", String(40), nullable=False, comment="collect, refuse, use, export, erase, switch, admin, purge."),
-    Column("subject_ref", String(64), nullable=True, comment="Keyed hash of the subject id, never the id."),
+    Column(
+        "actor", String(80), nullable=False, comment="service:<id>, subject, admin, job:<name>."
+    ),
+    Column(
+        "action",
+        String(40),
+        nullable=False,
+        comment="collect, refuse, use, export, erase, switch, admin, purge.",
+    ),
+    Column(
+        "subject_ref",
+        String(64),
+        nullable=True,
+        comment="Keyed hash of the subject id, never the id.",
+    ),
     Column("detail", Text, nullable=False, comment="Canonical JSON without personal values."),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),

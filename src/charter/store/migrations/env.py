@@ -10,6 +10,8 @@ connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - Charter always passes a connection
     raise RuntimeError("run migrations through `charter db upgrade`, which supplies the connection")
 
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
+context.configure(
+    connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True
+)
 with context.begin_transaction():
     context.run_migrations()
