@@ -171,6 +171,8 @@ def _order(
     ordered: dict[str, Service] = {}
     for i, sid in enumerate(info.order):
         if sid not in services:
+            if (folder / f"{sid}.yaml").exists():
+                continue  # the file exists but failed validation; its own problems say why
             problems.append(
                 Problem(
                     str(folder / "catalog.yaml"),

@@ -34,7 +34,7 @@ def _load(path: Path | None) -> Catalog:
         return load_catalog(path)
     except CatalogError as exc:
         for problem in exc.problems:
-            err_console.print(str(problem), markup=False, highlight=False)
+            typer.echo(str(problem), err=True)
         err_console.print(f"[bold red]catalog invalid:[/] {len(exc.problems)} problem(s)")
         raise typer.Exit(1) from None
 
