@@ -269,7 +269,7 @@ def decide_collect(
     """
     types = compiled.types_by_service.get(service)
     if types is None:
-        return _refuse(Reason.UNKNOWN_SERVICE, f"unknown service {service!r}")
+        return _refuse(Reason.UNKNOWN_SERVICE, "unknown service; the catalog does not declare it")
     if service in compiled.on_device_services:
         return _refuse(
             Reason.ON_DEVICE_ONLY,
@@ -280,7 +280,7 @@ def decide_collect(
     if row is None:
         if data_type not in types:
             return _refuse(
-                Reason.UNDECLARED, f"{service} does not declare the data type {data_type!r}"
+                Reason.UNDECLARED, f"{service} does not declare this data type"
             )
         if (service, data_type, qualifier) not in compiled.qualified_types:
             return _refuse(

@@ -12,11 +12,10 @@ import os
 import secrets
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from api_support import Api, FakeClock
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -25,7 +24,6 @@ from charter.api.app import create_app
 from charter.app import Charter
 from charter.catalog import load_catalog
 from charter.config import Settings
-from charter.services import Credentials
 
 # The installed Starlette warns at import when its TestClient runs on ``httpx`` rather
 # than ``httpx2``; the suite turns warnings into errors, so silence exactly that one here.
@@ -34,21 +32,6 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 POSTGRES_URL = os.environ.get("CHARTER_TEST_POSTGRES_URL")
-START = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
-
-
-class FakeClock:
-    """A clock the test moves by hand (microseconds since the epoch)."""
-
-    def __init__(self, now: int = START) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += int(seconds * 1_000_000)
 
 
 @pytest.fixture
@@ -104,50 +87,6 @@ def app(charter: Charter) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-@dataclass
-class Api:
-    """Helpers over a TestClient: credentials, subjects and common calls."""
-
-    client: TestClient
-    charter: Charter
-    credentials: Credentials
-
-    def key(self, service: str) -> dict[str, str]:
-        """Headers with a fresh service credential."""
-        return {"Authorization": "Bearer " + self.credentials.create_api_key(service).secret}
-
-    def token(self, subject_id: str, ttl_seconds: int = 24 * 3600) -> dict[str, str]:
-        """Headers with a fresh user token for a subject."""
-        issued = self.credentials.issue_user_token(subject_id, ttl_seconds=ttl_seconds)
-        return {"Authorization": "Bearer " + issued.secret}
-
-    def subject(self, headers: dict[str, str], kind: str = "account", market: str = "de") -> str:
-        """Create a subject over the API and return its id."""
-        response = self.client.post(
-            "/v1/subjects", json={"kind": kind, "market": market}, headers=headers
-        )
-        assert response.status_code == 201, response.text
-        return str(response.json()["id"])
-
-    def switch(
-        self, subject_id: str, changes: dict[str, bool], headers: dict[str, str]
-    ) -> dict[str, Any]:
-        """Change switches and return the response body."""
-        response = self.client.put(
-            f"/v1/subjects/{subject_id}/switches", json={"changes": changes}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-    def collect(self, events: list[dict[str, Any]], headers: dict[str, str]) -> dict[str, Any]:
-        """Collect a batch and return the response body."""
-        response = self.client.post("/v1/collect", json={"events": events}, headers=headers)
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
 
 
 @pytest.fixture

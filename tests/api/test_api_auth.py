@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 import pytest
+from api_support import Api, FakeClock
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-
-from conftest import Api, FakeClock
 
 SUBJECT_ROUTE = re.compile(r"\{subject_id\}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from conftest import Api
+from api_support import Api
 
 NOTE = {"data_type": "notes", "purpose": "app_functionality"}
 

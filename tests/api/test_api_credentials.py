@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from api_support import Api, FakeClock
 from sqlalchemy import select
 
 from charter.errors import AuthError, InputError, NotFoundError
 from charter.services import Credentials
 from charter.store import schema as t
-from conftest import Api, FakeClock
 
 
 def test_api_keys_have_the_documented_format_and_are_stored_hashed(api: Api) -> None:

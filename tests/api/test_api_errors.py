@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import pytest
+from api_support import Api
 
 from charter.api.errors import STATUS_BY_ERROR, status_of
 from charter.errors import (
@@ -17,7 +18,6 @@ from charter.errors import (
     NotFoundError,
     RefusedError,
 )
-from conftest import Api
 
 CANARY = "Jane-Canary-Doe-4111111111111111"
 

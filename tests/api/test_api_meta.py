@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api
+from api_support import Api
 
 
 def test_gpc_well_known(api: Api) -> None:

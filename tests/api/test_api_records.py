@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api, FakeClock
+from api_support import Api, FakeClock
 
 POLICY_REASONS = {
     "purpose_not_declared",

@@ -26,6 +26,7 @@ def test_exported_members() -> None:
             "keyed_hash",
             "new_data_key",
             "record_aad",
+            "record_aad_prefix",
             "rewrap_data_key",
             "unwrap_data_key",
             "wrap_data_key",

@@ -185,12 +185,20 @@ def record_aad(*, subject_id: str, service: str, data_type: str, record_id: str)
     ``encode_parts("charter.record.v1", subject_id, service, data_type, record_id)``: each
     part length-prefixed, so no two identities encode alike. All parts must be non-empty.
     """
+    return record_aad_prefix(subject_id=subject_id, service=service, data_type=data_type) + (
+        encode_parts(_text(record_id, "record_id"))
+    )
+
+
+def record_aad_prefix(*, subject_id: str, service: str, data_type: str) -> bytes:
+    """The first parts of :func:`record_aad`, for callers encrypting many records of one
+    (subject, service, data type): ``prefix + encode_parts(record_id)`` equals the full AAD,
+    because the encoding is a plain concatenation of length-prefixed parts."""
     return encode_parts(
         _RECORD_DOMAIN,
         _text(subject_id, "subject_id"),
         _text(service, "service"),
         _text(data_type, "data_type"),
-        _text(record_id, "record_id"),
     )
 
 

@@ -19,14 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from charter.catalog import Catalog
 from charter.crypto import (
     FieldCipher,
     Keyring,
+    encode_parts,
     fingerprint,
     new_data_key,
+    record_aad_prefix,
     unwrap_data_key,
     wrap_data_key,
 )
@@ -34,6 +36,7 @@ from charter.errors import InputError, NotFoundError, RefusedError
 from charter.policy import (
     PURPOSE_BITS,
     CompiledCatalog,
+    CompiledRow,
     Decision,
     Reason,
     SubjectKind,
@@ -49,6 +52,13 @@ from charter.taxonomy import AtRest, Purpose
 Clock = Callable[[], int]
 
 MAX_BATCH = 10_000
+
+# One executemany per batch keeps each data key's lifetime encryption count (T4's limit).
+_COUNT_ENCRYPTIONS = (
+    update(t.data_keys)
+    .where(t.data_keys.c.subject_id == bindparam("sid"))
+    .values(encryptions=t.data_keys.c.encryptions + bindparam("n"))
+)
 ACTIVE = "active"
 
 
@@ -297,27 +307,56 @@ class Gate:
         return [SwitchChange(r.key, r.value, r.changed_at, r.source, r.actor) for r in rows]
 
     def set_switches(
-        self, subject_id: str, changes: Mapping[str, bool], *, source: str, actor: str
+        self,
+        subject_id: str,
+        changes: Mapping[str, bool],
+        *,
+        source: str,
+        actor: str,
+        skip_unchanged: bool = False,
     ) -> dict[str, bool]:
         """
         Change switches, durably and with history. Withdrawing a service's authorization
         stops its collection at once and, where the catalog says so, deletes its server data.
 
+        Args:
+            skip_unchanged: leave switches already at the requested value alone (no history).
+
+        Returns:
+            Every switch of the subject after the change.
+
         Raises:
             InputError: an unknown switch key.
         """
+        return self._set_switches(
+            subject_id, changes, source=source, actor=actor, skip_unchanged=skip_unchanged
+        )[0]
+
+    def _set_switches(
+        self,
+        subject_id: str,
+        changes: Mapping[str, bool],
+        *,
+        source: str,
+        actor: str,
+        skip_unchanged: bool,
+    ) -> tuple[dict[str, bool], int]:
         for key in changes:
             if key not in self.compiled.defaults:
                 raise InputError(
-                    f"unknown switch {key!r}; see GET /v1/subjects/{{id}}/switches for the list",
+                    "unknown switch key; GET /v1/subjects/{id}/switches lists the valid ones",
                     field="key",
                 )
         subject = self._active(subject_id)
         now = self.clock()
+        changed = 0
         with self.stores.region(subject.region).begin() as conn:
             current = self._load_switches(conn, [subject_id]).get(subject_id, {})
             for key, value in changes.items():
                 before = current.get(key, self.compiled.defaults[key])
+                if skip_unchanged and before == value:
+                    continue
+                changed += 1
                 if key in current:
                     conn.execute(
                         update(t.switches)
@@ -357,20 +396,25 @@ class Gate:
                     {"key": key, "value": value, "source": source, "deleted_records": deleted},
                 )
                 current[key] = value
-        return {**self.compiled.defaults, **current}
+        return {**self.compiled.defaults, **current}, changed
 
     def apply_gpc(self, subject_id: str, *, actor: str) -> bool:
         """
         Honour a Global Privacy Control signal: opt the subject out of personalized ads.
 
+        The check and the change happen in one transaction, so concurrent signals record one
+        change.
+
         Returns:
             True when this changed a switch (recorded with source ``gpc``).
         """
         key = "system.personalized_ads"
-        if key not in self.compiled.defaults or not self.switches(subject_id).get(key, False):
+        if key not in self.compiled.defaults:
             return False
-        self.set_switches(subject_id, {key: False}, source="gpc", actor=actor)
-        return True
+        _, changed = self._set_switches(
+            subject_id, {key: False}, source="gpc", actor=actor, skip_unchanged=True
+        )
+        return changed > 0
 
     def _on_withdrawal(self, conn: Connection, subject_id: str, service_id: str) -> int:
         service = self.catalog.services.get(service_id)
@@ -462,11 +506,12 @@ class Gate:
         actor: str,
     ) -> None:
         now = self.clock()
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         written_blobs: list[Path] = []
         accepted: Counter[tuple[str, str, str]] = Counter()
         refused: Counter[tuple[str, str, str, str]] = Counter()
         engine = self.stores.region(region)
+        compiled = self.compiled
         try:
             with engine.begin() as conn:
                 ids = list({events[i].subject_id for i in indexes})
@@ -476,44 +521,32 @@ class Gate:
                     ).all()
                 )
                 own = self._load_switches(conn, ids)
-                ciphers: dict[str, FieldCipher] = {}
-                used: Counter[str] = Counter()
+                batch = _Batch(conn, region, now)
                 for i in indexes:
                     ev = events[i]
-                    subject = subjects[ev.subject_id]
+                    purpose = ev.purpose.value
                     if status.get(ev.subject_id) != ACTIVE:
-                        results[i] = ItemResult(
-                            i,
-                            False,
-                            Reason.SUBJECT_INACTIVE.value,
-                            "the subject is no longer active",
-                        )
-                        refused[
-                            (
-                                ev.service,
-                                ev.data_type,
-                                ev.purpose.value,
-                                Reason.SUBJECT_INACTIVE.value,
-                            )
-                        ] += 1
+                        reason = Reason.SUBJECT_INACTIVE.value
+                        results[i] = ItemResult(i, False, reason, "the subject is no longer active")
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
                         continue
+                    subject = subjects[ev.subject_id]
                     decision = decide_collect(
-                        self.compiled,
+                        compiled,
                         service=ev.service,
                         data_type=ev.data_type,
                         purpose=ev.purpose,
                         kind=subject.kind,
                         market=subject.market,
-                        switches=own.get(ev.subject_id, {}),
+                        switches=own.get(ev.subject_id, _NO_SWITCHES),
                         now=now,
                     )
-                    if not decision.allowed or decision.row is None:
-                        results[i] = ItemResult(i, False, decision.reason.value, decision.message)
-                        refused[
-                            (ev.service, ev.data_type, ev.purpose.value, decision.reason.value)
-                        ] += 1
-                        continue
                     row = decision.row
+                    if not decision.allowed or row is None:
+                        reason = decision.reason.value
+                        results[i] = ItemResult(i, False, reason, decision.message)
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        continue
                     if not row.stored:
                         results[i] = ItemResult(
                             i,
@@ -521,28 +554,25 @@ class Gate:
                             "processed_not_stored",
                             "processed for this request and not stored",
                         )
-                        accepted[(ev.service, ev.data_type, ev.purpose.value)] += 1
+                        accepted[(ev.service, ev.data_type, purpose)] += 1
                         continue
                     try:
-                        stored = self._prepare(
-                            conn, ev, decision, region, now, ciphers, used, written_blobs
-                        )
+                        stored = self._prepare(batch, ev, row, decision.expires_at, written_blobs)
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
-                        refused[(ev.service, ev.data_type, ev.purpose.value, exc.code)] += 1
+                        refused[(ev.service, ev.data_type, purpose, exc.code)] += 1
                         continue
                     rows.append(stored)
                     results[i] = ItemResult(
-                        i, True, "stored", "stored", stored["id"], True, decision.expires_at
+                        i, True, "stored", "stored", stored[0], True, decision.expires_at
                     )
-                    accepted[(ev.service, ev.data_type, ev.purpose.value)] += 1
+                    accepted[(ev.service, ev.data_type, purpose)] += 1
                 if rows:
-                    conn.execute(insert(t.records), rows)
-                for subject_id, count in used.items():
+                    conn.exec_driver_sql(_insert_records_sql(conn), rows)
+                if batch.used:
                     conn.execute(
-                        update(t.data_keys)
-                        .where(t.data_keys.c.subject_id == subject_id)
-                        .values(encryptions=t.data_keys.c.encryptions + count)
+                        _COUNT_ENCRYPTIONS,
+                        [{"sid": sid, "n": n} for sid, n in batch.used.items()],
                     )
                 detail = {
                     "accepted": [[s, d, p, n] for (s, d, p), n in sorted(accepted.items())],
@@ -550,13 +580,9 @@ class Gate:
                     "subjects": len(ids),
                 }
                 subject_ref = self.subject_ref(ids[0]) if len(ids) == 1 else None
-                entries = []
-                if accepted:
-                    entries.append(AuditEntry(now, actor, "collect", subject_ref, detail))
-                elif refused:
-                    entries.append(AuditEntry(now, actor, "refuse", subject_ref, detail))
-                if entries:
-                    append_entries(conn, entries)
+                if accepted or refused:
+                    action = "collect" if accepted else "refuse"
+                    append_entries(conn, [AuditEntry(now, actor, action, subject_ref, detail)])
         except BaseException:
             for path in written_blobs:
                 path.unlink(missing_ok=True)
@@ -564,65 +590,58 @@ class Gate:
 
     def _prepare(
         self,
-        conn: Connection,
+        batch: _Batch,
         ev: Event,
-        decision: Decision,
-        region: str,
-        now: int,
-        ciphers: dict[str, FieldCipher],
-        used: Counter[str],
+        row: CompiledRow,
+        expires_at: int | None,
         written_blobs: list[Path],
-    ) -> dict[str, Any]:
-        row = decision.row
-        assert row is not None
-        record_id = new_id()
-        needs_key = row.protection is AtRest.FIELD_ENCRYPTION or ev.blob is not None
-        cipher = None
-        if needs_key:
-            cipher = ciphers.get(ev.subject_id) or self._cipher(
-                conn, ev.subject_id, region, create=True
-            )
-            assert cipher is not None
-            ciphers[ev.subject_id] = cipher
+    ) -> tuple[Any, ...]:
+        """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
+        record_id = secrets.token_hex(16)
+        protection = row.protection
         value = None
         if ev.value is not None or ev.blob is None:
             data = encode_value(ev.value)
-            value = protect(
-                row.protection,
-                data,
-                keyring=self.keyring,
-                cipher=cipher,
-                subject_id=ev.subject_id,
-                service=ev.service,
-                data_type=ev.data_type,
-                record_id=record_id,
-            )
-            if row.protection is AtRest.FIELD_ENCRYPTION:
-                used[ev.subject_id] += 1
+            if protection is AtRest.FIELD_ENCRYPTION:
+                cipher = batch.cipher(self, ev.subject_id)
+                prefix = batch.aad_prefix(ev.subject_id, ev.service, ev.data_type)
+                value = cipher.encrypt(data, aad=prefix + encode_parts(record_id.encode()))
+                batch.used[ev.subject_id] += 1
+            else:
+                value = protect(
+                    protection,
+                    data,
+                    keyring=self.keyring,
+                    cipher=None,
+                    subject_id=ev.subject_id,
+                    service=ev.service,
+                    data_type=ev.data_type,
+                    record_id=record_id,
+                )
         blob_name = None
         if ev.blob is not None:
-            assert cipher is not None
+            cipher = batch.cipher(self, ev.subject_id)
             blob_name = f"{ev.subject_id[2:4]}/{record_id}"
             aad = b"blob:" + ev.subject_id.encode() + b":" + record_id.encode()
-            path = self.stores.blob_dir(region) / blob_name
+            path = self.stores.blob_dir(batch.region) / blob_name
             path.parent.mkdir(exist_ok=True, mode=0o700)
             _write_durably(path, cipher.encrypt(ev.blob, aad=aad))
             written_blobs.append(path)
-            used[ev.subject_id] += 1
-        return {
-            "id": record_id,
-            "subject_id": ev.subject_id,
-            "service": ev.service,
-            "data_type": ev.data_type,
-            "qualifier": row.qualifier.value,
-            "purposes": row.purpose_bits,
-            "protection": row.protection.value,
-            "value": value,
-            "blob": blob_name,
-            "source": ev.source,
-            "collected_at": now,
-            "expires_at": decision.expires_at,
-        }
+            batch.used[ev.subject_id] += 1
+        return (
+            record_id,
+            ev.subject_id,
+            ev.service,
+            ev.data_type,
+            row.qualifier.value,
+            row.purpose_bits,
+            protection.value,
+            value,
+            blob_name,
+            ev.source,
+            batch.now,
+            expires_at,
+        )
 
     def _cipher(
         self, conn: Connection, subject_id: str, region: str, *, create: bool
@@ -674,25 +693,25 @@ class Gate:
             RefusedError: nothing of the service may be used for this purpose, with the reason.
         """
         if service not in self.compiled.types_by_service:
-            raise InputError(f"unknown service {service!r}", field="service")
+            raise InputError("unknown service; the catalog does not declare it", field="service")
         subject = self._active(subject_id)
         now = self.clock()
         r = t.records
         with self.stores.region(subject.region).begin() as conn:
             switches = self._load_switches(conn, [subject_id]).get(subject_id, {})
             allowed: list[str] = []
-            last: Decision | None = None
+            blocked: Decision | None = None  # a declared purpose refused by a switch
             for row in self.compiled.rows_for(service, data_type):
                 decision = decide_use(self.compiled, row=row, purpose=purpose, switches=switches)
                 if decision.allowed:
                     allowed.append(row.data_type)
-                else:
-                    last = decision
+                elif decision.reason is not Reason.PURPOSE_NOT_DECLARED and blocked is None:
+                    blocked = decision
             if not allowed:
-                reason = last.reason.value if last else Reason.PURPOSE_NOT_DECLARED.value
+                reason = blocked.reason.value if blocked else Reason.PURPOSE_NOT_DECLARED.value
                 message = (
-                    last.message
-                    if last
+                    blocked.message
+                    if blocked
                     else f"{service} declares no data usable for {purpose.value}"
                 )
                 self._audit(
@@ -754,13 +773,20 @@ class Gate:
             )
         return out
 
-    def read_blob(self, subject_id: str, record_id: str, *, purpose: Purpose, actor: str) -> bytes:
-        """The decrypted blob of a record, under the same purpose rules as :meth:`read`."""
+    def read_blob(
+        self, subject_id: str, record_id: str, *, service: str, purpose: Purpose, actor: str
+    ) -> bytes:
+        """
+        The decrypted blob of one of ``service``'s records, under the same purpose rules as
+        :meth:`read`; another service's record is reported as not found.
+        """
         subject = self._active(subject_id)
         with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
             rec = conn.execute(
                 select(t.records).where(
-                    t.records.c.id == record_id, t.records.c.subject_id == subject_id
+                    t.records.c.id == record_id,
+                    t.records.c.subject_id == subject_id,
+                    t.records.c.service == service,
                 )
             ).first()
         if rec is None or rec.blob is None:
@@ -800,6 +826,53 @@ class Gate:
     def regions_in_use(self) -> Iterable[str]:
         """Regions whose database has been opened."""
         return [k for k in self.stores.opened() if not k.startswith("_")]
+
+
+_NO_SWITCHES: Mapping[str, bool] = {}
+
+_RECORD_COLUMNS = (
+    "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
+    "value", "blob", "source", "collected_at", "expires_at",
+)  # fmt: skip
+
+
+def _insert_records_sql(conn: Connection) -> str:
+    """A driver-level INSERT (executemany over tuples: the collect hot path skips per-row
+    SQLAlchemy parameter processing)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) "  # noqa: S608 - constants only
+        f"VALUES ({', '.join([mark] * len(_RECORD_COLUMNS))})"
+    )
+
+
+class _Batch:
+    """Per-transaction caches of one collect call: ciphers, AAD prefixes, key usage."""
+
+    def __init__(self, conn: Connection, region: str, now: int) -> None:
+        self.conn = conn
+        self.region = region
+        self.now = now
+        self.ciphers: dict[str, FieldCipher] = {}
+        self.prefixes: dict[tuple[str, str, str], bytes] = {}
+        self.used: Counter[str] = Counter()
+
+    def cipher(self, gate: Gate, subject_id: str) -> FieldCipher:
+        cipher = self.ciphers.get(subject_id)
+        if cipher is None:
+            found = gate._cipher(self.conn, subject_id, self.region, create=True)
+            assert found is not None
+            cipher = self.ciphers[subject_id] = found
+        return cipher
+
+    def aad_prefix(self, subject_id: str, service: str, data_type: str) -> bytes:
+        key = (subject_id, service, data_type)
+        prefix = self.prefixes.get(key)
+        if prefix is None:
+            prefix = self.prefixes[key] = record_aad_prefix(
+                subject_id=subject_id, service=service, data_type=data_type
+            )
+        return prefix
 
 
 def _write_durably(path: Path, data: bytes) -> None:

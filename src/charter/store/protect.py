@@ -18,6 +18,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 from argon2 import PasswordHasher
 
 from charter.crypto import FieldCipher, Keyring, keyed_hash, record_aad
@@ -32,12 +33,13 @@ PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 
 
 def encode_value(value: Any) -> bytes:
-    """The canonical bytes of a JSON value."""
+    """The canonical bytes of a JSON value (UTF-8, compact, sorted keys)."""
     try:
-        data = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-        ).encode("utf-8")
-    except (TypeError, ValueError) as exc:
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        if b"null" in data and value is not None:
+            # orjson writes NaN and infinities as null; the strict encoder refuses them.
+            json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, orjson.JSONEncodeError) as exc:
         raise InputError(
             "value must be JSON (string, number, boolean, list or object)", field="value"
         ) from exc

@@ -6,10 +6,10 @@ import warnings
 
 import pytest
 from fastapi import FastAPI
+from photo_checks import decode
 from photo_corpus import CANARY, build_corpus
 
 from charter.api.routers import photos
-from conftest import decode
 
 with warnings.catch_warnings():
     # newer Starlette asks for httpx2 but still works with httpx; not our concern here

@@ -7,6 +7,7 @@ import io
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from photo_checks import decode
 from photo_corpus import (
     CANARY,
     base_image,
@@ -23,7 +24,6 @@ from photo_corpus import (
 )
 
 from charter.device.photos import PhotoFormatError, StripMode, StripOptions, strip_bytes
-from conftest import decode
 
 SAMPLES = build_corpus()
 BASE_JPEG = jpeg_bytes(base_image(size=(24, 16)), quality=80)

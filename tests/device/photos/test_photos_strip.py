@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from photo_checks import decode, exiftool_leaks, needs_exiftool
 from photo_corpus import (
     CANARY,
     SRGB_ICC,
@@ -37,7 +38,6 @@ from charter.device.photos import (
     strip_bytes,
     strip_file,
 )
-from conftest import decode, exiftool_leaks, needs_exiftool
 
 SAMPLES = build_corpus()
 LOCATION = StripOptions(mode=StripMode.LOCATION)
