@@ -56,7 +56,11 @@ class Charter:
             keyring = Keyring.load_default(settings.data_dir)
         stores = RegionStores(settings, tuple(catalog.regions))
         gate = Gate(catalog, compiled, keyring, stores, clock)
-        return cls(settings, catalog, compiled, keyring, stores, gate, clock)
+        charter = cls(settings, catalog, compiled, keyring, stores, gate, clock)
+        from charter.rights.consent import ConsentBook  # noqa: PLC0415 - rights builds on Charter
+
+        gate.collect_guard = ConsentBook(charter).reconsent_guard
+        return charter
 
     @staticmethod
     def init(data_dir: Path) -> Path:

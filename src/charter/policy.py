@@ -60,6 +60,7 @@ class Reason(StrEnum):
     SYSTEM_SWITCH_OFF = "system_switch_off"
     PURPOSE_NOT_DECLARED = "purpose_not_declared"
     SUBJECT_INACTIVE = "subject_inactive"
+    RECONSENT_REQUIRED = "reconsent_required"
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,9 +280,7 @@ def decide_collect(
     row = compiled.rows.get((service, data_type, qualifier, purpose))
     if row is None:
         if data_type not in types:
-            return _refuse(
-                Reason.UNDECLARED, f"{service} does not declare this data type"
-            )
+            return _refuse(Reason.UNDECLARED, f"{service} does not declare this data type")
         if (service, data_type, qualifier) not in compiled.qualified_types:
             return _refuse(
                 Reason.QUALIFIER_MISMATCH,

@@ -15,7 +15,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from charter.api import errors
-from charter.api.routers import collect, photos, records, subjects, switches, wellknown
+from charter.api.routers import (
+    collect,
+    photos,
+    records,
+    rights,
+    subjects,
+    switches,
+    wellknown,
+)
 from charter.app import Charter
 from charter.services.credentials import Credentials
 
@@ -57,13 +65,17 @@ def create_app(charter: Charter) -> FastAPI:
             {"name": "collect", "description": "Offer personal data to the gate."},
             {"name": "records", "description": "Read personal data for a declared purpose."},
             {"name": "photos", "description": "Strip metadata from photos before sharing."},
+            {
+                "name": "rights",
+                "description": "Download, correct, delete, withdraw; requests and the staff queue.",
+            },
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
     app.state.charter = charter
     app.state.credentials = Credentials.for_charter(charter)
     errors.install(app)
-    for module in (subjects, switches, collect, records, photos, wellknown):
+    for module in (subjects, switches, collect, records, rights, photos, wellknown):
         app.include_router(module.router)
     _complete_openapi(app, charter)
     return app

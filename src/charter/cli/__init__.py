@@ -14,6 +14,7 @@ from rich.console import Console
 
 from charter.cli import admin
 from charter.cli import audit as audit_cli
+from charter.cli import rights as rights_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -31,6 +32,7 @@ app.command("serve")(admin.serve)
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(rights_cli.app)
 
 _EXTRA_APPS: tuple[tuple[str, str], ...] = (("charter.device.photos.cli", "photo"),)
 for _module, _name in _EXTRA_APPS:

@@ -50,6 +50,8 @@ from charter.store.regions import RegionStores
 from charter.taxonomy import AtRest, Purpose
 
 Clock = Callable[[], int]
+CollectGuard = Callable[[Connection, set[tuple[str, str]]], set[tuple[str, str]]]
+"""Given the (subject, service) pairs of a batch, the pairs that must not collect now."""
 
 MAX_BATCH = 10_000
 
@@ -182,6 +184,8 @@ class Gate:
         self.ciphers = CipherCache()
         self._directory: OrderedDict[str, Subject] = OrderedDict()
         self._directory_lock = threading.Lock()
+        self.collect_guard: CollectGuard | None = None
+        """Set by the rights engine: refuses collection pending re-consent (G3)."""
 
     # -- subjects ---------------------------------------------------------------------------
 
@@ -531,6 +535,10 @@ class Gate:
                     ).all()
                 )
                 own = self._load_switches(conn, ids)
+                blocked: set[tuple[str, str]] = set()
+                if self.collect_guard is not None:
+                    pairs = {(events[i].subject_id, events[i].service) for i in indexes}
+                    blocked = self.collect_guard(conn, pairs)
                 batch = _Batch(conn, region, now)
                 for i in indexes:
                     ev = events[i]
@@ -538,6 +546,13 @@ class Gate:
                     if status.get(ev.subject_id) != ACTIVE:
                         reason = Reason.SUBJECT_INACTIVE.value
                         results[i] = ItemResult(i, False, reason, "the subject is no longer active")
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        continue
+                    if blocked and (ev.subject_id, ev.service) in blocked:
+                        reason = Reason.RECONSENT_REQUIRED.value
+                        results[i] = ItemResult(
+                            i, False, reason, "the service changed materially; consent again first"
+                        )
                         refused[(ev.service, ev.data_type, purpose, reason)] += 1
                         continue
                     subject = subjects[ev.subject_id]

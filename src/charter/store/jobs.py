@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, literal_column, select, update
+from sqlalchemy import ColumnClause, delete, func, literal_column, select, update
 
 from charter.crypto import rewrap_data_key
 from charter.store import schema as t
@@ -65,7 +66,7 @@ def purge_expired(
                     target = r.c.id.in_([row.id for row in with_blobs])
                 elif conn.dialect.name == "sqlite":
                     # by rowid, straight from the expiry index: no primary-key lookup per row
-                    rowid = literal_column("rowid")
+                    rowid: ColumnClause[Any] = literal_column("rowid")
                     target = rowid.in_(
                         select(rowid).select_from(r).where(*expired).limit(batch).scalar_subquery()
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import charter.rights.tables  # noqa: F401 - registers the rights tables on the metadata
 from charter.store.schema import metadata
 
 connection = context.config.attributes.get("connection")

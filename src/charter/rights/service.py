@@ -1,0 +1,112 @@
+"""
+:class:`Rights`: the rights engine's one entry point for the API, the CLI and the Privacy
+Center. It holds no state of its own beyond the :class:`~charter.app.Charter` it wraps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from charter.rights import erasure
+from charter.rights.consent import ConsentBook
+from charter.rights.devices import DeviceCommands
+from charter.rights.export import Exports, ExportTicket, stream_export
+from charter.rights.requests import RequestKind, RequestQueue
+from charter.rights.transparency import GovRegister
+from charter.rights.verify import ErasureReport, verify_erasure
+
+if TYPE_CHECKING:
+    from charter.app import Charter
+    from charter.store.erasure import Correction
+
+
+class Rights:
+    """User rights (R1-R5), consent records (G3), requests (G4) and transparency (G5)."""
+
+    def __init__(self, charter: Charter) -> None:
+        self.charter = charter
+        self.consents = ConsentBook(charter)
+        self.requests = RequestQueue(charter)
+        self.devices = DeviceCommands(charter)
+        self.exports = Exports(charter)
+        self.register = GovRegister(charter)
+
+    def export(
+        self, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
+    ) -> tuple[str, ExportTicket]:
+        """
+        R1: file an access request, build the archive and close the request.
+
+        Returns:
+            The request id and the download ticket (its token is shown only here).
+        """
+        request = self.requests.file(subject_id, RequestKind.ACCESS, actor=actor)
+        ticket = self.exports.create(
+            subject_id, pseudonyms=pseudonyms, request_id=request.id, actor=actor
+        )
+        self.requests.close(
+            request.id,
+            "job:export",
+            outcome="fulfilled",
+            result={"export": ticket.export_id, "records": ticket.records, "bytes": ticket.size},
+        )
+        return request.id, ticket
+
+    def stream(
+        self, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
+    ) -> Iterator[bytes]:
+        """R1 as a direct stream of the archive's bytes (nothing saved)."""
+        return stream_export(self.charter, subject_id, pseudonyms=pseudonyms, actor=actor)
+
+    def download(self, token: str) -> Iterator[bytes]:
+        """Redeem a single-use download token: the archive's bytes."""
+        return self.exports.stream_once(token)
+
+    def correct(
+        self, subject_id: str, record_id: str, value: Any, *, actor: str = "subject"
+    ) -> Correction:
+        """R2: correct a value the person provided."""
+        return erasure.correct(self.charter, subject_id, record_id, value, actor=actor)
+
+    def erase(
+        self,
+        subject_id: str,
+        *,
+        service: str | None = None,
+        data_type: str | None = None,
+        record_id: str | None = None,
+        actor: str = "subject",
+    ) -> erasure.ErasureResult:
+        """R3: delete one record, a data type, a service's data or everything."""
+        return erasure.erase(
+            self.charter,
+            subject_id,
+            service=service,
+            data_type=data_type,
+            record_id=record_id,
+            actor=actor,
+        )
+
+    def withdraw(
+        self, subject_id: str, service: str, *, actor: str = "subject"
+    ) -> erasure.ErasureResult:
+        """R4: withdraw consent for a service."""
+        return erasure.withdraw_consent(self.charter, subject_id, service, actor=actor)
+
+    def delete_account(
+        self, subject_id: str, *, actor: str = "subject", progress: erasure.Progress | None = None
+    ) -> str:
+        """R5: delete the account (crypto-shredding first; resumable). Returns the request id."""
+        return erasure.delete_account(self.charter, subject_id, actor=actor, progress=progress)
+
+    def resume(self) -> int:
+        """Finish interrupted account deletions and clean up interrupted exports."""
+        self.exports.recover()
+        return erasure.resume_erasures(self.charter)
+
+    def verify_erasure(
+        self, subject_id: str, *, record_ids: Sequence[str] = (), markers: Sequence[str] = ()
+    ) -> ErasureReport:
+        """Scan for residue of a subject (see :func:`charter.rights.verify.verify_erasure`)."""
+        return verify_erasure(self.charter, subject_id, record_ids=record_ids, markers=markers)

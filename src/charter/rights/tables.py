@@ -1,0 +1,301 @@
+"""
+The rights engine's own tables, on the gate's :data:`charter.store.schema.metadata`.
+
+They hold no personal values: free text a person writes (request and complaint messages,
+the answers to them) is stored through the gate as records of the ``privacy_center``
+service, and these tables only point at those records. Subject ids are kept where the work
+needs them and cleared when the account is erased; ``subject_ref`` (the keyed fingerprint
+the audit log uses) stays, so anonymized counts and proofs of handling survive.
+
+Control database: requests, request events, device commands, export downloads, jobs,
+government requests, consented catalog snapshots, anonymized counters.
+Region databases: consent records (they follow the subject, like its switch history).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from charter.store.schema import metadata
+
+_SERIAL = BigInteger().with_variant(Integer, "sqlite")
+
+requests = Table(
+    "rights_requests",
+    metadata,
+    Column(
+        "id", String(40), primary_key=True, comment="Random request id, `rq_` and 32 hex digits."
+    ),
+    Column(
+        "kind",
+        String(16),
+        nullable=False,
+        comment="access | correct | delete | withdraw | complain.",
+    ),
+    Column(
+        "subject_id",
+        String(40),
+        nullable=True,
+        comment="The requester; cleared when the account is erased.",
+    ),
+    Column(
+        "subject_ref",
+        String(64),
+        nullable=False,
+        comment="Keyed fingerprint of the subject id (kept).",
+    ),
+    Column(
+        "region",
+        String(64),
+        nullable=False,
+        comment="Region of the subject (where its messages are).",
+    ),
+    Column("service", String(64), nullable=True, comment="The service concerned, if any."),
+    Column("state", String(16), nullable=False, comment="open | assigned | answered | closed."),
+    Column(
+        "assigned_to",
+        String(80),
+        nullable=True,
+        comment="Staff member handling it (staff name, not a subject).",
+    ),
+    Column(
+        "message_record",
+        String(32),
+        nullable=True,
+        comment="Gate record (privacy_center) with the person's text.",
+    ),
+    Column(
+        "answer_record",
+        String(32),
+        nullable=True,
+        comment="Gate record (privacy_center) with the answer.",
+    ),
+    Column(
+        "outcome",
+        String(40),
+        nullable=True,
+        comment="fulfilled | rejected | withdrawn | partially_fulfilled.",
+    ),
+    Column(
+        "result",
+        Text,
+        nullable=True,
+        comment="Canonical JSON of what the engine did (counts, ids of jobs).",
+    ),
+    Column("created_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False, comment="Legal deadline: created_at + 30 days."),
+    Column("closed_at", BigInteger, nullable=True),
+    Index("ix_rights_requests_subject", "subject_id", "created_at"),
+    Index("ix_rights_requests_state_due", "state", "due_at"),
+    comment="Rights requests and complaints with their state machine and legal deadline.",
+)
+
+request_events = Table(
+    "rights_request_events",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column(
+        "request_id",
+        String(40),
+        ForeignKey("rights_requests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False, comment="The state entered."),
+    Column("actor", String(80), nullable=False, comment="subject, staff:<name>, job:<name>."),
+    Index("ix_rights_request_events_request", "request_id", "id"),
+    comment="Every state change of a request, in order (no personal data).",
+)
+
+consents = Table(
+    "rights_consents",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(64), nullable=False, comment="`general` or a service id."),
+    Column("version", Integer, nullable=False, comment="Policy version consented to."),
+    Column(
+        "policy_hash",
+        String(64),
+        nullable=False,
+        comment="SHA-256 of the policy text consented to.",
+    ),
+    Column(
+        "catalog_digest",
+        String(64),
+        nullable=True,
+        comment="Snapshot of the service's declarations consented to.",
+    ),
+    Column(
+        "method",
+        String(40),
+        nullable=False,
+        comment="privacy_center | device_first_run | api | staff.",
+    ),
+    Column("actor", String(80), nullable=False),
+    Column("consented_at", BigInteger, nullable=False),
+    Column("withdrawn_at", BigInteger, nullable=True),
+    Index("ix_rights_consents_subject", "subject_id", "scope", "id"),
+    comment="Consent records as proof: who, which policy version (content hash), when, how (region database).",
+)
+
+catalog_snapshots = Table(
+    "rights_catalog_snapshots",
+    metadata,
+    Column("digest", String(64), primary_key=True, comment="SHA-256 of the canonical JSON below."),
+    Column("service", String(64), nullable=False),
+    Column(
+        "body",
+        Text,
+        nullable=False,
+        comment="A service's declarations as canonical JSON (no personal data).",
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    comment="Service declarations people consented to, for material-change checks.",
+)
+
+device_commands = Table(
+    "rights_device_commands",
+    metadata,
+    Column(
+        "id", String(40), primary_key=True, comment="Random command id, `dc_` and 32 hex digits."
+    ),
+    Column(
+        "subject_id",
+        String(40),
+        nullable=True,
+        comment="Owner; cleared when the account is erased.",
+    ),
+    Column("subject_ref", String(64), nullable=False),
+    Column(
+        "device_id",
+        String(120),
+        nullable=False,
+        comment="Opaque device installation id (as records' source).",
+    ),
+    Column(
+        "kind", String(32), nullable=False, comment="delete_service_data | delete_account_data."
+    ),
+    Column("service", String(64), nullable=True),
+    Column("request_id", String(40), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column(
+        "acked_at",
+        BigInteger,
+        nullable=True,
+        comment="When the device confirmed it executed the command.",
+    ),
+    Index("ix_rights_device_commands_subject", "subject_id", "acked_at"),
+    Index("ix_rights_device_commands_device", "device_id", "acked_at"),
+    comment="Commands queued for a person's devices (deletion after withdrawal or account deletion).",
+)
+
+devices = Table(
+    "rights_devices",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("device_id", String(120), primary_key=True, comment="Opaque device installation id."),
+    Column("registered_at", BigInteger, nullable=False),
+    comment="Devices known to belong to an account, so deletion commands reach every one.",
+)
+
+exports = Table(
+    "rights_exports",
+    metadata,
+    Column(
+        "id",
+        String(40),
+        primary_key=True,
+        comment="Export id, `ex_` and 32 hex digits; names the file.",
+    ),
+    Column("subject_id", String(40), nullable=True, comment="Whose export; cleared when erased."),
+    Column("request_id", String(40), nullable=True),
+    Column(
+        "token_hash",
+        String(64),
+        nullable=True,
+        unique=True,
+        comment="Keyed hash of the download token.",
+    ),
+    Column("size", BigInteger, nullable=True),
+    Column("records", BigInteger, nullable=True),
+    Column("state", String(16), nullable=False, comment="building | ready | downloaded | expired."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("downloaded_at", BigInteger, nullable=True),
+    comment="Export archives under <data dir>/exports and their single-use download tokens.",
+)
+
+jobs = Table(
+    "rights_jobs",
+    metadata,
+    Column("id", String(40), primary_key=True, comment="`jb_` and 32 hex digits."),
+    Column("kind", String(24), nullable=False, comment="erase_account | export."),
+    Column("subject_id", String(40), nullable=True, comment="Cleared when an erasure finishes."),
+    Column("subject_ref", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("request_id", String(40), nullable=True),
+    Column("state", String(16), nullable=False, comment="running | done."),
+    Column("step", String(24), nullable=False, comment="Last step completed."),
+    Column("done", BigInteger, nullable=False, default=0, comment="Items processed so far."),
+    Column("started_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_rights_jobs_state", "state"),
+    comment="Resumable rights jobs (account erasure, exports).",
+)
+
+gov_requests = Table(
+    "rights_gov_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("received_on", String(10), nullable=False, comment="ISO date the request arrived."),
+    Column(
+        "authority",
+        String(200),
+        nullable=False,
+        comment="The requesting authority (an institution).",
+    ),
+    Column("country", String(2), nullable=False, comment="ISO 3166-1 alpha-2, lower case."),
+    Column(
+        "kind",
+        String(40),
+        nullable=False,
+        comment="user_data | content_removal | emergency | preservation.",
+    ),
+    Column("accounts_affected", Integer, nullable=False),
+    Column(
+        "outcome",
+        String(40),
+        nullable=False,
+        comment="disclosed | partially_disclosed | rejected | no_data | pending.",
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Index("ix_rights_gov_requests_received", "received_on"),
+    comment="Register of government data requests for the yearly transparency report.",
+)
+
+counters = Table(
+    "rights_counters",
+    metadata,
+    Column("period", String(7), primary_key=True, comment="YYYY-MM."),
+    Column(
+        "name", String(80), primary_key=True, comment="e.g. accounts_erased, records_erased:cloud."
+    ),
+    Column("count", BigInteger, nullable=False),
+    comment="Anonymized counts that outlive the people they count.",
+)
+
+PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {}
+"""The rights tables hold no personal values; free text goes through the gate."""
+
+REFERENCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "rights_requests": ("subject_id",),
+    "rights_consents": ("subject_id",),
+    "rights_device_commands": ("subject_id",),
+    "rights_devices": ("subject_id",),
+    "rights_exports": ("subject_id",),
+    "rights_jobs": ("subject_id",),
+}
+"""Columns that hold subject ids; account erasure clears or deletes every one."""

@@ -1,0 +1,225 @@
+"""
+``verify_erasure``: look everywhere Charter keeps bytes for residue of a subject.
+
+Needles: the subject id, its record ids, and any markers the caller knows were in its data
+(e.g. a test's planted values, or a value the person asked about). Each needle is searched
+as UTF-8, UTF-16 (LE and BE), base64 (at all three alignments) and hex.
+
+Where it looks:
+
+- **rows**: every table of every database (control and each region), every text column,
+  for a row equal to (or, in free-text columns, containing) the subject id or a record id;
+- **files** (embedded SQLite deployments): every file under the data directory — database
+  files with their ``-wal``/``-shm``/journal companions, blob folders, exports, temporary
+  files and Charter's log folder — read in chunks with overlap (constant memory), and every
+  file *name*. The keyring is skipped (it holds keys, not data).
+
+PostgreSQL keeps its files on the server: Charter reports the row scan only and notes that
+a raw scan of the data directory and WAL needs filesystem access on the database server
+(``docs/rights.md`` shows how).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, String, Text, func, or_, select
+
+from charter.rights import tables as _tables  # noqa: F401 - registers the rights tables
+from charter.store.schema import metadata
+
+if TYPE_CHECKING:
+    from charter.app import Charter
+
+READ_CHUNK = 4 * 1024 * 1024
+SKIPPED_FILES = ("keyring.json", "keyring.json.lock", ".keyring.lock")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One place residue was found."""
+
+    where: str
+    needle: str
+    encoding: str
+    count: int = 1
+
+
+@dataclass
+class ErasureReport:
+    """What :func:`verify_erasure` scanned and found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files_scanned: int = 0
+    bytes_scanned: int = 0
+    tables_scanned: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """True when no residue was found."""
+        return not self.findings
+
+
+def encodings(text: str) -> dict[str, list[bytes]]:
+    """The byte patterns of ``text`` under each encoding searched."""
+    raw = text.encode("utf-8")
+    b64: list[bytes] = []
+    for shift in range(3):
+        enc = base64.b64encode(b"\0" * shift + raw)
+        start = 4 if shift else 0
+        end = ((shift + len(raw)) // 3) * 4
+        if end - start >= 8:
+            b64.append(enc[start:end])
+    return {
+        "utf-8": [raw],
+        "utf-16": [text.encode("utf-16-le"), text.encode("utf-16-be")],
+        "base64": b64,
+        "hex": [raw.hex().encode(), raw.hex().upper().encode()],
+    }
+
+
+def _pattern(
+    needles: dict[str, str],
+) -> tuple[re.Pattern[bytes], dict[bytes, tuple[str, str]], int]:
+    lookup: dict[bytes, tuple[str, str]] = {}
+    for label, text in needles.items():
+        for enc, patterns in encodings(text).items():
+            for p in patterns:
+                lookup.setdefault(p, (label, enc))
+    longest = max((len(p) for p in lookup), default=1)
+    ordered = sorted(lookup, key=len, reverse=True)
+    return re.compile(b"|".join(re.escape(p) for p in ordered)), lookup, longest
+
+
+def _scan_file(
+    path: Path, pattern: re.Pattern[bytes], lookup: dict[bytes, tuple[str, str]], overlap: int
+) -> tuple[int, dict[tuple[str, str], int]]:
+    hits: dict[tuple[str, str], int] = {}
+    size = 0
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(READ_CHUNK):
+            size += len(chunk)
+            data = tail + chunk
+            for m in pattern.finditer(data):
+                if m.end() <= len(tail):
+                    continue
+                key = lookup[m.group(0)]
+                hits[key] = hits.get(key, 0) + 1
+            tail = data[-(overlap - 1) :] if overlap > 1 else b""
+    return size, hits
+
+
+def _scan_files(root: Path, needles: dict[str, str], report: ErasureReport) -> None:
+    if not root.is_dir():
+        return
+    pattern, lookup, longest = _pattern(needles)
+    for path in sorted(root.rglob("*")):
+        if path.name in SKIPPED_FILES or not path.is_file():
+            continue
+        rel = str(path.relative_to(root))
+        for label, text in needles.items():
+            if text in rel:
+                report.findings.append(Finding(f"file name {rel}", label, "utf-8"))
+        size, hits = _scan_file(path, pattern, lookup, longest)
+        report.files_scanned += 1
+        report.bytes_scanned += size
+        for (label, enc), n in sorted(hits.items()):
+            report.findings.append(Finding(f"file {rel}", label, enc, n))
+
+
+def _scan_rows(name: str, engine: Engine, ids: dict[str, str], report: ErasureReport) -> None:
+    values = list(ids.values())
+    by_value = {v: k for k, v in ids.items()}
+    with engine.connect().execution_options(readonly=True) as conn:
+        for table in metadata.sorted_tables:
+            report.tables_scanned += 1
+            for column in table.columns:
+                if isinstance(column.type, Text):
+                    for value in values:
+                        n = conn.execute(
+                            select(func.count())
+                            .select_from(table)
+                            .where(column.contains(value, autoescape=True))
+                        ).scalar_one()
+                        if n:
+                            report.findings.append(
+                                Finding(
+                                    f"{name}: {table.name}.{column.name}",
+                                    by_value[value],
+                                    "row",
+                                    int(n),
+                                )
+                            )
+                elif isinstance(column.type, String):
+                    rows = conn.execute(
+                        select(column, func.count()).where(or_(column.in_(values))).group_by(column)
+                    ).all()
+                    for value, n in rows:
+                        report.findings.append(
+                            Finding(
+                                f"{name}: {table.name}.{column.name}",
+                                by_value[value],
+                                "row",
+                                int(n),
+                            )
+                        )
+                    if column.name == "blob":
+                        for value in values:
+                            n = conn.execute(
+                                select(func.count())
+                                .select_from(table)
+                                .where(column.contains(value, autoescape=True))
+                            ).scalar_one()
+                            if n:
+                                report.findings.append(
+                                    Finding(
+                                        f"{name}: {table.name}.{column.name}",
+                                        by_value[value],
+                                        "row",
+                                        int(n),
+                                    )
+                                )
+
+
+def _engines(charter: Charter) -> Iterable[tuple[str, Engine]]:
+    yield "control", charter.stores.control()
+    for region in charter.catalog.regions:
+        yield f"region {region}", charter.stores.region(region)
+
+
+def verify_erasure(
+    charter: Charter,
+    subject_id: str,
+    *,
+    record_ids: Sequence[str] = (),
+    markers: Sequence[str] = (),
+) -> ErasureReport:
+    """
+    Scan every database row and (on embedded SQLite) every file under the data directory
+    for residue of a subject; report each place found. Needles are labelled
+    ``subject_id``, ``record[i]`` and ``marker[i]`` so reports never repeat the values.
+
+    Returns:
+        An :class:`ErasureReport`; ``clean`` when nothing was found.
+    """
+    report = ErasureReport()
+    ids = {"subject_id": subject_id} | {f"record[{i}]": r for i, r in enumerate(record_ids)}
+    needles = ids | {f"marker[{i}]": m for i, m in enumerate(markers)}
+    postgres = False
+    for name, engine in _engines(charter):
+        _scan_rows(name, engine, ids, report)
+        postgres = postgres or engine.dialect.name == "postgresql"
+    _scan_files(charter.settings.data_dir, needles, report)
+    if postgres:
+        report.notes.append(
+            "PostgreSQL databases were checked row by row only; scanning their data directory and WAL "
+            "for raw bytes needs filesystem access on the database server (see docs/rights.md)."
+        )
+    return report
