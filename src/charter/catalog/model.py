@@ -36,6 +36,9 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, ma
 MarketId = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
+_APPLIED_AT_REST: dict[str, AtRest] = {a.value: a for a in AtRest} | {
+    k: AtRest(d.applies) for k, d in DECLARED_AT_REST.items()
+}
 _TRANSIT_IDS = frozenset(t.value for t in Transit) | frozenset(DECLARED_TRANSIT)
 _AT_REST_IDS = frozenset(a.value for a in AtRest) | frozenset(DECLARED_AT_REST)
 
@@ -134,8 +137,7 @@ class InventoryRow(_Model):
     @property
     def protection(self) -> AtRest:
         """The at-rest protection Charter applies to values of this row."""
-        declared = DECLARED_AT_REST.get(self.at_rest)
-        return AtRest(declared.applies if declared else self.at_rest)
+        return _APPLIED_AT_REST[self.at_rest]
 
     @property
     def declared_at_rest(self) -> DeclaredProtection | None:
