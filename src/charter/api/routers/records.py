@@ -60,7 +60,7 @@ def _own_service(caller_service: str | None, service: str | None) -> str:
 
 
 @router.get("", response_model=RecordsOut, responses=responses(401, 403, 404, 422))
-async def read_records(  # noqa: PLR0917 (FastAPI passes parameters by name)
+async def read_records(
     subject_id: SubjectId,
     charter: CharterDep,
     caller: ServiceSubjectCaller,
