@@ -10,7 +10,8 @@ The HTTP API, the CLI and the tests all build it the same way::
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter.catalog import Catalog, load_catalog
@@ -38,6 +39,9 @@ class Charter:
     stores: RegionStores
     gate: Gate
     clock: Clock
+    erasure_hooks: list[Callable[[Charter, str], int]] = field(default_factory=list)
+    """Run first when an account is deleted: services erase the state they keep outside
+    the gate (account sessions, staff roles, ...). Each returns the rows it removed."""
 
     @classmethod
     def open(
@@ -60,6 +64,7 @@ class Charter:
         from charter.rights.consent import ConsentBook  # noqa: PLC0415 - rights builds on Charter
 
         gate.collect_guard = ConsentBook(charter).reconsent_guard
+        charter.erasure_hooks += [_forget_account_rows, _forget_web_rows]
         return charter
 
     @staticmethod
@@ -83,3 +88,15 @@ class Charter:
     def close(self) -> None:
         """Close every database connection."""
         self.stores.dispose()
+
+
+def _forget_account_rows(charter: Charter, subject_id: str) -> int:
+    from charter.services.account.erasure import forget_account_rows  # noqa: PLC0415 - lazy
+
+    return forget_account_rows(charter, subject_id)
+
+
+def _forget_web_rows(charter: Charter, subject_id: str) -> int:
+    from charter.web.tables import forget_subject  # noqa: PLC0415 - lazy
+
+    return forget_subject(charter, subject_id)

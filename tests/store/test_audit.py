@@ -340,7 +340,7 @@ def test_every_byte_changed_in_a_window_is_detected(engine: sa.Engine) -> None:
     10,000-entry chain. Each round changes byte ``p`` of one column in every window entry
     that has one (one change per entry, and each entry's check depends only on its own
     columns, so each change is detected on its own), verifies the window plus the next entry
-    given the trusted hash before it, then restores."""
+    given the trusted hash before it, then rolls the round back."""
     build(engine, BIG)
     report = verify(engine)
     assert report.ok and report.entries == BIG
@@ -348,15 +348,16 @@ def test_every_byte_changed_in_a_window_is_detected(engine: sa.Engine) -> None:
     first, last = WINDOW[0], WINDOW[-1] + 1
     trusted = rows[first - 1].hash
     tried = detected = 0
-    with engine.begin() as conn:
-        for column in ("detail", "actor", "hash"):
-            longest = max(len(getattr(rows[s], column)) for s in WINDOW)
-            for position in range(longest):
-                originals = {
-                    s: getattr(rows[s], column)
-                    for s in WINDOW
-                    if len(getattr(rows[s], column)) > position
-                }
+    for column in ("detail", "actor", "hash"):
+        longest = max(len(getattr(rows[s], column)) for s in WINDOW)
+        for position in range(longest):
+            originals = {
+                s: getattr(rows[s], column)
+                for s in WINDOW
+                if len(getattr(rows[s], column)) > position
+            }
+            with engine.connect() as conn:  # one transaction per round, rolled back
+                conn.begin()
                 set_values(
                     conn, column, {s: flip_char(v, position, 0) for s, v in originals.items()}
                 )
@@ -366,7 +367,8 @@ def test_every_byte_changed_in_a_window_is_detected(engine: sa.Engine) -> None:
                 detected += len(named(window) & originals.keys())
                 if position == 3:  # the full verification names them too
                     assert named(audit.verify_chain(conn, max_problems=500)) == set(originals)
-                set_values(conn, column, originals)
+                conn.rollback()
+    with engine.connect() as conn:
         assert audit.verify_range(conn, first, last, prev_hash=trusted).ok
     assert tried == detected > 200 * 64
     print(f"T6 window: {tried} byte changes tried, {detected} detected")
@@ -437,27 +439,24 @@ def test_full_bit_flip_sweep(engine: sa.Engine) -> None:
     build(engine, 200)
     rows = {r.seq: r for r in fetch(engine)}
     tried = 0
-    with engine.begin() as conn:
-        for column in ("actor", "action", "subject_ref", "detail", "prev_hash", "hash", "at"):
-            values = {
-                s: getattr(r, column) for s, r in rows.items() if getattr(r, column) is not None
-            }
-            width = 62 if column == "at" else max(len(v) for v in values.values()) * 7
-            for k in range(width):
-                if column == "at":
-                    changed = {s: v ^ (1 << k) for s, v in values.items()}
-                else:
-                    position, bit = divmod(k, 7)
-                    changed = {
-                        s: flip_char(v, position, bit)
-                        for s, v in values.items()
-                        if len(v) > position
-                    }
+    for column in ("actor", "action", "subject_ref", "detail", "prev_hash", "hash", "at"):
+        values = {s: getattr(r, column) for s, r in rows.items() if getattr(r, column) is not None}
+        width = 62 if column == "at" else max(len(v) for v in values.values()) * 7
+        for k in range(width):
+            if column == "at":
+                changed = {s: v ^ (1 << k) for s, v in values.items()}
+            else:
+                position, bit = divmod(k, 7)
+                changed = {
+                    s: flip_char(v, position, bit) for s, v in values.items() if len(v) > position
+                }
+            with engine.connect() as conn:  # one transaction per round, rolled back
+                conn.begin()
                 set_values(conn, column, changed)
                 assert named(audit.verify_chain(conn)) == set(changed), (column, k)
-                tried += len(changed)
-                set_values(conn, column, {s: values[s] for s in changed})
-        assert audit.verify_chain(conn).ok
+                conn.rollback()
+            tried += len(changed)
+    assert verify(engine).ok
     print(f"T6 full sweep: {tried} bit flips tried, all detected")
 
 
@@ -791,6 +790,12 @@ def test_streaming_chunk_size_does_not_change_the_report(engine: sa.Engine) -> N
         capped = audit.verify_chain(conn, max_problems=2)
         conn.rollback()
     assert all(r == reports[0] for r in reports)
+    with engine.connect() as conn:
+        for bad in (0, -1):
+            with pytest.raises(InputError):
+                audit.verify_chain(conn, chunk_size=bad)
+            with pytest.raises(InputError):
+                audit.inclusion_proof(conn, 1, 10, chunk_size=bad)
     assert reports[0].problems == [
         "entry 3 was changed",
         "entry 64 was changed",

@@ -16,7 +16,9 @@ from fastapi import FastAPI
 
 from charter.api import errors
 from charter.api.routers import (
+    account,
     collect,
+    oauth,
     photos,
     records,
     rights,
@@ -26,6 +28,7 @@ from charter.api.routers import (
 )
 from charter.app import Charter
 from charter.services.credentials import Credentials
+from charter.web import install as install_privacy_center
 
 DESCRIPTION = """
 The HTTP API of Charter's gate: every byte of personal data enters and leaves through it.
@@ -69,14 +72,23 @@ def create_app(charter: Charter) -> FastAPI:
                 "name": "rights",
                 "description": "Download, correct, delete, withdraw; requests and the staff queue.",
             },
+            {
+                "name": "account",
+                "description": "Registration, sign-in, sessions, devices, 2-step verification.",
+            },
+            {
+                "name": "oauth",
+                "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
+            },
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
     app.state.charter = charter
     app.state.credentials = Credentials.for_charter(charter)
     errors.install(app)
-    for module in (subjects, switches, collect, records, rights, photos, wellknown):
+    for module in (subjects, switches, collect, records, rights, photos, wellknown, account, oauth):
         app.include_router(module.router)
+    install_privacy_center(app)
     _complete_openapi(app, charter)
     return app
 
@@ -94,9 +106,10 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
             return app.openapi_schema
         spec = generate()
         schemas = spec.get("components", {}).get("schemas", {})
-        market = schemas.get("SubjectCreate", {}).get("properties", {}).get("market")
-        if market is not None:
-            market["enum"] = sorted(charter.catalog.markets)
+        for model, field in (("SubjectCreate", "market"), ("RegisterIn", "country")):
+            prop = schemas.get(model, {}).get("properties", {}).get(field)
+            if prop is not None:
+                prop["enum"] = sorted(charter.catalog.markets)
         changes = schemas.get("SwitchChanges", {}).get("properties", {}).get("changes")
         if changes is not None:
             changes["propertyNames"] = {"enum": sorted(charter.compiled.defaults)}

@@ -5,7 +5,10 @@ Two kinds of bearer credential (``Authorization: Bearer <credential>``):
 
 - ``ck_<id>_<secret>``: a **service credential**; the caller is that catalog service and acts
   as ``service:<id>``.
-- ``ut_<id>_<secret>``: a **user token**; the caller is that one subject and acts as ``subject``.
+- ``at_...``: an **account session** access token (``POST /v1/account/login``); the caller is
+  that account's subject and acts as ``subject``.
+- ``ut_<id>_<secret>``: an interim **user token** issued by operators' tooling for a subject
+  (pseudonymous subjects have no account to sign in with); it acts like a session.
 
 A missing or bad credential is a 401 with ``WWW-Authenticate: Bearer realm="charter"``.
 A user token used on another subject's routes gets the same 404 as a subject that does not
@@ -73,6 +76,10 @@ CharterDep = Annotated[Charter, Depends(get_charter)]
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
 
 
+SESSION_PREFIX = "at_"
+"""Access tokens of account sessions (charter.services.account)."""
+
+
 def _bearer(
     service: HTTPAuthorizationCredentials | None, user: HTTPAuthorizationCredentials | None
 ) -> str:
@@ -85,6 +92,7 @@ def _bearer(
 
 
 def authenticate(
+    request: Request,
     credentials: CredentialsDep,
     service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
     user: Annotated[HTTPAuthorizationCredentials | None, Depends(user_scheme)],
@@ -100,7 +108,15 @@ def authenticate(
         return Principal(service=credentials.verify_api_key(token))
     if token.startswith(USER_TOKEN_PREFIX + "_"):
         return Principal(subject_id=credentials.verify_user_token(token))
+    if token.startswith(SESSION_PREFIX):
+        return Principal(subject_id=_session_subject(request, token))
     raise AuthError("malformed credential", code="invalid_token")
+
+
+def _session_subject(request: Request, token: str) -> str:
+    from charter.services.account.runtime import account_service  # noqa: PLC0415 - lazy
+
+    return account_service(request.app.state).authenticate(token).subject_id
 
 
 def require_service(
@@ -115,8 +131,9 @@ def require_service(
         RefusedError: a valid user token, on a route only services may call (403).
     """
     token = _bearer(service, None)
-    if token.startswith(USER_TOKEN_PREFIX + "_"):
-        credentials.verify_user_token(token)
+    if token.startswith(USER_TOKEN_PREFIX + "_") or token.startswith(SESSION_PREFIX):
+        if token.startswith(USER_TOKEN_PREFIX + "_"):
+            credentials.verify_user_token(token)
         raise RefusedError("this operation needs a service credential", code="forbidden")
     return Principal(service=credentials.verify_api_key(token))
 

@@ -34,10 +34,13 @@ from charter.errors import (
     NotFoundError,
     RefusedError,
 )
+from charter.services.account.errors import BusyError, ThrottledError
 
 logger = logging.getLogger("charter.api")
 
 STATUS_BY_ERROR: Mapping[type[CharterError], int] = {
+    ThrottledError: 429,
+    BusyError: 503,
     InputError: 422,
     RefusedError: 403,
     NotFoundError: 404,
@@ -135,6 +138,9 @@ def charter_error_response(exc: CharterError) -> JSONResponse:
     if status == 401:
         error = "invalid_token" if exc.code == "invalid_token" else None
         headers = {"WWW-Authenticate": WWW_AUTHENTICATE + (f', error="{error}"' if error else "")}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(retry_after)}
     return error_response(status, exc.code, exc.message, exc.field, headers)
 
 
@@ -283,6 +289,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     404: {"model": ErrorBody, "description": "No such subject or resource (or not yours)."},
     422: {"model": ErrorBody, "description": "Malformed request; `field` is the dotted location."},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many attempts; wait `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "Busy (sign-ins are being shed); retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
+    },
     500: {"model": ErrorBody, "description": "Internal error (generic message)."},
 }
 """OpenAPI ``responses`` for the errors every authenticated route can return."""

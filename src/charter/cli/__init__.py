@@ -12,6 +12,7 @@ import sys
 import typer
 from rich.console import Console
 
+from charter.cli import account as account_cli
 from charter.cli import admin
 from charter.cli import audit as audit_cli
 from charter.cli import rights as rights_cli
@@ -33,6 +34,8 @@ app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(rights_cli.app)
+app.add_typer(account_cli.app, name="account")
+app.add_typer(account_cli.oauth_app, name="oauth")
 
 _EXTRA_APPS: tuple[tuple[str, str], ...] = (("charter.device.photos.cli", "photo"),)
 for _module, _name in _EXTRA_APPS:

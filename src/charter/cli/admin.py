@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from charter.app import Charter
 from charter.config import Settings
 from charter.store import jobs, migrate
+
+if TYPE_CHECKING:
+    from charter.services.account import AccountService
 
 console = Console()
 
@@ -109,16 +112,40 @@ def serve(
     data_dir: DataDir = Path("data"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Seed demo accounts (embedded default only).")
+    ] = True,
 ) -> None:
-    """Run the HTTP API (and, later, the Privacy Center) on the embedded default."""
+    """Run the HTTP API and the Privacy Center (with demo accounts on the embedded default)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from charter.api.app import create_app  # noqa: PLC0415
 
     if not (data_dir / "keyring.json").exists():
         init(data_dir)
-    app = create_app(open_charter(data_dir))
+    charter = open_charter(data_dir)
+    app = create_app(charter)
+    if demo and charter.settings.control_url is None:
+        from charter.services.account.runtime import account_service  # noqa: PLC0415
+
+        _seed_demo(charter, account_service(app.state), host, port)
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _seed_demo(charter: Charter, accounts: AccountService, host: str, port: int) -> None:
+    """Create the demo accounts once and say where to sign in."""
+    from charter.demo import seed_demo  # noqa: PLC0415
+
+    info = seed_demo(charter, accounts=accounts)
+    console.print(f"Privacy Center: http://{host}:{port}/  (staff pages: /admin)")
+    if info.created:
+        console.print("[bold]Demo accounts (sample data; these passwords are shown only now):[/]")
+        for account in (info.user, info.staff):
+            if account.password:
+                console.print(f"  {account.role:5}  {account.identifier}  password: {account.password}")
+    else:
+        console.print("Demo accounts: demo.user@example.org and demo.staff@example.org (passwords were shown on first start)")
+    console.print(f"Sign-in codes are written to {charter.settings.data_dir / 'outbox' / 'codes.jsonl'}")
 
 
 def _progress() -> Progress:

@@ -235,6 +235,9 @@ def delete_account(
     ref = gate.subject_ref(subject_id)
     job = _job(charter, ref)
     if job is None:
+        gate.subject(subject_id)  # NotFoundError before anything is touched
+        for hook in charter.erasure_hooks:  # services' own state first: sign-in fails at once
+            hook(charter, subject_id)
         job = _start(charter, subject_id, ref, actor)
     return _run(
         charter, job.id, subject_id, job.region, actor=actor, batch=batch, progress=progress

@@ -262,7 +262,7 @@ def _leaf(stored_hash: object) -> bytes:
 def _check(entry: object, index: int) -> AuditEntry:
     if not isinstance(entry, AuditEntry):
         raise InputError(f"audit entry {index} is not an AuditEntry", field="entries")
-    if type(entry.at) is not int:
+    if type(entry.at) is not int or not -(2**63) <= entry.at < 2**63:
         raise InputError(f"audit entry {index}: 'at' must be an int (microseconds)", field="at")
     for name, value, limit in (
         ("actor", entry.actor, _MAX_ACTOR),
@@ -352,22 +352,18 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
 # --------------------------------------------------------------------------- streaming
 
 
+def _check_chunk(chunk_size: int) -> None:
+    if type(chunk_size) is not int or chunk_size < 1:
+        raise InputError("chunk_size must be a positive integer", field="chunk_size")
+
+
 def _stream(
-    conn: sa.Connection,
-    *,
-    after: int | None = None,
-    last: int | None = None,
-    limit: int | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    conn: sa.Connection, *, after: int | None, last: int | None, chunk_size: int
 ) -> Iterator[_Row]:
     """Yield rows in seq order with keyset pagination: constant memory on any backend."""
-    if chunk_size < 1:
-        raise InputError("chunk_size must be at least 1", field="chunk_size")
-    remaining = limit
     cursor = after
-    while remaining is None or remaining > 0:
-        size = chunk_size if remaining is None else min(chunk_size, remaining)
-        query = sa.select(*_COLUMNS).order_by(audit_log.c.seq).limit(size)
+    while True:
+        query = sa.select(*_COLUMNS).order_by(audit_log.c.seq).limit(chunk_size)
         if cursor is not None:
             query = query.where(audit_log.c.seq > cursor)
         if last is not None:
@@ -375,11 +371,9 @@ def _stream(
         batch = conn.execute(query).all()
         for r in batch:
             yield _Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-        if len(batch) < size:
+        if len(batch) < chunk_size:
             return
         cursor = int(batch[-1][0])
-        if remaining is not None:
-            remaining -= len(batch)
 
 
 def _stream_hashes(conn: sa.Connection, size: int, chunk_size: int) -> Iterator[bytes]:
@@ -629,6 +623,7 @@ def _run_scan(
     chunk_size: int,
     max_problems: int,
 ) -> AuditReport:
+    _check_chunk(chunk_size)
     witness_ok = witnessed is None or _well_formed(witnessed)
     scanner = _Scanner(
         first_seq=first,
@@ -853,6 +848,7 @@ def inclusion_proof(
     Raises:
         InputError: ``seq`` is not in ``1..size`` or the log has fewer than ``size`` entries.
     """
+    _check_chunk(chunk_size)
     _check_size(conn, size, "size")
     if type(seq) is not int or not 1 <= seq <= size:
         raise InputError(f"entry {seq} is not in a tree of {size} entries", field="seq")
@@ -870,6 +866,7 @@ def consistency_proof(
     Raises:
         InputError: not ``0 <= old_size <= new_size <= entries``.
     """
+    _check_chunk(chunk_size)
     _check_size(conn, new_size, "new_size")
     if type(old_size) is not int or not 0 <= old_size <= new_size:
         raise InputError(

@@ -830,6 +830,67 @@ class Gate:
             (self.stores.blob_dir(subject.region) / rec.blob).read_bytes(), aad=aad
         )
 
+    def stored_secret(
+        self, subject_id: str, *, service: str, data_type: str, region: str | None = None
+    ) -> bytes | None:
+        """
+        The stored form of the newest one-way-protected value of a data type (an argon2id
+        string for a password): what a verifier compares against, never a readable value.
+
+        Args:
+            region: look in this region without resolving the subject (the account service's
+                decoy lookups for unknown accounts take the same path and time).
+
+        Raises:
+            InputError: the data type is not declared one-way protected (password hash or
+                keyed hash) by the service.
+        """
+        rows = self.compiled.rows_for(service, data_type)
+        one_way = (AtRest.PASSWORD_HASH, AtRest.KEYED_HASH)
+        if not rows or any(row.protection not in one_way for row in rows):
+            raise InputError(
+                "only one-way protected values can be read this way", field="data_type"
+            )
+        region = region or self.subject(subject_id).region
+        r = t.records
+        query = (
+            select(r.c.value)
+            .where(r.c.subject_id == subject_id, r.c.service == service, r.c.data_type == data_type)
+            .order_by(r.c.collected_at.desc(), r.c.id.desc())
+            .limit(1)
+        )
+        with self.stores.region(region).connect().execution_options(readonly=True) as conn:
+            value = conn.execute(query).scalar()
+        return bytes(value) if value is not None else None
+
+    def delete_records(
+        self, subject_id: str, record_ids: Iterable[str], *, service: str, actor: str, why: str
+    ) -> int:
+        """Delete some of ``service``'s records of a subject (e.g. superseded values), audited;
+        returns how many went."""
+        ids = [i for i in record_ids if i]
+        if not ids:
+            return 0
+        subject = self.subject(subject_id)
+        r = t.records
+        with self.stores.region(subject.region).begin() as conn:
+            count = (
+                conn.execute(
+                    delete(r).where(
+                        r.c.subject_id == subject_id, r.c.service == service, r.c.id.in_(ids)
+                    )
+                ).rowcount
+                or 0
+            )
+            self._audit(
+                conn,
+                actor,
+                "delete",
+                subject_id,
+                {"service": service, "records": count, "why": why},
+            )
+        return count
+
     # -- audit ------------------------------------------------------------------------------
 
     def _audit(

@@ -32,6 +32,12 @@ PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 """OWASP's argon2id minimum (19 MiB, t=2, p=1); the account service may raise it."""
 
 
+def set_password_hasher(hasher: PasswordHasher) -> None:
+    """Choose the argon2 parameters of new password hashes (the account service's profile)."""
+    global PASSWORD_HASHER  # noqa: PLW0603 - one process-wide hashing profile
+    PASSWORD_HASHER = hasher
+
+
 def encode_value(value: Any) -> bytes:
     """The canonical bytes of a JSON value (UTF-8, compact, sorted keys)."""
     try:

@@ -521,8 +521,17 @@ async def gov_add(body: GovRequestIn, staff: Staff, rights: RightsDep) -> dict[s
 
 @router.get(
     "/v1/staff/transparency/{year}",
-    response_class=PlainTextResponse,
-    responses=responses(401, 403, 422),
+    response_model=None,
+    responses={
+        200: {
+            "description": "The report as HTML or CSV.",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **responses(401, 403, 422),
+    },
 )
 async def transparency(
     year: Annotated[int, Path(ge=1970, le=9999)],

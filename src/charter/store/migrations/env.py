@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import charter.rights.tables  # noqa: F401 - registers the rights tables on the metadata
+import charter.rights.tables
+import charter.web.tables  # noqa: F401
 from charter.store.schema import metadata
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,201 @@
+"""Benchmark: password hashing, sign-ins and the OAuth refresh grant.
+
+Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
+``name: value unit``.
+
+- ``argon2_verify_ms`` (50-250 ms of one core): one argon2id verification with the production
+  parameters (stated on the ``argon2_params`` line), median of 20.
+- ``logins_per_s``: full sign-ins (password check through the gate, environment check,
+  session issued) from a known device, 2 threads on 2 cores, production parameters.
+- ``refresh_per_s`` (target >= 1,000): ``POST /oauth/token`` with ``grant_type=refresh_token``
+  over HTTP against uvicorn (one worker process) on 127.0.0.1 (SQLite, data dir on local
+  disk, ``synchronous=FULL``; token writes group-committed), 8 concurrent clients,
+  each rotating its own refresh-token chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from charter.api import errors
+from charter.api.routers import account as account_router
+from charter.api.routers import oauth as oauth_router
+from charter.app import Charter
+from charter.config import Settings
+from charter.services.account import (
+    PRODUCTION,
+    AccountService,
+    DeviceInfo,
+    HashingGate,
+    MemorySender,
+    passwords,
+)
+from charter.services.oauth import OAuthProvider
+
+PASSWORD = "violet lantern quietly orbits"
+HUMAN = {"accelerometer": [[0.1, 9.8, 0.2], [0.2, 9.7, 0.1], [0.1, 9.9, 0.3], [0.0, 9.8, 0.2], [0.3, 9.6, 0.1]], "network": {"type": "wifi"}}
+PHONE = DeviceInfo("bench-device", "Bench 1")
+WORKERS = 1
+
+
+def argon2_verify_ms(samples: int) -> float:
+    hasher = PRODUCTION.hasher()
+    encoded = hasher.hash(PASSWORD)
+    times = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        hasher.verify(encoded, PASSWORD)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def make_account(accounts: AccountService, sender: MemorySender, email: str) -> None:
+    challenge = accounts.register(email, PASSWORD, "de")
+    accounts.confirm_registration(challenge, sender.last_code(email))
+    outcome = accounts.login(email, PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN)
+    if outcome.status == "step_up":
+        accounts.complete_login(outcome.challenge_id or "", code=sender.last_code(email))
+
+
+def logins_per_s(data_dir: Path, seconds: float) -> float:
+    Charter.init(data_dir)
+    charter = Charter.open(Settings(data_dir=data_dir))
+    sender = MemorySender()
+    accounts = AccountService(charter, sender=sender, profile=PRODUCTION, hashing=HashingGate(slots=2, queue=64))
+    emails = [f"bench{i}@example.org" for i in range(2)]
+    for email in emails:
+        make_account(accounts, sender, email)
+    done = [0, 0]
+    stop = time.perf_counter() + seconds
+
+    def run(i: int) -> None:
+        while time.perf_counter() < stop:
+            assert accounts.login(emails[i], PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).status == "ok"
+            done[i] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    charter.close()
+    return sum(done) / elapsed
+
+
+def bench_app() -> FastAPI:
+    """App factory for the server processes: the account and OAuth routers, as deployed."""
+    charter = Charter.open(Settings(data_dir=Path(os.environ["CHARTER_DATA_DIR"])))
+    app = FastAPI()
+    app.state.charter = charter
+    app.state.accounts = AccountService(charter, sender=MemorySender())
+    app.state.oauth = OAuthProvider(charter, issuer=os.environ["CHARTER_ISSUER"])
+    errors.install(app)
+    app.include_router(account_router.router)
+    app.include_router(oauth_router.router)
+    return app
+
+
+def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
+    Charter.init(data_dir)
+    charter = Charter.open(Settings(data_dir=data_dir))
+    sender = MemorySender()
+    accounts = AccountService(charter, sender=sender)
+    provider = OAuthProvider(charter, issuer="http://127.0.0.1")
+    make_account(accounts, sender, "refresh@example.org")
+    client_id = provider.clients.add("Bench", ["http://127.0.0.1:9/cb"]).client.client_id
+    session = accounts.login("refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens
+    assert session is not None
+    charter.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CHARTER_DATA_DIR": str(data_dir), "CHARTER_ISSUER": "http://127.0.0.1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(Path(__file__).parent), "account:bench_app",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/.well-known/openid-configuration", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        chains = []
+        with httpx.Client(base_url=base) as http:
+            for _ in range(clients):
+                verifier = secrets.token_urlsafe(48)
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                params = {"response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/cb", "scope": "openid",
+                          "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "nonce": secrets.token_hex(8)}
+                cookie = {"Cookie": f"charter_session={session.access_token}"}
+                page = http.get("/oauth/authorize", params=params, headers=cookie)
+                location = page.headers.get("location")
+                if location is None:
+                    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+                    form = {k: v.replace("&amp;", "&") for k, v in form.items()}
+                    form["decision"] = "allow"
+                    location = http.post("/oauth/authorize", data=form, headers=cookie).headers["location"]
+                code = re.search(r"code=([^&]+)", location).group(1)  # type: ignore[union-attr]
+                tokens = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": code, "client_id": client_id,
+                                                         "redirect_uri": "http://127.0.0.1:9/cb", "code_verifier": verifier}).json()
+                chains.append(tokens["refresh_token"])
+        counts = [0] * clients
+        stop = time.perf_counter() + seconds
+
+        def run(i: int) -> None:
+            token = chains[i]
+            with httpx.Client(base_url=base) as http:
+                while time.perf_counter() < stop:
+                    r = http.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client_id})
+                    token = r.json()["refresh_token"]
+                    counts[i] += 1
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(counts) / (time.perf_counter() - started)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shorter runs")
+    args = parser.parse_args()
+    seconds = 3.0 if args.quick else 10.0
+    passwords.install_profile(PRODUCTION)
+    p = PRODUCTION
+    print(f"argon2_params: m={p.memory_kib} KiB t={p.time_cost} p={p.parallelism} (argon2id v=19)")
+    print(f"argon2_verify_ms: {argon2_verify_ms(10 if args.quick else 20):.1f} ms")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("CHARTER_BENCH_DIR")) as tmp:
+        print(f"logins_per_s: {logins_per_s(Path(tmp) / 'logins', seconds):.1f} logins/s")
+        print(f"refresh_per_s: {refresh_per_s(Path(tmp) / 'refresh', seconds):.0f} refreshes/s")
+
+
+if __name__ == "__main__":
+    main()

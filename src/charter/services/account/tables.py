@@ -1,0 +1,206 @@
+"""
+Tables of the account and OAuth services (control database; SQLAlchemy Core).
+
+They hold account *state*, never personal values: random ids, keyed hashes, counters,
+timestamps and encrypted security credentials. Every personal value of an account (phone,
+email, country, profile, device model, hashed device id, password hash) is a gate record of
+service ``account`` in the account's region.
+
+The tables live on :data:`charter.store.schema.metadata`, so the migrations and the models
+agree; migration ``0002_accounts`` creates them. Columns that are keyed hashes of personal
+values (blind indexes) are listed in :data:`ERASE_BY_SUBJECT`: erasing an account must delete
+its rows from every table listed there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+
+from charter.store.schema import metadata
+
+accounts = Table(
+    "acct_accounts",
+    metadata,
+    Column("subject_id", String(40), primary_key=True, comment="The account's subject id."),
+    Column("region", String(64), nullable=False, comment="Region holding the account's records."),
+    Column("status", String(12), nullable=False, comment="active | frozen | blocked | erased."),
+    Column("two_step", Boolean, nullable=False, comment="2-step verification switched on."),
+    Column("failures", Integer, nullable=False, comment="Consecutive failed sign-ins."),
+    Column("locked_at", BigInteger, nullable=True, comment="Set at the 100th failure; unlock by reset."),
+    Column("password_changed_at", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
+    Column("updated_at", BigInteger, nullable=False),
+    comment="Account state (no personal values).",
+)
+
+identifiers = Table(
+    "acct_identifiers",
+    metadata,
+    Column("lookup", String(64), primary_key=True, comment="Keyed hash of a normalised email/phone."),
+    Column("subject_id", String(40), nullable=False),
+    Column("kind", String(8), nullable=False, comment="email | phone."),
+    Column("role", String(10), nullable=False, comment="login | recovery."),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_acct_identifiers_subject", "subject_id"),
+    comment="Blind index from a sign-in identifier to its account (HMAC, never the value).",
+)
+
+devices = Table(
+    "acct_devices",
+    metadata,
+    Column("id", String(40), primary_key=True, comment="Random device id (d_...)."),
+    Column("subject_id", String(40), nullable=False),
+    Column("device_key", String(64), nullable=False, comment="Keyed hash of the hashed device id."),
+    Column("trusted", Boolean, nullable=False, comment="Confirmed by a step-up."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("removed_at", BigInteger, nullable=True),
+    Index("ix_acct_devices_subject", "subject_id", "device_key"),
+    comment="Devices an account signed in from (model and device id are gate records).",
+)
+
+networks = Table(
+    "acct_networks",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("net_key", String(64), primary_key=True, comment="Keyed hash of the IP network prefix."),
+    Column("first_seen_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    comment="Usual sign-in locations, as keyed hashes of /24 (IPv4) or /48 (IPv6) prefixes.",
+)
+
+sessions = Table(
+    "acct_sessions",
+    metadata,
+    Column("id", String(40), primary_key=True, comment="Random session (token family) id."),
+    Column("subject_id", String(40), nullable=False),
+    Column("kind", String(8), nullable=False, comment="account | oauth."),
+    Column("device_id", String(40), nullable=True),
+    Column("client_id", String(64), nullable=True, comment="OAuth client of an oauth family."),
+    Column("scope", String(200), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False, comment="Absolute limit."),
+    Column("idle_micros", BigInteger, nullable=False, comment="Idle limit."),
+    Column("auth_time", BigInteger, nullable=False, comment="Last primary or step-up auth."),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("revoked_why", String(24), nullable=True),
+    Index("ix_acct_sessions_subject", "subject_id", "kind"),
+    comment="Sessions and OAuth grant families; revoking one kills all its tokens.",
+)
+
+tokens = Table(
+    "acct_tokens",
+    metadata,
+    Column("hash", String(64), primary_key=True, comment="Keyed hash of the token."),
+    Column("session_id", String(40), nullable=False),
+    Column("kind", String(8), nullable=False, comment="access | refresh."),
+    Column("issued_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True, comment="Refresh tokens: when rotated."),
+    Index("ix_acct_tokens_session", "session_id"),
+    comment="Access and refresh tokens, stored only as keyed hashes.",
+)
+
+secrets_ = Table(
+    "acct_secrets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), nullable=False),
+    Column("kind", String(10), nullable=False, comment="totp | recovery."),
+    Column("secret", LargeBinary, nullable=False, comment="TOTP: AES-GCM seed; recovery: HMAC."),
+    Column("last_step", BigInteger, nullable=False, comment="TOTP: last accepted time step."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("confirmed_at", BigInteger, nullable=True),
+    Column("used_at", BigInteger, nullable=True, comment="Recovery codes: when spent."),
+    Index("ix_acct_secrets_subject", "subject_id", "kind"),
+    comment="Second-factor credentials (security secrets, encrypted or hashed).",
+)
+
+challenges = Table(
+    "acct_challenges",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("subject_id", String(40), nullable=True, comment="Null for an unknown identifier."),
+    Column("purpose", String(16), nullable=False, comment="login | verify | reset | unlock."),
+    Column("code_hash", String(64), nullable=True, comment="Keyed hash of the one-time code."),
+    Column("attempts", Integer, nullable=False),
+    Column("state", String(10), nullable=False, comment="pending | approved | denied | done."),
+    Column("context", Text, nullable=False, comment="JSON of random ids (device, session)."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_acct_challenges_subject", "subject_id", "state"),
+    comment="Step-up, verification, reset and approval challenges.",
+)
+
+throttles = Table(
+    "acct_throttles",
+    metadata,
+    Column("key", String(64), primary_key=True, comment="Keyed hash of account:<id> or ip:<addr>."),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", BigInteger, nullable=False),
+    Column("next_allowed_at", BigInteger, nullable=False),
+    comment="Failure counters for exponential back-off, per identifier and per IP.",
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="client_id."),
+    Column("name", String(120), nullable=False),
+    Column("secret_hash", String(64), nullable=True, comment="Keyed hash; null for public clients."),
+    Column("redirect_uris", Text, nullable=False, comment="JSON list, matched exactly."),
+    Column("sector", String(255), nullable=False, comment="Sector identifier for pairwise sub."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Registered OAuth 2.0 / OpenID Connect clients.",
+)
+
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("hash", String(64), primary_key=True, comment="Keyed hash of the authorization code."),
+    Column("client_id", String(64), nullable=False),
+    Column("subject_id", String(40), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", String(200), nullable=False),
+    Column("nonce", String(255), nullable=True),
+    Column("challenge", String(128), nullable=False, comment="PKCE S256 code challenge."),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger, nullable=True),
+    Column("session_id", String(40), nullable=True, comment="Token family issued from it."),
+    comment="One-time authorization codes.",
+)
+
+oauth_grants = Table(
+    "oauth_grants",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("client_id", String(64), primary_key=True),
+    Column("scope", String(200), nullable=False),
+    Column("granted_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Authorizations a person gave to clients (Accounts & Permission).",
+)
+
+ERASE_BY_SUBJECT: tuple[Table, ...] = (
+    accounts, identifiers, devices, networks, sessions, secrets_, challenges, oauth_codes,
+    oauth_grants,
+)
+"""Tables with a ``subject_id`` column whose rows must go when the account is erased
+(tokens go with their sessions: delete ``acct_tokens`` rows of the subject's sessions)."""
+
+ALL_TABLES: tuple[Table, ...] = (*ERASE_BY_SUBJECT, tokens, throttles, oauth_clients)
+"""Every table of migration 0002."""

@@ -1,0 +1,33 @@
+"""
+The Privacy Center: server-rendered pages (Jinja2, no script needed) where people see what
+each service collects, switch collection and personalization on and off, download, delete
+and withdraw, follow their requests and devices, and delete their account; and where staff
+work the request queue, read the audit log and keep the government-request register.
+
+:func:`install` adds the pages and their static files to the deployment's FastAPI app::
+
+    app = create_app(charter)   # calls charter.web.install(app)
+
+See ``docs/privacy-center.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Serve the Privacy Center at ``/`` (user pages), ``/admin`` (staff) and ``/static``."""
+    from charter.web import admin, auth, center, mine  # noqa: PLC0415 - keeps import light
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
+    for router in (auth.router, center.router, mine.router, admin.router):
+        app.include_router(router)
+
+
+__all__ = ["install"]

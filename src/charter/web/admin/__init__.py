@@ -1,0 +1,19 @@
+"""
+The Privacy Center's staff pages (``/admin``): the catalog with its rendered inventory
+tables, the request and complaint queue, the audit log with chain verification, and the
+government-request register with the yearly transparency report.
+
+Only accounts with a staff role (:class:`~charter.web.staff.StaffRoles`) may open them.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from charter.web.admin import journal, queue
+
+router = APIRouter()
+router.include_router(queue.router)
+router.include_router(journal.router)
+
+__all__ = ["router"]

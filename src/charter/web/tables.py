@@ -1,0 +1,45 @@
+"""
+Tables of the Privacy Center (control database; SQLAlchemy Core).
+
+``web_staff`` says which accounts may open the staff pages and under which handle they act
+(the handle is what request histories and the audit log show, never an account id). It
+holds no personal values; a staff member's row goes when their account is erased.
+Migration ``0004_web`` creates it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, Column, String, Table, UniqueConstraint, delete
+
+from charter.store.schema import metadata
+
+if TYPE_CHECKING:
+    from charter.app import Charter
+
+staff = Table(
+    "web_staff",
+    metadata,
+    Column("subject_id", String(40), primary_key=True, comment="The staff member's account id."),
+    Column("handle", String(60), nullable=False, comment="Name shown in histories, e.g. ana."),
+    Column("role", String(16), nullable=False, comment="staff | admin."),
+    Column("granted_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
+    Column("granted_by", String(80), nullable=False, comment="Who granted it (admin, cli, demo)."),
+    UniqueConstraint("handle", name="uq_web_staff_handle"),
+    comment="Accounts allowed on the Privacy Center's staff pages.",
+)
+
+ERASE_BY_SUBJECT = (staff,)
+"""Tables whose rows of a subject go when the account is erased."""
+
+
+def forget_subject(charter: Charter, subject_id: str) -> int:
+    """Delete the Privacy Center's rows of a subject (staff roles); returns how many."""
+    removed = 0
+    with charter.stores.control().begin() as conn:
+        for table in ERASE_BY_SUBJECT:
+            removed += (
+                conn.execute(delete(table).where(table.c.subject_id == subject_id)).rowcount or 0
+            )
+    return removed

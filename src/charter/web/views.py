@@ -1,0 +1,182 @@
+"""
+What the Privacy Center shows about services and switches, in plain words, built from the
+catalog (the same declarations the gate enforces) and the person's switches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from charter.catalog import Catalog
+from charter.catalog.model import Service
+from charter.policy import CompiledCatalog
+from charter.taxonomy import AtRest, Purpose, Qualifier
+
+PURPOSE_WORDS: dict[str, str] = {
+    Purpose.APP_FUNCTIONALITY.value: "to make the service work",
+    Purpose.PERSONALIZATION.value: "to personalize what you see",
+    Purpose.ANALYTICS.value: "for statistics that improve the product",
+    Purpose.ADVERTISING.value: "for ads",
+}
+
+LINK_WORDS: dict[str, str] = {
+    Qualifier.IDENTIFIED.value: "linked to your account or device",
+    Qualifier.PSEUDONYMIZED.value: "linked only to a random app ID, not to you",
+}
+
+PROTECTION_WORDS: dict[str, str] = {
+    AtRest.FIELD_ENCRYPTION.value: "encrypted with a key of your own",
+    AtRest.KEYED_HASH.value: "kept only as a keyed fingerprint",
+    AtRest.PASSWORD_HASH.value: "kept only as a password hash",
+    AtRest.NOT_STORED.value: "never stored",
+    AtRest.PLAIN.value: "stored with access control",
+}
+
+KEPT_WITH_ACCOUNT = frozenset({"account"})
+"""Services whose data goes only with the account (deleting it would lock the person out)."""
+
+SWITCH_WORDS: dict[str, tuple[str, str]] = {
+    "authorization": (
+        "Use this service",
+        "Your consent to the service's privacy policy. Off: nothing is collected.",
+    ),
+    "personalization": (
+        "Personalized recommendations",
+        "Off: what you do in the service is not used to tailor suggestions.",
+    ),
+    "ads": ("Personalized ads", "Off: ads in this service are not tailored to you."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """One kind of data a service collects, in plain words."""
+
+    label: str
+    purposes: str
+    linked: str
+    protection: str
+    retention: str
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchView:
+    """One switch as a toggle."""
+
+    key: str
+    label: str
+    help: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCard:
+    """Everything one service's card shows."""
+
+    id: str
+    name: str
+    summary: str
+    on_device_only: bool
+    collects: tuple[Collected, ...]
+    switches: tuple[SwitchView, ...]
+    consent_text: str | None
+    withdrawable: bool
+    authorized: bool
+    records: int
+    deletable: bool
+
+
+def _plain_retention(label: str) -> str:
+    return label[0].lower() + label[1:] if label else label
+
+
+def collected(catalog: Catalog, service: Service) -> tuple[Collected, ...]:
+    """The service's inventory in plain words: one entry per data type and link."""
+    merged: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for row in service.inventory:
+        entry = merged.setdefault(
+            (row.type, row.qualifier.value),
+            {"purposes": [], "protection": [], "retention": []},
+        )
+        for p in row.purposes:
+            words = PURPOSE_WORDS.get(p.value, p.value)
+            if words not in entry["purposes"]:
+                entry["purposes"].append(words)
+        protection = PROTECTION_WORDS.get(row.at_rest, "stored protected")
+        if protection not in entry["protection"]:
+            entry["protection"].append(protection)
+        retention = _plain_retention(row.retention.label)
+        if retention not in entry["retention"]:
+            entry["retention"].append(retention)
+    return tuple(
+        Collected(
+            label=catalog.type_label(type_id),
+            purposes=", ".join(e["purposes"]),
+            linked=LINK_WORDS.get(qualifier, qualifier.replace("_", " ")),
+            protection=", ".join(e["protection"]),
+            retention=" / ".join(e["retention"]),
+        )
+        for (type_id, qualifier), e in merged.items()
+    )
+
+
+def service_switches(
+    compiled: CompiledCatalog, service_id: str, switches: dict[str, bool]
+) -> tuple[SwitchView, ...]:
+    """The service's own switches the person controls."""
+    out = []
+    for kind, (label, help_text) in SWITCH_WORDS.items():
+        key = f"{service_id}.{kind}"
+        if key in compiled.defaults:
+            out.append(SwitchView(key, label, help_text, switches.get(key, compiled.defaults[key])))
+    return tuple(out)
+
+
+def service_cards(
+    catalog: Catalog,
+    compiled: CompiledCatalog,
+    market: str,
+    switches: dict[str, bool],
+    counts: dict[str, int],
+) -> list[ServiceCard]:
+    """One card per service offered in the person's market (catalog order)."""
+    cards = []
+    for service in catalog:
+        if not service.markets.includes(market):
+            continue
+        consent = service.controls.consent
+        cards.append(
+            ServiceCard(
+                id=service.id,
+                name=service.name,
+                summary=service.summary,
+                on_device_only=service.on_device_only,
+                collects=collected(catalog, service),
+                switches=service_switches(compiled, service.id, switches),
+                consent_text=consent.description if consent else None,
+                withdrawable=bool(consent and consent.withdrawable),
+                authorized=switches.get(f"{service.id}.authorization", consent is None),
+                records=counts.get(service.id, 0),
+                deletable=service.id not in KEPT_WITH_ACCOUNT,
+            )
+        )
+    return cards
+
+
+def system_switches(catalog: Catalog, switches: dict[str, bool]) -> list[SwitchView]:
+    """The system-wide switches (experience program, usage & diagnostics, personalized ads)."""
+    return [
+        SwitchView(f"system.{s.id}", s.name, s.description, switches.get(f"system.{s.id}", s.default))
+        for s in catalog.system.switches
+    ]
+
+
+def switch_label(catalog: Catalog, key: str) -> str:
+    """A switch's name for messages, e.g. ``Themes: Personalized recommendations``."""
+    owner, _, kind = key.partition(".")
+    if owner == "system":
+        found = catalog.switches.get(kind)
+        return found.name if found else kind
+    service = catalog.services.get(owner)
+    name = service.name if service else owner
+    return f"{name}: {SWITCH_WORDS.get(kind, (kind, ''))[0]}"
