@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, model_validator
 
 from charter.taxonomy import (
     DECLARED_AT_REST,
@@ -51,23 +51,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
 
+_RETENTIONS: dict[str | int, Retention] = {}
+
+
 class Retention(_Model):
     """How long records of a row are kept."""
 
     kind: RetentionKind
     days: int | None = Field(default=None, ge=1, le=36500)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _from_shorthand(cls, value: Any) -> Any:
+    def _from_shorthand(
+        cls, value: Any, handler: ModelWrapValidatorHandler[Retention]
+    ) -> Retention:
+        # A catalog repeats a handful of retentions over thousands of rows: each distinct
+        # shorthand is validated once and the frozen result shared.
+        key: str | int | None = None
         if isinstance(value, str) and value in (
             RetentionKind.UNTIL_DELETED,
             RetentionKind.NOT_STORED,
         ):
-            return {"kind": value}
-        if isinstance(value, dict) and set(value) == {"days"}:
-            return {"kind": RetentionKind.DAYS, "days": value["days"]}
-        return value
+            key, value = value, {"kind": value}
+        elif isinstance(value, dict) and set(value) == {"days"}:
+            if type(value["days"]) is int:
+                key = value["days"]
+            value = {"kind": RetentionKind.DAYS, "days": value["days"]}
+        if key is None:
+            return handler(value)
+        found = _RETENTIONS.get(key)
+        if found is None:
+            found = _RETENTIONS[key] = handler(value)
+        return found
 
     @model_validator(mode="after")
     def _days_only_for_days(self) -> Retention:
