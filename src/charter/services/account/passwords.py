@@ -55,8 +55,9 @@ class Argon2Params:
         )
 
 
-PRODUCTION = Argon2Params(memory_kib=47_104, time_cost=1, parallelism=1)
-"""OWASP's first argon2id row (46 MiB, t=1, p=1): ~70 ms per verify on one core."""
+PRODUCTION = Argon2Params(memory_kib=47_104, time_cost=2, parallelism=1)
+"""46 MiB, t=2, p=1: above OWASP's first argon2id row (46 MiB, t=1), ~75 ms per verify on one
+core here, inside the 50-250 ms the issue asks for (t=1 measured 49 ms)."""
 
 OWASP_MINIMUMS = (
     Argon2Params(47_104, 1, 1), Argon2Params(19_456, 2, 1), Argon2Params(12_288, 3, 1),
