@@ -84,11 +84,14 @@ def strip_command(
         results = strip_many(pairs, options)
     else:
         columns = (TextColumn("stripping"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
+        # No auto-refresh thread: with no other thread alive the worker pool can fork
+        # instead of spawning (and re-importing everything); the bar redraws per result.
+        with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
             task = progress.add_task("strip", total=len(pairs))
 
             def advance(_: BatchResult) -> None:
                 progress.advance(task)
+                progress.refresh()
 
             results = strip_many(pairs, options, jobs=jobs, on_result=advance)
     failed = 0
