@@ -76,6 +76,13 @@ class CompiledRow:
     retention_days: int | None
     stored: bool
     switches_by_purpose: Mapping[Purpose, tuple[str, ...]]
+    qualifier_id: str = ""
+    protection_id: str = ""
+
+    def __post_init__(self) -> None:
+        # plain strings for the storage hot path (enum .value goes through a descriptor)
+        object.__setattr__(self, "qualifier_id", str(self.qualifier.value))
+        object.__setattr__(self, "protection_id", str(self.protection.value))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,15 @@ from charter.rights import erasure
 from charter.rights.consent import ConsentBook
 from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports, ExportTicket, stream_export
+from charter.rights.portability import ImportReport, import_export
 from charter.rights.requests import RequestKind, RequestQueue
 from charter.rights.transparency import GovRegister
 from charter.rights.verify import ErasureReport, verify_erasure
 
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import IO
+
     from charter.app import Charter
     from charter.store.erasure import Correction
 
@@ -62,6 +66,12 @@ class Rights:
     def download(self, token: str) -> Iterator[bytes]:
         """Redeem a single-use download token: the archive's bytes."""
         return self.exports.stream_once(token)
+
+    def import_export(
+        self, archive: str | Path | IO[bytes], subject_id: str, *, actor: str = "subject"
+    ) -> ImportReport:
+        """T17: re-collect an export archive's records into ``subject_id``, through the gate."""
+        return import_export(self.charter, archive, subject_id, actor=actor)
 
     def correct(
         self, subject_id: str, record_id: str, value: Any, *, actor: str = "subject"

@@ -542,7 +542,7 @@ class Gate:
                 batch = _Batch(conn, region, now)
                 for i in indexes:
                     ev = events[i]
-                    purpose = ev.purpose.value
+                    purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)
                     if status.get(ev.subject_id) != ACTIVE:
                         reason = Reason.SUBJECT_INACTIVE.value
                         results[i] = ItemResult(i, False, reason, "the subject is no longer active")
@@ -622,7 +622,7 @@ class Gate:
         written_blobs: list[Path],
     ) -> tuple[Any, ...]:
         """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
-        record_id = new_record_id(batch.now)
+        record_id = batch.id_prefix + os.urandom(8).hex()  # = new_record_id(batch.now)
         protection = row.protection
         value = None
         if ev.value is not None or ev.blob is None:
@@ -658,9 +658,9 @@ class Gate:
             ev.subject_id,
             ev.service,
             ev.data_type,
-            row.qualifier.value,
+            row.qualifier_id,
             row.purpose_bits,
-            protection.value,
+            row.protection_id,
             value,
             blob_name,
             ev.source,
@@ -939,6 +939,7 @@ class _Batch:
         self.conn = conn
         self.region = region
         self.now = now
+        self.id_prefix = f"{now:016x}"
         self.ciphers: dict[str, FieldCipher] = {}
         self.prefixes: dict[tuple[str, str, str], bytes] = {}
         self.used: Counter[str] = Counter()
