@@ -46,9 +46,10 @@ def new_code() -> str:
 
 
 def create(conn: Connection, keyring: Keyring, *, subject_id: str | None, purpose: str, now: int,
-           context: dict[str, Any] | None = None, with_code: bool = True, ttl: int = CODE_TTL) -> tuple[str, str | None]:
+           context: dict[str, Any] | None = None, with_code: bool = True, ttl: int = CODE_TTL,
+           challenge_id: str | None = None) -> tuple[str, str | None]:
     """Start a challenge; returns its id and its code (``None`` for approval-only)."""
-    challenge_id = keys.new_id("ch_")
+    challenge_id = challenge_id or keys.new_id("ch_")
     code = new_code() if with_code else None
     conn.execute(insert(challenges).values(
         id=challenge_id, subject_id=subject_id, purpose=purpose,
@@ -72,19 +73,24 @@ def load(conn: Connection, challenge_id: str, *, purpose: str, now: int) -> Chal
     return Challenge(row.id, row.subject_id, row.purpose, row.state, row.attempts, json.loads(row.context), row.expires_at)
 
 
-def code_matches(keyring: Keyring, conn: Connection, challenge: Challenge, code: str | None) -> bool:
-    """Check a code (counting the attempt)."""
+def code_matches(keyring: Keyring, conn: Connection, challenge: Challenge, code: str | None, *, anonymous: bool = False) -> bool:
+    """Check a code (counting the attempt). Challenges without a subject never match unless
+    ``anonymous`` (registrations, whose account is created once the code is right)."""
     conn.execute(update(challenges).where(challenges.c.id == challenge.id).values(attempts=challenges.c.attempts + 1))
-    if not code or challenge.subject_id is None:
+    if not code or (challenge.subject_id is None and not anonymous):
         return False
     stored = conn.execute(select(challenges.c.code_hash).where(challenges.c.id == challenge.id)).scalar()
     return bool(stored) and hmac.compare_digest(str(stored), keys.code_hash(keyring, challenge.id, str(code)[:16]))
 
 
-def finish(conn: Connection, challenge_id: str) -> bool:
-    """Consume a challenge atomically; False when another request already did."""
+def finish(conn: Connection, challenge_id: str, *, clear_context: bool = False) -> bool:
+    """Consume a challenge atomically (``clear_context``: and forget its context); False when
+    another request already did."""
+    values: dict[str, Any] = {"state": "done"}
+    if clear_context:
+        values["context"] = "{}"
     return (conn.execute(
-        update(challenges).where(challenges.c.id == challenge_id, challenges.c.state.in_(("pending", "approved"))).values(state="done")
+        update(challenges).where(challenges.c.id == challenge_id, challenges.c.state.in_(("pending", "approved"))).values(**values)
     ).rowcount or 0) == 1
 
 

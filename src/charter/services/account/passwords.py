@@ -17,10 +17,13 @@ words (the service name, the identifier).
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import sys
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -49,7 +52,7 @@ class Argon2Params:
 
     def hasher(self) -> PasswordHasher:
         """A hasher with these parameters (16-byte salts, 32-byte tags, argon2id)."""
-        return PasswordHasher(
+        return _GateHasher(
             time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism,
             hash_len=32, salt_len=16, type=Type.ID,
         )
@@ -64,6 +67,39 @@ OWASP_MINIMUMS = (
     Argon2Params(9_216, 4, 1), Argon2Params(7_168, 5, 1),
 )
 """OWASP Password Storage Cheat Sheet argon2id rows (memory KiB, iterations, lanes)."""
+
+_PRECOMPUTED: ContextVar[tuple[str, str] | None] = ContextVar("charter_account_precomputed_hash", default=None)
+
+
+class _GateHasher(PasswordHasher):
+    """
+    The hasher installed into the gate: argon2id, except inside :func:`storing_hash`, where
+    the one argon2 input prepared there is answered with a hash computed beforehand.
+    """
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        pending = _PRECOMPUTED.get()
+        if pending is not None and salt is None:
+            text = password.decode("utf-8", "replace") if isinstance(password, bytes) else password
+            if hmac.compare_digest(text.encode(), pending[0].encode()):
+                return pending[1]
+        return super().hash(password, salt=salt)
+
+
+@contextlib.contextmanager
+def storing_hash(pepper: bytes, marker: str, stored: str) -> Iterator[None]:
+    """
+    Within this block, the gate stores ``stored`` (an argon2id string made earlier by
+    :func:`hash_password`) when it is given the password ``marker`` to hash: how a
+    registration stores, at confirmation, the hash computed when it started, without ever
+    keeping the password itself. ``marker`` should be random; other inputs hash as usual.
+    """
+    token = _PRECOMPUTED.set((peppered(pepper, marker), stored))
+    try:
+        yield
+    finally:
+        _PRECOMPUTED.reset(token)
+
 
 FAST_FOR_TESTS = Argon2Params(memory_kib=256, time_cost=1, parallelism=1)
 """Cheap parameters for test fixtures only; :func:`install_profile` refuses them outside pytest."""
@@ -107,6 +143,11 @@ def normalise(password: str) -> str:
 def peppered(keyring_pepper: bytes, password: str) -> str:
     """The argon2 input the gate derives from a password (see ``charter.store.protect``)."""
     return keyed_hash(keyring_pepper, protect.encode_value(normalise(password)), context="password").hex()
+
+
+def hash_password(password: str, pepper: bytes) -> str:
+    """The argon2id string the gate would store for ``password`` (current profile)."""
+    return current_hasher().hash(peppered(pepper, password))
 
 
 @dataclass(frozen=True, slots=True)

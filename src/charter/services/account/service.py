@@ -10,14 +10,18 @@ answers with the same error, so neither messages nor timing tell which accounts 
 
 from __future__ import annotations
 
+import base64
+import json
+import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
-from charter.errors import AuthError, InputError, NotFoundError, RefusedError
+from charter.errors import AuthError, InputError, IntegrityError, NotFoundError, RefusedError
 from charter.services.account import challenges, keys, passwords, risk, throttle, totp
 from charter.services.account.errors import StepUpRequiredError, invalid_credentials
 from charter.services.account.identifiers import Identifier, parse_identifier
@@ -43,6 +47,8 @@ NO_ACCOUNT = "s_" + "0" * 32
 """A subject id no account has (random ids are never all zeros): decoy queries use it."""
 GENDERS = ("female", "male", "other", "unspecified")
 ACTIVE, PENDING, FROZEN, BLOCKED = "active", "pending", "frozen", "blocked"
+REGISTRATION = "registration"
+"""Key, in a registration challenge's context, of its sealed payload (base64url)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ class AccountService:
         self.records = AccountRecords(charter.gate)
         self.tokens = TokenStore(charter.stores.control, charter.keyring, charter.clock)
         self.cipher = keys.CredentialCipher(charter.keyring)
+        self.registrations = keys.RegistrationCipher(charter.keyring)
         self._decoy_region = sorted(charter.catalog.regions)[0]
         self._lock = threading.Lock()
 
@@ -115,11 +122,34 @@ class AccountService:
         Start a registration; returns a challenge id whatever happens, and sends a code only
         when the identifier is free (so the answer never tells whether it is taken).
 
+        Nothing but the challenge is written here, by the same statements whether the
+        identifier is free or taken, after one argon2 hash either way, so the time of the
+        answer does not tell either: a free identifier's challenge carries, encrypted, what
+        :meth:`confirm_registration` needs to create the account (identifier, country and the
+        argon2id hash of the password, never the password); a taken one's carries random
+        bytes of the same length and its code is never sent.
+
         Raises:
             InputError: malformed identifier, country or password.
+            BusyError: too many password hashes in flight.
         """
-        ident, subject_id, challenge_id, code = self._register(identifier, password, country)
-        if subject_id is not None and code is not None:
+        country, ident, pw, lookup = self._check_registration(identifier, password, country)
+        now = self.clock()
+        with self.control.connect().execution_options(readonly=True) as conn:
+            taken = conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None
+        with self.hashing:
+            stored = passwords.hash_password(pw, self.keyring.pepper)
+        challenge_id = keys.new_id("ch_")
+        plain = json.dumps({"kind": ident.kind, "value": ident.value, "country": country, "hash": stored}, sort_keys=True)
+        sealed = self.registrations.encrypt(plain.encode(), challenge_id=challenge_id)
+        if taken:
+            sealed = secrets.token_bytes(len(sealed))
+        with self.control.begin() as conn:
+            _, code = challenges.create(
+                conn, self.keyring, subject_id=None, purpose="verify", now=now, challenge_id=challenge_id,
+                context={REGISTRATION: base64.urlsafe_b64encode(sealed).decode("ascii")},
+            )
+        if not taken and code is not None:
             self.sender.send(ident, code, purpose="verify")
         return challenge_id
 
@@ -130,64 +160,106 @@ class AccountService:
         Raises:
             InputError: malformed input, or the identifier is already registered.
         """
-        _ident, subject_id, challenge_id, _code = self._register(identifier, password, country)
+        country, ident, pw, lookup = self._check_registration(identifier, password, country)
+        taken_error = InputError("this identifier is already registered", field="identifier")
+        with self.control.connect().execution_options(readonly=True) as conn:
+            if conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None:
+                raise taken_error
+        with self.hashing:
+            stored = passwords.hash_password(pw, self.keyring.pepper)
+        subject_id = self._create_account(ident, country, lookup, stored)
         if subject_id is None:
-            raise InputError("this identifier is already registered", field="identifier")
-        with self.control.begin() as conn:
-            challenges.finish(conn, challenge_id)
-            conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(status=ACTIVE))
+            raise taken_error
         self.charter.gate.audit_admin(actor, "account_create", {"service": "account"})
         return subject_id
 
-    def _register(self, identifier: str, password: str, country: str) -> tuple[Identifier, str | None, str, str | None]:
+    def _check_registration(self, identifier: str, password: str, country: str) -> tuple[str, Identifier, str, str]:
         country = str(country or "").lower()
         if country not in self.charter.catalog.markets:
             raise InputError("choose a country from the list", field="country")
         ident = parse_identifier(identifier, country)
         pw = passwords.check_policy(password, single_factor=True, context=_context_words(ident))
-        lookup = keys.lookup(self.keyring, ident.kind, ident.value)
+        return country, ident, pw, keys.lookup(self.keyring, ident.kind, ident.value)
+
+    def _create_account(self, ident: Identifier, country: str, lookup: str, stored_hash: str) -> str | None:
+        """
+        Create an active account (gate subject, records, account rows) whose password record
+        is ``stored_hash``; ``None`` when the identifier was registered meanwhile.
+        """
         now = self.clock()
-        with self.control.connect().execution_options(readonly=True) as conn:
-            taken = conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first()
-        if taken is not None:
-            with self.hashing:
-                passwords.current_hasher().hash(passwords.peppered(self.keyring.pepper, pw))
-            with self.control.begin() as conn:
-                challenge_id, _ = challenges.create(conn, self.keyring, subject_id=None, purpose="verify", now=now, with_code=False)
-            return ident, None, challenge_id, None
         subject = self.charter.gate.create_subject("account", country, actor="service:account")
-        with self.hashing:
+        marker = "pending-registration:" + secrets.token_hex(32)  # hashed to nothing: replaced by stored_hash
+        with passwords.storing_hash(self.keyring.pepper, marker, stored_hash):
             self.records.write(subject.id, [
                 ("mi_account_id", subject.id, None),
                 (_record_type(ident), ident.value, "login"),
                 ("country", country.upper(), None),
-                ("account_password", pw, None),
+                ("account_password", marker, None),
             ])
-        with self.control.begin() as conn:
-            conn.execute(insert(accounts).values(
-                subject_id=subject.id, region=subject.region, status=PENDING, two_step=False, failures=0,
-                locked_at=None, password_changed_at=now, created_at=now, updated_at=now,
-            ))
-            conn.execute(insert(identifiers).values(lookup=lookup, subject_id=subject.id, kind=ident.kind, role="login", created_at=now))
-            challenge_id, code = challenges.create(conn, self.keyring, subject_id=subject.id, purpose="verify", now=now)
-        return ident, subject.id, challenge_id, code
+        if self.records.password_hash(subject.id) != stored_hash.encode("ascii"):
+            raise IntegrityError("the password hash of a new account was not stored as computed")
+        try:
+            with self.control.begin() as conn:
+                conn.execute(insert(accounts).values(
+                    subject_id=subject.id, region=subject.region, status=ACTIVE, two_step=False, failures=0,
+                    locked_at=None, password_changed_at=now, created_at=now, updated_at=now,
+                ))
+                conn.execute(insert(identifiers).values(lookup=lookup, subject_id=subject.id, kind=ident.kind, role="login", created_at=now))
+        except DBIntegrityError:  # the identifier was taken between the check and the insert
+            return None
+        return subject.id
 
     def confirm_registration(self, challenge_id: str, code: str) -> str:
         """
-        Confirm the identifier with the code sent; returns the new account id.
+        Confirm the identifier with the code sent; creates the account and returns its id.
 
         Raises:
-            AuthError: wrong, expired or used code (one message).
+            AuthError: wrong, expired or used code, or the identifier was registered since
+                (one message).
+            IntegrityError: the new account's password record was not stored as computed.
         """
         now = self.clock()
+        wrong = AuthError("the code is wrong or has expired", code="invalid_code")
+        pending: dict[str, Any] | None = None
+        legacy = False
         with self.control.begin() as conn:
             challenge = challenges.load(conn, challenge_id, purpose="verify", now=now)
-            ok = challenges.code_matches(self.keyring, conn, challenge, code) and challenges.finish(conn, challenge.id)
-            if ok and challenge.subject_id:
-                conn.execute(update(accounts).where(accounts.c.subject_id == challenge.subject_id, accounts.c.status == PENDING).values(status=ACTIVE, updated_at=now))
-        if not ok or challenge.subject_id is None:
-            raise AuthError("the code is wrong or has expired", code="invalid_code")
-        return challenge.subject_id
+            if challenge.subject_id is not None:  # started before accounts waited for their code
+                legacy = challenges.code_matches(self.keyring, conn, challenge, code) and challenges.finish(conn, challenge.id)
+                if legacy:
+                    conn.execute(update(accounts).where(accounts.c.subject_id == challenge.subject_id, accounts.c.status == PENDING).values(status=ACTIVE, updated_at=now))
+            elif challenges.code_matches(self.keyring, conn, challenge, code, anonymous=True):
+                pending = self._open_registration(challenge)
+                if pending is not None and not challenges.finish(conn, challenge.id, clear_context=True):
+                    pending = None
+        if legacy and challenge.subject_id is not None:
+            return challenge.subject_id
+        if pending is None:
+            raise wrong
+        ident = Identifier(pending["kind"], pending["value"])
+        lookup = keys.lookup(self.keyring, ident.kind, ident.value)
+        with self.control.connect().execution_options(readonly=True) as conn:
+            if conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None:
+                raise wrong
+        subject_id = self._create_account(ident, pending["country"], lookup, pending["hash"])
+        if subject_id is None:
+            raise wrong
+        return subject_id
+
+    def _open_registration(self, challenge: challenges.Challenge) -> dict[str, Any] | None:
+        """What a registration challenge carries, or ``None`` (a decoy, or not a registration)."""
+        sealed = challenge.context.get(REGISTRATION)
+        if not isinstance(sealed, str):
+            return None
+        try:
+            blob = base64.urlsafe_b64decode(sealed.encode("ascii"))
+        except ValueError:
+            return None
+        plain = self.registrations.decrypt(blob, challenge_id=challenge.id)
+        if plain is None:
+            return None
+        data = json.loads(plain)
+        return data if isinstance(data, dict) else None
 
     # -- sign-in ---------------------------------------------------------------------------
 
