@@ -45,6 +45,7 @@ from charter.policy import (
 )
 from charter.store import schema as t
 from charter.store.audit import AuditEntry, append_entries
+from charter.store.groupcommit import GroupCommit
 from charter.store.protect import CipherCache, encode_value, protect, reveal
 from charter.store.regions import RegionStores
 from charter.taxonomy import AtRest, Purpose
@@ -184,6 +185,7 @@ class Gate:
         self.ciphers = CipherCache()
         self._directory: OrderedDict[str, Subject] = OrderedDict()
         self._directory_lock = threading.Lock()
+        self._groups: dict[str, GroupCommit] = {}
         self.collect_guard: CollectGuard | None = None
         """Set by the rights engine: refuses collection pending re-consent (G3)."""
 
@@ -362,9 +364,10 @@ class Gate:
                     field="key",
                 )
         subject = self._active(subject_id)
-        now = self.clock()
-        changed = 0
-        with self.stores.region(subject.region).begin() as conn:
+
+        def work(conn: Connection) -> tuple[dict[str, bool], int]:
+            now = self.clock()
+            changed = 0
             current = self._load_switches(conn, [subject_id]).get(subject_id, {})
             for key, value in changes.items():
                 before = current.get(key, self.compiled.defaults[key])
@@ -410,7 +413,19 @@ class Gate:
                     {"key": key, "value": value, "source": source, "deleted_records": deleted},
                 )
                 current[key] = value
+            return current, changed
+
+        # Concurrent switch changes of a region share one durable commit (each in its own
+        # savepoint): no caller hears "done" before its change is on disk.
+        current, changed = self._group(subject.region).run(work)
         return {**self.compiled.defaults, **current}, changed
+
+    def _group(self, region: str) -> GroupCommit:
+        with self._directory_lock:
+            group = self._groups.get(region)
+            if group is None:
+                group = self._groups[region] = GroupCommit(lambda: self.stores.region(region))
+            return group
 
     def apply_gpc(self, subject_id: str, *, actor: str) -> bool:
         """

@@ -31,7 +31,6 @@ from sqlalchemy import and_, insert, select, update
 
 from charter.errors import AuthError, NotFoundError
 from charter.services.account import keys
-from charter.services.account.groupcommit import GroupCommit
 from charter.services.account.records import AccountRecords
 from charter.services.account.sessions import OAUTH_LIMITS, TokenStore
 from charter.services.account.tables import (
@@ -46,6 +45,7 @@ from charter.services.oauth.clients import SCOPES, Client, ClientRegistry
 from charter.services.oauth.jwks import ALGORITHM, KeyStore
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
+from charter.store.groupcommit import GroupCommit
 
 if TYPE_CHECKING:
     from charter.app import Charter
