@@ -210,18 +210,15 @@ class _HeifStripper:
         if info is None:
             self.report.remove("exif")
             return None
-        if self.options.location_only and "exif" not in self.report.kept:
-            try:
-                kept, gps = _tiff.remove_gps(tiff)
-            except _tiff.ExifError:
-                self.report.remove("exif")
-                return None
-            self.report.remove("gps", gps)
-            self.report.keep("exif")
-            return data[:skip] + kept
-        for family, count in info.families.items():
-            self.report.remove(family, count)
-        return None
+        # HEIF keeps rotation in its own item properties: no orientation block here.
+        kept = _tiff.reduce_exif(
+            tiff,
+            info,
+            self.report,
+            location_only=self.options.location_only and "exif" not in self.report.kept,
+            keep_orientation=False,
+        )
+        return None if kept is None else data[:skip] + kept
 
     def _xmp(self, data: bytes) -> bytes | None:
         if self.report.collecting:

@@ -151,22 +151,8 @@ class _JpegStripper:
         if info is None or not first:
             self.report.remove("exif")
             return None
-        if self.options.location_only:
-            try:
-                kept, gps = _tiff.remove_gps(tiff)
-            except _tiff.ExifError:
-                self.report.remove("exif")
-                return None
-            self.report.remove("gps", gps)
-            self.report.keep("exif")
-            return _tiff.EXIF_PREFIX + kept
-        for family, count in info.families.items():
-            self.report.remove(family, count)
-        orientation = _tiff.needs_orientation(info)
-        if orientation is None:
-            return None
-        self.report.keep("orientation")
-        return _tiff.EXIF_PREFIX + _tiff.minimal_exif(orientation)
+        kept = _tiff.reduce_exif(tiff, info, self.report, location_only=self.options.location_only)
+        return None if kept is None else _tiff.EXIF_PREFIX + kept
 
     def _xmp(self, payload: bytes) -> bytes | None:
         packet = payload[len(_xmp.XMP_JPEG_ID) :]

@@ -122,22 +122,7 @@ class _PngStripper:
         if info is None or not first:
             self.report.remove("exif")
             return None
-        if self.options.location_only:
-            try:
-                kept, gps = _tiff.remove_gps(data)
-            except _tiff.ExifError:
-                self.report.remove("exif")
-                return None
-            self.report.remove("gps", gps)
-            self.report.keep("exif")
-            return kept
-        for family, count in info.families.items():
-            self.report.remove(family, count)
-        orientation = _tiff.needs_orientation(info)
-        if orientation is None:
-            return None
-        self.report.keep("orientation")
-        return _tiff.minimal_exif(orientation)
+        return _tiff.reduce_exif(data, info, self.report, location_only=self.options.location_only)
 
     def _text(self, kind: bytes, data: bytes) -> bytes | None:
         keyword, text = _decode_text(kind, data)

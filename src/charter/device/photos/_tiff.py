@@ -222,6 +222,39 @@ def safe_read_exif(data: bytes, builder: ReportBuilder | None = None) -> ExifInf
         return None
 
 
+def reduce_exif(
+    tiff: bytes,
+    info: ExifInfo,
+    report: ReportBuilder,
+    *,
+    location_only: bool,
+    keep_orientation: bool = True,
+) -> bytes | None:
+    """
+    What to keep of a readable EXIF block (TIFF bytes), recording what goes in ``report``.
+
+    Location only: the block with its GPS data removed. Otherwise nothing but, when
+    ``keep_orientation`` and rendering needs it, a minimal block with the orientation.
+    ``None`` means keep nothing of the block.
+    """
+    if location_only:
+        try:
+            kept, gps = remove_gps(tiff)
+        except ExifError:
+            report.remove("exif")
+            return None
+        report.remove("gps", gps)
+        report.keep("exif")
+        return kept
+    for family, count in info.families.items():
+        report.remove(family, count)
+    orientation = needs_orientation(info) if keep_orientation else None
+    if orientation is None:
+        return None
+    report.keep("orientation")
+    return minimal_exif(orientation)
+
+
 def minimal_exif(orientation: int) -> bytes:
     """TIFF bytes holding only the Orientation tag (big-endian, one IFD)."""
     return (

@@ -126,22 +126,7 @@ class _WebpStripper:
         if info is None:
             self.report.remove("exif")
             return None
-        if self.options.location_only:
-            try:
-                kept, gps = _tiff.remove_gps(data)
-            except _tiff.ExifError:
-                self.report.remove("exif")
-                return None
-            self.report.remove("gps", gps)
-            self.report.keep("exif")
-            return kept
-        for family, count in info.families.items():
-            self.report.remove(family, count)
-        orientation = _tiff.needs_orientation(info)
-        if orientation is None:
-            return None
-        self.report.keep("orientation")
-        return _tiff.minimal_exif(orientation)
+        return _tiff.reduce_exif(data, info, self.report, location_only=self.options.location_only)
 
     def _xmp(self, data: bytes) -> bytes | None:
         if self.report.collecting:
