@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, String, Text, func, or_, select
+from sqlalchemy import Column, Connection, Engine, String, Table, Text, func, or_, select
 
 from charter.rights import tables as _tables  # noqa: F401 - registers the rights tables
 from charter.store.schema import metadata
@@ -141,51 +141,19 @@ def _scan_rows(name: str, engine: Engine, ids: dict[str, str], report: ErasureRe
         for table in metadata.sorted_tables:
             report.tables_scanned += 1
             for column in table.columns:
+                where = f"{name}: {table.name}.{column.name}"
                 if isinstance(column.type, Text):
-                    for value in values:
-                        n = conn.execute(
-                            select(func.count())
-                            .select_from(table)
-                            .where(column.contains(value, autoescape=True))
-                        ).scalar_one()
-                        if n:
-                            report.findings.append(
-                                Finding(
-                                    f"{name}: {table.name}.{column.name}",
-                                    by_value[value],
-                                    "row",
-                                    int(n),
-                                )
-                            )
+                    for value, n in _rows_containing(conn, table, column, values):
+                        report.findings.append(Finding(where, by_value[value], "row", n))
                 elif isinstance(column.type, String):
                     rows = conn.execute(
                         select(column, func.count()).where(or_(column.in_(values))).group_by(column)
                     ).all()
                     for value, n in rows:
-                        report.findings.append(
-                            Finding(
-                                f"{name}: {table.name}.{column.name}",
-                                by_value[value],
-                                "row",
-                                int(n),
-                            )
-                        )
-                    if column.name == "blob":
-                        for value in values:
-                            n = conn.execute(
-                                select(func.count())
-                                .select_from(table)
-                                .where(column.contains(value, autoescape=True))
-                            ).scalar_one()
-                            if n:
-                                report.findings.append(
-                                    Finding(
-                                        f"{name}: {table.name}.{column.name}",
-                                        by_value[value],
-                                        "row",
-                                        int(n),
-                                    )
-                                )
+                        report.findings.append(Finding(where, by_value[value], "row", int(n)))
+                    if column.name == "blob":  # blob names embed the subject id
+                        for value, n in _rows_containing(conn, table, column, values):
+                            report.findings.append(Finding(where, by_value[value], "row", n))
 
 
 def _engines(charter: Charter) -> Iterable[tuple[str, Engine]]:
@@ -223,3 +191,15 @@ def verify_erasure(
             "for raw bytes needs filesystem access on the database server (see docs/rights.md)."
         )
     return report
+
+
+def _rows_containing(
+    conn: Connection, table: Table, column: Column[Any], values: Iterable[str]
+) -> Iterator[tuple[str, int]]:
+    """(value, rows) for each value some rows of ``column`` contain as a substring."""
+    for value in values:
+        n = conn.execute(
+            select(func.count()).select_from(table).where(column.contains(value, autoescape=True))
+        ).scalar_one()
+        if n:
+            yield value, int(n)
