@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 
@@ -141,6 +142,24 @@ class TokenStore:
             The new pair, or the error to raise *after* committing (unknown, expired, spent —
             the family is then revoked, which must commit — or dead session).
         """
+        spent = self.spend_refresh(conn, refresh_token, client_id=client_id, what="session")
+        if isinstance(spent, AuthError):
+            return spent
+        return self.add_pair(conn, spent[0], keys.new_token("at"), keys.new_token("rt"), limits)
+
+    def spend_refresh(
+        self,
+        conn: Connection,
+        refresh_token: str,
+        *,
+        client_id: str | None = None,
+        what: Literal["session", "grant"] = "grant",
+    ) -> tuple[str, dict[str, object]] | AuthError:
+        """
+        Spend a refresh token atomically: its session id and row, or the error to raise after
+        commit (a reused token revokes its family). ``what`` names the family in messages: a
+        sign-in ``session`` or an OAuth ``grant``.
+        """
         now = self.clock()
         h = keys.token_hash(self.keyring, refresh_token)
         row = conn.execute(
@@ -150,37 +169,13 @@ class TokenStore:
         ).first()
         if row is None or (client_id is not None and row.client_id != client_id):
             return AuthError("the refresh token is invalid", code="invalid_grant")
-        spent = conn.execute(
-            update(tokens).where(tokens.c.hash == h, tokens.c.used_at.is_(None)).values(used_at=now)
-        ).rowcount
-        if spent != 1:
-            self.revoke(conn, row.id, why="refresh_reuse")
-            return AuthError("the refresh token was already used; the session is revoked", code="invalid_grant")
-        if row.token_expires <= now or not _alive(row, now):
-            return AuthError("the session has expired; sign in again", code="invalid_grant")
-        self.touch(conn, row.id)
-        return self.add_pair(conn, row.id, keys.new_token("at"), keys.new_token("rt"), limits)
-
-    def spend_refresh(self, conn: Connection, refresh_token: str) -> tuple[str, dict[str, object]] | AuthError:
-        """
-        Spend a refresh token atomically (OAuth grant): its session id and row, or the error to
-        raise after commit (a reused token revokes its family).
-        """
-        now = self.clock()
-        h = keys.token_hash(self.keyring, refresh_token)
-        row = conn.execute(
-            select(sessions, tokens.c.expires_at.label("token_expires"), tokens.c.used_at)
-            .join(tokens, tokens.c.session_id == sessions.c.id)
-            .where(tokens.c.hash == h, tokens.c.kind == "refresh")
-        ).first()
-        if row is None:
-            return AuthError("the refresh token is invalid", code="invalid_grant")
         spent = conn.execute(update(tokens).where(tokens.c.hash == h, tokens.c.used_at.is_(None)).values(used_at=now)).rowcount
         if spent != 1:
             self.revoke(conn, row.id, why="refresh_reuse")
-            return AuthError("the refresh token was already used; the grant is revoked", code="invalid_grant")
+            return AuthError(f"the refresh token was already used; the {what} is revoked", code="invalid_grant")
         if row.token_expires <= now or not _alive(row, now):
-            return AuthError("the grant has expired", code="invalid_grant")
+            expired = "the session has expired; sign in again" if what == "session" else "the grant has expired"
+            return AuthError(expired, code="invalid_grant")
         self.touch(conn, row.id)
         return row.id, dict(row._mapping)
 
