@@ -151,16 +151,6 @@ def new_id(prefix: str = "") -> str:
     return prefix + secrets.token_hex(16)
 
 
-def new_record_id(now: int) -> str:
-    """
-    A record id ordered by time: 16 hex digits of the collection time, then 64 random bits.
-
-    Records collected together sit together in the primary-key index, so inserting them and
-    later purging them (they expire together) touches few index pages.
-    """
-    return f"{now:016x}{secrets.token_hex(8)}"
-
-
 def purposes_of(bits: int) -> tuple[str, ...]:
     """The purpose ids in a purpose bit set."""
     return tuple(p.value for p, bit in PURPOSE_BITS.items() if bits & bit)
@@ -637,7 +627,7 @@ class Gate:
         written_blobs: list[Path],
     ) -> tuple[Any, ...]:
         """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
-        record_id = batch.id_prefix + os.urandom(8).hex()  # = new_record_id(batch.now)
+        record_id = batch.new_record_id()
         protection = row.protection
         value = None
         if ev.value is not None or ev.blob is None:
@@ -954,10 +944,18 @@ class _Batch:
         self.conn = conn
         self.region = region
         self.now = now
-        self.id_prefix = f"{now:016x}"
+        self._id_prefix = f"{now:016x}"
         self.ciphers: dict[str, FieldCipher] = {}
         self.prefixes: dict[tuple[str, str, str], bytes] = {}
         self.used: Counter[str] = Counter()
+
+    def new_record_id(self) -> str:
+        """
+        A record id ordered by time: 16 hex digits of the collection time, then 64 random
+        bits. Records collected together sit together in the primary-key index, so inserting
+        them and later purging them (they expire together) touches few index pages.
+        """
+        return self._id_prefix + os.urandom(8).hex()
 
     def cipher(self, gate: Gate, subject_id: str) -> FieldCipher:
         cipher = self.ciphers.get(subject_id)
