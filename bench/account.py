@@ -11,6 +11,11 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
   over HTTP against uvicorn (one worker process) on 127.0.0.1 (SQLite, data dir on local
   disk, ``synchronous=FULL``; token writes group-committed), 8 concurrent clients,
   each rotating its own refresh-token chain.
+- ``storm_read_p99_ms`` (target < 500 ms): T23's login storm over HTTP against the same server:
+  20 concurrent sign-ins (production argon2 parameters, the admission gate shedding the excess
+  with 503) beside 10 readers of ``GET /v1/account/sessions``, 5 reads each, repeated
+  ``rounds`` times; the 99th percentile of the read latencies, with ``storm_shed`` (503s) and
+  ``storm_logins_ok`` beside it.
 """
 
 from __future__ import annotations
@@ -113,6 +118,77 @@ def bench_app() -> FastAPI:
     return app
 
 
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A uvicorn server on ``bench_app`` over ``data_dir``, answering on a free port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CHARTER_DATA_DIR": str(data_dir), "CHARTER_ISSUER": "http://127.0.0.1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(Path(__file__).parent), "account:bench_app",
+         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )
+    for _ in range(200):
+        try:
+            httpx.get(f"{base}/.well-known/openid-configuration", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    return server, base
+
+
+def storm(data_dir: Path, rounds: int) -> dict[str, float]:
+    """T23's storm over HTTP: read latencies while sign-ins are admitted or shed."""
+    Charter.init(data_dir)
+    charter = Charter.open(Settings(data_dir=data_dir))
+    sender = MemorySender()
+    accounts = AccountService(charter, sender=sender)
+    emails = [f"storm{i}@example.org" for i in range(4)]
+    for email in emails:
+        make_account(accounts, sender, email)
+    tokens = [accounts.login(e, PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens for e in emails]
+    charter.close()
+    server, base = start_server(data_dir)
+    latencies: list[float] = []
+    statuses: list[int] = []
+    try:
+        for _ in range(rounds):
+            start = threading.Barrier(30)
+
+            def login(i: int, start: threading.Barrier) -> None:
+                body = {"identifier": emails[i % 4], "password": PASSWORD, "device_id": PHONE.device_id, "signals": HUMAN}
+                with httpx.Client(base_url=base, timeout=60) as http:
+                    start.wait()
+                    statuses.append(http.post("/v1/account/login", json=body).status_code)
+
+            def read(i: int, start: threading.Barrier) -> None:
+                headers = {"Authorization": f"Bearer {tokens[i % 4].access_token}"}  # type: ignore[union-attr]
+                with httpx.Client(base_url=base, timeout=60) as http:
+                    start.wait()
+                    for _ in range(5):
+                        t = time.perf_counter()
+                        assert http.get("/v1/account/sessions", headers=headers).status_code == 200
+                        latencies.append(time.perf_counter() - t)
+
+            threads = [threading.Thread(target=login, args=(i, start)) for i in range(20)]
+            threads += [threading.Thread(target=read, args=(i, start)) for i in range(10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        server.terminate()
+        server.wait(10)
+    return {
+        "p99": statistics.quantiles(latencies, n=100)[98] * 1000,
+        "p50": statistics.median(latencies) * 1000,
+        "ok": statuses.count(200),
+        "shed": statuses.count(503),
+    }
+
+
 def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
@@ -124,23 +200,8 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
     session = accounts.login("refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens
     assert session is not None
     charter.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CHARTER_DATA_DIR": str(data_dir), "CHARTER_ISSUER": "http://127.0.0.1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(Path(__file__).parent), "account:bench_app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )
+    server, base = start_server(data_dir)
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/.well-known/openid-configuration", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
         chains = []
         with httpx.Client(base_url=base) as http:
             for _ in range(clients):
@@ -195,6 +256,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("CHARTER_BENCH_DIR")) as tmp:
         print(f"logins_per_s: {logins_per_s(Path(tmp) / 'logins', seconds):.1f} logins/s")
         print(f"refresh_per_s: {refresh_per_s(Path(tmp) / 'refresh', seconds):.0f} refreshes/s")
+        figures = storm(Path(tmp) / "storm", 3 if args.quick else 10)
+        print(f"storm_read_p50_ms: {figures['p50']:.0f} ms")
+        print(f"storm_read_p99_ms: {figures['p99']:.0f} ms")
+        print(f"storm_logins_ok: {figures['ok']:.0f} count")
+        print(f"storm_shed: {figures['shed']:.0f} count")
 
 
 if __name__ == "__main__":
