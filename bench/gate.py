@@ -36,11 +36,11 @@ from sqlalchemy import insert
 
 from charter.app import Charter
 from charter.config import Settings
+from charter.gate.core import Event, new_id
+from charter.gate.jobs import purge_expired
 from charter.policy import SubjectKind, decide_collect
 from charter.services import Credentials
 from charter.store import schema as t
-from charter.store.gate import Event, new_id
-from charter.store.jobs import purge_expired
 from charter.taxonomy import Purpose
 
 BATCH = 1_000

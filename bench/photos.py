@@ -43,8 +43,8 @@ from photo_corpus import (  # noqa: E402
     xmp_packet,
 )
 
-from charter.device.photos import StripOptions  # noqa: E402
-from charter.device.photos.batch import strip_many  # noqa: E402
+from charter.photos import StripOptions  # noqa: E402
+from charter.photos.batch import strip_many  # noqa: E402
 
 SIZE = (4000, 3000)  # 12 megapixels
 CACHE_VERSION = "v1"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from charter.app import Charter
 from charter.config import Settings
+from charter.gate.core import Event
+from charter.gate.erasure import remove_subject, shred_subject
 from charter.policy import SubjectKind
 from charter.rights import Rights
 from charter.rights.erasure import delete_account
-from charter.store.erasure import remove_subject, shred_subject
-from charter.store.gate import Event
 from charter.taxonomy import AtRest, Purpose, Qualifier
 
 

@@ -18,8 +18,8 @@ from charter.catalog import Catalog, load_catalog
 from charter.config import Settings
 from charter.crypto import Keyring
 from charter.errors import ConfigError
+from charter.gate.core import Clock, Gate
 from charter.policy import CompiledCatalog, compile_catalog
-from charter.store.gate import Clock, Gate
 from charter.store.regions import RegionStores
 
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from charter.errors import CharterError
+from charter.gate.core import Event
 from charter.rights import Rights
-from charter.store.gate import Event
 from charter.taxonomy import AtRest, Qualifier
 from charter.web.staff import StaffRoles
 

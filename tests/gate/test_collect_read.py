@@ -6,8 +6,8 @@ import pytest
 
 from charter.app import Charter
 from charter.errors import InputError, RefusedError
+from charter.gate.core import Event
 from charter.policy import SubjectKind
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 
 A, P, AN, AD = (

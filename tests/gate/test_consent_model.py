@@ -18,8 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from charter.app import Charter
 from charter.config import Settings
 from charter.errors import RefusedError
+from charter.gate.core import Event
 from charter.policy import SubjectKind
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 

@@ -19,11 +19,11 @@ from sqlalchemy import func, select, text
 
 from charter.app import Charter
 from charter.config import Settings
+from charter.gate import jobs
+from charter.gate.core import Event
+from charter.gate.journal.chain import verify_chain
 from charter.policy import SubjectKind
-from charter.store import jobs
 from charter.store import schema as t
-from charter.store.audit import verify_chain
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 
@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 from charter.app import Charter
 from charter.config import Settings
-from charter.store import jobs
+from charter.gate import jobs
 from charter.testing import FakeClock
 
 job, data_dir, now = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from charter.app import Charter
+from charter.gate.core import Event
 from charter.policy import SubjectKind
-from charter.store.gate import Event
 from charter.taxonomy import AtRest, Purpose
 
 

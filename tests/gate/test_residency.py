@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from charter.app import Charter
+from charter.gate.core import Event
 from charter.policy import SubjectKind
 from charter.store import schema as t
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from charter.app import Charter
+from charter.gate import jobs
+from charter.gate.core import Event
 from charter.policy import SubjectKind
-from charter.store import jobs
 from charter.store import schema as t
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.testing import DAY, FakeClock
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter.app import Charter
+from charter.gate.core import Event
 from charter.policy import SubjectKind
-from charter.store.gate import Event
 from charter.taxonomy import AtRest, Purpose, Qualifier
 
 

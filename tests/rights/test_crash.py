@@ -21,12 +21,12 @@ from sqlalchemy import func, select, text
 
 from charter.app import Charter
 from charter.config import Settings
+from charter.gate.core import Event
+from charter.gate.journal.chain import verify_chain
 from charter.policy import SubjectKind
 from charter.rights import Rights
 from charter.rights import tables as rt
 from charter.store import schema as t
-from charter.store.audit import verify_chain
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from charter.app import Charter
 from charter.crypto import FieldCipher, record_aad, unwrap_data_key
 from charter.errors import InputError, IntegrityError
+from charter.gate.export import count_records
 from charter.policy import SubjectKind
 from charter.rights import Rights
 from charter.rights import tables as rt
 from charter.store import schema as t
-from charter.store.export import count_records
 
 USERS = 6
 

@@ -17,10 +17,10 @@ from rights_seeding import everything_on, seed_subject
 
 from charter.app import Charter
 from charter.errors import InputError
+from charter.gate import export as gx
 from charter.policy import SubjectKind
 from charter.rights import Rights
 from charter.rights.portability import ONE_WAY
-from charter.store import export as gx
 
 Key = tuple[str, str, tuple[str, ...], str, bytes | None]
 

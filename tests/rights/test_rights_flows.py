@@ -18,12 +18,12 @@ from charter.app import Charter
 from charter.catalog import load_catalog
 from charter.catalog.loader import builtin_catalog_path
 from charter.errors import InputError, RefusedError
+from charter.gate.core import Event
+from charter.gate.journal.chain import verify_chain
 from charter.policy import SubjectKind
 from charter.rights import ConsentBook, ConsentStatus, PolicyLibrary, RequestState, Rights
 from charter.rights.transparency import render_csv, render_html
 from charter.store import schema as t
-from charter.store.audit import verify_chain
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 

@@ -16,8 +16,8 @@ from rights_seeding import seed_subject
 from charter.app import Charter
 from charter.crypto import FieldCipher, record_aad, unwrap_data_key
 from charter.errors import IntegrityError
+from charter.gate import jobs
 from charter.rights import Rights
-from charter.store import jobs
 from charter.store.engines import checkpoint
 from charter.taxonomy import Purpose
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from web_support import Deployment, deploy, last_code
 
+from charter.gate.core import Event
 from charter.rights import Rights
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 
 CHROMIUM = Path("/usr/bin/chromium")

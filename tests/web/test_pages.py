@@ -11,9 +11,9 @@ import httpx
 import pytest
 from web_support import Deployment, TestClient, csrf_of, last_code, sign_in
 
+from charter.gate.core import Event
 from charter.rights import Rights
 from charter.services.account import DeviceInfo
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 from charter.web.session import COOKIE
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from charter.cli import account as account_cli
 from charter.cli import admin
 from charter.cli import audit as audit_cli
+from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
@@ -37,13 +38,7 @@ app.add_typer(rights_cli.app)
 app.add_typer(account_cli.app, name="account")
 app.add_typer(account_cli.oauth_app, name="oauth")
 
-_EXTRA_APPS: tuple[tuple[str, str], ...] = (("charter.device.photos.cli", "photo"),)
-for _module, _name in _EXTRA_APPS:
-    try:
-        _mod = __import__(_module, fromlist=["app"])
-    except ImportError:  # pragma: no cover - optional parts during development
-        continue
-    app.add_typer(_mod.app, name=_name)
+app.add_typer(photos_cli.app, name="photo")
 
 err_console = Console(stderr=True)
 

@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.store import jobs, migrate
+from charter.gate import jobs
+from charter.store import migrate
 
 if TYPE_CHECKING:
     from charter.services.account import AccountService

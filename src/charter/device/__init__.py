@@ -1,1 +1,1 @@
-"""Device-side privacy features (photo sharing, private spaces, lost device, browser)."""
+"""Reserved for the device agent (a reference phone that talks to the server over HTTP only)."""

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from charter.errors import InputError, NotFoundError
+from charter.gate.erasure import record_sources
 from charter.rights import tables as rt
 from charter.rights._common import new_id
-from charter.store.erasure import record_sources
 
 if TYPE_CHECKING:
     from charter.app import Charter

@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select, update
 
 from charter.errors import InputError, NotFoundError
+from charter.gate import erasure as gx
+from charter.gate.export import count_records
 from charter.rights import tables as rt
 from charter.rights._common import bump, new_id
 from charter.rights.consent import ConsentBook
 from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports
 from charter.rights.requests import RequestKind, RequestQueue
-from charter.store import erasure as gx
 from charter.store.engines import checkpoint
-from charter.store.export import count_records
 
 if TYPE_CHECKING:
     from charter.app import Charter

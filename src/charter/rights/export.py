@@ -36,11 +36,11 @@ from sqlalchemy import delete, insert, select, update
 
 from charter.crypto import keyed_hash
 from charter.errors import NotFoundError
+from charter.gate import export as gx
+from charter.gate.core import Subject
 from charter.rights import tables as rt
 from charter.rights._common import DAY, new_id, rfc3339
 from charter.rights._zipstream import ChunkSink
-from charter.store import export as gx
-from charter.store.gate import Subject
 
 if TYPE_CHECKING:
     from charter.app import Charter

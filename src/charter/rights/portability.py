@@ -12,7 +12,7 @@ in memory:
    express (files and counts named by the manifest exist and agree, record subjects are the
    manifest's, blobs exist). Any problem raises :class:`~charter.errors.InputError` and
    nothing is stored;
-2. import: each record becomes one :class:`~charter.store.gate.Event` with its data type, its
+2. import: each record becomes one :class:`~charter.gate.core.Event` with its data type, its
    declared purposes (the first one, then the next ones for records the gate refused), its
    value and its blob; the gate's answer is reported per record.
 
@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from charter.errors import ConfigError, InputError
+from charter.gate.core import Event, Subject
 from charter.policy import QUALIFIERS_FOR_KIND
 from charter.rights.export import export_schema_text
-from charter.store.gate import Event, Subject
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:

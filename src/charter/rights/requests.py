@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
+from charter.gate.core import Event
 from charter.rights import tables as rt
 from charter.rights._common import DAY, LEGAL_DEADLINE_DAYS, canonical, new_id
-from charter.store.gate import Event
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:

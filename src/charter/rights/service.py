@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import IO
 
     from charter.app import Charter
-    from charter.store.erasure import Correction
+    from charter.gate.erasure import Correction
 
 
 class Rights:

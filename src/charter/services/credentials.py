@@ -30,7 +30,7 @@ from charter.store import schema as t
 
 if TYPE_CHECKING:
     from charter.app import Charter
-    from charter.store.gate import Gate
+    from charter.gate.core import Gate
 
 API_KEY_PREFIX = "ck"
 """Prefix of service API keys."""

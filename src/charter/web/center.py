@@ -14,9 +14,9 @@ from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup, escape
 
 from charter.errors import InputError, NotFoundError
+from charter.gate.export import count_records
 from charter.rights.consent import ConsentStatus
 from charter.rights.policies import GENERAL
-from charter.store.export import count_records
 from charter.web._routing import WebRoute
 from charter.web.deps import (
     User,

@@ -14,8 +14,8 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
-from charter.device.photos import PhotoFormatError, StripMode, StripOptions, StripReport
-from charter.device.photos.strip import strip_stream
+from charter.photos import PhotoFormatError, StripMode, StripOptions, StripReport
+from charter.photos.strip import strip_stream
 
 MAX_UPLOAD_BYTES = 64 << 20
 """Largest accepted request body (64 MiB)."""

@@ -33,8 +33,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from charter.crypto import keyed_hash
 from charter.errors import InputError
+from charter.gate import protect
 from charter.services.account.errors import BusyError
-from charter.store import protect
 
 MIN_SINGLE_FACTOR = 15
 MIN_MULTI_FACTOR = 8
@@ -141,7 +141,7 @@ def normalise(password: str) -> str:
 
 
 def peppered(keyring_pepper: bytes, password: str) -> str:
-    """The argon2 input the gate derives from a password (see ``charter.store.protect``)."""
+    """The argon2 input the gate derives from a password (see ``charter.gate.protect``)."""
     return keyed_hash(keyring_pepper, protect.encode_value(normalise(password)), context="password").hex()
 
 

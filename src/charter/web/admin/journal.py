@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 
 from charter.app import Charter
 from charter.errors import InputError
+from charter.gate.journal.chain import read_witness, verify_chain
 from charter.rights.transparency import KINDS, OUTCOMES, render_csv, render_html
-from charter.store.audit import read_witness, verify_chain
 from charter.store.regions import CONTROL
 from charter.store.schema import audit_log
 from charter.web._routing import WebRoute

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import struct
 
-from charter.device.photos import _iptc, _tiff, _xmp
-from charter.device.photos._io import CountingSink, Source
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder
+from charter.photos import _iptc, _tiff, _xmp
+from charter.photos._io import CountingSink, Source
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder
 
 _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}

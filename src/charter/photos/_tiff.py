@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from charter.device.photos.report import ReportBuilder
+from charter.photos.report import ReportBuilder
 
 EXIF_PREFIX = b"Exif\x00\x00"
 ORIENTATION = 0x0112

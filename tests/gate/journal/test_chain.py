@@ -28,8 +28,10 @@ from hypothesis import strategies as st
 
 from charter.crypto import keyed_hash
 from charter.errors import InputError, IntegrityError
-from charter.store import audit, merkle, schema
-from charter.store.audit import GENESIS, AuditEntry, SignedTreeHead
+from charter.gate.journal import chain as audit
+from charter.gate.journal import merkle
+from charter.gate.journal.chain import GENESIS, AuditEntry, SignedTreeHead
+from charter.store import schema
 
 PG_ENV = "CHARTER_TEST_POSTGRES_URL"
 KEY = b"k" * 32

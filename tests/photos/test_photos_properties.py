@@ -23,7 +23,7 @@ from photo_corpus import (
     xmp_packet,
 )
 
-from charter.device.photos import PhotoFormatError, StripMode, StripOptions, strip_bytes
+from charter.photos import PhotoFormatError, StripMode, StripOptions, strip_bytes
 
 SAMPLES = build_corpus()
 BASE_JPEG = jpeg_bytes(base_image(size=(24, 16)), quality=80)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from charter.device.photos import _tiff, _xmp
-from charter.device.photos._bmff import Box, BoxError, Reader, iter_boxes, make_box, parse_header
-from charter.device.photos._io import CountingSink, Source
-from charter.device.photos.errors import ErrorCode
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder
+from charter.photos import _tiff, _xmp
+from charter.photos._bmff import Box, BoxError, Reader, iter_boxes, make_box, parse_header
+from charter.photos._io import CountingSink, Source
+from charter.photos.errors import ErrorCode
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder
 
 _MAX_META = 64 << 20
 _MAX_ITEM = 16 << 20

@@ -28,7 +28,7 @@ from photo_corpus import (
 )
 from PIL import ImageOps
 
-from charter.device.photos import (
+from charter.photos import (
     ErrorCode,
     PhotoFormat,
     PhotoFormatError,
@@ -268,7 +268,7 @@ def test_inspect_lists_families_and_values_only_on_request(tmp_path: Path) -> No
 
 _RSS_SCRIPT = """
 import resource, sys
-from charter.device.photos import strip_file
+from charter.photos import strip_file
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 strip_file(sys.argv[1], sys.argv[2], durable=False)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charter.store import merkle
+from charter.gate.journal import merkle
 
 CT_LEAVES = [
     b"",

@@ -8,7 +8,7 @@ import pytest
 from photo_corpus import CANARY, build_corpus
 from typer.testing import CliRunner
 
-from charter.device.photos.cli import app
+from charter.cli.photos import app
 
 SAMPLES = build_corpus()
 runner = CliRunner()

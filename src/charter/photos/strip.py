@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from charter.device.photos._heif import strip_heif
-from charter.device.photos._io import CountingSink, FdSink, Sink, Source
-from charter.device.photos._jpeg import strip_jpeg
-from charter.device.photos._png import strip_png
-from charter.device.photos._webp import strip_webp
-from charter.device.photos.errors import ErrorCode, PhotoFormatError
-from charter.device.photos.formats import HEAD_SIZE, PhotoFormat, detect_format, media_type
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder, StripReport
+from charter.photos._heif import strip_heif
+from charter.photos._io import CountingSink, FdSink, Sink, Source
+from charter.photos._jpeg import strip_jpeg
+from charter.photos._png import strip_png
+from charter.photos._webp import strip_webp
+from charter.photos.errors import ErrorCode, PhotoFormatError
+from charter.photos.formats import HEAD_SIZE, PhotoFormat, detect_format, media_type
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder, StripReport
 
 _Handler = Callable[[Source, CountingSink, StripOptions, ReportBuilder], None]
 _HANDLERS: dict[PhotoFormat, _Handler] = {
@@ -107,7 +107,7 @@ def strip_file(
     disk (``durable``: the file, then the folder after the rename) and renamed over
     the destination, so a failure never leaves a half-written file. Permission bits
     of the source are kept. To strip many files use
-    :func:`charter.device.photos.batch.strip_many`, which overlaps the flushes with
+    :func:`charter.photos.batch.strip_many`, which overlaps the flushes with
     the work and flushes each folder once.
     """
     dst_path = Path(dst) if dst is not None else Path(src)

@@ -6,10 +6,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charter.device.photos._io import NullSink
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder
-from charter.device.photos.strip import _run
+from charter.photos._io import NullSink
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder
+from charter.photos.strip import _run
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ class Inventory:
 def inspect_file(path: str | os.PathLike[str], *, show_values: bool = False) -> Inventory:
     """Inspect the photo at ``path`` without changing it.
 
-    ``families`` is what :func:`~charter.device.photos.strip_file` would remove by
+    ``families`` is what :func:`~charter.photos.strip_file` would remove by
     default. Values are only read when ``show_values`` is true.
     """
     p = Path(path)

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from charter.device.photos.formats import PhotoFormat
+from charter.photos.formats import PhotoFormat
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from charter.crypto.hashing import encode_parts, keyed_hash
 from charter.errors import InputError, IntegrityError
-from charter.store import merkle
+from charter.gate.journal import merkle
 from charter.store.schema import audit_log
 
 __all__ = [

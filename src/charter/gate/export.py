@@ -19,10 +19,10 @@ from sqlalchemy import Connection, func, select
 
 from charter.crypto import FieldCipher
 from charter.errors import NotFoundError, RefusedError
+from charter.gate.core import Gate, Subject, SwitchChange, purposes_of
+from charter.gate.protect import reveal
 from charter.policy import SubjectKind
 from charter.store import schema as t
-from charter.store.gate import Gate, Subject, SwitchChange, purposes_of
-from charter.store.protect import reveal
 from charter.taxonomy import AtRest
 
 DEFAULT_BATCH = 500

@@ -3,7 +3,7 @@
 Everything is read through one fixed-size buffer, so memory does not grow with the
 file size: large image payloads are copied chunk by chunk.
 
-Fast path (used by :func:`~charter.device.photos.strip_file`): when the source is a
+Fast path (used by :func:`~charter.photos.strip_file`): when the source is a
 regular file given by its descriptor and the sink is an :class:`FdSink`, reads use
 ``pread`` at absolute offsets (no seeks), bulk payloads are copied by the kernel
 (``copy_file_range``, else ``sendfile``, else a ``pread``/``write`` loop) without
@@ -19,7 +19,7 @@ import re
 import threading
 from typing import BinaryIO, Protocol
 
-from charter.device.photos.errors import ErrorCode, PhotoFormatError
+from charter.photos.errors import ErrorCode, PhotoFormatError
 
 CHUNK_SIZE = 1 << 20
 """Size of the single copy buffer (1 MiB)."""

@@ -4,12 +4,12 @@ The image data is never decoded or re-encoded: only container-level metadata blo
 are removed, so decoded pixels are identical before and after. See ``docs/photos.md``.
 """
 
-from charter.device.photos.errors import ErrorCode, PhotoFormatError
-from charter.device.photos.formats import PhotoFormat, detect_format
-from charter.device.photos.inspect import Inventory, inspect_file
-from charter.device.photos.options import StripMode, StripOptions
-from charter.device.photos.report import StripReport
-from charter.device.photos.strip import detect_file_format, strip_bytes, strip_file, strip_stream
+from charter.photos.errors import ErrorCode, PhotoFormatError
+from charter.photos.formats import PhotoFormat, detect_format
+from charter.photos.inspect import Inventory, inspect_file
+from charter.photos.options import StripMode, StripOptions
+from charter.photos.report import StripReport
+from charter.photos.strip import detect_file_format, strip_bytes, strip_file, strip_stream
 
 __all__ = [
     "ErrorCode",

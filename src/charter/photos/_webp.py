@@ -5,10 +5,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from charter.device.photos import _tiff, _xmp
-from charter.device.photos._io import CountingSink, Source
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder
+from charter.photos import _tiff, _xmp
+from charter.photos._io import CountingSink, Source
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder
 
 _IMAGE = frozenset({b"VP8 ", b"VP8L", b"ANIM", b"ANMF", b"ALPH"})
 _FLAG_ICC, _FLAG_EXIF, _FLAG_XMP = 0x20, 0x08, 0x04

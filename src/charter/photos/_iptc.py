@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from charter.device.photos.report import ReportBuilder
+from charter.photos.report import ReportBuilder
 
 _IPTC_RESOURCE = 0x0404
 _MAX_RESOURCES = 10_000

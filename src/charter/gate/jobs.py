@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnClause, delete, func, literal_column, select, update
 
 from charter.crypto import rewrap_data_key
+from charter.gate.core import Gate
+from charter.gate.journal.chain import AuditEntry, append_entries
 from charter.store import schema as t
-from charter.store.audit import AuditEntry, append_entries
 from charter.store.engines import checkpoint
-from charter.store.gate import Gate
 
 Progress = Callable[[int], None]
 

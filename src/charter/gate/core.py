@@ -33,6 +33,8 @@ from charter.crypto import (
     wrap_data_key,
 )
 from charter.errors import InputError, NotFoundError, RefusedError
+from charter.gate.journal.chain import AuditEntry, append_entries
+from charter.gate.protect import CipherCache, encode_value, protect, reveal
 from charter.policy import (
     PURPOSE_BITS,
     CompiledCatalog,
@@ -44,9 +46,7 @@ from charter.policy import (
     decide_use,
 )
 from charter.store import schema as t
-from charter.store.audit import AuditEntry, append_entries
 from charter.store.groupcommit import GroupCommit
-from charter.store.protect import CipherCache, encode_value, protect, reveal
 from charter.store.regions import RegionStores
 from charter.taxonomy import AtRest, Purpose
 

@@ -19,10 +19,10 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, 
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from charter.device.photos.errors import PhotoFormatError
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import StripReport
-from charter.device.photos.strip import PendingFile, fsync_dir, strip_file, strip_to_temp
+from charter.photos.errors import PhotoFormatError
+from charter.photos.options import StripOptions
+from charter.photos.report import StripReport
+from charter.photos.strip import PendingFile, fsync_dir, strip_file, strip_to_temp
 
 COMMIT_THREADS = 2
 """Threads per process that flush and rename finished files in the background."""

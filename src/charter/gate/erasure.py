@@ -27,10 +27,10 @@ from sqlalchemy import Connection, delete, select, update
 
 from charter.crypto import fingerprint
 from charter.errors import InputError, NotFoundError
+from charter.gate.core import ACTIVE, Gate, Subject
+from charter.gate.protect import encode_value, protect, reveal
 from charter.store import schema as t
 from charter.store.engines import checkpoint
-from charter.store.gate import ACTIVE, Gate, Subject
-from charter.store.protect import encode_value, protect, reveal
 from charter.taxonomy import AtRest
 
 Progress = Callable[[str, int], None]

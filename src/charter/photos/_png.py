@@ -5,10 +5,10 @@ from __future__ import annotations
 import struct
 import zlib
 
-from charter.device.photos import _tiff, _xmp
-from charter.device.photos._io import CountingSink, Source
-from charter.device.photos.options import StripOptions
-from charter.device.photos.report import ReportBuilder
+from charter.photos import _tiff, _xmp
+from charter.photos._io import CountingSink, Source
+from charter.photos.options import StripOptions
+from charter.photos.report import ReportBuilder
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RENDERING = frozenset(

@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from charter.device.photos.batch import BatchResult, strip_many
-from charter.device.photos.errors import PhotoFormatError
-from charter.device.photos.inspect import inspect_file
-from charter.device.photos.options import StripMode, StripOptions
+from charter.photos.batch import BatchResult, strip_many
+from charter.photos.errors import PhotoFormatError
+from charter.photos.inspect import inspect_file
+from charter.photos.options import StripMode, StripOptions
 
 app = typer.Typer(
     name="photo",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from photo_corpus import CANARY, build_corpus
 
-from charter.device.photos import (
+from charter.photos import (
     PhotoFormatError,
     StripMode,
     StripOptions,
@@ -21,9 +21,9 @@ from charter.device.photos import (
     strip_bytes,
     strip_file,
 )
-from charter.device.photos import batch as batch_mod
-from charter.device.photos import strip as strip_mod
-from charter.device.photos.batch import strip_many
+from charter.photos import batch as batch_mod
+from charter.photos import strip as strip_mod
+from charter.photos.batch import strip_many
 
 SAMPLES = build_corpus()
 OPTIONS = [
