@@ -28,9 +28,8 @@ from hypothesis import strategies as st
 
 from charter.crypto import keyed_hash
 from charter.errors import InputError, IntegrityError
-from charter.gate.journal import chain as audit
-from charter.gate.journal import merkle
-from charter.gate.journal.chain import GENESIS, AuditEntry, SignedTreeHead
+from charter.gate import journal
+from charter.gate.journal import GENESIS, AuditEntry, SignedTreeHead, merkle
 from charter.store import schema
 
 PG_ENV = "CHARTER_TEST_POSTGRES_URL"
@@ -115,7 +114,9 @@ def make_entry(i: int) -> AuditEntry:
 def build(engine: sa.Engine, n: int, batch: int = 1000) -> None:
     for start in range(0, n, batch):
         with engine.begin() as conn:
-            audit.append_entries(conn, [make_entry(i) for i in range(start, min(n, start + batch))])
+            journal.append_entries(
+                conn, [make_entry(i) for i in range(start, min(n, start + batch))]
+            )
 
 
 def fetch(engine: sa.Engine) -> list[sa.Row[Any]]:
@@ -123,9 +124,9 @@ def fetch(engine: sa.Engine) -> list[sa.Row[Any]]:
         return list(conn.execute(sa.select(log).order_by(log.c.seq)))
 
 
-def verify(engine: sa.Engine, **kwargs: Any) -> audit.AuditReport:
+def verify(engine: sa.Engine, **kwargs: Any) -> journal.AuditReport:
     with engine.connect() as conn:
-        return audit.verify_chain(conn, **kwargs)
+        return journal.verify_chain(conn, **kwargs)
 
 
 def set_values(conn: sa.Connection, column: str, values: dict[int, object]) -> None:
@@ -155,7 +156,7 @@ def renumber(conn: sa.Connection, after: int, delta: int) -> None:
     conn.execute(sa.update(log).where(log.c.seq < 0).values(seq=-log.c.seq))
 
 
-def named(report: audit.AuditReport) -> set[int]:
+def named(report: journal.AuditReport) -> set[int]:
     """The seqs of the entries reported as changed."""
     out = set()
     for line in report.problems:
@@ -167,9 +168,9 @@ def named(report: audit.AuditReport) -> set[int]:
 
 def witness(engine: sa.Engine, tmp_path: Path, at: int = T0) -> SignedTreeHead:
     with engine.connect() as conn:
-        sth = audit.tree_head(conn, KEY, at)
-    audit.write_witness(tmp_path / "witness.json", sth)
-    loaded = audit.read_witness(tmp_path / "witness.json")
+        sth = journal.tree_head(conn, KEY, at)
+    journal.write_witness(tmp_path / "witness.json", sth)
+    loaded = journal.read_witness(tmp_path / "witness.json")
     assert loaded == sth
     return loaded
 
@@ -192,10 +193,11 @@ def test_entry_hash_is_sha256_of_prev_hash_and_canonical_json() -> None:
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     assert '"a":"\\u00e9"' in text
     assert (
-        audit.entry_hash(GENESIS, 1, entry) == hashlib.sha256((GENESIS + text).encode()).hexdigest()
+        journal.entry_hash(GENESIS, 1, entry)
+        == hashlib.sha256((GENESIS + text).encode()).hexdigest()
     )
     with pytest.raises(InputError):
-        audit.entry_hash(GENESIS, 1, replace(entry, detail={"x": object()}))
+        journal.entry_hash(GENESIS, 1, replace(entry, detail={"x": object()}))
 
 
 @settings(max_examples=40)
@@ -237,10 +239,10 @@ def test_stored_hashes_equal_entry_hash_for_any_entry(items: list[dict[str, Any]
         schema.metadata.create_all(engine, tables=[log])
         entries = [AuditEntry(**item) for item in items]
         with engine.begin() as conn:
-            assert audit.append_entries(conn, entries) == len(entries)
+            assert journal.append_entries(conn, entries) == len(entries)
         prev = GENESIS
         for entry, row in zip(entries, fetch(engine), strict=True):
-            assert row.hash == audit.entry_hash(prev, row.seq, entry)
+            assert row.hash == journal.entry_hash(prev, row.seq, entry)
             assert row.prev_hash == prev
             assert json.loads(row.detail) == json.loads(json.dumps(entry.detail))
             prev = row.hash
@@ -256,16 +258,16 @@ def test_stored_hashes_equal_entry_hash_for_any_entry(items: list[dict[str, Any]
 
 def test_append_chains_entries_and_returns_last_seq(engine: sa.Engine) -> None:
     with engine.begin() as conn:
-        assert audit.append_entries(conn, []) == 0
-        assert audit.append_entries(conn, [make_entry(0)]) == 1
-        assert audit.append_entries(conn, [make_entry(1), make_entry(2)]) == 3
-        assert audit.append_entries(conn, []) == 3
+        assert journal.append_entries(conn, []) == 0
+        assert journal.append_entries(conn, [make_entry(0)]) == 1
+        assert journal.append_entries(conn, [make_entry(1), make_entry(2)]) == 3
+        assert journal.append_entries(conn, []) == 3
     rows = fetch(engine)
     assert [r.seq for r in rows] == [1, 2, 3]
     assert rows[0].prev_hash == GENESIS
     assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
     report = verify(engine)
-    assert report == audit.AuditReport(
+    assert report == journal.AuditReport(
         entries=3,
         ok=True,
         problems=[],
@@ -289,7 +291,7 @@ def test_append_uses_one_select_and_one_insert(engine: sa.Engine) -> None:
 
     sa.event.listen(engine, "before_cursor_execute", record)
     with engine.begin() as conn:
-        audit.append_entries(conn, [make_entry(i) for i in range(100)])
+        journal.append_entries(conn, [make_entry(i) for i in range(100)])
     sa.event.remove(engine, "before_cursor_execute", record)
     data = [s for s in statements if not s[0].startswith(("BEGIN", "COMMIT"))]
     if engine.dialect.name == "postgresql":
@@ -317,7 +319,7 @@ def test_append_rejects_malformed_entries_and_writes_nothing(engine: sa.Engine) 
     ]
     for item in bad:
         with pytest.raises(InputError), engine.begin() as conn:
-            audit.append_entries(conn, [good, item])  # type: ignore[list-item]
+            journal.append_entries(conn, [good, item])  # type: ignore[list-item]
     assert verify(engine).entries == 0
 
 
@@ -326,7 +328,7 @@ def test_personal_data_is_the_callers_responsibility(engine: sa.Engine) -> None:
     stored as given (docs/audit.md says callers must pass codes, counts and keyed hashes)."""
     canary = "canary-alice@example.com"
     with engine.begin() as conn:
-        audit.append_entries(conn, [replace(make_entry(1), detail={"note": canary})])
+        journal.append_entries(conn, [replace(make_entry(1), detail={"note": canary})])
     assert canary in fetch(engine)[0].detail
     assert verify(engine).ok
 
@@ -363,15 +365,15 @@ def test_every_byte_changed_in_a_window_is_detected(engine: sa.Engine) -> None:
                 set_values(
                     conn, column, {s: flip_char(v, position, 0) for s, v in originals.items()}
                 )
-                window = audit.verify_range(conn, first, last, prev_hash=trusted)
+                window = journal.verify_range(conn, first, last, prev_hash=trusted)
                 assert window.problems == [f"entry {s} was changed" for s in sorted(originals)]
                 tried += len(originals)
                 detected += len(named(window) & originals.keys())
                 if position == 3:  # the full verification names them too
-                    assert named(audit.verify_chain(conn, max_problems=500)) == set(originals)
+                    assert named(journal.verify_chain(conn, max_problems=500)) == set(originals)
                 conn.rollback()
     with engine.connect() as conn:
-        assert audit.verify_range(conn, first, last, prev_hash=trusted).ok
+        assert journal.verify_range(conn, first, last, prev_hash=trusted).ok
     assert tried == detected > 200 * 64
     print(f"T6 window: {tried} byte changes tried, {detected} detected")
     assert verify(engine).ok
@@ -404,13 +406,13 @@ def test_a_thousand_random_bit_flips_are_each_detected(engine: sa.Engine) -> Non
     with engine.begin() as conn:
         for column, values in flips.items():
             set_values(conn, column, values)
-        report = audit.verify_chain(conn)
+        report = journal.verify_chain(conn)
         assert not report.ok
         assert named(report) == set(seqs), "every flipped entry, and only those"
         assert len(report.problems) == 1000
         for column, values in flips.items():
             set_values(conn, column, {s: getattr(rows[s], column) for s in values})
-        assert audit.verify_chain(conn).ok
+        assert journal.verify_chain(conn).ok
     print(f"T6 bit flips: 1000 tried, {len(named(report))} detected")
 
 
@@ -425,12 +427,12 @@ def test_bit_flips_one_at_a_time_on_a_small_chain(engine: sa.Engine) -> None:
             flips = bit_flips(rows, [seq], rng)
             for column, values in flips.items():
                 set_values(conn, column, values)
-            report = audit.verify_chain(conn)
+            report = journal.verify_chain(conn)
             assert named(report) == {seq} and len(report.problems) == 1, report.problems
             detected += 1
             for column, values in flips.items():
                 set_values(conn, column, {s: getattr(rows[s], column) for s in values})
-        assert audit.verify_chain(conn).ok
+        assert journal.verify_chain(conn).ok
     assert detected == 300
 
 
@@ -455,7 +457,7 @@ def test_full_bit_flip_sweep(engine: sa.Engine) -> None:
             with engine.connect() as conn:  # one transaction per round, rolled back
                 conn.begin()
                 set_values(conn, column, changed)
-                assert named(audit.verify_chain(conn)) == set(changed), (column, k)
+                assert named(journal.verify_chain(conn)) == set(changed), (column, k)
                 conn.rollback()
             tried += len(changed)
     assert verify(engine).ok
@@ -472,7 +474,7 @@ def test_big_chain_deletion_reorder_and_truncation(engine: sa.Engine, tmp_path: 
         conn.execute(sa.update(log).where(log.c.seq == 9000).values(seq=2000))
         conn.execute(sa.update(log).where(log.c.seq == -2000).values(seq=9000))
         conn.execute(sa.delete(log).where(log.c.seq > 9950))
-        report = audit.verify_chain(conn, witnessed=sth, key=KEY)
+        report = journal.verify_chain(conn, witnessed=sth, key=KEY)
         conn.rollback()
     assert report.problems == [
         "entries reordered at 2000: entry 2000 holds the entry that belongs at 9000",
@@ -486,12 +488,12 @@ def test_big_chain_deletion_reorder_and_truncation(engine: sa.Engine, tmp_path: 
 # -- deletion, insertion, reordering ---------------------------------------------------------
 
 
-def tampered(engine: sa.Engine, *statements: Any, **kwargs: Any) -> audit.AuditReport:
+def tampered(engine: sa.Engine, *statements: Any, **kwargs: Any) -> journal.AuditReport:
     """Verify after applying ``statements`` (callables taking the connection), then undo."""
     with engine.begin() as conn:
         for statement in statements:
             statement(conn)
-        report = audit.verify_chain(conn, **kwargs)
+        report = journal.verify_chain(conn, **kwargs)
         conn.rollback()
     return report
 
@@ -542,7 +544,7 @@ def forged_row(seq: int, prev_hash: str, entry: AuditEntry) -> dict[str, object]
         "subject_ref": entry.subject_ref,
         "detail": json.dumps(entry.detail, sort_keys=True, separators=(",", ":")),
         "prev_hash": prev_hash,
-        "hash": audit.entry_hash(prev_hash, seq, entry),
+        "hash": journal.entry_hash(prev_hash, seq, entry),
     }
 
 
@@ -661,7 +663,7 @@ def test_truncation_is_detected_against_the_witnessed_head(
 
     def truncate_and_regrow(conn: sa.Connection) -> None:
         conn.execute(sa.delete(log).where(log.c.seq > 100))
-        audit.append_entries(conn, [make_entry(1000 + i) for i in range(30)])
+        journal.append_entries(conn, [make_entry(1000 + i) for i in range(30)])
 
     regrown = tampered(engine, truncate_and_regrow, witnessed=sth, key=KEY)
     assert regrown.problems == [
@@ -692,7 +694,7 @@ def test_rewritten_chain_is_detected_only_with_a_witness(engine: sa.Engine, tmp_
 
     def rewrite(conn: sa.Connection) -> None:
         conn.execute(sa.delete(log))
-        audit.append_entries(conn, [replace(make_entry(i), actor="admin") for i in range(50)])
+        journal.append_entries(conn, [replace(make_entry(i), actor="admin") for i in range(50)])
 
     assert tampered(engine, rewrite).ok
     assert not tampered(engine, rewrite, witnessed=sth, key=KEY).ok
@@ -700,16 +702,16 @@ def test_rewritten_chain_is_detected_only_with_a_witness(engine: sa.Engine, tmp_
 
 def test_tree_head_root_and_signature(engine: sa.Engine) -> None:
     with engine.connect() as conn:
-        empty = audit.tree_head(conn, KEY, T0)
+        empty = journal.tree_head(conn, KEY, T0)
     assert (empty.size, empty.root) == (0, merkle.EMPTY_ROOT.hex())
     build(engine, 77)
     with engine.connect() as conn:
-        sth = audit.tree_head(conn, KEY, T0 + 5)
+        sth = journal.tree_head(conn, KEY, T0 + 5)
     leaves = [bytes.fromhex(r.hash) for r in fetch(engine)]
     assert sth.size == 77 and sth.at == T0 + 5
     assert sth.root == merkle.root(leaves).hex()
-    assert audit.verify_tree_head(sth, KEY)
-    assert not audit.verify_tree_head(sth, OTHER_KEY)
+    assert journal.verify_tree_head(sth, KEY)
+    assert not journal.verify_tree_head(sth, OTHER_KEY)
     for changed in (
         replace(sth, size=76),
         replace(sth, at=T0),
@@ -720,7 +722,7 @@ def test_tree_head_root_and_signature(engine: sa.Engine) -> None:
         replace(sth, size="77"),  # type: ignore[arg-type]
         replace(sth, root=sth.root.upper()),
     ):
-        assert not audit.verify_tree_head(changed, KEY)
+        assert not journal.verify_tree_head(changed, KEY)
 
 
 def test_tree_head_refuses_a_tampered_log(engine: sa.Engine) -> None:
@@ -728,7 +730,7 @@ def test_tree_head_refuses_a_tampered_log(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.update(log).where(log.c.seq == 5).values(actor="admin2"))
         with pytest.raises(IntegrityError, match="entry 5 was changed"):
-            audit.tree_head(conn, KEY, T0)
+            journal.tree_head(conn, KEY, T0)
         conn.rollback()
 
 
@@ -739,20 +741,24 @@ def test_inclusion_proofs_for_every_entry_at_three_sizes(engine: sa.Engine) -> N
         for size in (100, 256, 300):
             root = merkle.root([bytes.fromhex(x) for x in hashes[:size]]).hex()
             for seq in range(1, size + 1):
-                proof = audit.inclusion_proof(conn, seq, size, chunk_size=128)
-                assert audit.verify_inclusion_proof(hashes[seq - 1], seq, size, proof, root)
+                proof = journal.inclusion_proof(conn, seq, size, chunk_size=128)
+                assert journal.verify_inclusion_proof(hashes[seq - 1], seq, size, proof, root)
                 if seq % 50 == 0:
-                    assert not audit.verify_inclusion_proof(hashes[seq - 2], seq, size, proof, root)
-                    assert not audit.verify_inclusion_proof(
+                    assert not journal.verify_inclusion_proof(
+                        hashes[seq - 2], seq, size, proof, root
+                    )
+                    assert not journal.verify_inclusion_proof(
                         hashes[seq - 1], seq + 1, size, proof, root
                     )
-                    assert not audit.verify_inclusion_proof(
+                    assert not journal.verify_inclusion_proof(
                         hashes[seq - 1], seq, size, proof[:-1], root
                     )
-                    assert not audit.verify_inclusion_proof(hashes[seq - 1], seq, size, "ab", root)
+                    assert not journal.verify_inclusion_proof(
+                        hashes[seq - 1], seq, size, "ab", root
+                    )
         for seq, size in ((0, 10), (11, 10), (1, 301), (1, -1)):
             with pytest.raises(InputError):
-                audit.inclusion_proof(conn, seq, size)
+                journal.inclusion_proof(conn, seq, size)
 
 
 def test_consistency_between_all_checkpoints(engine: sa.Engine) -> None:
@@ -761,25 +767,25 @@ def test_consistency_between_all_checkpoints(engine: sa.Engine) -> None:
     done = 0
     for size in checkpoints:
         with engine.begin() as conn:
-            audit.append_entries(conn, [make_entry(i) for i in range(done, size)])
-            heads.append(audit.tree_head(conn, KEY, T0 + size))
+            journal.append_entries(conn, [make_entry(i) for i in range(done, size)])
+            heads.append(journal.tree_head(conn, KEY, T0 + size))
         done = size
     tried = 0
     with engine.connect() as conn:
         for j, new in enumerate(heads):
             for old in heads[: j + 1]:
-                proof = audit.consistency_proof(conn, old.size, new.size, chunk_size=64)
-                assert audit.verify_consistency_proof(old, new, proof), (old.size, new.size)
+                proof = journal.consistency_proof(conn, old.size, new.size, chunk_size=64)
+                assert journal.verify_consistency_proof(old, new, proof), (old.size, new.size)
                 if proof:
-                    assert not audit.verify_consistency_proof(old, new, proof[1:])
-                    assert not audit.verify_consistency_proof(new, old, proof)
+                    assert not journal.verify_consistency_proof(old, new, proof[1:])
+                    assert not journal.verify_consistency_proof(new, old, proof)
                     bad = [proof[0][:-1] + ("0" if proof[0][-1] != "0" else "1"), *proof[1:]]
-                    assert not audit.verify_consistency_proof(old, new, bad)
+                    assert not journal.verify_consistency_proof(old, new, bad)
                 tried += 1
         with pytest.raises(InputError):
-            audit.consistency_proof(conn, 5, 4)
+            journal.consistency_proof(conn, 5, 4)
         with pytest.raises(InputError):
-            audit.consistency_proof(conn, 1, 201)
+            journal.consistency_proof(conn, 1, 201)
     assert tried == len(checkpoints) * (len(checkpoints) + 1) // 2
 
 
@@ -788,16 +794,16 @@ def test_streaming_chunk_size_does_not_change_the_report(engine: sa.Engine) -> N
     with engine.begin() as conn:
         conn.execute(sa.update(log).where(log.c.seq.in_([3, 64, 65, 200])).values(action="use2"))
         conn.execute(sa.delete(log).where(log.c.seq == 100))
-        reports = [audit.verify_chain(conn, chunk_size=n) for n in (1, 7, 64, 1000)]
-        capped = audit.verify_chain(conn, max_problems=2)
+        reports = [journal.verify_chain(conn, chunk_size=n) for n in (1, 7, 64, 1000)]
+        capped = journal.verify_chain(conn, max_problems=2)
         conn.rollback()
     assert all(r == reports[0] for r in reports)
     with engine.connect() as conn:
         for bad in (0, -1):
             with pytest.raises(InputError):
-                audit.verify_chain(conn, chunk_size=bad)
+                journal.verify_chain(conn, chunk_size=bad)
             with pytest.raises(InputError):
-                audit.inclusion_proof(conn, 1, 10, chunk_size=bad)
+                journal.inclusion_proof(conn, 1, 10, chunk_size=bad)
     assert reports[0].problems == [
         "entry 3 was changed",
         "entry 64 was changed",
@@ -812,17 +818,17 @@ def test_verify_range_reports_missing_entries_at_its_end(engine: sa.Engine) -> N
     build(engine, 30)
     rows = {r.seq: r for r in fetch(engine)}
     with engine.connect() as conn:
-        assert audit.verify_range(conn, 10, 20, prev_hash=rows[9].hash).ok
-        assert audit.verify_range(conn, 1, 30, prev_hash=GENESIS).ok
-        assert audit.verify_range(conn, 10, 20, prev_hash=rows[8].hash).problems == [
+        assert journal.verify_range(conn, 10, 20, prev_hash=rows[9].hash).ok
+        assert journal.verify_range(conn, 1, 30, prev_hash=GENESIS).ok
+        assert journal.verify_range(conn, 10, 20, prev_hash=rows[8].hash).problems == [
             "chain broken at entry 10: its prev_hash is not the hash it should follow "
             "(entry 10 was replaced)"
         ]
-        assert audit.verify_range(conn, 25, 40, prev_hash=rows[24].hash).problems == [
+        assert journal.verify_range(conn, 25, 40, prev_hash=rows[24].hash).problems == [
             "entries 31..40 are missing (the range ends at 40)"
         ]
         with pytest.raises(InputError):
-            audit.verify_range(conn, 5, 4, prev_hash=GENESIS)
+            journal.verify_range(conn, 5, 4, prev_hash=GENESIS)
 
 
 # -- witness file ---------------------------------------------------------------------------------
@@ -830,14 +836,14 @@ def test_verify_range_reports_missing_entries_at_its_end(engine: sa.Engine) -> N
 
 def test_witness_file_round_trip_is_private_and_atomic(tmp_path: Path) -> None:
     path = tmp_path / "witness.json"
-    assert audit.read_witness(path) is None
+    assert journal.read_witness(path) is None
     sth = SignedTreeHead(size=3, root="ab" * 32, at=T0, signature="cd" * 32)
-    audit.write_witness(path, sth)
+    journal.write_witness(path, sth)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert audit.read_witness(path) == sth
+    assert journal.read_witness(path) == sth
     newer = replace(sth, size=4)
-    audit.write_witness(path, newer)
-    assert audit.read_witness(path) == newer
+    journal.write_witness(path, newer)
+    assert journal.read_witness(path) == newer
     assert sorted(p.name for p in tmp_path.iterdir()) == ["witness.json"]
     for content in (
         "",
@@ -850,7 +856,7 @@ def test_witness_file_round_trip_is_private_and_atomic(tmp_path: Path) -> None:
     ):
         path.write_text(content)
         with pytest.raises(IntegrityError):
-            audit.read_witness(path)
+            journal.read_witness(path)
 
 
 # -- concurrency ----------------------------------------------------------------------------------
@@ -866,7 +872,7 @@ def test_concurrent_appenders_keep_one_chain(engine: sa.Engine) -> None:
             barrier.wait()
             for i in range(200):
                 with engine.begin() as conn:
-                    audit.append_entries(conn, [replace(make_entry(i), actor=f"service:w{n}")])
+                    journal.append_entries(conn, [replace(make_entry(i), actor=f"service:w{n}")])
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -1,7 +1,7 @@
 """
 Merkle trees as defined by RFC 6962 section 2.1 (Certificate Transparency), pure and I/O-free.
 
-The audit log (:mod:`charter.gate.journal.chain`) signs the root of this tree over its entries'
+The audit log (:mod:`charter.gate.journal`) signs the root of this tree over its entries'
 hashes, so an auditor who keeps an old signed tree head can later check that the log only
 grew (*consistency*) and that a given entry is in it (*inclusion*), using the same hashing
 as every CT log verifier:
