@@ -49,7 +49,6 @@ from charter.services.account import (
     DeviceInfo,
     HashingGate,
     MemorySender,
-    passwords,
 )
 from charter.services.oauth import OAuthProvider
 
@@ -82,7 +81,7 @@ def logins_per_s(data_dir: Path, seconds: float) -> float:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
-    accounts = AccountService(charter, sender=sender, profile=PRODUCTION, hashing=HashingGate(slots=2, queue=64))
+    accounts = AccountService(charter.gate, sender=sender, profile=PRODUCTION, hashing=HashingGate(slots=2, queue=64))
     emails = [f"bench{i}@example.org" for i in range(2)]
     for email in emails:
         make_account(accounts, sender, email)
@@ -107,11 +106,9 @@ def logins_per_s(data_dir: Path, seconds: float) -> float:
 
 def bench_app() -> FastAPI:
     """App factory for the server processes: the account and OAuth routers, as deployed."""
-    charter = Charter.open(Settings(data_dir=Path(os.environ["CHARTER_DATA_DIR"])))
+    charter = Charter.open(Settings.from_env())
     app = FastAPI()
     app.state.charter = charter
-    app.state.accounts = AccountService(charter, sender=MemorySender())
-    app.state.oauth = OAuthProvider(charter, issuer=os.environ["CHARTER_ISSUER"])
     errors.install(app)
     app.include_router(account_router.router)
     app.include_router(oauth_router.router)
@@ -144,7 +141,7 @@ def storm(data_dir: Path, rounds: int) -> dict[str, float]:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
-    accounts = AccountService(charter, sender=sender)
+    accounts = AccountService(charter.gate, sender=sender)
     emails = [f"storm{i}@example.org" for i in range(4)]
     for email in emails:
         make_account(accounts, sender, email)
@@ -193,8 +190,8 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
-    accounts = AccountService(charter, sender=sender)
-    provider = OAuthProvider(charter, issuer="http://127.0.0.1")
+    accounts = AccountService(charter.gate, sender=sender)
+    provider = OAuthProvider(charter.gate, issuer="http://127.0.0.1")
     make_account(accounts, sender, "refresh@example.org")
     client_id = provider.clients.add("Bench", ["http://127.0.0.1:9/cb"]).client.client_id
     session = accounts.login("refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens
@@ -249,7 +246,6 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs")
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 10.0
-    passwords.install_profile(PRODUCTION)
     p = PRODUCTION
     print(f"argon2_params: m={p.memory_kib} KiB t={p.time_cost} p={p.parallelism} (argon2id v=19)")
     print(f"argon2_verify_ms: {argon2_verify_ms(10 if args.quick else 20):.1f} ms")

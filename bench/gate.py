@@ -36,10 +36,9 @@ from sqlalchemy import insert
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.gate.core import Event, new_id
+from charter.gate import Event, new_id
 from charter.gate.jobs import purge_expired
 from charter.policy import SubjectKind, decide_collect
-from charter.services import Credentials
 from charter.store import schema as t
 from charter.taxonomy import Purpose
 
@@ -261,7 +260,7 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
         data_dir = Path(tmp)
         charter = open_charter(data_dir)
         subjects = consenting_subjects(charter, 200)
-        credentials = Credentials.for_charter(charter)
+        credentials = charter.credentials
         key = {"Authorization": "Bearer " + credentials.create_api_key("cloud").secret}
         tokens = {
             sid: {"Authorization": "Bearer " + credentials.issue_user_token(sid).secret}

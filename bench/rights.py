@@ -18,10 +18,9 @@ from pathlib import Path
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.gate.erasure import remove_subject, shred_subject
 from charter.policy import SubjectKind
-from charter.rights import Rights
 from charter.rights.erasure import delete_account
 from charter.taxonomy import AtRest, Purpose, Qualifier
 
@@ -58,7 +57,7 @@ def _seed_user(charter: Charter, records: int, blob_mb: int) -> str:
 
 
 def _bench_export(charter: Charter, records: int, blob_mb: int) -> None:
-    rights = Rights(charter)
+    rights = charter.rights
     sid = _seed_user(charter, records, blob_mb)
     charter.gate.ciphers.clear()
     tracemalloc.start()

@@ -1,71 +1,126 @@
 """
-The ``Charter`` object: one place that wires settings, catalog, keys, databases and the gate.
-
-The HTTP API, the CLI and the tests all build it the same way::
+The composition root: :meth:`Charter.open` builds one deployment from its
+:class:`~charter.config.Settings` (catalog, keys, databases, the gate and its journal, and
+every service) and hands each part what it needs. Nothing below imports this module; the
+HTTP API, the Privacy Center, the CLI and the tests all start here::
 
     charter = Charter.open(Settings.from_env())
     charter.gate.collect([...], actor="service:cloud")
+    charter.accounts.login(...)
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from charter.catalog import Catalog, load_catalog
-from charter.config import Settings
+from charter.clock import Clock, system_clock
+from charter.config import SENDERS, Settings
 from charter.crypto import Keyring
 from charter.errors import ConfigError
-from charter.gate.core import Clock, Gate
+from charter.gate import Gate, Journal
 from charter.policy import CompiledCatalog, compile_catalog
+from charter.rights import Rights
+from charter.services.account import (
+    PRODUCTION,
+    AccountService,
+    Argon2Params,
+    FileSender,
+    HashingGate,
+    NullSender,
+    VerificationSender,
+)
+from charter.services.credentials import Credentials
+from charter.services.oauth import KeyStore, OAuthProvider
+from charter.services.staff import StaffRoles
 from charter.store.regions import RegionStores
 
+PROFILES: dict[str, Argon2Params] = {"production": PRODUCTION}
+"""Password hashing profiles by their ``CHARTER_ARGON2`` name."""
 
-def system_clock() -> int:
-    """Now, in microseconds since the Unix epoch."""
-    return time.time_ns() // 1000
+__all__ = ["Charter", "system_clock"]
 
 
 @dataclass
 class Charter:
-    """A running Charter deployment."""
+    """A running Charter deployment: its parts, built once, shared by every front end."""
 
     settings: Settings
     catalog: Catalog
     compiled: CompiledCatalog
     keyring: Keyring
     stores: RegionStores
+    journal: Journal
     gate: Gate
     clock: Clock
-    erasure_hooks: list[Callable[[Charter, str], int]] = field(default_factory=list)
-    """Run first when an account is deleted: services erase the state they keep outside
-    the gate (account sessions, staff roles, ...). Each returns the rows it removed."""
+    credentials: Credentials
+    accounts: AccountService
+    oauth: OAuthProvider
+    staff: StaffRoles
+    rights: Rights
 
     @classmethod
     def open(
-        cls, settings: Settings, *, clock: Clock = system_clock, keyring: Keyring | None = None
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock = system_clock,
+        keyring: Keyring | None = None,
+        sender: VerificationSender | None = None,
+        password_profile: Argon2Params | None = None,
+        hashing: HashingGate | None = None,
     ) -> Charter:
         """
-        Open a deployment: load and compile the catalog, load the keyring, route regions.
+        Open a deployment: load and compile the catalog, load the keyring, route regions,
+        build the gate and every service.
+
+        Args:
+            clock: the time source (tests pass :class:`charter.testing.FakeClock`).
+            keyring: a keyring to use instead of the data directory's.
+            sender: where verification codes go, instead of the one settings name.
+            password_profile: argon2 parameters, instead of the one settings name.
+            hashing: admission control for password hashing (default: one slot per core).
 
         Raises:
             CatalogError: the catalog is invalid.
-            ConfigError: no keyring (run ``charter init``) or unsafe database settings.
+            ConfigError: no keyring (run ``charter init``), unsafe database settings, or an
+                unknown sender or password profile.
         """
         catalog = load_catalog(settings.catalog_path)
         compiled = compile_catalog(catalog)
         if keyring is None:
             keyring = Keyring.load_default(settings.data_dir)
         stores = RegionStores(settings, tuple(catalog.regions))
-        gate = Gate(catalog, compiled, keyring, stores, clock)
-        charter = cls(settings, catalog, compiled, keyring, stores, gate, clock)
-        from charter.rights.consent import ConsentBook  # noqa: PLC0415 - rights builds on Charter
-
-        gate.collect_guard = ConsentBook(charter).reconsent_guard
-        charter.erasure_hooks += [_forget_account_rows, _forget_web_rows]
-        return charter
+        journal = Journal(keyring, stores, clock)
+        gate = Gate(catalog, compiled, keyring, stores, clock, journal)
+        rights = Rights(gate)
+        gate.collect_guard = rights.consents.reconsent_guard
+        accounts = AccountService(
+            gate,
+            sender=sender or _sender(settings),
+            hashing=hashing,
+            profile=password_profile or _profile(settings),
+        )
+        return cls(
+            settings=settings,
+            catalog=catalog,
+            compiled=compiled,
+            keyring=keyring,
+            stores=stores,
+            journal=journal,
+            gate=gate,
+            clock=clock,
+            credentials=Credentials(
+                stores.control, keyring.hmac_key, clock, frozenset(catalog.services), gate
+            ),
+            accounts=accounts,
+            oauth=OAuthProvider(
+                gate, issuer=settings.issuer, keystore=KeyStore.for_data_dir(settings.data_dir)
+            ),
+            staff=StaffRoles(gate),
+            rights=rights,
+        )
 
     @staticmethod
     def init(data_dir: Path) -> Path:
@@ -90,13 +145,16 @@ class Charter:
         self.stores.dispose()
 
 
-def _forget_account_rows(charter: Charter, subject_id: str) -> int:
-    from charter.services.account.erasure import forget_account_rows  # noqa: PLC0415 - lazy
+def _sender(settings: Settings) -> VerificationSender:
+    if settings.sender == "file":
+        return FileSender(settings.outbox())
+    if settings.sender == "none":
+        return NullSender()
+    raise ConfigError(f"unknown CHARTER_SENDER; use one of: {', '.join(SENDERS)}")
 
-    return forget_account_rows(charter, subject_id)
 
-
-def _forget_web_rows(charter: Charter, subject_id: str) -> int:
-    from charter.web.tables import forget_subject  # noqa: PLC0415 - lazy
-
-    return forget_subject(charter, subject_id)
+def _profile(settings: Settings) -> Argon2Params:
+    profile = PROFILES.get(settings.argon2)
+    if profile is None:
+        raise ConfigError(f"unknown CHARTER_ARGON2 profile; use one of: {', '.join(PROFILES)}")
+    return profile

@@ -9,6 +9,12 @@ directory, one SQLite file per region plus a control database.
 - ``CHARTER_CONTROL_DATABASE_URL``: the control database (API keys, subject directory).
 - ``CHARTER_DATABASE_URL_<REGION>``: a region's database, e.g. ``CHARTER_DATABASE_URL_EU``.
 - ``CHARTER_KEYRING``: the keyring itself (base64url), instead of ``<data dir>/keyring.json``.
+- ``CHARTER_ISSUER``: the OpenID provider's public base URL (default: the address
+  ``charter serve`` binds, ``http://127.0.0.1:8000``); never taken from a request.
+- ``CHARTER_SENDER``: where verification codes go: ``file`` (default, one JSON line per code
+  in ``<data dir>/outbox/codes.jsonl``) or ``none`` (dropped; for deployments that send
+  codes through their own channel).
+- ``CHARTER_ARGON2``: the password hashing profile, ``production`` (default, 46 MiB, t=2).
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+DEFAULT_ISSUER = "http://127.0.0.1:8000"
+"""The address ``charter serve`` binds by default."""
+
+SENDERS = ("file", "none")
+"""Where verification codes can go."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +39,9 @@ class Settings:
     catalog_path: Path | None = None
     control_url: str | None = None
     region_urls: Mapping[str, str] = field(default_factory=dict)
+    issuer: str = DEFAULT_ISSUER
+    sender: str = "file"
+    argon2: str = "production"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -40,6 +55,9 @@ class Settings:
             "region_urls": {
                 k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix) and v
             },
+            "issuer": (env.get("CHARTER_ISSUER") or DEFAULT_ISSUER).rstrip("/"),
+            "sender": env.get("CHARTER_SENDER") or "file",
+            "argon2": env.get("CHARTER_ARGON2") or "production",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -54,6 +72,10 @@ class Settings:
     def control_database_url(self) -> str:
         """The control database URL."""
         return self.control_url or f"sqlite+pysqlite:///{self.data_dir / 'control.db'}"
+
+    def outbox(self) -> Path:
+        """The file the ``file`` sender appends verification codes to."""
+        return self.data_dir / "outbox" / "codes.jsonl"
 
     def blob_dir(self, region: str) -> Path:
         """The folder of a region's encrypted blobs."""

@@ -26,10 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from charter.errors import CharterError
-from charter.gate.core import Event
-from charter.rights import Rights
+from charter.gate import Event
 from charter.taxonomy import AtRest, Qualifier
-from charter.web.staff import StaffRoles
 
 if TYPE_CHECKING:
     from charter.app import Charter
@@ -102,15 +100,13 @@ def seed_demo(charter: Charter, *, accounts: AccountService | None = None) -> De
             0,
         )
     if accounts is None:
-        from charter.services.account import AccountService  # noqa: PLC0415
-
-        accounts = AccountService(charter)
+        accounts = charter.accounts
     user_password, staff_password = new_password(), new_password()
     user_id = accounts.create(USER_IDENTIFIER, user_password, MARKET, actor="admin:demo")
     records = _seed_person(charter, accounts, user_id)
     staff_id = accounts.create(STAFF_IDENTIFIER, staff_password, MARKET, actor="admin:demo")
     accounts.update_profile(staff_id, nickname="Demo staff member")
-    StaffRoles(charter).grant(staff_id, STAFF_HANDLE, actor="admin:demo")
+    charter.staff.grant(staff_id, STAFF_HANDLE, actor="admin:demo")
     _mark(charter)
     return DemoInfo(
         True,
@@ -133,7 +129,7 @@ def _mark(charter: Charter) -> None:
 def _seed_person(charter: Charter, accounts: AccountService, subject_id: str) -> int:
     """Consents, switches, one sample value per declared row of a few services, a device,
     an open request and a complaint, and a logged government request."""
-    rights = Rights(charter)
+    rights = charter.rights
     accounts.update_profile(subject_id, nickname="Demo user")
     rights.consents.record(subject_id, "general", method="privacy_center", actor="admin:demo")
     for service in SERVICES:
@@ -152,7 +148,14 @@ def _seed_person(charter: Charter, accounts: AccountService, subject_id: str) ->
             continue
         label = charter.catalog.type_label(data_type)
         events.append(
-            Event(subject_id, service, data_type, purpose, {"sample": f"Demo {label.lower()}"}, source=DEVICE)
+            Event(
+                subject_id,
+                service,
+                data_type,
+                purpose,
+                {"sample": f"Demo {label.lower()}"},
+                source=DEVICE,
+            )
         )
     result = charter.gate.collect(events, actor="admin:demo") if events else None
     rights.devices.register(subject_id, DEVICE)

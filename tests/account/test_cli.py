@@ -10,14 +10,13 @@ from typer.testing import CliRunner
 from charter.app import Charter
 from charter.cli.account import app, oauth_app
 from charter.config import Settings
-from charter.services.account import FAST_FOR_TESTS, AccountService, passwords
+from charter.services.account import FAST_FOR_TESTS, AccountService
 
 
 def test_account_and_oauth_commands(tmp_path: Path) -> None:
     data = tmp_path / "data"
     Charter.init(data)
     runner = CliRunner()
-    passwords.install_profile(FAST_FOR_TESTS)
     created = runner.invoke(app, ["create", "-i", "dora@example.org", "-c", "fr", "--password-stdin", "-d", str(data)], input="plum orchard at dusk\n")
     assert created.exit_code == 0, created.output
     account_id = created.output.strip().splitlines()[-1]
@@ -26,7 +25,7 @@ def test_account_and_oauth_commands(tmp_path: Path) -> None:
         result = runner.invoke(app, [action, account_id, "-d", str(data)])
         assert result.exit_code == 0 and status in result.output
     charter = Charter.open(Settings(data_dir=data))
-    service = AccountService(charter, profile=FAST_FOR_TESTS)
+    service = AccountService(charter.gate, profile=FAST_FOR_TESTS)
     assert service.status(account_id)["status"] == "active"
     charter.close()
     added = runner.invoke(oauth_app, ["client", "add", "-n", "Lamp", "-r", "https://lamp.example/cb", "--confidential", "-d", str(data)])

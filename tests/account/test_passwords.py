@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from charter.errors import AuthError, InputError
+from charter.gate import PasswordHashing
 from charter.services.account import passwords
 from charter.services.account.errors import BusyError
 from charter.services.account.records import AccountRecords
@@ -46,8 +47,8 @@ def test_stored_hash_needs_the_pepper(accounts, sender, charter) -> None:
     hasher = PasswordHasher()
     with pytest.raises(VerificationError):
         hasher.verify(stored.decode(), PASSWORD)  # a dump alone cannot check a guess
-    assert passwords.verify(stored, PASSWORD, charter.keyring.pepper).ok
-    assert not passwords.verify(stored, PASSWORD, os.urandom(32)).ok
+    assert passwords.verify(charter.gate.passwords.hasher, stored, PASSWORD, charter.keyring.pepper).ok
+    assert not passwords.verify(charter.gate.passwords.hasher, stored, PASSWORD, os.urandom(32)).ok
 
 
 def test_pepper_is_in_no_database_file(accounts, sender, charter, tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_hashes_are_upgraded_at_the_next_login(accounts, sender, charter) -> Non
     records = AccountRecords(charter.gate)
     assert b"m=256," in (records.password_hash(alice.id) or b"")
     stronger = passwords.Argon2Params(memory_kib=512, time_cost=2, parallelism=1)
-    passwords.install_profile(stronger)
+    passwords.install_profile(charter.gate.passwords, stronger)
     try:
         outcome = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
         assert outcome.status == "ok"
@@ -73,16 +74,19 @@ def test_hashes_are_upgraded_at_the_next_login(accounts, sender, charter) -> Non
         assert len(records.read(alice.id, "account_password")) == 1
         assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
     finally:
-        passwords.install_profile(passwords.FAST_FOR_TESTS)
+        passwords.install_profile(charter.gate.passwords, passwords.FAST_FOR_TESTS)
 
 
 def test_fast_profile_is_refused_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    hashing = PasswordHashing()
     with pytest.raises(InputError):
-        passwords.install_profile(passwords.FAST_FOR_TESTS)
-    passwords.install_profile(passwords.PRODUCTION)  # allowed anywhere
+        passwords.install_profile(hashing, passwords.FAST_FOR_TESTS)
+    passwords.install_profile(hashing, passwords.PRODUCTION)  # allowed anywhere
+    assert hashing.hasher.memory_cost == passwords.PRODUCTION.memory_kib
     monkeypatch.setenv("PYTEST_CURRENT_TEST", "x")
-    passwords.install_profile(passwords.FAST_FOR_TESTS)
+    passwords.install_profile(hashing, passwords.FAST_FOR_TESTS)
+    assert hashing.hasher.memory_cost == passwords.FAST_FOR_TESTS.memory_kib
 
 
 def test_hashing_gate_bounds_concurrency() -> None:

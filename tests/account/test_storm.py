@@ -17,9 +17,9 @@ STORM_PROFILE = Argon2Params(memory_kib=19_456, time_cost=2, parallelism=1)
 
 
 def test_login_storm_is_shed_and_readers_stay_fast(charter, sender, provider) -> None:
-    accounts = AccountService(charter, sender=sender, profile=passwords.FAST_FOR_TESTS, hashing=HashingGate(slots=2, queue=2, wait_seconds=0.5))
+    accounts = AccountService(charter.gate, sender=sender, profile=passwords.FAST_FOR_TESTS, hashing=HashingGate(slots=2, queue=2, wait_seconds=0.5))
     users = [make_account(accounts, sender, f"storm{i}@example.org") for i in range(4)]
-    passwords.install_profile(STORM_PROFILE)
+    passwords.install_profile(charter.gate.passwords, STORM_PROFILE)
     try:
         app = build_app(charter, accounts, provider)
         statuses: list[int] = []
@@ -48,7 +48,7 @@ def test_login_storm_is_shed_and_readers_stay_fast(charter, sender, provider) ->
                 t.join(60)
         rss_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     finally:
-        passwords.install_profile(passwords.FAST_FOR_TESTS)
+        passwords.install_profile(charter.gate.passwords, passwords.FAST_FOR_TESTS)
     shed = statuses.count(503)
     assert set(statuses) <= {200, 503} and len(statuses) == 20
     assert statuses.count(200) >= 2 and shed >= 1

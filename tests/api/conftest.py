@@ -91,4 +91,4 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def api(client: TestClient, charter: Charter, app: FastAPI) -> Api:
-    return Api(client, charter, app.state.credentials)
+    return Api(client, charter, charter.credentials)

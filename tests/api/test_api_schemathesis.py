@@ -47,7 +47,7 @@ def _make_check(operation: Any, headers: dict[str, str], excluded: list[Any]) ->
 
 
 def test_api_conforms_to_its_openapi(app: FastAPI) -> None:
-    credentials: Credentials = app.state.credentials
+    credentials: Credentials = app.state.charter.credentials
     headers = {"Authorization": "Bearer " + credentials.create_api_key("cloud").secret}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

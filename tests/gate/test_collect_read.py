@@ -6,7 +6,7 @@ import pytest
 
 from charter.app import Charter
 from charter.errors import InputError, RefusedError
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.policy import SubjectKind
 from charter.taxonomy import Purpose
 

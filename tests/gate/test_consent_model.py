@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from charter.app import Charter
 from charter.config import Settings
 from charter.errors import RefusedError
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.policy import SubjectKind
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock

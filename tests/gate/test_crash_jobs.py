@@ -19,9 +19,8 @@ from sqlalchemy import func, select, text
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.gate import jobs
-from charter.gate.core import Event
-from charter.gate.journal.chain import verify_chain
+from charter.gate import Event, jobs
+from charter.gate.journal import verify_chain
 from charter.policy import SubjectKind
 from charter.store import schema as t
 from charter.taxonomy import Purpose
@@ -194,7 +193,7 @@ def test_rotation_keeps_everything_readable(tmp_path: Path) -> None:
     report = jobs.rotate_keys(charter.gate)
     assert report.rewrapped == 10
     charter.keyring.retire(report.new_version - 1)
-    charter.gate.ciphers.clear()
+    charter.gate.keys.forget_all()
     total = sum(
         len(charter.gate.read(sid, service="cloud", purpose=Purpose.APP_FUNCTIONALITY, actor="t"))
         for sid in _subject_ids(charter)

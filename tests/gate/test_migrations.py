@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 import charter.rights.tables
 import charter.services.account.tables
-import charter.web.tables  # noqa: F401 - every module that declares tables
+import charter.services.staff.tables  # noqa: F401 - every module that declares tables
 from charter.store import migrate
 from charter.store.engines import make_engine
 from charter.store.schema import metadata

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from charter.app import Charter
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.policy import SubjectKind
 from charter.taxonomy import AtRest, Purpose
 

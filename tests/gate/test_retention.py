@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from charter.app import Charter
-from charter.gate import jobs
-from charter.gate.core import Event
+from charter.gate import Event, jobs
 from charter.policy import SubjectKind
 from charter.store import schema as t
 from charter.taxonomy import Purpose

@@ -42,9 +42,9 @@ class Server:
     def __init__(self, data_dir: Path, port: int) -> None:
         self.charter = Charter.open(Settings(data_dir=data_dir))
         self.sender = MemorySender()
-        self.accounts = AccountService(self.charter, sender=self.sender, profile=FAST_FOR_TESTS, hashing=HashingGate(slots=2, queue=8))
+        self.accounts = AccountService(self.charter.gate, sender=self.sender, profile=FAST_FOR_TESTS, hashing=HashingGate(slots=2, queue=8))
         self.base = f"http://127.0.0.1:{port}"
-        self.provider = OAuthProvider(self.charter, issuer=self.base)
+        self.provider = OAuthProvider(self.charter.gate, issuer=self.base)
         app = build_app(self.charter, self.accounts, self.provider)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -17,4 +17,4 @@ from support.deployment import (  # noqa: F401 - fixtures are found by name
 
 @pytest.fixture
 def rights(charter: Charter) -> Rights:  # noqa: F811 - the imported fixture, by name
-    return Rights(charter)
+    return Rights(charter.gate)

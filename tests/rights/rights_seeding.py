@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter.app import Charter
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.policy import SubjectKind
 from charter.taxonomy import AtRest, Purpose, Qualifier
 

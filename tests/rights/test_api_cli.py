@@ -16,7 +16,6 @@ from charter.api.routers import rights as rights_router
 from charter.app import Charter
 from charter.cli.rights import app as rights_cli
 from charter.rights import Rights
-from charter.services import Credentials
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
@@ -34,12 +33,12 @@ def client(charter: Charter) -> Iterator[TestClient]:
 def _token(charter: Charter, subject_id: str) -> dict[str, str]:
     return {
         "Authorization": "Bearer "
-        + Credentials.for_charter(charter).issue_user_token(subject_id).secret
+        + charter.credentials.issue_user_token(subject_id).secret
     }
 
 
 def _staff(charter: Charter) -> dict[str, str]:
-    key = Credentials.for_charter(charter).create_api_key("privacy_center").secret
+    key = charter.credentials.create_api_key("privacy_center").secret
     return {"Authorization": "Bearer " + key, "X-Staff-Member": "ana"}
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import func, select, text
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.gate.core import Event
-from charter.gate.journal.chain import verify_chain
+from charter.gate import Event
+from charter.gate.journal import verify_chain
 from charter.policy import SubjectKind
 from charter.rights import Rights
 from charter.rights import tables as rt
@@ -48,7 +48,7 @@ def tick(step, n):
 if job == "erase":
     delete_account(charter, subject, batch=20, progress=tick)
 else:
-    Rights(charter).exports.create(subject, progress=tick)
+    Rights(charter.gate).exports.create(subject, progress=tick)
 print("done", flush=True)
 """
 
@@ -116,7 +116,7 @@ def test_account_erasure_survives_kill_minus_9(tmp_path: Path, run: int) -> None
     charter.close()
     finished = _run_killed("erase", data_dir, clock.now, victim, kill_after=rng.randint(1, 12))
     charter = Charter.open(Settings(data_dir=data_dir), clock=clock)
-    rights = Rights(charter)
+    rights = Rights(charter.gate)
     if not finished:
         assert rights.resume() == 1
     assert rights.resume() == 0  # a rerun changes nothing
@@ -169,7 +169,7 @@ def test_export_survives_kill_minus_9(tmp_path: Path, run: int) -> None:
     charter.close()
     _run_killed("export", data_dir, clock.now, victim, kill_after=rng.randint(1, 6))
     charter = Charter.open(Settings(data_dir=data_dir), clock=clock)
-    rights = Rights(charter)
+    rights = Rights(charter.gate)
     rights.resume()
     _rid, ticket = rights.export(victim)
     exports = charter.settings.data_dir / "exports"

@@ -18,8 +18,8 @@ from charter.app import Charter
 from charter.catalog import load_catalog
 from charter.catalog.loader import builtin_catalog_path
 from charter.errors import InputError, RefusedError
-from charter.gate.core import Event
-from charter.gate.journal.chain import verify_chain
+from charter.gate import Event
+from charter.gate.journal import verify_chain
 from charter.policy import SubjectKind
 from charter.rights import ConsentBook, ConsentStatus, PolicyLibrary, RequestState, Rights
 from charter.rights.transparency import render_csv, render_html
@@ -201,7 +201,7 @@ def test_material_change_requires_reconsent(
     assert not rights.consents.needs_reconsent(me.id, "themes")
     assert charter.gate.switches(me.id)["themes.authorization"] is True
     folder = _changed_catalog(tmp_path)
-    changed = ConsentBook(charter, catalog=load_catalog(folder), policies=PolicyLibrary(folder))
+    changed = ConsentBook(charter.gate, catalog=load_catalog(folder), policies=PolicyLibrary(folder))
     notice = changed.status(me.id, "themes")
     assert (
         notice.status is ConsentStatus.RECONSENT_REQUIRED
@@ -294,7 +294,7 @@ def test_gate_refuses_collection_until_reconsent(
             [Event(me.id, "cloud", "notes", Purpose.APP_FUNCTIONALITY, "n")], actor="t"
         ).items[0]
         assert other.reason == "consent_required"  # unrelated services keep their own rules
-        Rights(changed).consents.record(me.id, "themes", method="privacy_center")
+        Rights(changed.gate).consents.record(me.id, "themes", method="privacy_center")
         assert changed.gate.collect([event], actor="t").items[0].accepted
     finally:
         changed.close()

@@ -38,7 +38,7 @@ def test_snapshot_records_unrecoverable_after_kek_retirement(
     rights.delete_account(victim.subject_id)
     report = jobs.rotate_keys(charter.gate)
     charter.keyring.retire(report.new_version - 1)
-    charter.gate.ciphers.clear()
+    charter.gate.keys.forget_all()
 
     rows = dst.execute(
         "SELECT id, service, data_type, value FROM records WHERE subject_id = ? AND protection = 'field_encryption'",

@@ -106,7 +106,7 @@ def sender() -> MemorySender:
 @pytest.fixture
 def accounts(charter: Charter, sender: MemorySender) -> AccountService:
     return AccountService(
-        charter, sender=sender, profile=FAST_FOR_TESTS, hashing=HashingGate(slots=4, queue=64)
+        charter.gate, sender=sender, profile=FAST_FOR_TESTS, hashing=HashingGate(slots=4, queue=64)
     )
 
 
@@ -118,7 +118,7 @@ def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
 
 @pytest.fixture
 def provider(charter: Charter, signing_keys: KeyStore) -> OAuthProvider:
-    return OAuthProvider(charter, issuer="https://testserver", keystore=signing_keys)
+    return OAuthProvider(charter.gate, issuer="https://testserver", keystore=signing_keys)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -36,9 +37,7 @@ PHONE = DeviceInfo("android-id-phone-1", "Phone 11")
 def build_app(charter: Charter, accounts: AccountService, provider: OAuthProvider) -> FastAPI:
     """The account and OAuth routers on an app with Charter's error handling."""
     app = FastAPI()
-    app.state.charter = charter
-    app.state.accounts = accounts
-    app.state.oauth = provider
+    app.state.charter = dataclasses.replace(charter, accounts=accounts, oauth=provider)
     api_errors.install(app)
     app.include_router(account_router.router)
     app.include_router(oauth_router.router)

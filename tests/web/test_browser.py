@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from web_support import Deployment, deploy, last_code
 
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.rights import Rights
 from charter.taxonomy import Purpose
 
@@ -154,7 +154,7 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     card.get_by_role("button", name="Withdraw consent").click()
     expect(page.get_by_role("status")).to_contain_text("Consent to Themes withdrawn")
     assert gate.switches(subject)["themes.authorization"] is False
-    assert Rights(deployment.charter).devices.pending(subject_id=subject)
+    assert Rights(deployment.charter.gate).devices.pending(subject_id=subject)
 
     # Phone-sized screen: no horizontal scroll, toggles still reachable.
     phone = browser.new_context(viewport={"width": 375, "height": 812}, storage_state=context.storage_state())
@@ -177,7 +177,7 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     expect(page.get_by_role("alert")).to_contain_text("the password is wrong")
     page.screenshot(path=str(ARTIFACTS / "signin-failed.png"))
     context.close()
-    report = Rights(deployment.charter).verify_erasure(subject, record_ids=[planted.record_id], markers=[MARKER])
+    report = Rights(deployment.charter.gate).verify_erasure(subject, record_ids=[planted.record_id], markers=[MARKER])
     assert report.clean, report
 
 

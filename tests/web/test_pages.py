@@ -11,7 +11,7 @@ import httpx
 import pytest
 from web_support import Deployment, TestClient, csrf_of, last_code, sign_in
 
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.rights import Rights
 from charter.services.account import DeviceInfo
 from charter.taxonomy import Purpose
@@ -130,7 +130,7 @@ def test_switch_off_refuses_collection(deployment: Deployment, user_client: Test
 
 def test_turning_a_service_on_records_consent(deployment: Deployment, user_client: TestClient) -> None:
     subject = deployment.demo.user.account_id or ""
-    rights = Rights(deployment.charter)
+    rights = Rights(deployment.charter.gate)
     assert not [r for r in rights.consents.records(subject) if r.scope == "app_vault"]
     post(user_client, "/switches", {"key": "app_vault.authorization", "value": "on"})
     records = [r for r in rights.consents.records(subject) if r.scope == "app_vault"]
@@ -161,7 +161,7 @@ def test_download_is_single_use_and_complete(deployment: Deployment, user_client
 
 def test_withdraw_and_delete_service_data(deployment: Deployment, user_client: TestClient) -> None:
     subject = deployment.demo.user.account_id or ""
-    rights = Rights(deployment.charter)
+    rights = Rights(deployment.charter.gate)
     refused = post(user_client, "/services/themes/withdraw", {})
     assert refused.status_code == 303 and "Tick the box" in flash(user_client)
     post(user_client, "/services/themes/withdraw", {"confirm": "yes"})
@@ -186,7 +186,7 @@ def test_requests_complaints_and_staff_queue(
     queue = staff_client.get("/admin/requests").text
     ids = re.findall(r'href="/admin/requests/(rq_[0-9a-f]{32})"', queue)
     assert len(ids) >= 3  # two demo requests and the new complaint
-    rights = Rights(deployment.charter)
+    rights = Rights(deployment.charter.gate)
     mine = next(r for r in rights.requests.queue() if r.service == "video")
     detail = staff_client.get(f"/admin/requests/{mine.id}").text
     assert "Too many ads" in detail and "days left" in detail
@@ -214,7 +214,7 @@ def test_other_peoples_things_are_out_of_reach(
     post(user_client, f"/devices/{device['id']}/remove", {}, page="/devices")
     assert "no such device" in flash(user_client, "/devices").lower()
     assert accounts.devices(other)
-    rights = Rights(deployment.charter)
+    rights = Rights(deployment.charter.gate)
     theirs = rights.requests.file(other, "complain", message="private words")
     assert "private words" not in user_client.get("/requests").text
     assert user_client.get(f"/admin/requests/{theirs.id}").status_code == 403
@@ -239,7 +239,7 @@ def test_delete_account(deployment: Deployment, user_client: TestClient, new_cli
         "/signin", data={"identifier": user.identifier, "password": user.password, "csrf": csrf_of(page.text)}
     )
     assert failed.status_code == 401 and "password is wrong" in failed.text
-    report = Rights(deployment.charter).verify_erasure(subject, record_ids=[record], markers=["PLANTED-delete-7"])
+    report = Rights(deployment.charter.gate).verify_erasure(subject, record_ids=[record], markers=["PLANTED-delete-7"])
     assert report.clean, report
 
 

@@ -18,7 +18,7 @@ from charter.api.app import create_app
 from charter.app import Charter
 from charter.config import Settings
 from charter.demo import DemoInfo, seed_demo
-from charter.services.account import FAST_FOR_TESTS, AccountService, FileSender, HashingGate
+from charter.services.account import FAST_FOR_TESTS, AccountService, HashingGate
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
@@ -43,13 +43,12 @@ class Deployment:
 def deploy(data_dir: Path) -> Deployment:
     """A fresh deployment in ``data_dir`` with demo accounts (fast argon2, file outbox)."""
     Charter.init(data_dir)
-    charter = Charter.open(Settings(data_dir=data_dir))
-    app = create_app(charter)
-    outbox = data_dir / "outbox" / "codes.jsonl"
-    accounts = AccountService(
-        charter, sender=FileSender(outbox), profile=FAST_FOR_TESTS, hashing=HashingGate(slots=4, queue=64)
+    charter = Charter.open(
+        Settings(data_dir=data_dir), password_profile=FAST_FOR_TESTS, hashing=HashingGate(slots=4, queue=64)
     )
-    app.state.accounts = accounts
+    app = create_app(charter)
+    outbox = charter.settings.outbox()
+    accounts = charter.accounts
     demo = seed_demo(charter, accounts=accounts)
     return Deployment(charter, app, accounts, demo, outbox)
 

@@ -27,7 +27,6 @@ from charter.api.routers import (
     wellknown,
 )
 from charter.app import Charter
-from charter.services.credentials import Credentials
 from charter.web import install as install_privacy_center
 
 DESCRIPTION = """
@@ -84,7 +83,6 @@ def create_app(charter: Charter) -> FastAPI:
         ],
     )
     app.state.charter = charter
-    app.state.credentials = Credentials.for_charter(charter)
     errors.install(app)
     for module in (subjects, switches, collect, records, rights, photos, wellknown, account, oauth):
         app.include_router(module.router)

@@ -67,9 +67,8 @@ def get_charter(request: Request) -> Charter:
 
 
 def get_credentials(request: Request) -> Credentials:
-    """The credentials service of the app."""
-    credentials: Credentials = request.app.state.credentials
-    return credentials
+    """The credentials service of the app's deployment."""
+    return get_charter(request).credentials
 
 
 CharterDep = Annotated[Charter, Depends(get_charter)]
@@ -114,9 +113,7 @@ def authenticate(
 
 
 def _session_subject(request: Request, token: str) -> str:
-    from charter.services.account.runtime import account_service  # noqa: PLC0415 - lazy
-
-    return account_service(request.app.state).authenticate(token).subject_id
+    return get_charter(request).accounts.authenticate(token).subject_id
 
 
 def require_service(

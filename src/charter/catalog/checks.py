@@ -39,7 +39,9 @@ def check_catalog(
         if parent not in BUILTIN_DATA_TYPES_BY_ID:
             pos = types_doc.locate(("types", i, "kind_of")) if types_doc else None
             problems.append(
-                Problem.located(str(folder / "datatypes.yaml"), pos,
+                Problem.located(
+                    str(folder / "datatypes.yaml"),
+                    pos,
                     f"{type_id}.kind_of",
                     "refines an unknown built-in data type",
                     parent,

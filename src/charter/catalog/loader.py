@@ -106,7 +106,9 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
             first = service_docs[service.id][0]
             pos = doc.locate(("id",))
             problems.append(
-                Problem.located(str(file), pos,
+                Problem.located(
+                    str(file),
+                    pos,
                     "id",
                     f"duplicate service id, also declared in {first.name}",
                     service.id,
@@ -123,7 +125,9 @@ def load_catalog(path: Path | str | None = None) -> Catalog:
             where = types_doc.locate(("types", i, "id"))
             if decl.id in data_types:
                 problems.append(
-                    Problem.located(str(folder / "datatypes.yaml"), where,
+                    Problem.located(
+                        str(folder / "datatypes.yaml"),
+                        where,
                         f"types[{i}].id",
                         "duplicate data type id (already in the built-in vocabulary or this file)",
                         decl.id,
@@ -262,7 +266,9 @@ def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> li
             field_name = str(path[-1]) if path else ""
             parent = _parent_model_fields(exc, path)
             out.append(
-                Problem.located(str(file), pos,
+                Problem.located(
+                    str(file),
+                    pos,
                     _dotted(path),
                     "unknown field",
                     field_name,
@@ -276,7 +282,9 @@ def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> li
         shown = _short(value) if kind != "missing" else None
         message = _message(err["msg"], kind, field_name)
         out.append(
-            Problem.located(str(file), pos,
+            Problem.located(
+                str(file),
+                pos,
                 _dotted(path),
                 message,
                 shown,

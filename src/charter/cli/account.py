@@ -18,12 +18,14 @@ from rich.console import Console
 
 from charter.app import Charter
 from charter.config import Settings
-from charter.services.account import AccountService, FileSender
+from charter.services.account import AccountService
 from charter.services.oauth import KeyStore, OAuthProvider
 
 console = Console()
 
-DataDir = Annotated[Path, typer.Option("--data-dir", "-d", envvar="CHARTER_DATA_DIR", help="The data directory.")]
+DataDir = Annotated[
+    Path, typer.Option("--data-dir", "-d", envvar="CHARTER_DATA_DIR", help="The data directory.")
+]
 AccountId = Annotated[str, typer.Argument(help="The account id (s_ and 32 hex digits).")]
 
 app = typer.Typer(help="Accounts: create, freeze, unfreeze, block, unblock.", no_args_is_help=True)
@@ -35,20 +37,24 @@ oauth_app.add_typer(keys_app, name="keys")
 
 
 def _accounts(data_dir: Path) -> AccountService:
-    charter = Charter.open(Settings.from_env(data_dir=data_dir))
-    return AccountService(charter, sender=FileSender(data_dir / "outbox" / "codes.jsonl"))
+    return Charter.open(Settings.from_env(data_dir=data_dir)).accounts
 
 
 def _provider(data_dir: Path) -> OAuthProvider:
-    charter = Charter.open(Settings.from_env(data_dir=data_dir))
-    return OAuthProvider(charter, issuer="https://localhost")
+    return Charter.open(Settings.from_env(data_dir=data_dir)).oauth
 
 
 @app.command("create")
 def create(
-    identifier: Annotated[str, typer.Option("--identifier", "-i", help="Email address or phone number.")],
-    country: Annotated[str, typer.Option("--country", "-c", help="ISO 3166-1 alpha-2; decides the region.")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    identifier: Annotated[
+        str, typer.Option("--identifier", "-i", help="Email address or phone number.")
+    ],
+    country: Annotated[
+        str, typer.Option("--country", "-c", help="ISO 3166-1 alpha-2; decides the region.")
+    ],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
     data_dir: DataDir = Path("data"),
 ) -> None:
     """Create a verified account (the password is prompted for, never an argument)."""
@@ -99,14 +105,24 @@ def unblock(account_id: AccountId, data_dir: DataDir = Path("data")) -> None:
 
 @client_app.command("add")
 def client_add(
-    name: Annotated[str, typer.Option("--name", "-n", help="Shown to people on the consent screen.")],
-    redirect_uri: Annotated[list[str], typer.Option("--redirect-uri", "-r", help="Exact redirect URI (repeatable).")],
-    confidential: Annotated[bool, typer.Option("--confidential", help="Issue a client secret (server-side apps).")] = False,
-    sector: Annotated[str | None, typer.Option("--sector", help="Sector identifier (default: the redirect host).")] = None,
+    name: Annotated[
+        str, typer.Option("--name", "-n", help="Shown to people on the consent screen.")
+    ],
+    redirect_uri: Annotated[
+        list[str], typer.Option("--redirect-uri", "-r", help="Exact redirect URI (repeatable).")
+    ],
+    confidential: Annotated[
+        bool, typer.Option("--confidential", help="Issue a client secret (server-side apps).")
+    ] = False,
+    sector: Annotated[
+        str | None, typer.Option("--sector", help="Sector identifier (default: the redirect host).")
+    ] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
     """Register a client; a confidential client's secret is printed once."""
-    issued = _provider(data_dir).clients.add(name, list(redirect_uri), public=not confidential, sector=sector)
+    issued = _provider(data_dir).clients.add(
+        name, list(redirect_uri), public=not confidential, sector=sector
+    )
     console.print(f"client_id: {issued.client.client_id}")
     console.print(f"sector: {issued.client.sector}")
     if issued.secret:
@@ -118,11 +134,17 @@ def client_list(data_dir: DataDir = Path("data")) -> None:
     """List registered clients."""
     for c in _provider(data_dir).clients.list():
         kind = "public" if c.public else "confidential"
-        console.print(f"{c.client_id}\t{kind}\t{c.sector}\t{c.name}\t{' '.join(c.redirect_uris)}", soft_wrap=True)
+        console.print(
+            f"{c.client_id}\t{kind}\t{c.sector}\t{c.name}\t{' '.join(c.redirect_uris)}",
+            soft_wrap=True,
+        )
 
 
 @client_app.command("remove")
-def client_remove(client_id: Annotated[str, typer.Argument(help="The client id.")], data_dir: DataDir = Path("data")) -> None:
+def client_remove(
+    client_id: Annotated[str, typer.Argument(help="The client id.")],
+    data_dir: DataDir = Path("data"),
+) -> None:
     """Remove a client: its codes and tokens stop working at once."""
     _provider(data_dir).remove_client(client_id)
     console.print(f"removed {client_id}")
@@ -135,7 +157,10 @@ def keys_rotate(data_dir: DataDir = Path("data")) -> None:
 
 
 @keys_app.command("retire")
-def keys_retire(kid: Annotated[str, typer.Argument(help="Key id to stop publishing.")], data_dir: DataDir = Path("data")) -> None:
+def keys_retire(
+    kid: Annotated[str, typer.Argument(help="Key id to stop publishing.")],
+    data_dir: DataDir = Path("data"),
+) -> None:
     """Stop publishing an old signing key."""
     KeyStore.for_data_dir(data_dir).retire(kid)
     console.print(f"retired {kid}")

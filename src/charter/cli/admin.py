@@ -127,9 +127,7 @@ def serve(
     charter = open_charter(data_dir)
     app = create_app(charter)
     if demo and charter.settings.control_url is None:
-        from charter.services.account.runtime import account_service  # noqa: PLC0415
-
-        _seed_demo(charter, account_service(app.state), host, port)
+        _seed_demo(charter, charter.accounts, host, port)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
@@ -143,10 +141,16 @@ def _seed_demo(charter: Charter, accounts: AccountService, host: str, port: int)
         console.print("[bold]Demo accounts (sample data; these passwords are shown only now):[/]")
         for account in (info.user, info.staff):
             if account.password:
-                console.print(f"  {account.role:5}  {account.identifier}  password: {account.password}")
+                console.print(
+                    f"  {account.role:5}  {account.identifier}  password: {account.password}"
+                )
     else:
-        console.print("Demo accounts: demo.user@example.org and demo.staff@example.org (passwords were shown on first start)")
-    console.print(f"Sign-in codes are written to {charter.settings.data_dir / 'outbox' / 'codes.jsonl'}")
+        console.print(
+            "Demo accounts: demo.user@example.org and demo.staff@example.org (passwords were shown on first start)"
+        )
+    console.print(
+        f"Sign-in codes are written to {charter.settings.data_dir / 'outbox' / 'codes.jsonl'}"
+    )
 
 
 def _progress() -> Progress:

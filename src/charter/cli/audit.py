@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from charter.cli.admin import DataDir, open_charter
-from charter.gate.journal.chain import read_witness, tree_head, verify_chain, write_witness
+from charter.gate.journal import read_witness, tree_head, verify_chain, write_witness
 from charter.store.regions import CONTROL
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)

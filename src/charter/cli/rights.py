@@ -38,7 +38,7 @@ Staff = Annotated[str, typer.Option("--staff", help="Who is acting (recorded in 
 
 
 def _rights(data_dir: Path) -> Rights:
-    return Rights(Charter.open(Settings.from_env(data_dir=data_dir)))
+    return Charter.open(Settings.from_env(data_dir=data_dir)).rights
 
 
 @app.command("verify-erasure")
@@ -114,7 +114,7 @@ def requests_list(
 ) -> None:
     """The queue, soonest deadline first."""
     rights = _rights(data_dir)
-    now = rights.charter.clock()
+    now = rights.gate.clock()
     table = Table("id", "kind", "state", "service", "assigned", "due", "days left")
     for r in rights.requests.queue(state=state):
         table.add_row(
@@ -208,7 +208,7 @@ def transparency_report(
     text = (
         render_csv(report)
         if fmt == "csv"
-        else render_html(report, deployment=rights.charter.catalog.info.name)
+        else render_html(report, deployment=rights.gate.catalog.info.name)
     )
     if out is None:
         sys.stdout.write(text)

@@ -27,7 +27,8 @@ from sqlalchemy import Connection, delete, select, update
 
 from charter.crypto import fingerprint
 from charter.errors import InputError, NotFoundError
-from charter.gate.core import ACTIVE, Gate, Subject
+from charter.gate.facade import Gate
+from charter.gate.model import ACTIVE, Subject
 from charter.gate.protect import encode_value, protect, reveal
 from charter.store import schema as t
 from charter.store.engines import checkpoint
@@ -120,7 +121,7 @@ def erase_records(
                 }
                 if record_id is not None:
                     detail["record_ref"] = _ref(gate, record_id)
-                gate._audit(conn, actor, "erase", subject_id, detail)  # gate-side module
+                gate.journal.record(conn, actor, "erase", subject_id, detail)
         for k, v in by_service.items():
             total[k] = total.get(k, 0) + v
         if progress is not None and n:
@@ -143,18 +144,14 @@ def shred_subject(gate: Gate, subject_id: str, *, actor: str) -> bool:
     subject = gate.subject(subject_id)
     now = gate.clock()
     with gate.stores.region(subject.region).begin() as conn:
-        deleted = (
-            conn.execute(delete(t.data_keys).where(t.data_keys.c.subject_id == subject_id)).rowcount
-            or 0
-        )
+        deleted = gate.keys.destroy(conn, subject_id)
         conn.execute(
             update(t.subjects)
             .where(t.subjects.c.id == subject_id)
             .values(status=ERASING, updated_at=now)
         )
-        gate._audit(conn, actor, "shred", subject_id, {"data_keys": deleted})
-    gate._forget(subject_id)
-    gate.ciphers.evict(subject_id)
+        gate.journal.record(conn, actor, "shred", subject_id, {"data_keys": deleted})
+    gate.subjects.forget(subject_id)
     return bool(deleted)
 
 
@@ -205,7 +202,9 @@ def remove_subject(
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         gone = conn.execute(delete(t.subjects).where(t.subjects.c.id == subject_id)).rowcount or 0
         if gone:
-            gate._audit(conn, actor, "erase_subject", subject_id, {"records": sum(total.values())})
+            gate.journal.record(
+                conn, actor, "erase_subject", subject_id, {"records": sum(total.values())}
+            )
     if progress is not None:
         progress("subject", 1)
     with gate.stores.control().begin() as conn:
@@ -213,7 +212,7 @@ def remove_subject(
             delete(t.subject_directory).where(t.subject_directory.c.subject_id == subject_id)
         )
         conn.execute(delete(t.user_tokens).where(t.user_tokens.c.subject_id == subject_id))
-    gate._forget(subject_id)
+    gate.subjects.forget(subject_id)
     checkpoint(engine)
     checkpoint(gate.stores.control())
     return total
@@ -248,7 +247,7 @@ def correct_record(
             raise InputError(
                 "this record cannot be corrected here (password or file)", field="record_id"
             )
-        cipher = gate._cipher(conn, subject_id, subject.region, create=False)
+        cipher = gate.keys.cipher(conn, subject_id, subject.region)
         old = reveal(
             protection,
             row.value,
@@ -263,6 +262,7 @@ def correct_record(
             protection,
             data,
             keyring=gate.keyring,
+            passwords=gate.passwords,
             cipher=cipher,
             subject_id=subject_id,
             service=row.service,
@@ -279,7 +279,7 @@ def correct_record(
         key = gate.keyring.hmac_key
         new_bytes = data if protection is not AtRest.KEYED_HASH else stored
         result = Correction(record_id, fingerprint(key, old_bytes), fingerprint(key, new_bytes))
-        gate._audit(
+        gate.journal.record(
             conn,
             actor,
             "correct",

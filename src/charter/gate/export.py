@@ -19,8 +19,9 @@ from sqlalchemy import Connection, func, select
 
 from charter.crypto import FieldCipher
 from charter.errors import NotFoundError, RefusedError
-from charter.gate.core import Gate, Subject, SwitchChange, purposes_of
-from charter.gate.protect import reveal
+from charter.gate.facade import Gate
+from charter.gate.model import Subject, SwitchChange, purposes_of
+from charter.gate.protect import blob_aad, reveal
 from charter.policy import SubjectKind
 from charter.store import schema as t
 from charter.taxonomy import AtRest
@@ -140,7 +141,7 @@ def _cipher_for(
     needs = any(x.protection == AtRest.FIELD_ENCRYPTION.value or x.blob is not None for x in rows)
     if not needs:
         return None
-    return gate._cipher(conn, subject.id, subject.region, create=False)  # gate-side module
+    return gate.keys.cipher(conn, subject.id, subject.region)
 
 
 def _reveal(row: Any, cipher: FieldCipher | None) -> Any:
@@ -167,11 +168,11 @@ def read_blob(gate: Gate, subject: Subject, record: ExportedRecord) -> bytes:
     if record.blob is None:
         raise NotFoundError("the record has no blob", field="record_id")
     with gate.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
-        cipher = gate._cipher(conn, subject.id, subject.region, create=False)
+        cipher = gate.keys.cipher(conn, subject.id, subject.region)
     path = gate.stores.blob_dir(subject.region) / record.blob
     if cipher is None or not path.exists():
         raise NotFoundError("the blob is no longer available", field="record_id")
-    aad = b"blob:" + subject.id.encode() + b":" + record.id.encode()
+    aad = blob_aad(subject.id, record.id)
     return cipher.decrypt(path.read_bytes(), aad=aad)
 
 
@@ -183,4 +184,4 @@ def switch_history(gate: Gate, subject: Subject) -> list[SwitchChange]:
 def audit_export(gate: Gate, subject: Subject, *, actor: str, detail: dict[str, object]) -> None:
     """Record in the subject's region that its data left the gate in an export."""
     with gate.stores.region(subject.region).begin() as conn:
-        gate._audit(conn, actor, "export", subject.id, detail)
+        gate.journal.record(conn, actor, "export", subject.id, detail)

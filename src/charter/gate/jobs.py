@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnClause, delete, func, literal_column, select, update
 
 from charter.crypto import rewrap_data_key
-from charter.gate.core import Gate
-from charter.gate.journal.chain import AuditEntry, append_entries
+from charter.gate.facade import Gate
 from charter.store import schema as t
 from charter.store.engines import checkpoint
 
@@ -77,18 +76,8 @@ def purge_expired(
                 deleted = conn.execute(delete(r).where(target)).rowcount or 0
                 if not deleted:
                     break
-                append_entries(
-                    conn,
-                    [
-                        AuditEntry(
-                            gate.clock(),
-                            "job:purge",
-                            "purge",
-                            None,
-                            {"records": deleted, "cutoff": now},
-                        )
-                    ],
-                )
+                detail = {"records": deleted, "cutoff": now}
+                gate.journal.record(conn, "job:purge", "purge", None, detail)
             region_total += deleted
             report.records += deleted
             if progress is not None:
@@ -151,18 +140,8 @@ def rewrap_data_keys(gate: Gate, *, batch: int = 1_000, progress: Progress | Non
                         .where(k.c.subject_id == row.subject_id)
                         .values(wrapped=wrapped, kek_version=current)
                     )
-                append_entries(
-                    conn,
-                    [
-                        AuditEntry(
-                            gate.clock(),
-                            "job:rotate",
-                            "rotate",
-                            None,
-                            {"rewrapped": len(rows), "kek_version": current},
-                        )
-                    ],
-                )
+                detail = {"rewrapped": len(rows), "kek_version": current}
+                gate.journal.record(conn, "job:rotate", "rotate", None, detail)
             total += len(rows)
             if progress is not None:
                 progress(len(rows))

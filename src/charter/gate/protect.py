@@ -23,19 +23,53 @@ from argon2 import PasswordHasher
 
 from charter.crypto import FieldCipher, Keyring, keyed_hash, record_aad
 from charter.errors import InputError
+from charter.gate.model import PasswordHash
 from charter.taxonomy import AtRest
 
 MAX_VALUE_BYTES = 64 * 1024
 """Larger values go to blobs."""
 
-PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-"""OWASP's argon2id minimum (19 MiB, t=2, p=1); the account service may raise it."""
+
+class PasswordHashing:
+    """
+    The argon2id hasher of one gate's ``password_hash`` values. The composition root picks
+    its parameters from settings (OWASP's minimum, 19 MiB and t=2, unless told otherwise);
+    :meth:`use` changes them for new hashes (old ones are upgraded at the next sign-in).
+    """
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher or PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+    def use(self, hasher: PasswordHasher) -> None:
+        """Hash new passwords with ``hasher``."""
+        self.hasher = hasher
+
+    def hash(self, peppered: str) -> bytes:
+        """The stored form of a peppered password."""
+        return self.hasher.hash(peppered).encode("ascii")
 
 
-def set_password_hasher(hasher: PasswordHasher) -> None:
-    """Choose the argon2 parameters of new password hashes (the account service's profile)."""
-    global PASSWORD_HASHER  # noqa: PLW0603 - one process-wide hashing profile
-    PASSWORD_HASHER = hasher
+def peppered_password(keyring: Keyring, data: bytes) -> str:
+    """The argon2 input for a password's canonical bytes: HMAC-SHA-256 with the pepper."""
+    return keyed_hash(keyring.pepper, data, context="password").hex()
+
+
+def blob_aad(subject_id: str, record_id: str) -> bytes:
+    """The associated data that binds an encrypted blob to its subject and record."""
+    return b"blob:" + subject_id.encode() + b":" + record_id.encode()
+
+
+def stored_password_hash(value: PasswordHash) -> bytes:
+    """
+    The stored form of a password hash made beforehand by the account service.
+
+    Raises:
+        InputError: not an argon2id string.
+    """
+    encoded = value.encoded
+    if not (isinstance(encoded, str) and encoded.startswith("$argon2id$") and len(encoded) < 512):
+        raise InputError("a prepared password hash must be an argon2id string", field="value")
+    return encoded.encode("ascii")
 
 
 def encode_value(value: Any) -> bytes:
@@ -97,6 +131,7 @@ def protect(
     data: bytes,
     *,
     keyring: Keyring,
+    passwords: PasswordHashing,
     cipher: FieldCipher | None,
     subject_id: str,
     service: str,
@@ -114,8 +149,7 @@ def protect(
     if protection is AtRest.KEYED_HASH:
         return keyed_hash(keyring.hmac_key, data, context=f"value:{service}:{data_type}")
     if protection is AtRest.PASSWORD_HASH:
-        peppered = keyed_hash(keyring.pepper, data, context="password").hex()
-        return PASSWORD_HASHER.hash(peppered).encode("ascii")
+        return passwords.hash(peppered_password(keyring, data))
     if protection is AtRest.PLAIN:
         return data
     raise ValueError(f"{protection.value} values are never stored")

@@ -5,7 +5,7 @@ account deletion (R1-R5), consent records and re-consent (G3), requests and comp
 
 Build one :class:`Rights` per :class:`~charter.app.Charter`::
 
-    rights = Rights(charter)
+    rights = Rights(gate)
     request_id, ticket = rights.export(subject_id)
     rights.withdraw(subject_id, "themes")
     rights.delete_account(subject_id)

@@ -32,7 +32,7 @@ from charter.rights._common import canonical
 from charter.rights.policies import GENERAL, Policy, PolicyLibrary
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 METHODS = ("privacy_center", "device_first_run", "api", "staff")
 """How a consent can be given."""
@@ -87,14 +87,14 @@ class ConsentBook:
 
     def __init__(
         self,
-        charter: Charter,
+        gate: Gate,
         *,
         catalog: Catalog | None = None,
         policies: PolicyLibrary | None = None,
     ) -> None:
-        self.charter = charter
-        self.catalog = catalog or charter.catalog
-        self.policies = policies or PolicyLibrary(charter.settings.catalog_path)
+        self.gate = gate
+        self.catalog = catalog or gate.catalog
+        self.policies = policies or PolicyLibrary(gate.stores.settings.catalog_path)
         self._digests: dict[str, str] = {}
 
     def _requires(self, scope: str) -> bool:
@@ -120,7 +120,7 @@ class ConsentBook:
             )
         if scope != GENERAL and scope not in self.catalog.services:
             raise InputError("unknown scope; use 'general' or a service id", field="scope")
-        gate = self.charter.gate
+        gate = self.gate
         subject = gate.subject(subject_id)
         policy = self.policies.current(scope)
         digest = self._snapshot(scope)
@@ -138,7 +138,7 @@ class ConsentBook:
                     consented_at=now,
                 )
             ).inserted_primary_key
-            gate._audit(
+            gate.journal.record(
                 conn,
                 actor,
                 "consent",
@@ -151,7 +151,7 @@ class ConsentBook:
                 },
             )
         key = f"{scope}.authorization"
-        if key in self.charter.compiled.defaults and not gate.switches(subject_id).get(key, False):
+        if key in self.gate.compiled.defaults and not gate.switches(subject_id).get(key, False):
             gate.set_switches(subject_id, {key: True}, source="consent", actor=actor)
         assert new is not None
         return ConsentRecord(
@@ -173,18 +173,18 @@ class ConsentBook:
             return None
         digest, body = service_digest(service)
         s = rt.catalog_snapshots
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             if conn.execute(select(s.c.digest).where(s.c.digest == digest)).first() is None:
                 conn.execute(
                     insert(s).values(
-                        digest=digest, service=scope, body=body, created_at=self.charter.clock()
+                        digest=digest, service=scope, body=body, created_at=self.gate.clock()
                     )
                 )
         return digest
 
     def withdraw(self, subject_id: str, scope: str) -> int:
         """Mark the subject's consents to ``scope`` withdrawn; returns how many."""
-        gate = self.charter.gate
+        gate = self.gate
         subject = gate.subject(subject_id)
         c = rt.consents
         with gate.stores.region(subject.region).begin() as conn:
@@ -201,7 +201,7 @@ class ConsentBook:
 
     def records(self, subject_id: str) -> list[ConsentRecord]:
         """Every consent record of a subject, oldest first."""
-        gate = self.charter.gate
+        gate = self.gate
         subject = gate.subject(subject_id)
         c = rt.consents
         with gate.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
@@ -226,7 +226,7 @@ class ConsentBook:
 
     def _consented_service(self, digest: str) -> Service | None:
         s = rt.catalog_snapshots
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             body = conn.execute(select(s.c.body).where(s.c.digest == digest)).scalar_one_or_none()
         return Service.model_validate_json(body) if body is not None else None
 

@@ -20,7 +20,7 @@ from charter.rights import tables as rt
 from charter.rights._common import new_id
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 KINDS = ("delete_service_data", "delete_account_data")
 """What a device can be asked to do."""
@@ -48,16 +48,16 @@ def _command(r: Any) -> DeviceCommand:
 class DeviceCommands:
     """The device registry and command queue (control database)."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
 
     def register(self, subject_id: str, device_id: str) -> None:
         """Register a device as belonging to a subject (idempotent)."""
         if not device_id or len(device_id) > 120:
             raise InputError("device id must be 1-120 characters", field="device_id")
-        self.charter.gate.subject(subject_id)
+        self.gate.subject(subject_id)
         d = rt.devices
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             if (
                 conn.execute(
                     select(d.c.device_id).where(
@@ -70,18 +70,18 @@ class DeviceCommands:
                     insert(d).values(
                         subject_id=subject_id,
                         device_id=device_id,
-                        registered_at=self.charter.clock(),
+                        registered_at=self.gate.clock(),
                     )
                 )
 
     def devices(self, subject_id: str) -> list[str]:
         """Every device of a subject: registered ones and record sources."""
         d = rt.devices
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             registered = set(
                 conn.execute(select(d.c.device_id).where(d.c.subject_id == subject_id)).scalars()
             )
-        return sorted(registered | set(record_sources(self.charter.gate, subject_id)))
+        return sorted(registered | set(record_sources(self.gate, subject_id)))
 
     def queue(
         self,
@@ -95,7 +95,7 @@ class DeviceCommands:
         request_id: str | None = None,
     ) -> list[str]:
         """Queue one command per device inside the caller's control-database transaction."""
-        now = self.charter.clock()
+        now = self.gate.clock()
         ids = []
         for device in devices:
             cid = new_id("dc")
@@ -126,7 +126,7 @@ class DeviceCommands:
             query = query.where(c.c.subject_id == subject_id)
         if device_id is not None:
             query = query.where(c.c.device_id == device_id)
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             return [_command(r) for r in conn.execute(query)]
 
     def ack(
@@ -144,13 +144,13 @@ class DeviceCommands:
             where.append(c.c.subject_id == subject_id)
         if device_id is not None:
             where.append(c.c.device_id == device_id)
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             row = conn.execute(select(c).where(*where)).first()
             if row is None:
                 raise NotFoundError("no such command", field="command_id")
             if row.acked_at is None:
                 conn.execute(
-                    update(c).where(c.c.id == command_id).values(acked_at=self.charter.clock())
+                    update(c).where(c.c.id == command_id).values(acked_at=self.gate.clock())
                 )
             row = conn.execute(select(c).where(c.c.id == command_id)).one()
         return _command(row)

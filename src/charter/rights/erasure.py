@@ -34,9 +34,10 @@ from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports
 from charter.rights.requests import RequestKind, RequestQueue
 from charter.store.engines import checkpoint
+from charter.store.registry import erase_subject_rows
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 Progress = Callable[[str, int], None]
 
@@ -56,12 +57,12 @@ class ErasureResult:
     device_commands: tuple[str, ...] = ()
 
 
-def _close(charter: Charter, queue: RequestQueue, request_id: str, result: dict[str, Any]) -> None:
+def _close(gate: Gate, queue: RequestQueue, request_id: str, result: dict[str, Any]) -> None:
     queue.close(request_id, "job:rights", outcome="fulfilled", result=result)
 
 
 def erase(
-    charter: Charter,
+    gate: Gate,
     subject_id: str,
     *,
     service: str | None = None,
@@ -77,11 +78,11 @@ def erase(
         InputError: unknown service or a data type without its service.
         NotFoundError: no such subject or record.
     """
-    if service is not None and service not in charter.catalog.services:
+    if service is not None and service not in gate.catalog.services:
         raise InputError("unknown service", field="service")
-    queue = RequestQueue(charter)
+    queue = RequestQueue(gate)
     by_service = gx.erase_records(
-        charter.gate,
+        gate,
         subject_id,
         actor=actor,
         service=service,
@@ -90,11 +91,11 @@ def erase(
     )
     request = queue.file(subject_id, RequestKind.DELETE, service=service, actor=actor)
     total = sum(by_service.values())
-    with charter.stores.control().begin() as conn:
+    with gate.stores.control().begin() as conn:
         for sid, n in by_service.items():
-            bump(conn, charter.clock(), f"records_erased:{sid}", n)
+            bump(conn, gate.clock(), f"records_erased:{sid}", n)
     _close(
-        charter,
+        gate,
         queue,
         request.id,
         {
@@ -112,7 +113,7 @@ def erase(
 
 
 def correct(
-    charter: Charter, subject_id: str, record_id: str, value: Any, *, actor: str = "subject"
+    gate: Gate, subject_id: str, record_id: str, value: Any, *, actor: str = "subject"
 ) -> gx.Correction:
     """
     Correct a value the person provided (R2); filed and closed as a ``correct`` request.
@@ -123,19 +124,19 @@ def correct(
     """
     from charter.errors import RefusedError  # noqa: PLC0415
 
-    service, data_type = gx.record_info(charter.gate, subject_id, record_id)
-    term = charter.catalog.data_types.get(data_type)
+    service, data_type = gx.record_info(gate, subject_id, record_id)
+    term = gate.catalog.data_types.get(data_type)
     if term is None or term.category.value not in CORRECTABLE_CATEGORIES:
         raise RefusedError(
             "only data you provided can be corrected; delete derived data instead",
             code="not_user_provided",
             field="record_id",
         )
-    result = gx.correct_record(charter.gate, subject_id, record_id, value, actor=actor)
-    queue = RequestQueue(charter)
+    result = gx.correct_record(gate, subject_id, record_id, value, actor=actor)
+    queue = RequestQueue(gate)
     request = queue.file(subject_id, RequestKind.CORRECT, service=service, actor=actor)
     _close(
-        charter,
+        gate,
         queue,
         request.id,
         {
@@ -148,7 +149,7 @@ def correct(
 
 
 def withdraw_consent(
-    charter: Charter, subject_id: str, service: str, *, actor: str = "subject"
+    gate: Gate, subject_id: str, service: str, *, actor: str = "subject"
 ) -> ErasureResult:
     """
     Withdraw consent for a service (R4): its authorization switch goes off (collection and
@@ -158,25 +159,24 @@ def withdraw_consent(
     Raises:
         InputError: unknown service, or one without a consent to withdraw.
     """
-    svc = charter.catalog.services.get(service)
+    svc = gate.catalog.services.get(service)
     if svc is None:
         raise InputError("unknown service", field="service")
     if svc.controls.consent is None or not svc.controls.consent.withdrawable:
         raise InputError(
             "this service has no consent to withdraw; delete its data instead", field="service"
         )
-    gate = charter.gate
-    devices = DeviceCommands(charter)
+    devices = DeviceCommands(gate)
     targets = devices.devices(subject_id)
     held = count_records(gate, gate.subject(subject_id)).get(service, 0)
     gate.set_switches(
         subject_id, {f"{service}.authorization": False}, source="withdrawal", actor=actor
     )
     by_service = gx.erase_records(gate, subject_id, actor=actor, service=service)
-    ConsentBook(charter).withdraw(subject_id, service)
-    queue = RequestQueue(charter)
+    ConsentBook(gate).withdraw(subject_id, service)
+    queue = RequestQueue(gate)
     request = queue.file(subject_id, RequestKind.WITHDRAW, service=service, actor=actor)
-    with charter.stores.control().begin() as conn:
+    with gate.stores.control().begin() as conn:
         commands = devices.queue(
             conn,
             subject_id=subject_id,
@@ -186,17 +186,17 @@ def withdraw_consent(
             service=service,
             request_id=request.id,
         )
-        bump(conn, charter.clock(), f"withdrawals:{service}")
+        bump(conn, gate.clock(), f"withdrawals:{service}")
     deleted = max(held, sum(by_service.values()))
-    _close(charter, queue, request.id, {"records": deleted, "device_commands": len(commands)})
+    _close(gate, queue, request.id, {"records": deleted, "device_commands": len(commands)})
     return ErasureResult(
         request.id, deleted, {service: deleted} if deleted else {}, tuple(commands)
     )
 
 
-def _job(charter: Charter, subject_ref: str) -> Any:
+def _job(gate: Gate, subject_ref: str) -> Any:
     j = rt.jobs
-    with charter.stores.control().connect() as conn:
+    with gate.stores.control().connect() as conn:
         return conn.execute(
             select(j).where(
                 j.c.kind == "erase_account", j.c.subject_ref == subject_ref, j.c.state == "running"
@@ -204,18 +204,18 @@ def _job(charter: Charter, subject_ref: str) -> Any:
         ).first()
 
 
-def _step(charter: Charter, job_id: str, step: str, done: int = 0, **values: Any) -> None:
+def _step(gate: Gate, job_id: str, step: str, done: int = 0, **values: Any) -> None:
     j = rt.jobs
-    with charter.stores.control().begin() as conn:
+    with gate.stores.control().begin() as conn:
         conn.execute(
             update(j)
             .where(j.c.id == job_id)
-            .values(step=step, done=j.c.done + done, updated_at=charter.clock(), **values)
+            .values(step=step, done=j.c.done + done, updated_at=gate.clock(), **values)
         )
 
 
 def delete_account(
-    charter: Charter,
+    gate: Gate,
     subject_id: str,
     *,
     actor: str = "subject",
@@ -231,32 +231,28 @@ def delete_account(
     Raises:
         NotFoundError: no such subject and no unfinished deletion of it.
     """
-    gate = charter.gate
     ref = gate.subject_ref(subject_id)
-    job = _job(charter, ref)
+    job = _job(gate, ref)
     if job is None:
         gate.subject(subject_id)  # NotFoundError before anything is touched
-        for hook in charter.erasure_hooks:  # services' own state first: sign-in fails at once
-            hook(charter, subject_id)
-        job = _start(charter, subject_id, ref, actor)
-    return _run(
-        charter, job.id, subject_id, job.region, actor=actor, batch=batch, progress=progress
-    )
+        with gate.stores.control().begin() as conn:  # services' state first: sign-in fails
+            erase_subject_rows(conn, subject_id)
+        job = _start(gate, subject_id, ref, actor)
+    return _run(gate, job.id, subject_id, job.region, actor=actor, batch=batch, progress=progress)
 
 
-def _start(charter: Charter, subject_id: str, ref: str, actor: str) -> Any:
-    gate = charter.gate
+def _start(gate: Gate, subject_id: str, ref: str, actor: str) -> Any:
     subject = gate.subject(subject_id)
     if subject.kind.value != "account":
         raise InputError(
             "only accounts are deleted this way; reset a pseudonymous id instead",
             field="subject_id",
         )
-    targets = DeviceCommands(charter).devices(subject_id)
-    now = charter.clock()
+    targets = DeviceCommands(gate).devices(subject_id)
+    now = gate.clock()
     job_id = new_id("jb")
-    with charter.stores.control().begin() as conn:
-        request_id = RequestQueue(charter).insert(
+    with gate.stores.control().begin() as conn:
+        request_id = RequestQueue(gate).insert(
             conn, subject_id, subject.region, RequestKind.DELETE, actor=actor
         )
         conn.execute(
@@ -274,7 +270,7 @@ def _start(charter: Charter, subject_id: str, ref: str, actor: str) -> Any:
                 updated_at=now,
             )
         )
-        DeviceCommands(charter).queue(
+        DeviceCommands(gate).queue(
             conn,
             subject_id=subject_id,
             subject_ref=ref,
@@ -282,11 +278,11 @@ def _start(charter: Charter, subject_id: str, ref: str, actor: str) -> Any:
             kind="delete_account_data",
             request_id=request_id,
         )
-    return _job(charter, ref)
+    return _job(gate, ref)
 
 
 def _run(
-    charter: Charter,
+    gate: Gate,
     job_id: str,
     subject_id: str,
     region: str,
@@ -295,21 +291,20 @@ def _run(
     batch: int,
     progress: Progress | None,
 ) -> str:
-    gate = charter.gate
     j = rt.jobs
-    with charter.stores.control().connect() as conn:
+    with gate.stores.control().connect() as conn:
         job = conn.execute(select(j).where(j.c.id == job_id)).one()
     step = job.step
     report = progress or (lambda _s, _n: None)
     if step == "started":
         if gx.subject_region(gate, subject_id) is not None:
             gx.shred_subject(gate, subject_id, actor=actor)
-        _step(charter, job_id, "shredded")
+        _step(gate, job_id, "shredded")
         report("shredded", 1)
         step = "shredded"
     if step == "shredded":
-        Exports(charter).erase_subject(subject_id)
-        _step(charter, job_id, "exports")
+        Exports(gate).erase_subject(subject_id)
+        _step(gate, job_id, "exports")
         report("exports", 1)
         step = "exports"
     if step == "exports":
@@ -322,28 +317,28 @@ def _run(
             progress=report,
             extra_tables=(rt.consents,),
         )
-        with charter.stores.control().begin() as conn:
+        with gate.stores.control().begin() as conn:
             for sid, n in counts.items():
-                bump(conn, charter.clock(), f"records_erased:{sid}", n)
+                bump(conn, gate.clock(), f"records_erased:{sid}", n)
             conn.execute(
                 update(j)
                 .where(j.c.id == job_id)
                 .values(
-                    step="removed", done=j.c.done + sum(counts.values()), updated_at=charter.clock()
+                    step="removed", done=j.c.done + sum(counts.values()), updated_at=gate.clock()
                 )
             )
         report("removed", 1)
         step = "removed"
     if step == "removed":
-        _anonymize(charter, job_id, subject_id, job.request_id)
+        _anonymize(gate, job_id, subject_id, job.request_id)
         report("done", 1)
     return str(job.request_id)
 
 
-def _anonymize(charter: Charter, job_id: str, subject_id: str, request_id: str | None) -> None:
-    now = charter.clock()
+def _anonymize(gate: Gate, job_id: str, subject_id: str, request_id: str | None) -> None:
+    now = gate.clock()
     q = rt.requests
-    with charter.stores.control().begin() as conn:
+    with gate.stores.control().begin() as conn:
         if request_id is not None:
             row = conn.execute(select(q.c.state).where(q.c.id == request_id)).first()
             if row is not None and row.state != "closed":
@@ -375,14 +370,14 @@ def _anonymize(charter: Charter, job_id: str, subject_id: str, request_id: str |
             .values(subject_id=None, state="done", step="done", updated_at=now)
         )
         bump(conn, now, "accounts_erased")
-        charter.gate._audit(conn, "job:erase", "erase_account", None, {"job": job_id})
-    checkpoint(charter.stores.control())
+        gate.journal.record(conn, "job:erase", "erase_account", None, {"job": job_id})
+    checkpoint(gate.stores.control())
 
 
-def resume_erasures(charter: Charter, *, progress: Progress | None = None) -> int:
+def resume_erasures(gate: Gate, *, progress: Progress | None = None) -> int:
     """Finish every account deletion a crash interrupted; returns how many."""
     j = rt.jobs
-    with charter.stores.control().connect() as conn:
+    with gate.stores.control().connect() as conn:
         rows = conn.execute(
             select(j).where(j.c.kind == "erase_account", j.c.state == "running")
         ).all()
@@ -390,7 +385,7 @@ def resume_erasures(charter: Charter, *, progress: Progress | None = None) -> in
         if row.subject_id is None:
             raise NotFoundError("a running erasure job lost its subject id", field="job")
         _run(
-            charter,
+            gate,
             row.id,
             row.subject_id,
             row.region,

@@ -36,14 +36,14 @@ from sqlalchemy import delete, insert, select, update
 
 from charter.crypto import keyed_hash
 from charter.errors import NotFoundError
+from charter.gate import Subject
 from charter.gate import export as gx
-from charter.gate.core import Subject
 from charter.rights import tables as rt
 from charter.rights._common import DAY, new_id, rfc3339
 from charter.rights._zipstream import ChunkSink
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 FORMAT = "charter-export/1"
 CHUNK = 64 * 1024
@@ -63,8 +63,8 @@ def export_schema_text() -> str:
     )
 
 
-def _record_json(charter: Charter, rec: gx.ExportedRecord) -> dict[str, Any]:
-    term = charter.catalog.data_types.get(rec.data_type)
+def _record_json(gate: Gate, rec: gx.ExportedRecord) -> dict[str, Any]:
+    term = gate.catalog.data_types.get(rec.data_type)
     return {
         "id": rec.id,
         "subject_id": rec.subject_id,
@@ -101,7 +101,7 @@ def _zip_time(now: int) -> tuple[int, int, int, int, int, int]:
 
 
 def stream_export(
-    charter: Charter, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
+    gate: Gate, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
 ) -> Iterator[bytes]:
     """
     The export archive of a subject (and the pseudonymous ids its device presents), as a
@@ -111,27 +111,25 @@ def stream_export(
         NotFoundError: no such subject.
         RefusedError: a presented pseudonym is an account.
     """
-    gate = charter.gate
     subjects = gx.subjects_for_export(gate, subject_id, pseudonyms)
-    return _stream(charter, subjects, actor)
+    return _stream(gate, subjects, actor)
 
 
-def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[bytes]:
-    gate = charter.gate
-    now = charter.clock()
+def _stream(gate: Gate, subjects: list[Subject], actor: str) -> Iterator[bytes]:
+    now = gate.clock()
     sink = ChunkSink()
     counts: dict[str, int] = {}
     for s in subjects:
         for service, n in gx.count_records(gate, s).items():
             counts[service] = counts.get(service, 0) + n
-    services = [sid for sid in charter.catalog.services if sid in counts] + sorted(
-        set(counts) - set(charter.catalog.services)
+    services = [sid for sid in gate.catalog.services if sid in counts] + sorted(
+        set(counts) - set(gate.catalog.services)
     )
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         manifest = {
             "format": FORMAT,
             "generated_at": rfc3339(now),
-            "deployment": charter.catalog.info.name,
+            "deployment": gate.catalog.info.name,
             "subjects": [
                 {"id": s.id, "kind": s.kind.value, "market": s.market, "region": s.region}
                 for s in subjects
@@ -139,7 +137,7 @@ def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[b
             "services": [
                 {
                     "id": sid,
-                    "name": _name(charter, sid),
+                    "name": _name(gate, sid),
                     "file": f"services/{sid}.json",
                     "records": counts[sid],
                 }
@@ -159,7 +157,7 @@ def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[b
         for sid in services:
             with zf.open(_info(f"services/{sid}.json", now), "w", force_zip64=True) as out:
                 head = json.dumps(
-                    {"format": FORMAT, "service": sid, "name": _name(charter, sid)},
+                    {"format": FORMAT, "service": sid, "name": _name(gate, sid)},
                     ensure_ascii=False,
                 )
                 out.write(head[:-1].encode("utf-8") + b', "records": [\n')
@@ -168,7 +166,7 @@ def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[b
                     for rec in gx.iter_records(gate, s, service=sid):
                         out.write(
                             (b"" if first else b",\n")
-                            + json.dumps(_record_json(charter, rec), ensure_ascii=False).encode(
+                            + json.dumps(_record_json(gate, rec), ensure_ascii=False).encode(
                                 "utf-8"
                             )
                         )
@@ -212,16 +210,16 @@ def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[b
             for s in subjects
         ]
         zf.writestr(_info("switches.json", now), _dump({"format": FORMAT, "subjects": history}))
-        consents = _consents(charter, subjects)
+        consents = _consents(gate, subjects)
         zf.writestr(_info("consents.json", now), _dump({"format": FORMAT, "consents": consents}))
         zf.writestr(
             _info("requests.json", now),
-            _dump({"format": FORMAT, "requests": _requests(charter, subjects)}),
+            _dump({"format": FORMAT, "requests": _requests(gate, subjects)}),
         )
         zf.writestr(_info("export.schema.json", now), export_schema_text().encode("utf-8"))
         yield sink.drain()
         with zf.open(_info("index.html", now), "w", force_zip64=True) as out:
-            for piece in _index(charter, subjects, manifest, services, history, consents):
+            for piece in _index(gate, subjects, manifest, services, history, consents):
                 out.write(piece.encode("utf-8"))
                 if sink.pending >= CHUNK:
                     yield sink.drain()
@@ -235,15 +233,15 @@ def _stream(charter: Charter, subjects: list[Subject], actor: str) -> Iterator[b
     yield sink.drain()
 
 
-def _name(charter: Charter, sid: str) -> str:
-    service = charter.catalog.services.get(sid)
+def _name(gate: Gate, sid: str) -> str:
+    service = gate.catalog.services.get(sid)
     return service.name if service else sid
 
 
-def _consents(charter: Charter, subjects: list[Subject]) -> list[dict[str, Any]]:
+def _consents(gate: Gate, subjects: list[Subject]) -> list[dict[str, Any]]:
     from charter.rights.consent import ConsentBook  # noqa: PLC0415 - avoid an import cycle
 
-    book = ConsentBook(charter)
+    book = ConsentBook(gate)
     return [
         {
             "subject_id": c.subject_id,
@@ -260,10 +258,10 @@ def _consents(charter: Charter, subjects: list[Subject]) -> list[dict[str, Any]]
     ]
 
 
-def _requests(charter: Charter, subjects: list[Subject]) -> list[dict[str, Any]]:
+def _requests(gate: Gate, subjects: list[Subject]) -> list[dict[str, Any]]:
     from charter.rights.requests import RequestQueue  # noqa: PLC0415 - avoid an import cycle
 
-    queue = RequestQueue(charter)
+    queue = RequestQueue(gate)
     return [
         {
             "id": r.id,
@@ -281,19 +279,18 @@ def _requests(charter: Charter, subjects: list[Subject]) -> list[dict[str, Any]]
 
 
 def _index(
-    charter: Charter,
+    gate: Gate,
     subjects: list[Subject],
     manifest: dict[str, Any],
     services: list[str],
     history: list[dict[str, Any]],
     consents: list[dict[str, Any]],
 ) -> Iterator[str]:
-    gate = charter.gate
 
     def records(sid: str) -> Iterator[dict[str, Any]]:
         for s in subjects:
             for rec in gx.iter_records(gate, s, service=sid):
-                row = _record_json(charter, rec)
+                row = _record_json(gate, rec)
                 value = rec.value
                 row["value_text"] = (
                     value
@@ -302,10 +299,10 @@ def _index(
                 )
                 yield row
 
-    sections = ({"name": _name(charter, sid), "records": records(sid)} for sid in services)
+    sections = ({"name": _name(gate, sid), "records": records(sid)} for sid in services)
     flat = [c for h in history for c in h["history"]]
     return _ENV.get_template("index.html.j2").generate(
-        deployment=charter.catalog.info.name,
+        deployment=gate.catalog.info.name,
         generated_at=manifest["generated_at"],
         subjects=manifest["subjects"],
         services=manifest["services"],
@@ -329,14 +326,12 @@ class ExportTicket:
 class Exports:
     """Saved export archives under ``<data dir>/exports`` and their download tokens."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
-        self.folder = charter.settings.data_dir / "exports"
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.folder = gate.stores.settings.data_dir / "exports"
 
     def _hash(self, token: str) -> str:
-        return keyed_hash(
-            self.charter.keyring.hmac_key, token.encode(), context="export-token"
-        ).hex()
+        return keyed_hash(self.gate.keyring.hmac_key, token.encode(), context="export-token").hex()
 
     def create(
         self,
@@ -357,12 +352,12 @@ class Exports:
         """
         import secrets  # noqa: PLC0415
 
-        gate = self.charter.gate
+        gate = self.gate
         subjects = gx.subjects_for_export(gate, subject_id, pseudonyms)
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         export_id = new_id("ex")
-        now = self.charter.clock()
-        with self.charter.stores.control().begin() as conn:
+        now = self.gate.clock()
+        with self.gate.stores.control().begin() as conn:
             conn.execute(
                 insert(rt.exports).values(
                     id=export_id,
@@ -379,7 +374,7 @@ class Exports:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as f:
-                for chunk in _stream(self.charter, subjects, actor):
+                for chunk in _stream(self.gate, subjects, actor):
                     f.write(chunk)
                     size += len(chunk)
                     if progress is not None:
@@ -392,7 +387,7 @@ class Exports:
         os.replace(tmp, final)
         records = sum(sum(gx.count_records(gate, s).values()) for s in subjects)
         token = secrets.token_urlsafe(32)
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             conn.execute(
                 update(rt.exports)
                 .where(rt.exports.c.id == export_id)
@@ -407,9 +402,9 @@ class Exports:
         Raises:
             NotFoundError: unknown, already used or expired token (one answer for all).
         """
-        now = self.charter.clock()
+        now = self.gate.clock()
         e = rt.exports
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             row = conn.execute(
                 select(e.c.id).where(
                     e.c.token_hash == self._hash(token), e.c.state == "ready", e.c.expires_at > now
@@ -453,13 +448,13 @@ class Exports:
         not ``ready`` (or are expired), and rows of exports that never finished. Returns
         how many exports were removed.
         """
-        now = self.charter.clock()
+        now = self.gate.clock()
         e = rt.exports
         removed = 0
         if self.folder.is_dir():
             for tmp in self.folder.glob(".*.zip.tmp"):
                 tmp.unlink(missing_ok=True)
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             rows = conn.execute(select(e.c.id, e.c.state, e.c.expires_at)).all()
             for row in rows:
                 stale = (
@@ -480,7 +475,7 @@ class Exports:
     def erase_subject(self, subject_id: str) -> int:
         """Delete every export archive and row of a subject (account erasure)."""
         e = rt.exports
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             ids = list(conn.execute(select(e.c.id).where(e.c.subject_id == subject_id)).scalars())
             for eid in ids:
                 (self.folder / f"{eid}.zip").unlink(missing_ok=True)

@@ -12,7 +12,7 @@ in memory:
    express (files and counts named by the manifest exist and agree, record subjects are the
    manifest's, blobs exist). Any problem raises :class:`~charter.errors.InputError` and
    nothing is stored;
-2. import: each record becomes one :class:`~charter.gate.core.Event` with its data type, its
+2. import: each record becomes one :class:`~charter.gate.Event` with its data type, its
    declared purposes (the first one, then the next ones for records the gate refused), its
    value and its blob; the gate's answer is reported per record.
 
@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from charter.errors import ConfigError, InputError
-from charter.gate.core import Event, Subject
+from charter.gate import Event, Subject
 from charter.policy import QUALIFIERS_FOR_KIND
 from charter.rights.export import export_schema_text
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 BATCH_EVENTS = 500
 """Events offered to the gate per collect call."""
@@ -94,7 +94,7 @@ class ImportReport:
 
 
 def import_export(
-    charter: Charter,
+    gate: Gate,
     archive: str | Path | IO[bytes],
     subject_id: str,
     *,
@@ -110,7 +110,7 @@ def import_export(
         InputError: the archive is not a valid Charter export (nothing was stored).
         NotFoundError: no such target subject.
     """
-    target = charter.gate.subject(subject_id)
+    target = gate.subject(subject_id)
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -120,7 +120,7 @@ def import_export(
         report = ImportReport(target.id)
         for entry in services:
             doc = _load(zf, entry["file"])
-            _import_service(charter, zf, target, doc, report, actor)
+            _import_service(gate, zf, target, doc, report, actor)
             del doc
     return report
 
@@ -224,7 +224,7 @@ class _Pending:
 
 
 def _import_service(
-    charter: Charter,
+    gate: Gate,
     zf: zipfile.ZipFile,
     target: Subject,
     doc: dict[str, Any],
@@ -255,7 +255,7 @@ def _import_service(
         retry: list[_Pending] = []
         for batch in _batches(zf, todo):
             events = [_event(zf, target, service, p) for p in batch]
-            result = charter.gate.collect(events, actor=actor)
+            result = gate.collect(events, actor=actor)
             for p, ev, res in zip(batch, events, result.items, strict=True):
                 item = ImportedRecord(
                     service,

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
-from charter.gate.core import Event
+from charter.gate import Event
 from charter.rights import tables as rt
 from charter.rights._common import DAY, LEGAL_DEADLINE_DAYS, canonical, new_id
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 SERVICE = "privacy_center"
 ALARM_DAYS = 5
@@ -116,13 +116,13 @@ def _request(r: Any) -> Request:
 class RequestQueue:
     """Requests and complaints of a deployment (control database)."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
 
     def _store_text(self, subject_id: str, data_type: str, text: str, actor: str) -> str:
         if not text.strip() or len(text) > 20_000:
             raise InputError("the text must be 1-20000 characters", field="message")
-        result = self.charter.gate.collect(
+        result = self.gate.collect(
             [Event(subject_id, SERVICE, data_type, Purpose.APP_FUNCTIONALITY, text)], actor=actor
         )
         item = result.items[0]
@@ -153,15 +153,15 @@ class RequestQueue:
                 f"unknown request kind; use one of: {', '.join(k.value for k in RequestKind)}",
                 field="kind",
             ) from None
-        if service is not None and service not in self.charter.catalog.services:
+        if service is not None and service not in self.gate.catalog.services:
             raise InputError("unknown service", field="service")
-        gate = self.charter.gate
+        gate = self.gate
         subject = gate.subject(subject_id)
         record = None
         if message is not None:
             data_type = "complaint_message" if kind is RequestKind.COMPLAIN else "request_message"
             record = self._store_text(subject_id, data_type, message, actor)
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             rid = self.insert(
                 conn,
                 subject_id,
@@ -185,7 +185,7 @@ class RequestQueue:
         actor: str = "subject",
     ) -> str:
         """Insert an open request inside the caller's control-database transaction; its id."""
-        gate = self.charter.gate
+        gate = self.gate
         now = gate.clock()
         rid = new_id("rq")
         conn.execute(
@@ -208,7 +208,9 @@ class RequestQueue:
                 request_id=rid, at=now, state=RequestState.OPEN.value, actor=actor
             )
         )
-        gate._audit(conn, actor, "request_file", subject_id, {"request": rid, "kind": kind.value})
+        gate.journal.record(
+            conn, actor, "request_file", subject_id, {"request": rid, "kind": kind.value}
+        )
         return rid
 
     def get(self, request_id: str, *, subject_id: str | None = None) -> Request:
@@ -222,7 +224,7 @@ class RequestQueue:
         where = [q.c.id == request_id]
         if subject_id is not None:
             where.append(q.c.subject_id == subject_id)
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             row = conn.execute(select(q).where(*where)).first()
         if row is None:
             raise NotFoundError("no such request", field="request_id")
@@ -231,7 +233,7 @@ class RequestQueue:
     def for_subject(self, subject_id: str) -> list[Request]:
         """A subject's requests, newest first."""
         q = rt.requests
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             rows = conn.execute(
                 select(q)
                 .where(q.c.subject_id == subject_id)
@@ -253,23 +255,23 @@ class RequestQueue:
             query = query.where(q.c.state == RequestState(state).value)
         elif not include_closed:
             query = query.where(q.c.state != RequestState.CLOSED.value)
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             return [_request(r) for r in conn.execute(query)]
 
     def alarms(self, *, within_days: float = ALARM_DAYS) -> list[Request]:
         """Unclosed requests due within ``within_days`` (overdue ones included)."""
-        horizon = self.charter.clock() + int(within_days * DAY)
+        horizon = self.gate.clock() + int(within_days * DAY)
         return [r for r in self.queue() if r.due_at <= horizon]
 
     def overdue(self) -> list[Request]:
         """Unclosed requests past their legal deadline."""
-        now = self.charter.clock()
+        now = self.gate.clock()
         return [r for r in self.queue() if r.due_at < now]
 
     def history(self, request_id: str) -> list[tuple[int, str, str]]:
         """Every state change of a request: (time, state, actor)."""
         e = rt.request_events
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             rows = conn.execute(
                 select(e.c.at, e.c.state, e.c.actor)
                 .where(e.c.request_id == request_id)
@@ -285,11 +287,11 @@ class RequestQueue:
                 code="invalid_transition",
                 field="state",
             )
-        now = self.charter.clock()
+        now = self.gate.clock()
         q = rt.requests
         if state is RequestState.CLOSED:
             values["closed_at"] = now
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             conn.execute(
                 update(q)
                 .where(q.c.id == request_id)
@@ -300,7 +302,7 @@ class RequestQueue:
                     request_id=request_id, at=now, state=state.value, actor=actor
                 )
             )
-            self.charter.gate._audit(
+            self.gate.journal.record(
                 conn, actor, "request_" + state.value, None, {"request": request_id}
             )
         return self.get(request_id)
@@ -346,7 +348,7 @@ class RequestQueue:
 
     def _row(self, request_id: str) -> Any:
         q = rt.requests
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             row = conn.execute(select(q).where(q.c.id == request_id)).first()
         if row is None:
             raise NotFoundError("no such request", field="request_id")
@@ -364,7 +366,7 @@ class RequestQueue:
         if row.subject_id is None:
             return out
         wanted = {row.message_record: "message", row.answer_record: "answer"}
-        for rec in self.charter.gate.read(
+        for rec in self.gate.read(
             row.subject_id, service=SERVICE, purpose=Purpose.APP_FUNCTIONALITY, actor=actor
         ):
             if rec.id in wanted and rec.id is not None:

@@ -21,20 +21,20 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import IO
 
-    from charter.app import Charter
+    from charter.gate import Gate
     from charter.gate.erasure import Correction
 
 
 class Rights:
     """User rights (R1-R5), consent records (G3), requests (G4) and transparency (G5)."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
-        self.consents = ConsentBook(charter)
-        self.requests = RequestQueue(charter)
-        self.devices = DeviceCommands(charter)
-        self.exports = Exports(charter)
-        self.register = GovRegister(charter)
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.consents = ConsentBook(gate)
+        self.requests = RequestQueue(gate)
+        self.devices = DeviceCommands(gate)
+        self.exports = Exports(gate)
+        self.register = GovRegister(gate)
 
     def export(
         self, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
@@ -61,7 +61,7 @@ class Rights:
         self, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
     ) -> Iterator[bytes]:
         """R1 as a direct stream of the archive's bytes (nothing saved)."""
-        return stream_export(self.charter, subject_id, pseudonyms=pseudonyms, actor=actor)
+        return stream_export(self.gate, subject_id, pseudonyms=pseudonyms, actor=actor)
 
     def download(self, token: str) -> Iterator[bytes]:
         """Redeem a single-use download token: the archive's bytes."""
@@ -71,13 +71,13 @@ class Rights:
         self, archive: str | Path | IO[bytes], subject_id: str, *, actor: str = "subject"
     ) -> ImportReport:
         """T17: re-collect an export archive's records into ``subject_id``, through the gate."""
-        return import_export(self.charter, archive, subject_id, actor=actor)
+        return import_export(self.gate, archive, subject_id, actor=actor)
 
     def correct(
         self, subject_id: str, record_id: str, value: Any, *, actor: str = "subject"
     ) -> Correction:
         """R2: correct a value the person provided."""
-        return erasure.correct(self.charter, subject_id, record_id, value, actor=actor)
+        return erasure.correct(self.gate, subject_id, record_id, value, actor=actor)
 
     def erase(
         self,
@@ -90,7 +90,7 @@ class Rights:
     ) -> erasure.ErasureResult:
         """R3: delete one record, a data type, a service's data or everything."""
         return erasure.erase(
-            self.charter,
+            self.gate,
             subject_id,
             service=service,
             data_type=data_type,
@@ -102,21 +102,21 @@ class Rights:
         self, subject_id: str, service: str, *, actor: str = "subject"
     ) -> erasure.ErasureResult:
         """R4: withdraw consent for a service."""
-        return erasure.withdraw_consent(self.charter, subject_id, service, actor=actor)
+        return erasure.withdraw_consent(self.gate, subject_id, service, actor=actor)
 
     def delete_account(
         self, subject_id: str, *, actor: str = "subject", progress: erasure.Progress | None = None
     ) -> str:
         """R5: delete the account (crypto-shredding first; resumable). Returns the request id."""
-        return erasure.delete_account(self.charter, subject_id, actor=actor, progress=progress)
+        return erasure.delete_account(self.gate, subject_id, actor=actor, progress=progress)
 
     def resume(self) -> int:
         """Finish interrupted account deletions and clean up interrupted exports."""
         self.exports.recover()
-        return erasure.resume_erasures(self.charter)
+        return erasure.resume_erasures(self.gate)
 
     def verify_erasure(
         self, subject_id: str, *, record_ids: Sequence[str] = (), markers: Sequence[str] = ()
     ) -> ErasureReport:
         """Scan for residue of a subject (see :func:`charter.rights.verify.verify_erasure`)."""
-        return verify_erasure(self.charter, subject_id, record_ids=record_ids, markers=markers)
+        return verify_erasure(self.gate, subject_id, record_ids=record_ids, markers=markers)

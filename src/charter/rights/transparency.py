@@ -23,7 +23,7 @@ from charter.rights import tables as rt
 from charter.rights._common import new_id
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 KINDS = ("user_data", "content_removal", "emergency", "preservation")
 OUTCOMES = ("disclosed", "partially_disclosed", "rejected", "no_data", "pending")
@@ -89,8 +89,8 @@ class TransparencyReport:
 class GovRegister:
     """The register (control database)."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
 
     def add(
         self,
@@ -129,7 +129,7 @@ class GovRegister:
         item = GovRequest(
             new_id("gr"), received_on, authority.strip(), country, kind, accounts_affected, outcome
         )
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             conn.execute(
                 insert(rt.gov_requests).values(
                     id=item.id,
@@ -139,11 +139,11 @@ class GovRegister:
                     kind=item.kind,
                     accounts_affected=item.accounts_affected,
                     outcome=item.outcome,
-                    created_at=self.charter.clock(),
+                    created_at=self.gate.clock(),
                     created_by=actor,
                 )
             )
-            self.charter.gate._audit(
+            self.gate.journal.record(
                 conn,
                 actor,
                 "gov_request",
@@ -160,7 +160,7 @@ class GovRegister:
             query = query.where(
                 g.c.received_on >= f"{year:04d}-01-01", g.c.received_on <= f"{year:04d}-12-31"
             )
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             return [
                 GovRequest(
                     r.id,

@@ -34,7 +34,7 @@ from charter.rights import tables as _tables  # noqa: F401 - registers the right
 from charter.store.schema import metadata
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 READ_CHUNK = 4 * 1024 * 1024
 SKIPPED_FILES = ("keyring.json", "keyring.json.lock", ".keyring.lock")
@@ -156,14 +156,14 @@ def _scan_rows(name: str, engine: Engine, ids: dict[str, str], report: ErasureRe
                             report.findings.append(Finding(where, by_value[value], "row", n))
 
 
-def _engines(charter: Charter) -> Iterable[tuple[str, Engine]]:
-    yield "control", charter.stores.control()
-    for region in charter.catalog.regions:
-        yield f"region {region}", charter.stores.region(region)
+def _engines(gate: Gate) -> Iterable[tuple[str, Engine]]:
+    yield "control", gate.stores.control()
+    for region in gate.catalog.regions:
+        yield f"region {region}", gate.stores.region(region)
 
 
 def verify_erasure(
-    charter: Charter,
+    gate: Gate,
     subject_id: str,
     *,
     record_ids: Sequence[str] = (),
@@ -181,10 +181,10 @@ def verify_erasure(
     ids = {"subject_id": subject_id} | {f"record[{i}]": r for i, r in enumerate(record_ids)}
     needles = ids | {f"marker[{i}]": m for i, m in enumerate(markers)}
     postgres = False
-    for name, engine in _engines(charter):
+    for name, engine in _engines(gate):
         _scan_rows(name, engine, ids, report)
         postgres = postgres or engine.dialect.name == "postgresql"
-    _scan_files(charter.settings.data_dir, needles, report)
+    _scan_files(gate.stores.settings.data_dir, needles, report)
     if postgres:
         report.notes.append(
             "PostgreSQL databases were checked row by row only; scanning their data directory and WAL "

@@ -29,8 +29,7 @@ from charter.errors import AuthError, InputError, NotFoundError
 from charter.store import schema as t
 
 if TYPE_CHECKING:
-    from charter.app import Charter
-    from charter.gate.core import Gate
+    from charter.gate import Gate
 
 API_KEY_PREFIX = "ck"
 """Prefix of service API keys."""
@@ -352,14 +351,3 @@ class Credentials:
 
     def _subject_ref(self, subject_id: str) -> str | None:
         return self._gate.subject_ref(subject_id) if self._gate is not None else None
-
-    @classmethod
-    def for_charter(cls, charter: Charter) -> Credentials:
-        """The credentials service of a :class:`charter.app.Charter`."""
-        return cls(
-            charter.stores.control,
-            charter.keyring.hmac_key,
-            charter.clock,
-            frozenset(charter.catalog.services),
-            charter.gate,
-        )

@@ -39,7 +39,9 @@ class GroupCommit:
         self._queue.put((work, future))
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="charter-group-commit", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._loop, name="charter-group-commit", daemon=True
+                )
                 self._thread.start()
         return future.result()
 

@@ -76,15 +76,24 @@ class WebRoute(APIRoute):
                 session.say("Please sign in to continue.")
                 response = redirect("/signin")
             except RequestValidationError:
-                response = _failure(request, "Some fields are missing or not valid; check the form and try again.", 400)
+                response = _failure(
+                    request,
+                    "Some fields are missing or not valid; check the form and try again.",
+                    400,
+                )
             except CharterError as exc:
                 response = _failure(request, message_of(exc), status_of(exc))
             except Exception as exc:  # the last resort: no stack trace ever reaches a page
-                log.error("unhandled %s on %s %s", type(exc).__name__, request.method, self.path)  # no traceback: it may hold personal values
+                log.error(
+                    "unhandled %s on %s %s", type(exc).__name__, request.method, self.path
+                )  # no traceback: it may hold personal values
                 response = render(
                     request,
                     "error.html",
-                    {"message": "Something went wrong on our side. Please try again later.", "status": 500},
+                    {
+                        "message": "Something went wrong on our side. Please try again later.",
+                        "status": 500,
+                    },
                     status=500,
                 )
             save_session(request, response)

@@ -117,8 +117,12 @@ def change_switch(
     if kind == "authorization" and on and service and service.controls.consent:
         web.rights.consents.record(user.subject_id, owner, method="privacy_center")
     else:
-        charter.gate.set_switches(user.subject_id, {key: on}, source="privacy_center", actor="subject")
-    web_session(request).say(f"{switch_label(charter.catalog, key)} is now {'on' if on else 'off'}.", "success")
+        charter.gate.set_switches(
+            user.subject_id, {key: on}, source="privacy_center", actor="subject"
+        )
+    web_session(request).say(
+        f"{switch_label(charter.catalog, key)} is now {'on' if on else 'off'}.", "success"
+    )
     anchor = "system" if owner == "system" else f"service-{owner}"
     return redirect(f"/#{anchor}")
 
@@ -229,7 +233,10 @@ def download(request: Request, user: Me) -> Response:
     return StreamingResponse(
         body(),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

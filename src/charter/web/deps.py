@@ -21,11 +21,10 @@ from charter.app import Charter
 from charter.demo import is_demo
 from charter.errors import AuthError, RefusedError
 from charter.rights import Rights
-from charter.services.account.runtime import account_service
 from charter.services.account.service import AccountService
 from charter.services.account.sessions import SessionInfo, TokenPair
+from charter.services.staff.roles import StaffMember, StaffRoles
 from charter.web.session import COOKIE, SessionCodec, WebSession, check_csrf
-from charter.web.staff import StaffMember, StaffRoles
 
 MICROS = 1_000_000
 
@@ -94,15 +93,11 @@ def services(request: Request) -> WebServices:
             found = getattr(state, "web", None)
             if found is None:
                 charter: Charter = state.charter
-                rights = getattr(state, "rights", None)
-                if not isinstance(rights, Rights) or rights.charter is not charter:
-                    rights = Rights(charter)
-                    state.rights = rights
                 found = WebServices(
                     charter,
-                    rights,
-                    account_service(state),
-                    StaffRoles(charter),
+                    charter.rights,
+                    charter.accounts,
+                    charter.staff,
                     SessionCodec(charter.keyring.hmac_key),
                     _RefreshCache(charter.keyring.hmac_key),
                     is_demo(charter),

@@ -105,7 +105,9 @@ class SessionCodec:
         if not hmac.compare_digest(mac, self._mac(text.encode())):
             return None
         try:
-            data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            data: dict[str, Any] = json.loads(
+                base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            )
             session = WebSession(**{k: v for k, v in data.items() if k in _FIELDS})
         except (ValueError, TypeError):
             return None
@@ -127,6 +129,4 @@ def check_csrf(session: WebSession | None, submitted: object) -> None:
         or not isinstance(submitted, str)
         or not hmac.compare_digest(submitted.encode(), session.csrf.encode())
     ):
-        raise AuthError(
-            "this form has expired; reload the page and try again", code="csrf_failed"
-        )
+        raise AuthError("this form has expired; reload the page and try again", code="csrf_failed")

@@ -166,7 +166,9 @@ def service_cards(
 def system_switches(catalog: Catalog, switches: dict[str, bool]) -> list[SwitchView]:
     """The system-wide switches (experience program, usage & diagnostics, personalized ads)."""
     return [
-        SwitchView(f"system.{s.id}", s.name, s.description, switches.get(f"system.{s.id}", s.default))
+        SwitchView(
+            f"system.{s.id}", s.name, s.description, switches.get(f"system.{s.id}", s.default)
+        )
         for s in catalog.system.switches
     ]
 

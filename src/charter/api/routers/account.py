@@ -17,10 +17,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from charter.api.deps import get_charter
 from charter.api.errors import error_response, responses
 from charter.errors import AuthError
 from charter.services.account.errors import BusyError, ThrottledError
-from charter.services.account.runtime import account_service, oauth_provider
 from charter.services.account.service import AccountService, DeviceInfo, LoginOutcome
 from charter.services.account.sessions import SessionInfo, TokenPair
 
@@ -39,7 +39,7 @@ ID = r"^[a-z]{1,3}_[0-9a-f]{32}$"
 
 def get_service(request: Request) -> AccountService:
     """The account service of the app."""
-    return account_service(request.app.state)
+    return get_charter(request).accounts
 
 
 def current_session(
@@ -421,15 +421,11 @@ def disable_two_step(body: CodeIn, session: Session, service: Service) -> Respon
 @router.get("/authorizations", responses=AUTH)
 def list_authorizations(request: Request, session: Session) -> list[dict[str, Any]]:
     """Accounts & Permission: the apps this account authorized."""
-    return oauth_provider(request.app.state, str(request.base_url)).authorizations(
-        session.subject_id
-    )
+    return get_charter(request).oauth.authorizations(session.subject_id)
 
 
 @router.delete("/authorizations/{client_id}", status_code=204, responses=AUTH)
 def revoke_authorization(client_id: str, request: Request, session: Session) -> Response:
     """Withdraw an app's authorization; its tokens stop working at once."""
-    oauth_provider(request.app.state, str(request.base_url)).revoke_authorization(
-        session.subject_id, client_id
-    )
+    get_charter(request).oauth.revoke_authorization(session.subject_id, client_id)
     return Response(status_code=204)

@@ -32,7 +32,7 @@ from charter.api.errors import (
     validation_response,
 )
 from charter.api.models import DATA_TYPE_PATTERN, PurposeName, rfc3339
-from charter.gate.core import MAX_BATCH, BatchResult, Event
+from charter.gate import MAX_BATCH, BatchResult, Event
 from charter.taxonomy import Purpose
 
 router = APIRouter(prefix="/v1", tags=["collect"])

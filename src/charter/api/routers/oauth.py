@@ -18,9 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from charter.api.deps import get_charter
 from charter.api.errors import responses
 from charter.errors import AuthError, InputError
-from charter.services.account.runtime import account_service, oauth_provider
 from charter.services.account.sessions import SessionInfo
 from charter.services.oauth import pages
 from charter.services.oauth.provider import EndUser, OAuthProvider
@@ -37,7 +37,7 @@ PAGE_HEADERS = {
 
 
 def _provider(request: Request) -> OAuthProvider:
-    return oauth_provider(request.app.state, str(request.base_url).rstrip("/"))
+    return get_charter(request).oauth
 
 
 async def _oauth_request(request: Request, provider: OAuthProvider) -> OAuthRequest:
@@ -79,7 +79,7 @@ def _browser_session(request: Request) -> SessionInfo | None:
     if not token:
         return None
     try:
-        return account_service(request.app.state).authenticate(token)
+        return get_charter(request).accounts.authenticate(token)
     except AuthError:
         return None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field, JsonValue
@@ -34,13 +34,9 @@ ID_PATTERN = r"^[a-z]{2}_[0-9a-f]{32}$"
 RECORD_PATTERN = r"^[0-9a-f]{32}$"
 
 
-def get_rights(request: Request, charter: CharterDep) -> Rights:
-    """The app's :class:`Rights`, built on first use."""
-    rights: Rights | None = getattr(request.app.state, "rights", None)
-    if rights is None or rights.charter is not charter:
-        rights = Rights(charter)
-        request.app.state.rights = rights
-    return rights
+def get_rights(charter: CharterDep) -> Rights:
+    """The deployment's :class:`Rights`."""
+    return charter.rights
 
 
 def require_user(principal: AnyPrincipal) -> str:
@@ -319,7 +315,7 @@ async def delete_account(me: Me, rights: RightsDep) -> dict[str, str]:
 @router.get("/v1/me/requests", response_model=list[RequestOut], responses=responses(401, 403))
 async def my_requests(me: Me, rights: RightsDep) -> list[RequestOut]:
     """My requests and complaints, newest first."""
-    now = rights.charter.clock()
+    now = rights.gate.clock()
     return [_request(r, now) for r in await run_in_threadpool(rights.requests.for_subject, me)]
 
 
@@ -334,7 +330,7 @@ async def file_request(body: RequestIn, me: Me, rights: RightsDep) -> RequestOut
     r = await run_in_threadpool(
         lambda: rights.requests.file(me, body.kind, service=body.service, message=body.message)
     )
-    return _request(r, rights.charter.clock())
+    return _request(r, rights.gate.clock())
 
 
 @router.post("/v1/me/consents", status_code=201, responses=responses(401, 403, 404, 422))
@@ -418,7 +414,7 @@ async def staff_queue(
     state: Annotated[Literal["open", "assigned", "answered", "closed"] | None, Query()] = None,
 ) -> list[RequestOut]:
     """The request and complaint queue, soonest deadline first."""
-    now = rights.charter.clock()
+    now = rights.gate.clock()
     return [
         _request(r, now)
         for r in await run_in_threadpool(lambda: rights.requests.queue(state=state))
@@ -428,7 +424,7 @@ async def staff_queue(
 @router.get("/v1/staff/alarms", response_model=list[RequestOut], responses=responses(401, 403))
 async def staff_alarms(staff: Staff, rights: RightsDep) -> list[RequestOut]:
     """Requests whose legal deadline is less than 5 days away or past."""
-    now = rights.charter.clock()
+    now = rights.gate.clock()
     return [_request(r, now) for r in await run_in_threadpool(rights.requests.alarms)]
 
 
@@ -446,7 +442,7 @@ async def staff_show(
         for at, s, a in rights.requests.history(request_id)
     ]
     return {
-        "request": _request(r, rights.charter.clock()).model_dump(),
+        "request": _request(r, rights.gate.clock()).model_dump(),
         "texts": texts,
         "history": history,
     }
@@ -462,7 +458,7 @@ async def staff_assign(
 ) -> RequestOut:
     """Take a request."""
     return _request(
-        await run_in_threadpool(rights.requests.assign, request_id, staff), rights.charter.clock()
+        await run_in_threadpool(rights.requests.assign, request_id, staff), rights.gate.clock()
     )
 
 
@@ -480,7 +476,7 @@ async def staff_answer(
     """Answer the requester."""
     return _request(
         await run_in_threadpool(rights.requests.answer, request_id, staff, body.text),
-        rights.charter.clock(),
+        rights.gate.clock(),
     )
 
 
@@ -499,7 +495,7 @@ async def staff_close(
     r = await run_in_threadpool(
         lambda: rights.requests.close(request_id, f"staff:{staff}", outcome=body.outcome)
     )
-    return _request(r, rights.charter.clock())
+    return _request(r, rights.gate.clock())
 
 
 @router.get("/v1/staff/gov-requests", responses=responses(401, 403))
@@ -544,7 +540,7 @@ async def transparency(
     if format == "csv":
         return PlainTextResponse(render_csv(report), media_type="text/csv")
     return PlainTextResponse(
-        render_html(report, deployment=rights.charter.catalog.info.name), media_type="text/html"
+        render_html(report, deployment=rights.gate.catalog.info.name), media_type="text/html"
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from charter.api.deps import CharterDep, ServicePrincipal, SubjectCaller, SubjectId
 from charter.api.errors import responses
 from charter.api.models import SubjectKindName, SubjectOut
-from charter.gate.core import Subject
+from charter.gate import Subject
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"])
 

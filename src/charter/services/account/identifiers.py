@@ -81,7 +81,9 @@ def normalise_phone(raw: str, country: str | None = None) -> Identifier:
         raise InputError("enter a valid phone number", field="phone") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InputError("enter a valid phone number", field="phone")
-    return Identifier("phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return Identifier(
+        "phone", phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    )
 
 
 def parse_identifier(raw: str, country: str | None = None) -> Identifier:

@@ -27,17 +27,23 @@ NONCE_BYTES = 12
 
 def lookup(keyring: Keyring, kind: str, value: str) -> str:
     """The blind index of a normalised identifier."""
-    return keyed_hash(keyring.hmac_key, f"{kind}:{value}".encode(), context="account.identifier").hex()
+    return keyed_hash(
+        keyring.hmac_key, f"{kind}:{value}".encode(), context="account.identifier"
+    ).hex()
 
 
 def token_hash(keyring: Keyring, token: str) -> str:
     """How a bearer token, refresh token or authorization code is stored."""
-    return keyed_hash(keyring.hmac_key, token.encode("utf-8", "replace"), context="account.token").hex()
+    return keyed_hash(
+        keyring.hmac_key, token.encode("utf-8", "replace"), context="account.token"
+    ).hex()
 
 
 def code_hash(keyring: Keyring, challenge_id: str, code: str) -> str:
     """How a one-time code is stored, bound to its challenge."""
-    return keyed_hash(keyring.hmac_key, f"{challenge_id}:{code}".encode(), context="account.code").hex()
+    return keyed_hash(
+        keyring.hmac_key, f"{challenge_id}:{code}".encode(), context="account.code"
+    ).hex()
 
 
 def device_key(keyring: Keyring, device_id: str) -> str:
@@ -69,15 +75,17 @@ class CredentialCipher:
     """AES-256-GCM for second-factor seeds, bound to (subject, credential id)."""
 
     def __init__(self, keyring: Keyring) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.account.credentials.v1").derive(
-            keyring.hmac_key
-        )
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.account.credentials.v1"
+        ).derive(keyring.hmac_key)
         self._aead = AESGCM(key)
 
     def encrypt(self, plaintext: bytes, *, subject_id: str, credential_id: str) -> bytes:
         """Nonce and ciphertext."""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, plaintext, encode_parts(b"cred", subject_id.encode(), credential_id.encode()))
+        return nonce + self._aead.encrypt(
+            nonce, plaintext, encode_parts(b"cred", subject_id.encode(), credential_id.encode())
+        )
 
     def decrypt(self, blob: bytes, *, subject_id: str, credential_id: str) -> bytes:
         """
@@ -88,7 +96,9 @@ class CredentialCipher:
         """
         try:
             return self._aead.decrypt(
-                blob[:NONCE_BYTES], blob[NONCE_BYTES:], encode_parts(b"cred", subject_id.encode(), credential_id.encode())
+                blob[:NONCE_BYTES],
+                blob[NONCE_BYTES:],
+                encode_parts(b"cred", subject_id.encode(), credential_id.encode()),
             )
         except Exception as exc:
             raise IntegrityError("a stored credential failed its integrity check") from exc
@@ -102,19 +112,25 @@ class RegistrationCipher:
     """
 
     def __init__(self, keyring: Keyring) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.account.registration.v1").derive(
-            keyring.hmac_key
-        )
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.account.registration.v1"
+        ).derive(keyring.hmac_key)
         self._aead = AESGCM(key)
 
     def encrypt(self, plaintext: bytes, *, challenge_id: str) -> bytes:
         """Nonce and ciphertext."""
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, plaintext, encode_parts(b"registration", challenge_id.encode()))
+        return nonce + self._aead.encrypt(
+            nonce, plaintext, encode_parts(b"registration", challenge_id.encode())
+        )
 
     def decrypt(self, blob: bytes, *, challenge_id: str) -> bytes | None:
         """The plaintext, or ``None`` for a blob that does not open (a decoy, or tampered)."""
         try:
-            return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], encode_parts(b"registration", challenge_id.encode()))
+            return self._aead.decrypt(
+                blob[:NONCE_BYTES],
+                blob[NONCE_BYTES:],
+                encode_parts(b"registration", challenge_id.encode()),
+            )
         except Exception:
             return None

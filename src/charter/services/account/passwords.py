@@ -4,7 +4,7 @@ Passwords: the NIST SP 800-63B policy, argon2id hashing profiles and admission c
 Storage is the gate's (inventory row ``account_password``, protection
 ``compound_password_hash``): argon2id over HMAC-SHA-256(pepper, password), the pepper being
 the keyring's, never in the database. This module chooses the argon2 parameters the gate
-uses (:func:`install_profile`), verifies a stored hash the same way the gate made it, and
+uses (:func:`install_profile` on the gate's :class:`~charter.gate.PasswordHashing`), verifies a stored hash the same way the gate made it, and
 bounds how many hashes run at once (:class:`HashingGate`), so a storm of sign-ins is shed
 with 503 instead of exhausting memory.
 
@@ -17,13 +17,10 @@ words (the service name, the identifier).
 from __future__ import annotations
 
 import contextlib
-import hmac
 import os
 import sys
 import threading
 import unicodedata
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -33,7 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from charter.crypto import keyed_hash
 from charter.errors import InputError
-from charter.gate import protect
+from charter.gate import PasswordHashing, protect
 from charter.services.account.errors import BusyError
 
 MIN_SINGLE_FACTOR = 15
@@ -52,9 +49,13 @@ class Argon2Params:
 
     def hasher(self) -> PasswordHasher:
         """A hasher with these parameters (16-byte salts, 32-byte tags, argon2id)."""
-        return _GateHasher(
-            time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism,
-            hash_len=32, salt_len=16, type=Type.ID,
+        return PasswordHasher(
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            hash_len=32,
+            salt_len=16,
+            type=Type.ID,
         )
 
 
@@ -63,43 +64,13 @@ PRODUCTION = Argon2Params(memory_kib=47_104, time_cost=2, parallelism=1)
 core here, inside the 50-250 ms the issue asks for (t=1 measured 49 ms)."""
 
 OWASP_MINIMUMS = (
-    Argon2Params(47_104, 1, 1), Argon2Params(19_456, 2, 1), Argon2Params(12_288, 3, 1),
-    Argon2Params(9_216, 4, 1), Argon2Params(7_168, 5, 1),
+    Argon2Params(47_104, 1, 1),
+    Argon2Params(19_456, 2, 1),
+    Argon2Params(12_288, 3, 1),
+    Argon2Params(9_216, 4, 1),
+    Argon2Params(7_168, 5, 1),
 )
 """OWASP Password Storage Cheat Sheet argon2id rows (memory KiB, iterations, lanes)."""
-
-_PRECOMPUTED: ContextVar[tuple[str, str] | None] = ContextVar("charter_account_precomputed_hash", default=None)
-
-
-class _GateHasher(PasswordHasher):
-    """
-    The hasher installed into the gate: argon2id, except inside :func:`storing_hash`, where
-    the one argon2 input prepared there is answered with a hash computed beforehand.
-    """
-
-    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
-        pending = _PRECOMPUTED.get()
-        if pending is not None and salt is None:
-            text = password.decode("utf-8", "replace") if isinstance(password, bytes) else password
-            if hmac.compare_digest(text.encode(), pending[0].encode()):
-                return pending[1]
-        return super().hash(password, salt=salt)
-
-
-@contextlib.contextmanager
-def storing_hash(pepper: bytes, marker: str, stored: str) -> Iterator[None]:
-    """
-    Within this block, the gate stores ``stored`` (an argon2id string made earlier by
-    :func:`hash_password`) when it is given the password ``marker`` to hash: how a
-    registration stores, at confirmation, the hash computed when it started, without ever
-    keeping the password itself. ``marker`` should be random; other inputs hash as usual.
-    """
-    token = _PRECOMPUTED.set((peppered(pepper, marker), stored))
-    try:
-        yield
-    finally:
-        _PRECOMPUTED.reset(token)
-
 
 FAST_FOR_TESTS = Argon2Params(memory_kib=256, time_cost=1, parallelism=1)
 """Cheap parameters for test fixtures only; :func:`install_profile` refuses them outside pytest."""
@@ -113,22 +84,17 @@ def meets_owasp(params: Argon2Params) -> bool:
     )
 
 
-def install_profile(params: Argon2Params) -> None:
+def install_profile(hashing: PasswordHashing, params: Argon2Params) -> None:
     """
-    Make the gate hash new passwords with ``params`` (hashes made before are upgraded at the
-    owner's next sign-in).
+    Make ``hashing`` (a gate's password hashing) hash new passwords with ``params``; hashes
+    made before are upgraded at the owner's next sign-in.
 
     Raises:
-        ConfigError-like InputError: parameters below OWASP's minimum outside a test run.
+        InputError: parameters below OWASP's minimum outside a test run.
     """
     if not meets_owasp(params) and not _under_pytest():
         raise InputError("argon2 parameters below OWASP's minimum are only allowed in tests")
-    protect.set_password_hasher(params.hasher())
-
-
-def current_hasher() -> PasswordHasher:
-    """The hasher the gate uses now."""
-    return protect.PASSWORD_HASHER
+    hashing.use(params.hasher())
 
 
 def _under_pytest() -> bool:
@@ -142,12 +108,14 @@ def normalise(password: str) -> str:
 
 def peppered(keyring_pepper: bytes, password: str) -> str:
     """The argon2 input the gate derives from a password (see ``charter.gate.protect``)."""
-    return keyed_hash(keyring_pepper, protect.encode_value(normalise(password)), context="password").hex()
+    return keyed_hash(
+        keyring_pepper, protect.encode_value(normalise(password)), context="password"
+    ).hex()
 
 
-def hash_password(password: str, pepper: bytes) -> str:
-    """The argon2id string the gate would store for ``password`` (current profile)."""
-    return current_hasher().hash(peppered(pepper, password))
+def hash_password(hasher: PasswordHasher, password: str, pepper: bytes) -> str:
+    """The argon2id string the gate would store for ``password``."""
+    return hasher.hash(peppered(pepper, password))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +126,11 @@ class Verification:
     needs_rehash: bool = False
 
 
-def verify(stored: bytes | str, password: str, pepper: bytes) -> Verification:
+def verify(
+    hasher: PasswordHasher, stored: bytes | str, password: str, pepper: bytes
+) -> Verification:
     """Check ``password`` against a stored argon2id hash made by the gate."""
     text = stored.decode("ascii") if isinstance(stored, bytes) else stored
-    hasher = current_hasher()
     try:
         hasher.verify(text, peppered(pepper, password))
     except (VerificationError, InvalidHashError):
@@ -172,9 +141,8 @@ def verify(stored: bytes | str, password: str, pepper: bytes) -> Verification:
 _DUMMY: dict[tuple[int, int, int], str] = {}
 
 
-def verify_dummy(password: str, pepper: bytes) -> None:
+def verify_dummy(hasher: PasswordHasher, password: str, pepper: bytes) -> None:
     """Spend the time of one verification, for unknown accounts (no timing difference)."""
-    hasher = current_hasher()
     key = (hasher.memory_cost, hasher.time_cost, hasher.parallelism)
     if key not in _DUMMY:
         _DUMMY[key] = hasher.hash("charter-dummy-password-for-timing")
@@ -185,8 +153,16 @@ def verify_dummy(password: str, pepper: bytes) -> None:
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The shipped list of common and breached passwords (lower case, NFKC)."""
-    text = resources.files("charter.services.account").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    text = (
+        resources.files("charter.services.account")
+        .joinpath("common_passwords.txt")
+        .read_text("utf-8")
+    )
+    return frozenset(
+        line.strip().lower()
+        for line in text.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 def check_policy(password: str, *, single_factor: bool, context: tuple[str, ...] = ()) -> str:
@@ -206,7 +182,9 @@ def check_policy(password: str, *, single_factor: bool, context: tuple[str, ...]
     pw = normalise(password)
     minimum = MIN_SINGLE_FACTOR if single_factor else MIN_MULTI_FACTOR
     if len(pw) < minimum:
-        raise InputError(f"use at least {minimum} characters; a few words make a good password", field="password")
+        raise InputError(
+            f"use at least {minimum} characters; a few words make a good password", field="password"
+        )
     if len(pw) > MAX_LENGTH:
         raise InputError(f"use at most {MAX_LENGTH} characters", field="password")
     low = pw.lower()
@@ -217,7 +195,10 @@ def check_policy(password: str, *, single_factor: bool, context: tuple[str, ...]
     for word in words:
         stripped = stripped.replace(word, "")
     if len(stripped.strip("0123456789!@#$%^&*()_-+=. ")) < 4:
-        raise InputError("the password must not be built from your identifier or the service name", field="password")
+        raise InputError(
+            "the password must not be built from your identifier or the service name",
+            field="password",
+        )
     return pw
 
 
@@ -227,7 +208,9 @@ class HashingGate:
     beyond that, :class:`BusyError` (503) at once, so memory stays bounded.
     """
 
-    def __init__(self, slots: int | None = None, queue: int | None = None, wait_seconds: float = 5.0) -> None:
+    def __init__(
+        self, slots: int | None = None, queue: int | None = None, wait_seconds: float = 5.0
+    ) -> None:
         self.slots = slots or max(1, os.cpu_count() or 1)
         self.queue = self.slots * 2 if queue is None else queue
         self.wait_seconds = wait_seconds

@@ -1,7 +1,7 @@
 """
 The account's personal data, through the gate: service ``account`` of the catalog.
 
-Writes and reads go through :class:`~charter.gate.core.Gate` (``collect`` / ``read``).
+Writes and reads go through :class:`~charter.gate.Gate` (``collect`` / ``read``).
 Two operations the gate does not offer yet are done here, narrowly, on the gate's own
 ``records`` table of the account's region, and are meant to move into the gate:
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from charter.errors import RefusedError
-from charter.gate.core import Event, Gate, RecordOut
+from charter.gate import Event, Gate, RecordOut
 from charter.taxonomy import Purpose
 
 SERVICE = "account"

@@ -42,7 +42,11 @@ def bot_score(signals: Mapping[str, object] | None) -> float:
     values: list[float] = []
     if isinstance(samples, Sequence) and not isinstance(samples, str):
         for sample in samples[:500]:
-            if isinstance(sample, Sequence) and len(sample) == 3 and all(isinstance(v, int | float) for v in sample):
+            if (
+                isinstance(sample, Sequence)
+                and len(sample) == 3
+                and all(isinstance(v, int | float) for v in sample)
+            ):
                 values.append(math.sqrt(sum(float(v) ** 2 for v in sample)))
     if len(values) < 5:
         score += 0.6
@@ -54,7 +58,11 @@ def bot_score(signals: Mapping[str, object] | None) -> float:
         elif not 5.0 < mean < 15.0:  # gravity is ~9.8 m/s² on a held phone
             score += 0.3
     network = signals.get("network")
-    if not isinstance(network, Mapping) or network.get("type") not in ("wifi", "cellular", "ethernet"):
+    if not isinstance(network, Mapping) or network.get("type") not in (
+        "wifi",
+        "cellular",
+        "ethernet",
+    ):
         score += 0.3
     return min(score, 1.0)
 

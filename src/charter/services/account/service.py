@@ -22,6 +22,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from charter.errors import AuthError, InputError, IntegrityError, NotFoundError, RefusedError
+from charter.gate import PasswordHash
 from charter.services.account import challenges, keys, passwords, risk, throttle, totp
 from charter.services.account.errors import StepUpRequiredError, invalid_credentials
 from charter.services.account.identifiers import Identifier, parse_identifier
@@ -38,7 +39,7 @@ from charter.services.account.tables import accounts, devices, identifiers, netw
 from charter.services.account.tables import challenges as challenge_table
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 MICROS = 1_000_000
 MAX_FAILURES = 100
@@ -89,31 +90,31 @@ class AccountService:
 
     def __init__(
         self,
-        charter: Charter,
+        gate: Gate,
         *,
         sender: VerificationSender | None = None,
         hashing: passwords.HashingGate | None = None,
         limits: Limits = ACCOUNT_LIMITS,
         profile: passwords.Argon2Params = passwords.PRODUCTION,
     ) -> None:
-        passwords.install_profile(profile)
-        self.charter = charter
-        self.keyring = charter.keyring
-        self.clock = charter.clock
+        passwords.install_profile(gate.passwords, profile)
+        self.gate = gate
+        self.keyring = gate.keyring
+        self.clock = gate.clock
         self.sender: VerificationSender = sender or NullSender()
         self.hashing = hashing or passwords.HashingGate()
         self.limits = limits
-        self.records = AccountRecords(charter.gate)
-        self.tokens = TokenStore(charter.stores.control, charter.keyring, charter.clock)
-        self.cipher = keys.CredentialCipher(charter.keyring)
-        self.registrations = keys.RegistrationCipher(charter.keyring)
-        self._decoy_region = sorted(charter.catalog.regions)[0]
+        self.records = AccountRecords(gate)
+        self.tokens = TokenStore(gate.stores.control, gate.keyring, gate.clock)
+        self.cipher = keys.CredentialCipher(gate.keyring)
+        self.registrations = keys.RegistrationCipher(gate.keyring)
+        self._decoy_region = sorted(gate.catalog.regions)[0]
         self._lock = threading.Lock()
 
     @property
     def control(self) -> Any:
         """The control database engine."""
-        return self.charter.stores.control()
+        return self.gate.stores.control()
 
     # -- registration ----------------------------------------------------------------------
 
@@ -136,17 +137,30 @@ class AccountService:
         country, ident, pw, lookup = self._check_registration(identifier, password, country)
         now = self.clock()
         with self.control.connect().execution_options(readonly=True) as conn:
-            taken = conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None
+            taken = (
+                conn.execute(
+                    select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)
+                ).first()
+                is not None
+            )
         with self.hashing:
-            stored = passwords.hash_password(pw, self.keyring.pepper)
+            stored = passwords.hash_password(self.gate.passwords.hasher, pw, self.keyring.pepper)
         challenge_id = keys.new_id("ch_")
-        plain = json.dumps({"kind": ident.kind, "value": ident.value, "country": country, "hash": stored}, sort_keys=True)
+        plain = json.dumps(
+            {"kind": ident.kind, "value": ident.value, "country": country, "hash": stored},
+            sort_keys=True,
+        )
         sealed = self.registrations.encrypt(plain.encode(), challenge_id=challenge_id)
         if taken:
             sealed = secrets.token_bytes(len(sealed))
         with self.control.begin() as conn:
             _, code = challenges.create(
-                conn, self.keyring, subject_id=None, purpose="verify", now=now, challenge_id=challenge_id,
+                conn,
+                self.keyring,
+                subject_id=None,
+                purpose="verify",
+                now=now,
+                challenge_id=challenge_id,
                 context={REGISTRATION: base64.urlsafe_b64encode(sealed).decode("ascii")},
             )
         if not taken and code is not None:
@@ -163,48 +177,75 @@ class AccountService:
         country, ident, pw, lookup = self._check_registration(identifier, password, country)
         taken_error = InputError("this identifier is already registered", field="identifier")
         with self.control.connect().execution_options(readonly=True) as conn:
-            if conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None:
+            if (
+                conn.execute(
+                    select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)
+                ).first()
+                is not None
+            ):
                 raise taken_error
         with self.hashing:
-            stored = passwords.hash_password(pw, self.keyring.pepper)
+            stored = passwords.hash_password(self.gate.passwords.hasher, pw, self.keyring.pepper)
         subject_id = self._create_account(ident, country, lookup, stored)
         if subject_id is None:
             raise taken_error
-        self.charter.gate.audit_admin(actor, "account_create", {"service": "account"})
+        self.gate.audit_admin(actor, "account_create", {"service": "account"})
         return subject_id
 
-    def _check_registration(self, identifier: str, password: str, country: str) -> tuple[str, Identifier, str, str]:
+    def _check_registration(
+        self, identifier: str, password: str, country: str
+    ) -> tuple[str, Identifier, str, str]:
         country = str(country or "").lower()
-        if country not in self.charter.catalog.markets:
+        if country not in self.gate.catalog.markets:
             raise InputError("choose a country from the list", field="country")
         ident = parse_identifier(identifier, country)
         pw = passwords.check_policy(password, single_factor=True, context=_context_words(ident))
         return country, ident, pw, keys.lookup(self.keyring, ident.kind, ident.value)
 
-    def _create_account(self, ident: Identifier, country: str, lookup: str, stored_hash: str) -> str | None:
+    def _create_account(
+        self, ident: Identifier, country: str, lookup: str, stored_hash: str
+    ) -> str | None:
         """
         Create an active account (gate subject, records, account rows) whose password record
         is ``stored_hash``; ``None`` when the identifier was registered meanwhile.
         """
         now = self.clock()
-        subject = self.charter.gate.create_subject("account", country, actor="service:account")
-        marker = "pending-registration:" + secrets.token_hex(32)  # hashed to nothing: replaced by stored_hash
-        with passwords.storing_hash(self.keyring.pepper, marker, stored_hash):
-            self.records.write(subject.id, [
+        subject = self.gate.create_subject("account", country, actor="service:account")
+        self.records.write(
+            subject.id,
+            [
                 ("mi_account_id", subject.id, None),
                 (_record_type(ident), ident.value, "login"),
                 ("country", country.upper(), None),
-                ("account_password", marker, None),
-            ])
+                ("account_password", PasswordHash(stored_hash), None),
+            ],
+        )
         if self.records.password_hash(subject.id) != stored_hash.encode("ascii"):
             raise IntegrityError("the password hash of a new account was not stored as computed")
         try:
             with self.control.begin() as conn:
-                conn.execute(insert(accounts).values(
-                    subject_id=subject.id, region=subject.region, status=ACTIVE, two_step=False, failures=0,
-                    locked_at=None, password_changed_at=now, created_at=now, updated_at=now,
-                ))
-                conn.execute(insert(identifiers).values(lookup=lookup, subject_id=subject.id, kind=ident.kind, role="login", created_at=now))
+                conn.execute(
+                    insert(accounts).values(
+                        subject_id=subject.id,
+                        region=subject.region,
+                        status=ACTIVE,
+                        two_step=False,
+                        failures=0,
+                        locked_at=None,
+                        password_changed_at=now,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                conn.execute(
+                    insert(identifiers).values(
+                        lookup=lookup,
+                        subject_id=subject.id,
+                        kind=ident.kind,
+                        role="login",
+                        created_at=now,
+                    )
+                )
         except DBIntegrityError:  # the identifier was taken between the check and the insert
             return None
         return subject.id
@@ -225,12 +266,23 @@ class AccountService:
         with self.control.begin() as conn:
             challenge = challenges.load(conn, challenge_id, purpose="verify", now=now)
             if challenge.subject_id is not None:  # started before accounts waited for their code
-                legacy = challenges.code_matches(self.keyring, conn, challenge, code) and challenges.finish(conn, challenge.id)
+                legacy = challenges.code_matches(
+                    self.keyring, conn, challenge, code
+                ) and challenges.finish(conn, challenge.id)
                 if legacy:
-                    conn.execute(update(accounts).where(accounts.c.subject_id == challenge.subject_id, accounts.c.status == PENDING).values(status=ACTIVE, updated_at=now))
+                    conn.execute(
+                        update(accounts)
+                        .where(
+                            accounts.c.subject_id == challenge.subject_id,
+                            accounts.c.status == PENDING,
+                        )
+                        .values(status=ACTIVE, updated_at=now)
+                    )
             elif challenges.code_matches(self.keyring, conn, challenge, code, anonymous=True):
                 pending = self._open_registration(challenge)
-                if pending is not None and not challenges.finish(conn, challenge.id, clear_context=True):
+                if pending is not None and not challenges.finish(
+                    conn, challenge.id, clear_context=True
+                ):
                     pending = None
         if legacy and challenge.subject_id is not None:
             return challenge.subject_id
@@ -239,7 +291,12 @@ class AccountService:
         ident = Identifier(pending["kind"], pending["value"])
         lookup = keys.lookup(self.keyring, ident.kind, ident.value)
         with self.control.connect().execution_options(readonly=True) as conn:
-            if conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).first() is not None:
+            if (
+                conn.execute(
+                    select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)
+                ).first()
+                is not None
+            ):
                 raise wrong
         subject_id = self._create_account(ident, pending["country"], lookup, pending["hash"])
         if subject_id is None:
@@ -264,7 +321,12 @@ class AccountService:
     # -- sign-in ---------------------------------------------------------------------------
 
     def login(
-        self, identifier: str, password: str, *, device: DeviceInfo | None = None, ip: str | None = None,
+        self,
+        identifier: str,
+        password: str,
+        *,
+        device: DeviceInfo | None = None,
+        ip: str | None = None,
         signals: Mapping[str, object] | None = None,
     ) -> LoginOutcome:
         """
@@ -283,7 +345,11 @@ class AccountService:
             ident: Identifier | None = parse_identifier(identifier)
         except InputError:
             ident = None
-        lookup = keys.lookup(self.keyring, ident.kind, ident.value) if ident else keys.lookup(self.keyring, "raw", str(identifier)[:256])
+        lookup = (
+            keys.lookup(self.keyring, ident.kind, ident.value)
+            if ident
+            else keys.lookup(self.keyring, "raw", str(identifier)[:256])
+        )
         id_key = keys.throttle_key(self.keyring, "id:" + lookup)
         ip_key = keys.throttle_key(self.keyring, "ip:" + (ip or "unknown"))
         now = self.clock()
@@ -291,7 +357,8 @@ class AccountService:
         with self.control.connect().execution_options(readonly=True) as conn:
             throttle.check(conn, [id_key, ip_key], now)
             row = conn.execute(
-                select(accounts).join(identifiers, identifiers.c.subject_id == accounts.c.subject_id)
+                select(accounts)
+                .join(identifiers, identifiers.c.subject_id == accounts.c.subject_id)
                 .where(identifiers.c.lookup == lookup, identifiers.c.role == "login")
             ).first()
         if row is not None:
@@ -303,19 +370,28 @@ class AccountService:
                 stored = None
                 self.records.password_hash(NO_ACCOUNT, region=self._decoy_region)
             if stored is None:
-                passwords.verify_dummy(password, self.keyring.pepper)
+                passwords.verify_dummy(self.gate.passwords.hasher, password, self.keyring.pepper)
             else:
-                result = passwords.verify(stored, password, self.keyring.pepper)
+                result = passwords.verify(
+                    self.gate.passwords.hasher, stored, password, self.keyring.pepper
+                )
                 attempt.ok, attempt.rehash = result.ok, result.needs_rehash
         if not attempt.ok:
             self._count_failure(attempt.subject_id, id_key, ip_key)
             raise invalid_credentials()
         assert attempt.subject_id is not None
         if attempt.status in (FROZEN, BLOCKED):
-            raise RefusedError(f"the account is {attempt.status}; use the help centre", code=f"account_{attempt.status}")
+            raise RefusedError(
+                f"the account is {attempt.status}; use the help centre",
+                code=f"account_{attempt.status}",
+            )
         with self.control.begin() as conn:
             throttle.clear(conn, id_key)
-            conn.execute(update(accounts).where(accounts.c.subject_id == attempt.subject_id).values(failures=0))
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.subject_id == attempt.subject_id)
+                .values(failures=0)
+            )
         if attempt.rehash:
             self._store_password(attempt.subject_id, passwords.normalise(password), why="rehash")
         return self._environment_check(attempt, ident, device, ip, score)
@@ -325,13 +401,32 @@ class AccountService:
         with self.control.begin() as conn:
             throttle.fail(conn, id_key, throttle.IDENTIFIER, now)
             throttle.fail(conn, ip_key, throttle.IP, now)
-            target = subject_id or NO_ACCOUNT  # unknown identifiers run the same statements on no row
-            conn.execute(update(accounts).where(accounts.c.subject_id == target).values(failures=accounts.c.failures + 1))
-            conn.execute(update(accounts).where(
-                accounts.c.subject_id == target, accounts.c.failures >= MAX_FAILURES, accounts.c.locked_at.is_(None)
-            ).values(locked_at=now))
+            target = (
+                subject_id or NO_ACCOUNT
+            )  # unknown identifiers run the same statements on no row
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.subject_id == target)
+                .values(failures=accounts.c.failures + 1)
+            )
+            conn.execute(
+                update(accounts)
+                .where(
+                    accounts.c.subject_id == target,
+                    accounts.c.failures >= MAX_FAILURES,
+                    accounts.c.locked_at.is_(None),
+                )
+                .values(locked_at=now)
+            )
 
-    def _environment_check(self, attempt: _Attempt, ident: Identifier | None, device: DeviceInfo, ip: str | None, score: float) -> LoginOutcome:
+    def _environment_check(
+        self,
+        attempt: _Attempt,
+        ident: Identifier | None,
+        device: DeviceInfo,
+        ip: str | None,
+        score: float,
+    ) -> LoginOutcome:
         subject_id = attempt.subject_id
         assert subject_id is not None
         now = self.clock()
@@ -339,20 +434,54 @@ class AccountService:
         prefix = risk.network_prefix(ip)
         net_key = keys.network_key(self.keyring, prefix) if prefix else None
         with self.control.connect().execution_options(readonly=True) as conn:
-            trusted = conn.execute(select(devices.c.trusted).where(devices.c.id == device_id)).scalar() if device_id else False
-            known_net = net_key is not None and conn.execute(
-                select(networks.c.net_key).where(networks.c.subject_id == subject_id, networks.c.net_key == net_key)
-            ).first() is not None
-        assessment = risk.assess(known_device=bool(trusted), known_network=known_net, bot=score, pending=attempt.status == PENDING)
+            trusted = (
+                conn.execute(select(devices.c.trusted).where(devices.c.id == device_id)).scalar()
+                if device_id
+                else False
+            )
+            known_net = (
+                net_key is not None
+                and conn.execute(
+                    select(networks.c.net_key).where(
+                        networks.c.subject_id == subject_id, networks.c.net_key == net_key
+                    )
+                ).first()
+                is not None
+            )
+        assessment = risk.assess(
+            known_device=bool(trusted),
+            known_network=known_net,
+            bot=score,
+            pending=attempt.status == PENDING,
+        )
         if not assessment.step_up:
             with self.control.begin() as conn:
                 self._seen(conn, subject_id, device_id, net_key, now, trust=False)
-                pair = self.tokens.open_session(conn, subject_id=subject_id, kind="account", limits=self.limits, device_id=device_id)
+                pair = self.tokens.open_session(
+                    conn,
+                    subject_id=subject_id,
+                    kind="account",
+                    limits=self.limits,
+                    device_id=device_id,
+                )
             return LoginOutcome("ok", pair, account_id=subject_id)
         approval = attempt.two_step and attempt.status != PENDING
-        context = {"device_id": device_id, "net_key": net_key, "approval": approval, "reasons": list(assessment.reasons)}
+        context = {
+            "device_id": device_id,
+            "net_key": net_key,
+            "approval": approval,
+            "reasons": list(assessment.reasons),
+        }
         with self.control.begin() as conn:
-            challenge_id, code = challenges.create(conn, self.keyring, subject_id=subject_id, purpose="login", now=now, context=context, with_code=not approval)
+            challenge_id, code = challenges.create(
+                conn,
+                self.keyring,
+                subject_id=subject_id,
+                purpose="login",
+                now=now,
+                context=context,
+                with_code=not approval,
+            )
         if code is not None and ident is not None:
             self.sender.send(ident, code, purpose="login")
         methods = ("totp", "recovery_code", "approval") if approval else ("code",)
@@ -364,31 +493,71 @@ class AccountService:
         dkey = keys.device_key(self.keyring, str(device.device_id)[:256])
         now = self.clock()
         with self.control.connect().execution_options(readonly=True) as conn:
-            found = conn.execute(select(devices.c.id).where(devices.c.subject_id == subject_id, devices.c.device_key == dkey, devices.c.removed_at.is_(None))).scalar()
+            found = conn.execute(
+                select(devices.c.id).where(
+                    devices.c.subject_id == subject_id,
+                    devices.c.device_key == dkey,
+                    devices.c.removed_at.is_(None),
+                )
+            ).scalar()
         if found:
             return str(found)
         device_id = keys.new_id("d_")
-        values: list[tuple[str, Any, str | None]] = [("android_id", str(device.device_id)[:256], f"device:{device_id}")]
+        values: list[tuple[str, Any, str | None]] = [
+            ("android_id", str(device.device_id)[:256], f"device:{device_id}")
+        ]
         if device.model:
             values.append(("device_model", str(device.model)[:120], f"device:{device_id}"))
         self.records.write(subject_id, values)
         with self.control.begin() as conn:
-            conn.execute(insert(devices).values(id=device_id, subject_id=subject_id, device_key=dkey, trusted=False, created_at=now, last_seen_at=now))
+            conn.execute(
+                insert(devices).values(
+                    id=device_id,
+                    subject_id=subject_id,
+                    device_key=dkey,
+                    trusted=False,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+            )
         return device_id
 
-    def _seen(self, conn: Connection, subject_id: str, device_id: str | None, net_key: str | None, now: int, *, trust: bool) -> None:
+    def _seen(
+        self,
+        conn: Connection,
+        subject_id: str,
+        device_id: str | None,
+        net_key: str | None,
+        now: int,
+        *,
+        trust: bool,
+    ) -> None:
         if device_id:
             values: dict[str, Any] = {"last_seen_at": now}
             if trust:
                 values["trusted"] = True
             conn.execute(update(devices).where(devices.c.id == device_id).values(**values))
         if net_key and trust:
-            updated = conn.execute(update(networks).where(networks.c.subject_id == subject_id, networks.c.net_key == net_key).values(last_seen_at=now)).rowcount
+            updated = conn.execute(
+                update(networks)
+                .where(networks.c.subject_id == subject_id, networks.c.net_key == net_key)
+                .values(last_seen_at=now)
+            ).rowcount
             if not updated:
-                conn.execute(insert(networks).values(subject_id=subject_id, net_key=net_key, first_seen_at=now, last_seen_at=now))
+                conn.execute(
+                    insert(networks).values(
+                        subject_id=subject_id, net_key=net_key, first_seen_at=now, last_seen_at=now
+                    )
+                )
 
-    def complete_login(self, challenge_id: str, *, code: str | None = None, totp_code: str | None = None,
-                       recovery_code: str | None = None) -> LoginOutcome:
+    def complete_login(
+        self,
+        challenge_id: str,
+        *,
+        code: str | None = None,
+        totp_code: str | None = None,
+        recovery_code: str | None = None,
+    ) -> LoginOutcome:
         """
         Answer a step-up with the code sent, a TOTP code, a recovery code, or (no argument)
         the approval given on another device.
@@ -410,22 +579,46 @@ class AccountService:
                 elif recovery_code is not None:
                     ok = self._spend_recovery(conn, subject_id, recovery_code, now)
                 elif challenge.state == "pending":
-                    outcome = LoginOutcome("pending", challenge_id=challenge.id, methods=("totp", "recovery_code", "approval"))
+                    outcome = LoginOutcome(
+                        "pending",
+                        challenge_id=challenge.id,
+                        methods=("totp", "recovery_code", "approval"),
+                    )
                     ok = False
                 else:
                     ok = challenge.state == "approved"
                 if not ok and outcome is None:
-                    conn.execute(update(challenge_table).where(challenge_table.c.id == challenge.id).values(attempts=challenge_table.c.attempts + 1))
+                    conn.execute(
+                        update(challenge_table)
+                        .where(challenge_table.c.id == challenge.id)
+                        .values(attempts=challenge_table.c.attempts + 1)
+                    )
             else:
                 ok = challenges.code_matches(self.keyring, conn, challenge, code)
             if outcome is None:
                 if ok and challenges.finish(conn, challenge.id):
-                    conn.execute(update(accounts).where(accounts.c.subject_id == subject_id, accounts.c.status == PENDING).values(status=ACTIVE))
-                    self._seen(conn, subject_id, ctx.get("device_id"), ctx.get("net_key"), now, trust=True)
-                    pair = self.tokens.open_session(conn, subject_id=subject_id, kind="account", limits=self.limits, device_id=ctx.get("device_id"))
+                    conn.execute(
+                        update(accounts)
+                        .where(accounts.c.subject_id == subject_id, accounts.c.status == PENDING)
+                        .values(status=ACTIVE)
+                    )
+                    self._seen(
+                        conn, subject_id, ctx.get("device_id"), ctx.get("net_key"), now, trust=True
+                    )
+                    pair = self.tokens.open_session(
+                        conn,
+                        subject_id=subject_id,
+                        kind="account",
+                        limits=self.limits,
+                        device_id=ctx.get("device_id"),
+                    )
                     outcome = LoginOutcome("ok", pair, account_id=subject_id)
                 else:
-                    conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(failures=accounts.c.failures + 1))
+                    conn.execute(
+                        update(accounts)
+                        .where(accounts.c.subject_id == subject_id)
+                        .values(failures=accounts.c.failures + 1)
+                    )
                     error = AuthError("the verification failed", code="invalid_code")
         if error is not None:
             raise error
@@ -442,7 +635,9 @@ class AccountService:
 
     def _require_usable(self, subject_id: str) -> None:
         with self.control.connect().execution_options(readonly=True) as conn:
-            status = conn.execute(select(accounts.c.status).where(accounts.c.subject_id == subject_id)).scalar()
+            status = conn.execute(
+                select(accounts.c.status).where(accounts.c.subject_id == subject_id)
+            ).scalar()
         if status not in (ACTIVE, PENDING):
             raise AuthError("the access token is invalid or expired", code="invalid_token")
 
@@ -465,9 +660,13 @@ class AccountService:
             StepUpRequiredError: the session's last authentication is older than 10 minutes.
         """
         if self.clock() - session.auth_time > FRESH_AUTH_SECONDS * MICROS:
-            raise StepUpRequiredError("confirm your password (POST /v1/account/reauth) first", code="step_up_required")
+            raise StepUpRequiredError(
+                "confirm your password (POST /v1/account/reauth) first", code="step_up_required"
+            )
 
-    def reauthenticate(self, session: SessionInfo, password: str, totp_code: str | None = None) -> None:
+    def reauthenticate(
+        self, session: SessionInfo, password: str, totp_code: str | None = None
+    ) -> None:
         """
         Step up a session with the password (and a TOTP code when 2-step verification is on).
 
@@ -477,16 +676,27 @@ class AccountService:
         subject_id = session.subject_id
         with self.hashing:
             stored = self.records.password_hash(subject_id)
-            ok = stored is not None and passwords.verify(stored, password, self.keyring.pepper).ok
+            ok = (
+                stored is not None
+                and passwords.verify(
+                    self.gate.passwords.hasher, stored, password, self.keyring.pepper
+                ).ok
+            )
         now = self.clock()
         with self.control.begin() as conn:
-            two_step = conn.execute(select(accounts.c.two_step).where(accounts.c.subject_id == subject_id)).scalar()
+            two_step = conn.execute(
+                select(accounts.c.two_step).where(accounts.c.subject_id == subject_id)
+            ).scalar()
             if ok and two_step:
                 ok = totp_code is not None and self._check_totp(conn, subject_id, totp_code, now)
             if ok:
                 self.tokens.touch_auth(conn, session.session_id)
             else:
-                conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(failures=accounts.c.failures + 1))
+                conn.execute(
+                    update(accounts)
+                    .where(accounts.c.subject_id == subject_id)
+                    .values(failures=accounts.c.failures + 1)
+                )
         if not ok:
             raise invalid_credentials()
 
@@ -497,10 +707,20 @@ class AccountService:
         live = {s["device_id"] for s in self.tokens.live_sessions(subject_id, "account")}
         models = {r.source: r.value for r in self.records.read(subject_id, "device_model")}
         with self.control.connect().execution_options(readonly=True) as conn:
-            rows = conn.execute(select(devices).where(devices.c.subject_id == subject_id, devices.c.removed_at.is_(None)).order_by(devices.c.created_at)).all()
+            rows = conn.execute(
+                select(devices)
+                .where(devices.c.subject_id == subject_id, devices.c.removed_at.is_(None))
+                .order_by(devices.c.created_at)
+            ).all()
         return [
-            {"id": r.id, "model": models.get(f"device:{r.id}"), "trusted": bool(r.trusted), "signed_in": r.id in live,
-             "first_seen_at": r.created_at, "last_seen_at": r.last_seen_at}
+            {
+                "id": r.id,
+                "model": models.get(f"device:{r.id}"),
+                "trusted": bool(r.trusted),
+                "signed_in": r.id in live,
+                "first_seen_at": r.created_at,
+                "last_seen_at": r.last_seen_at,
+            }
             for r in rows
         ]
 
@@ -513,10 +733,24 @@ class AccountService:
         """
         now = self.clock()
         with self.control.begin() as conn:
-            done = conn.execute(update(devices).where(devices.c.id == device_id, devices.c.subject_id == subject_id, devices.c.removed_at.is_(None)).values(removed_at=now, trusted=False)).rowcount
+            done = conn.execute(
+                update(devices)
+                .where(
+                    devices.c.id == device_id,
+                    devices.c.subject_id == subject_id,
+                    devices.c.removed_at.is_(None),
+                )
+                .values(removed_at=now, trusted=False)
+            ).rowcount
             if not done:
                 raise NotFoundError("no such device", field="device_id")
-            self.tokens.revoke_where(conn, subject_id=subject_id, kind="account", device_id=device_id, why="device_removed")
+            self.tokens.revoke_where(
+                conn,
+                subject_id=subject_id,
+                kind="account",
+                device_id=device_id,
+                why="device_removed",
+            )
         source = f"device:{device_id}"
         ids = [r.id for r in self.records.read(subject_id) if r.source == source]
         self.records.delete(subject_id, ids, why="device_removed")
@@ -524,7 +758,13 @@ class AccountService:
     def sessions(self, subject_id: str) -> list[dict[str, Any]]:
         """Live first-party sessions (Manage devices)."""
         return [
-            {"id": s["id"], "device_id": s["device_id"], "created_at": s["created_at"], "last_used_at": s["last_used_at"], "expires_at": s["expires_at"]}
+            {
+                "id": s["id"],
+                "device_id": s["device_id"],
+                "created_at": s["created_at"],
+                "last_used_at": s["last_used_at"],
+                "expires_at": s["expires_at"],
+            }
             for s in self.tokens.live_sessions(subject_id, "account")
         ]
 
@@ -560,17 +800,36 @@ class AccountService:
 
     def profile(self, subject_id: str) -> dict[str, Any]:
         """Nickname, picture and gender, plus masked sign-in and recovery contacts."""
-        out: dict[str, Any] = {"account_id": subject_id, "nickname": None, "picture": None, "gender": None, "contacts": []}
+        out: dict[str, Any] = {
+            "account_id": subject_id,
+            "nickname": None,
+            "picture": None,
+            "gender": None,
+            "contacts": [],
+        }
         for r in self.records.read(subject_id):
             if r.data_type == "profile_data" and isinstance(r.value, dict):
                 out.update({k: r.value.get(k) for k in ("nickname", "picture", "gender")})
             elif r.data_type in ("email_address", "phone_number") and isinstance(r.value, str):
-                out["contacts"].append({"kind": "email" if r.data_type == "email_address" else "phone", "role": r.source, "value": r.value})
+                out["contacts"].append(
+                    {
+                        "kind": "email" if r.data_type == "email_address" else "phone",
+                        "role": r.source,
+                        "value": r.value,
+                    }
+                )
             elif r.data_type == "country":
                 out["country"] = r.value
         return out
 
-    def update_profile(self, subject_id: str, *, nickname: str | None = None, picture: str | None = None, gender: str | None = None) -> dict[str, Any]:
+    def update_profile(
+        self,
+        subject_id: str,
+        *,
+        nickname: str | None = None,
+        picture: str | None = None,
+        gender: str | None = None,
+    ) -> dict[str, Any]:
         """
         Change the profile (unset fields keep their value).
 
@@ -586,7 +845,9 @@ class AccountService:
             value["nickname"] = nickname
         if picture is not None:
             if not (picture.startswith("https://") and len(picture) <= 512) and picture != "":
-                raise InputError("the picture must be an https URL (at most 512 characters)", field="picture")
+                raise InputError(
+                    "the picture must be an https URL (at most 512 characters)", field="picture"
+                )
             value["picture"] = picture or None
         if gender is not None:
             if gender not in GENDERS:
@@ -605,18 +866,32 @@ class AccountService:
         """
         self.require_fresh(session)
         subject_id = session.subject_id
-        ident = parse_identifier(contact, self.charter.gate.subject(subject_id).market)
+        ident = parse_identifier(contact, self.gate.subject(subject_id).market)
         data_type = _record_type(ident)
         old = [r.id for r in self.records.read(subject_id) if r.source == "recovery"]
         self.records.write(subject_id, [(data_type, ident.value, "recovery")])
         self.records.delete(subject_id, old, why="recovery_change")
         now = self.clock()
         with self.control.begin() as conn:
-            conn.execute(identifiers.delete().where(identifiers.c.subject_id == subject_id, identifiers.c.role == "recovery"))
+            conn.execute(
+                identifiers.delete().where(
+                    identifiers.c.subject_id == subject_id, identifiers.c.role == "recovery"
+                )
+            )
             lookup = keys.lookup(self.keyring, ident.kind, ident.value)
-            exists = conn.execute(select(identifiers.c.lookup).where(identifiers.c.lookup == lookup)).first()
+            exists = conn.execute(
+                select(identifiers.c.lookup).where(identifiers.c.lookup == lookup)
+            ).first()
             if exists is None:
-                conn.execute(insert(identifiers).values(lookup=lookup, subject_id=subject_id, kind=ident.kind, role="recovery", created_at=now))
+                conn.execute(
+                    insert(identifiers).values(
+                        lookup=lookup,
+                        subject_id=subject_id,
+                        kind=ident.kind,
+                        role="recovery",
+                        created_at=now,
+                    )
+                )
 
     # -- 2-step verification ---------------------------------------------------------------
 
@@ -632,12 +907,25 @@ class AccountService:
         secret_id = keys.new_id("sk_")
         now = self.clock()
         with self.control.begin() as conn:
-            conn.execute(secrets_.delete().where(secrets_.c.subject_id == session.subject_id, secrets_.c.kind == "totp", secrets_.c.confirmed_at.is_(None)))
-            conn.execute(insert(secrets_).values(
-                id=secret_id, subject_id=session.subject_id, kind="totp",
-                secret=self.cipher.encrypt(seed.encode(), subject_id=session.subject_id, credential_id=secret_id),
-                last_step=0, created_at=now,
-            ))
+            conn.execute(
+                secrets_.delete().where(
+                    secrets_.c.subject_id == session.subject_id,
+                    secrets_.c.kind == "totp",
+                    secrets_.c.confirmed_at.is_(None),
+                )
+            )
+            conn.execute(
+                insert(secrets_).values(
+                    id=secret_id,
+                    subject_id=session.subject_id,
+                    kind="totp",
+                    secret=self.cipher.encrypt(
+                        seed.encode(), subject_id=session.subject_id, credential_id=secret_id
+                    ),
+                    last_step=0,
+                    created_at=now,
+                )
+            )
         return seed, totp.provisioning_uri(seed, session.subject_id)
 
     def confirm_totp(self, session: SessionInfo, code: str) -> list[str]:
@@ -652,21 +940,51 @@ class AccountService:
         codes = totp.new_recovery_codes()
         ok = False
         with self.control.begin() as conn:
-            row = conn.execute(select(secrets_).where(secrets_.c.subject_id == subject_id, secrets_.c.kind == "totp", secrets_.c.confirmed_at.is_(None))).first()
+            row = conn.execute(
+                select(secrets_).where(
+                    secrets_.c.subject_id == subject_id,
+                    secrets_.c.kind == "totp",
+                    secrets_.c.confirmed_at.is_(None),
+                )
+            ).first()
             if row is not None:
-                seed = self.cipher.decrypt(row.secret, subject_id=subject_id, credential_id=row.id).decode()
+                seed = self.cipher.decrypt(
+                    row.secret, subject_id=subject_id, credential_id=row.id
+                ).decode()
                 step = totp.matching_step(seed, code, now / MICROS)
                 if step is not None:
                     ok = True
-                    conn.execute(secrets_.delete().where(secrets_.c.subject_id == subject_id, secrets_.c.id != row.id))
-                    conn.execute(update(secrets_).where(secrets_.c.id == row.id).values(confirmed_at=now, last_step=step))
-                    conn.execute(insert(secrets_), [
-                        {"id": keys.new_id("rc_"), "subject_id": subject_id, "kind": "recovery",
-                         "secret": keys.token_hash(self.keyring, "rc:" + c).encode(), "last_step": 0, "created_at": now,
-                         "confirmed_at": now, "used_at": None}
-                        for c in codes
-                    ])
-                    conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(two_step=True, updated_at=now))
+                    conn.execute(
+                        secrets_.delete().where(
+                            secrets_.c.subject_id == subject_id, secrets_.c.id != row.id
+                        )
+                    )
+                    conn.execute(
+                        update(secrets_)
+                        .where(secrets_.c.id == row.id)
+                        .values(confirmed_at=now, last_step=step)
+                    )
+                    conn.execute(
+                        insert(secrets_),
+                        [
+                            {
+                                "id": keys.new_id("rc_"),
+                                "subject_id": subject_id,
+                                "kind": "recovery",
+                                "secret": keys.token_hash(self.keyring, "rc:" + c).encode(),
+                                "last_step": 0,
+                                "created_at": now,
+                                "confirmed_at": now,
+                                "used_at": None,
+                            }
+                            for c in codes
+                        ],
+                    )
+                    conn.execute(
+                        update(accounts)
+                        .where(accounts.c.subject_id == subject_id)
+                        .values(two_step=True, updated_at=now)
+                    )
         if not ok:
             raise AuthError("the code is wrong", code="invalid_code")
         return codes
@@ -685,7 +1003,11 @@ class AccountService:
             ok = self._check_totp(conn, session.subject_id, code, now)
             if ok:
                 conn.execute(secrets_.delete().where(secrets_.c.subject_id == session.subject_id))
-                conn.execute(update(accounts).where(accounts.c.subject_id == session.subject_id).values(two_step=False, updated_at=now))
+                conn.execute(
+                    update(accounts)
+                    .where(accounts.c.subject_id == session.subject_id)
+                    .values(two_step=False, updated_at=now)
+                )
         if not ok:
             raise AuthError("the code is wrong", code="invalid_code")
 
@@ -695,20 +1017,43 @@ class AccountService:
             return self._check_totp(conn, subject_id, code, self.clock())
 
     def _check_totp(self, conn: Connection, subject_id: str, code: str, now: int) -> bool:
-        row = conn.execute(select(secrets_).where(secrets_.c.subject_id == subject_id, secrets_.c.kind == "totp", secrets_.c.confirmed_at.is_not(None))).first()
+        row = conn.execute(
+            select(secrets_).where(
+                secrets_.c.subject_id == subject_id,
+                secrets_.c.kind == "totp",
+                secrets_.c.confirmed_at.is_not(None),
+            )
+        ).first()
         if row is None:
             return False
         seed = self.cipher.decrypt(row.secret, subject_id=subject_id, credential_id=row.id).decode()
         step = totp.matching_step(seed, str(code), now / MICROS)
         if step is None:
             return False
-        return (conn.execute(update(secrets_).where(secrets_.c.id == row.id, secrets_.c.last_step < step).values(last_step=step)).rowcount or 0) == 1
+        return (
+            conn.execute(
+                update(secrets_)
+                .where(secrets_.c.id == row.id, secrets_.c.last_step < step)
+                .values(last_step=step)
+            ).rowcount
+            or 0
+        ) == 1
 
     def _spend_recovery(self, conn: Connection, subject_id: str, code: str, now: int) -> bool:
         digest = keys.token_hash(self.keyring, "rc:" + totp.canonical_recovery_code(code)).encode()
-        return (conn.execute(update(secrets_).where(
-            secrets_.c.subject_id == subject_id, secrets_.c.kind == "recovery", secrets_.c.secret == digest, secrets_.c.used_at.is_(None)
-        ).values(used_at=now)).rowcount or 0) == 1
+        return (
+            conn.execute(
+                update(secrets_)
+                .where(
+                    secrets_.c.subject_id == subject_id,
+                    secrets_.c.kind == "recovery",
+                    secrets_.c.secret == digest,
+                    secrets_.c.used_at.is_(None),
+                )
+                .values(used_at=now)
+            ).rowcount
+            or 0
+        ) == 1
 
     # -- help centre -----------------------------------------------------------------------
 
@@ -726,8 +1071,12 @@ class AccountService:
         lookup = keys.lookup(self.keyring, ident.kind, ident.value)
         now = self.clock()
         with self.control.begin() as conn:
-            subject_id = conn.execute(select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)).scalar()
-            challenge_id, code = challenges.create(conn, self.keyring, subject_id=subject_id, purpose=action, now=now, with_code=True)
+            subject_id = conn.execute(
+                select(identifiers.c.subject_id).where(identifiers.c.lookup == lookup)
+            ).scalar()
+            challenge_id, code = challenges.create(
+                conn, self.keyring, subject_id=subject_id, purpose=action, now=now, with_code=True
+            )
         if subject_id is not None and code is not None:
             self.sender.send(ident, code, purpose=action)
         return challenge_id
@@ -742,11 +1091,19 @@ class AccountService:
         """
         subject_id = self._finish_help(challenge_id, "reset", code)
         with self.control.connect() as conn:
-            two_step = bool(conn.execute(select(accounts.c.two_step).where(accounts.c.subject_id == subject_id)).scalar())
+            two_step = bool(
+                conn.execute(
+                    select(accounts.c.two_step).where(accounts.c.subject_id == subject_id)
+                ).scalar()
+            )
         pw = passwords.check_policy(new_password, single_factor=not two_step)
         self._store_password(subject_id, pw, why="reset")
         with self.control.begin() as conn:
-            conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(failures=0, locked_at=None, password_changed_at=self.clock()))
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.subject_id == subject_id)
+                .values(failures=0, locked_at=None, password_changed_at=self.clock())
+            )
             self.tokens.revoke_where(conn, subject_id=subject_id, why="password_reset")
 
     def change_password(self, session: SessionInfo, new_password: str) -> None:
@@ -759,11 +1116,17 @@ class AccountService:
         """
         self.require_fresh(session)
         with self.control.connect() as conn:
-            two_step = bool(conn.execute(select(accounts.c.two_step).where(accounts.c.subject_id == session.subject_id)).scalar())
+            two_step = bool(
+                conn.execute(
+                    select(accounts.c.two_step).where(accounts.c.subject_id == session.subject_id)
+                ).scalar()
+            )
         pw = passwords.check_policy(new_password, single_factor=not two_step)
         self._store_password(session.subject_id, pw, why="change")
         with self.control.begin() as conn:
-            self.tokens.revoke_where(conn, subject_id=session.subject_id, why="password_change", keep=session.session_id)
+            self.tokens.revoke_where(
+                conn, subject_id=session.subject_id, why="password_change", keep=session.session_id
+            )
 
     def unfreeze(self, challenge_id: str, code: str, password: str) -> None:
         """
@@ -775,7 +1138,12 @@ class AccountService:
         subject_id = self._finish_help(challenge_id, "unfreeze", code)
         with self.hashing:
             stored = self.records.password_hash(subject_id)
-            ok = stored is not None and passwords.verify(stored, password, self.keyring.pepper).ok
+            ok = (
+                stored is not None
+                and passwords.verify(
+                    self.gate.passwords.hasher, stored, password, self.keyring.pepper
+                ).ok
+            )
         if not ok:
             raise invalid_credentials()
         self.set_status(subject_id, ACTIVE, expect=(FROZEN,), actor="subject")
@@ -784,7 +1152,9 @@ class AccountService:
         now = self.clock()
         with self.control.begin() as conn:
             challenge = challenges.load(conn, challenge_id, purpose=purpose, now=now)
-            ok = challenges.code_matches(self.keyring, conn, challenge, code) and challenges.finish(conn, challenge.id)
+            ok = challenges.code_matches(self.keyring, conn, challenge, code) and challenges.finish(
+                conn, challenge.id
+            )
         if not ok or challenge.subject_id is None:
             raise AuthError("the code is wrong or has expired", code="invalid_code")
         return challenge.subject_id
@@ -801,7 +1171,9 @@ class AccountService:
         """Lift a block."""
         self.set_status(subject_id, ACTIVE, expect=(BLOCKED,), actor=actor)
 
-    def set_status(self, subject_id: str, status: str, *, expect: tuple[str, ...], actor: str) -> None:
+    def set_status(
+        self, subject_id: str, status: str, *, expect: tuple[str, ...], actor: str
+    ) -> None:
         """
         Move an account between states, ending every session and grant when it stops being usable.
 
@@ -811,15 +1183,25 @@ class AccountService:
         """
         now = self.clock()
         with self.control.begin() as conn:
-            current = conn.execute(select(accounts.c.status).where(accounts.c.subject_id == subject_id)).scalar()
+            current = conn.execute(
+                select(accounts.c.status).where(accounts.c.subject_id == subject_id)
+            ).scalar()
             if current is None:
                 raise NotFoundError("no such account", field="account_id")
             if current not in expect:
                 raise RefusedError(f"the account is {current}", code=f"account_{current}")
-            conn.execute(update(accounts).where(accounts.c.subject_id == subject_id).values(status=status, updated_at=now, failures=0, locked_at=None))
+            conn.execute(
+                update(accounts)
+                .where(accounts.c.subject_id == subject_id)
+                .values(status=status, updated_at=now, failures=0, locked_at=None)
+            )
             if status in (FROZEN, BLOCKED):
                 self.tokens.revoke_where(conn, subject_id=subject_id, why=status)
-        self.charter.gate.audit_admin(actor if actor.startswith(("admin", "subject", "service")) else "admin", "account_status", {"status": status})
+        self.gate.audit_admin(
+            actor if actor.startswith(("admin", "subject", "service")) else "admin",
+            "account_status",
+            {"status": status},
+        )
 
     def status(self, subject_id: str) -> dict[str, Any]:
         """The account's state (status, 2-step verification, lock)."""
@@ -827,7 +1209,12 @@ class AccountService:
             row = conn.execute(select(accounts).where(accounts.c.subject_id == subject_id)).first()
         if row is None:
             raise NotFoundError("no such account", field="account_id")
-        return {"account_id": subject_id, "status": row.status, "two_step": bool(row.two_step), "locked": row.locked_at is not None}
+        return {
+            "account_id": subject_id,
+            "status": row.status,
+            "two_step": bool(row.two_step),
+            "locked": row.locked_at is not None,
+        }
 
     def _store_password(self, subject_id: str, password: str, *, why: str) -> None:
         with self.hashing:

@@ -67,7 +67,9 @@ class SessionInfo:
 class TokenStore:
     """Issue, check, rotate and revoke tokens in the control database."""
 
-    def __init__(self, engine_of: Callable[[], Engine], keyring: Keyring, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, engine_of: Callable[[], Engine], keyring: Keyring, clock: Callable[[], int]
+    ) -> None:
         self._engine_of = engine_of
         self.keyring = keyring
         self.clock = clock
@@ -78,39 +80,91 @@ class TokenStore:
         return self._engine_of()
 
     def open_session(
-        self, conn: Connection, *, subject_id: str, kind: str, limits: Limits, device_id: str | None = None,
-        client_id: str | None = None, scope: str | None = None, auth_time: int | None = None,
+        self,
+        conn: Connection,
+        *,
+        subject_id: str,
+        kind: str,
+        limits: Limits,
+        device_id: str | None = None,
+        client_id: str | None = None,
+        scope: str | None = None,
+        auth_time: int | None = None,
     ) -> TokenPair:
         """Start a session (token family) and issue its first pair."""
         session_id = self.create_family(
-            conn, subject_id=subject_id, kind=kind, limits=limits, device_id=device_id,
-            client_id=client_id, scope=scope, auth_time=auth_time,
+            conn,
+            subject_id=subject_id,
+            kind=kind,
+            limits=limits,
+            device_id=device_id,
+            client_id=client_id,
+            scope=scope,
+            auth_time=auth_time,
         )
         return self.add_pair(conn, session_id, keys.new_token("at"), keys.new_token("rt"), limits)
 
     def create_family(
-        self, conn: Connection, *, subject_id: str, kind: str, limits: Limits, device_id: str | None = None,
-        client_id: str | None = None, scope: str | None = None, auth_time: int | None = None,
+        self,
+        conn: Connection,
+        *,
+        subject_id: str,
+        kind: str,
+        limits: Limits,
+        device_id: str | None = None,
+        client_id: str | None = None,
+        scope: str | None = None,
+        auth_time: int | None = None,
     ) -> str:
         """Start a session (token family) without tokens yet; returns its id."""
         now = self.clock()
         session_id = keys.new_id("ss_")
-        conn.execute(insert(sessions).values(
-            id=session_id, subject_id=subject_id, kind=kind, device_id=device_id, client_id=client_id,
-            scope=scope, created_at=now, last_used_at=now, expires_at=now + limits.absolute * MICROS,
-            idle_micros=limits.idle * MICROS, auth_time=auth_time or now,
-        ))
+        conn.execute(
+            insert(sessions).values(
+                id=session_id,
+                subject_id=subject_id,
+                kind=kind,
+                device_id=device_id,
+                client_id=client_id,
+                scope=scope,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + limits.absolute * MICROS,
+                idle_micros=limits.idle * MICROS,
+                auth_time=auth_time or now,
+            )
+        )
         return session_id
 
-    def add_pair(self, conn: Connection, session_id: str, access: str, refresh: str | None, limits: Limits) -> TokenPair:
+    def add_pair(
+        self, conn: Connection, session_id: str, access: str, refresh: str | None, limits: Limits
+    ) -> TokenPair:
         """Store a freshly generated access (and refresh) token in a family."""
         now = self.clock()
-        session_end = conn.execute(select(sessions.c.expires_at).where(sessions.c.id == session_id)).scalar_one()
-        rows = [{"hash": keys.token_hash(self.keyring, access), "session_id": session_id, "kind": "access",
-                 "issued_at": now, "expires_at": min(now + limits.access * MICROS, session_end), "used_at": None}]
+        session_end = conn.execute(
+            select(sessions.c.expires_at).where(sessions.c.id == session_id)
+        ).scalar_one()
+        rows = [
+            {
+                "hash": keys.token_hash(self.keyring, access),
+                "session_id": session_id,
+                "kind": "access",
+                "issued_at": now,
+                "expires_at": min(now + limits.access * MICROS, session_end),
+                "used_at": None,
+            }
+        ]
         if refresh is not None:
-            rows.append({"hash": keys.token_hash(self.keyring, refresh), "session_id": session_id, "kind": "refresh",
-                         "issued_at": now, "expires_at": min(now + limits.refresh * MICROS, session_end), "used_at": None})
+            rows.append(
+                {
+                    "hash": keys.token_hash(self.keyring, refresh),
+                    "session_id": session_id,
+                    "kind": "refresh",
+                    "issued_at": now,
+                    "expires_at": min(now + limits.refresh * MICROS, session_end),
+                    "used_at": None,
+                }
+            )
         conn.execute(insert(tokens), rows)
         return TokenPair(access, refresh or "", limits.access, session_id)
 
@@ -123,14 +177,23 @@ class TokenStore:
         """
         now = self.clock()
         t, s = tokens, sessions
-        query = select(s, t.c.expires_at.label("token_expires")).join(t, t.c.session_id == s.c.id).where(
-            t.c.hash == keys.token_hash(self.keyring, access_token), t.c.kind == "access"
+        query = (
+            select(s, t.c.expires_at.label("token_expires"))
+            .join(t, t.c.session_id == s.c.id)
+            .where(t.c.hash == keys.token_hash(self.keyring, access_token), t.c.kind == "access")
         )
         with self.engine.connect().execution_options(readonly=True) as conn:
             row = conn.execute(query).first()
-        if row is None or row.token_expires <= now or not _alive(row, now) or (kind and row.kind != kind):
+        if (
+            row is None
+            or row.token_expires <= now
+            or not _alive(row, now)
+            or (kind and row.kind != kind)
+        ):
             raise AuthError("the access token is invalid or expired", code="invalid_token")
-        return SessionInfo(row.id, row.subject_id, row.kind, row.device_id, row.client_id, row.scope, row.auth_time)
+        return SessionInfo(
+            row.id, row.subject_id, row.kind, row.device_id, row.client_id, row.scope, row.auth_time
+        )
 
     def rotate(
         self, conn: Connection, refresh_token: str, limits: Limits, *, client_id: str | None = None
@@ -169,28 +232,55 @@ class TokenStore:
         ).first()
         if row is None or (client_id is not None and row.client_id != client_id):
             return AuthError("the refresh token is invalid", code="invalid_grant")
-        spent = conn.execute(update(tokens).where(tokens.c.hash == h, tokens.c.used_at.is_(None)).values(used_at=now)).rowcount
+        spent = conn.execute(
+            update(tokens).where(tokens.c.hash == h, tokens.c.used_at.is_(None)).values(used_at=now)
+        ).rowcount
         if spent != 1:
             self.revoke(conn, row.id, why="refresh_reuse")
-            return AuthError(f"the refresh token was already used; the {what} is revoked", code="invalid_grant")
+            return AuthError(
+                f"the refresh token was already used; the {what} is revoked", code="invalid_grant"
+            )
         if row.token_expires <= now or not _alive(row, now):
-            expired = "the session has expired; sign in again" if what == "session" else "the grant has expired"
+            expired = (
+                "the session has expired; sign in again"
+                if what == "session"
+                else "the grant has expired"
+            )
             return AuthError(expired, code="invalid_grant")
         self.touch(conn, row.id)
         return row.id, dict(row._mapping)
 
     def touch(self, conn: Connection, session_id: str) -> None:
         """Record activity on a session (resets the idle limit)."""
-        conn.execute(update(sessions).where(sessions.c.id == session_id).values(last_used_at=self.clock()))
+        conn.execute(
+            update(sessions).where(sessions.c.id == session_id).values(last_used_at=self.clock())
+        )
 
     def revoke(self, conn: Connection, session_id: str, *, why: str) -> None:
         """Revoke a session and with it every token of its family."""
         now = self.clock()
-        conn.execute(update(sessions).where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None)).values(revoked_at=now, revoked_why=why))
-        conn.execute(update(tokens).where(tokens.c.session_id == session_id, tokens.c.expires_at > now).values(expires_at=now))
+        conn.execute(
+            update(sessions)
+            .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_why=why)
+        )
+        conn.execute(
+            update(tokens)
+            .where(tokens.c.session_id == session_id, tokens.c.expires_at > now)
+            .values(expires_at=now)
+        )
 
-    def revoke_where(self, conn: Connection, *, subject_id: str, why: str, kind: str | None = None,
-                     client_id: str | None = None, device_id: str | None = None, keep: str | None = None) -> int:
+    def revoke_where(
+        self,
+        conn: Connection,
+        *,
+        subject_id: str,
+        why: str,
+        kind: str | None = None,
+        client_id: str | None = None,
+        device_id: str | None = None,
+        keep: str | None = None,
+    ) -> int:
         """Revoke every live session of a subject matching the filters; returns how many."""
         where = [sessions.c.subject_id == subject_id, sessions.c.revoked_at.is_(None)]
         if kind is not None:
@@ -208,13 +298,21 @@ class TokenStore:
 
     def touch_auth(self, conn: Connection, session_id: str) -> None:
         """Record a step-up: the session's last authentication is now."""
-        conn.execute(update(sessions).where(sessions.c.id == session_id).values(auth_time=self.clock()))
+        conn.execute(
+            update(sessions).where(sessions.c.id == session_id).values(auth_time=self.clock())
+        )
 
     def live_sessions(self, subject_id: str, kind: str) -> list[dict[str, object]]:
         """Live sessions of a subject (for Manage devices and Accounts & Permission)."""
         now = self.clock()
         with self.engine.connect().execution_options(readonly=True) as conn:
-            rows = conn.execute(select(sessions).where(sessions.c.subject_id == subject_id, sessions.c.kind == kind, sessions.c.revoked_at.is_(None))).all()
+            rows = conn.execute(
+                select(sessions).where(
+                    sessions.c.subject_id == subject_id,
+                    sessions.c.kind == kind,
+                    sessions.c.revoked_at.is_(None),
+                )
+            ).all()
         return [dict(r._mapping) for r in rows if _alive(r, now)]
 
 

@@ -8,8 +8,8 @@ service ``account`` in the account's region.
 
 The tables live on :data:`charter.store.schema.metadata`, so the migrations and the models
 agree; migration ``0002_accounts`` creates them. Columns that are keyed hashes of personal
-values (blind indexes) are listed in :data:`ERASE_BY_SUBJECT`: erasing an account must delete
-its rows from every table listed there.
+values (blind indexes) are registered with ``Erase.DELETE`` (:mod:`charter.store.registry`):
+erasing an account deletes its rows from every one of them.
 """
 
 from __future__ import annotations
@@ -18,14 +18,18 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     Index,
     Integer,
     LargeBinary,
     String,
     Table,
     Text,
+    delete,
+    select,
 )
 
+from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
 
 accounts = Table(
@@ -36,7 +40,9 @@ accounts = Table(
     Column("status", String(12), nullable=False, comment="active | frozen | blocked | erased."),
     Column("two_step", Boolean, nullable=False, comment="2-step verification switched on."),
     Column("failures", Integer, nullable=False, comment="Consecutive failed sign-ins."),
-    Column("locked_at", BigInteger, nullable=True, comment="Set at the 100th failure; unlock by reset."),
+    Column(
+        "locked_at", BigInteger, nullable=True, comment="Set at the 100th failure; unlock by reset."
+    ),
     Column("password_changed_at", BigInteger, nullable=True),
     Column("created_at", BigInteger, nullable=False, comment="Microseconds since epoch."),
     Column("updated_at", BigInteger, nullable=False),
@@ -46,7 +52,9 @@ accounts = Table(
 identifiers = Table(
     "acct_identifiers",
     metadata,
-    Column("lookup", String(64), primary_key=True, comment="Keyed hash of a normalised email/phone."),
+    Column(
+        "lookup", String(64), primary_key=True, comment="Keyed hash of a normalised email/phone."
+    ),
     Column("subject_id", String(40), nullable=False),
     Column("kind", String(8), nullable=False, comment="email | phone."),
     Column("role", String(10), nullable=False, comment="login | recovery."),
@@ -158,7 +166,9 @@ oauth_clients = Table(
     metadata,
     Column("id", String(64), primary_key=True, comment="client_id."),
     Column("name", String(120), nullable=False),
-    Column("secret_hash", String(64), nullable=True, comment="Keyed hash; null for public clients."),
+    Column(
+        "secret_hash", String(64), nullable=True, comment="Keyed hash; null for public clients."
+    ),
     Column("redirect_uris", Text, nullable=False, comment="JSON list, matched exactly."),
     Column("sector", String(255), nullable=False, comment="Sector identifier for pairwise sub."),
     Column("created_at", BigInteger, nullable=False),
@@ -195,12 +205,18 @@ oauth_grants = Table(
     comment="Authorizations a person gave to clients (Accounts & Permission).",
 )
 
-ERASE_BY_SUBJECT: tuple[Table, ...] = (
+
+def _erase_tokens(conn: Connection, subject_id: str) -> int:
+    """Tokens go with their sessions (they name a session, not a subject)."""
+    owned = select(sessions.c.id).where(sessions.c.subject_id == subject_id)
+    return conn.execute(delete(tokens).where(tokens.c.session_id.in_(owned))).rowcount or 0
+
+
+for _table in (
     accounts, identifiers, devices, networks, sessions, secrets_, challenges, oauth_codes,
     oauth_grants,
-)
-"""Tables with a ``subject_id`` column whose rows must go when the account is erased
-(tokens go with their sessions: delete ``acct_tokens`` rows of the subject's sessions)."""
-
-ALL_TABLES: tuple[Table, ...] = (*ERASE_BY_SUBJECT, tokens, throttles, oauth_clients)
-"""Every table of migration 0002."""
+):  # fmt: skip
+    register_table(_table, subject_column="subject_id", erase=Erase.DELETE)
+register_table(tokens, erase=Erase.DELETE, on_erase=_erase_tokens, subject_column=None)
+register_table(throttles)
+register_table(oauth_clients)

@@ -54,19 +54,39 @@ def check(conn: Connection, keys: list[str], now: int) -> None:
 
 def fail(conn: Connection, key: str, backoff: Backoff, now: int) -> int:
     """Count one failure; returns the consecutive failures of ``key``."""
-    row = conn.execute(select(throttles.c.failures, throttles.c.last_failure_at).where(throttles.c.key == key)).first()
+    row = conn.execute(
+        select(throttles.c.failures, throttles.c.last_failure_at).where(throttles.c.key == key)
+    ).first()
     if row is None:
         try:
             with conn.begin_nested():
-                conn.execute(insert(throttles).values(key=key, failures=1, last_failure_at=now, next_allowed_at=now + backoff.delay_micros(1)))
+                conn.execute(
+                    insert(throttles).values(
+                        key=key,
+                        failures=1,
+                        last_failure_at=now,
+                        next_allowed_at=now + backoff.delay_micros(1),
+                    )
+                )
             return 1
         except SAIntegrityError:
-            row = conn.execute(select(throttles.c.failures, throttles.c.last_failure_at).where(throttles.c.key == key)).first()
+            row = conn.execute(
+                select(throttles.c.failures, throttles.c.last_failure_at).where(
+                    throttles.c.key == key
+                )
+            ).first()
             assert row is not None
-    failures = 1 if now - row.last_failure_at > backoff.reset_after_seconds * MICROS else row.failures + 1
+    failures = (
+        1 if now - row.last_failure_at > backoff.reset_after_seconds * MICROS else row.failures + 1
+    )
     conn.execute(
-        update(throttles).where(throttles.c.key == key)
-        .values(failures=failures, last_failure_at=now, next_allowed_at=now + backoff.delay_micros(failures))
+        update(throttles)
+        .where(throttles.c.key == key)
+        .values(
+            failures=failures,
+            last_failure_at=now,
+            next_allowed_at=now + backoff.delay_micros(failures),
+        )
     )
     return failures
 

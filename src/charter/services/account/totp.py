@@ -31,10 +31,14 @@ def new_seed() -> str:
 
 def provisioning_uri(seed: str, label: str) -> str:
     """The ``otpauth://`` URI an authenticator app scans (label: the account id, not an email)."""
-    return pyotp.TOTP(seed, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=label, issuer_name=ISSUER)
+    return pyotp.TOTP(seed, digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(
+        name=label, issuer_name=ISSUER
+    )
 
 
-def matching_step(seed: str, code: str, now_seconds: float, *, digest: str = "sha1", digits: int = DIGITS) -> int | None:
+def matching_step(
+    seed: str, code: str, now_seconds: float, *, digest: str = "sha1", digits: int = DIGITS
+) -> int | None:
     """
     The time step ``code`` belongs to within ±:data:`WINDOW` steps of now, or None.
 
@@ -43,7 +47,9 @@ def matching_step(seed: str, code: str, now_seconds: float, *, digest: str = "sh
     """
     if not isinstance(code, str) or len(code) != digits or not code.isdigit():
         return None
-    totp = pyotp.TOTP(seed, digits=digits, digest=getattr(__import__("hashlib"), digest), interval=STEP_SECONDS)
+    totp = pyotp.TOTP(
+        seed, digits=digits, digest=getattr(__import__("hashlib"), digest), interval=STEP_SECONDS
+    )
     current = int(now_seconds // STEP_SECONDS)
     found = None
     for step in range(current - WINDOW, current + WINDOW + 1):

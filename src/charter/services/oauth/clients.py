@@ -62,7 +62,9 @@ class Client:
         """Constant-time check of a confidential client's secret."""
         if self.secret_hash is None:
             return False
-        return hmac.compare_digest(self.secret_hash, keys.token_hash(self.keyring, "client:" + client_secret))
+        return hmac.compare_digest(
+            self.secret_hash, keys.token_hash(self.keyring, "client:" + client_secret)
+        )
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         """Public clients authenticate with ``none`` (and PKCE); confidential ones with a secret."""
@@ -90,12 +92,16 @@ class IssuedClient:
 class ClientRegistry:
     """Clients in the control database."""
 
-    def __init__(self, engine_of: Callable[[], Engine], keyring: Keyring, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, engine_of: Callable[[], Engine], keyring: Keyring, clock: Callable[[], int]
+    ) -> None:
         self._engine_of = engine_of
         self.keyring = keyring
         self.clock = clock
 
-    def add(self, name: str, redirect_uris: list[str], *, public: bool = True, sector: str | None = None) -> IssuedClient:
+    def add(
+        self, name: str, redirect_uris: list[str], *, public: bool = True, sector: str | None = None
+    ) -> IssuedClient:
         """
         Register a client.
 
@@ -110,7 +116,9 @@ class ClientRegistry:
         hosts = {_check_redirect(u) for u in redirect_uris}
         if sector is None:
             if len(hosts) != 1:
-                raise InputError("redirect URIs on several hosts need an explicit sector", field="sector")
+                raise InputError(
+                    "redirect URIs on several hosts need an explicit sector", field="sector"
+                )
             sector = hosts.pop()
         if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]/_]{1,255}", sector):
             raise InputError("a sector is a host name or URL", field="sector")
@@ -118,10 +126,17 @@ class ClientRegistry:
         secret = None if public else secrets.token_urlsafe(32)
         secret_hash = keys.token_hash(self.keyring, "client:" + secret) if secret else None
         with self._engine_of().begin() as conn:
-            conn.execute(insert(oauth_clients).values(
-                id=client_id, name=name, secret_hash=secret_hash, redirect_uris=json.dumps(list(redirect_uris)),
-                sector=sector, created_at=self.clock(), revoked_at=None,
-            ))
+            conn.execute(
+                insert(oauth_clients).values(
+                    id=client_id,
+                    name=name,
+                    secret_hash=secret_hash,
+                    redirect_uris=json.dumps(list(redirect_uris)),
+                    sector=sector,
+                    created_at=self.clock(),
+                    revoked_at=None,
+                )
+            )
         return IssuedClient(self.get(client_id), secret)
 
     def get(self, client_id: str, *, include_revoked: bool = False) -> Client:
@@ -132,11 +147,21 @@ class ClientRegistry:
             NotFoundError: unknown (or removed) client.
         """
         with self._engine_of().connect().execution_options(readonly=True) as conn:
-            row = conn.execute(select(oauth_clients).where(oauth_clients.c.id == str(client_id)[:64])).first()
+            row = conn.execute(
+                select(oauth_clients).where(oauth_clients.c.id == str(client_id)[:64])
+            ).first()
         if row is None or (row.revoked_at is not None and not include_revoked):
             raise NotFoundError("no such client", field="client_id")
-        return Client(row.id, row.name, tuple(json.loads(row.redirect_uris)), row.sector, row.secret_hash is None,
-                      row.secret_hash, self.keyring, row.revoked_at is not None)
+        return Client(
+            row.id,
+            row.name,
+            tuple(json.loads(row.redirect_uris)),
+            row.sector,
+            row.secret_hash is None,
+            row.secret_hash,
+            self.keyring,
+            row.revoked_at is not None,
+        )
 
     def find(self, client_id: str) -> Client | None:
         """A live client, or None."""
@@ -148,7 +173,15 @@ class ClientRegistry:
     def list(self) -> list[Client]:
         """Every live client."""
         with self._engine_of().connect().execution_options(readonly=True) as conn:
-            ids = conn.execute(select(oauth_clients.c.id).where(oauth_clients.c.revoked_at.is_(None)).order_by(oauth_clients.c.created_at)).scalars().all()
+            ids = (
+                conn.execute(
+                    select(oauth_clients.c.id)
+                    .where(oauth_clients.c.revoked_at.is_(None))
+                    .order_by(oauth_clients.c.created_at)
+                )
+                .scalars()
+                .all()
+            )
         return [self.get(i) for i in ids]
 
     def remove(self, client_id: str) -> None:
@@ -159,7 +192,11 @@ class ClientRegistry:
             NotFoundError: unknown client.
         """
         with self._engine_of().begin() as conn:
-            done = conn.execute(update(oauth_clients).where(oauth_clients.c.id == client_id, oauth_clients.c.revoked_at.is_(None)).values(revoked_at=self.clock())).rowcount
+            done = conn.execute(
+                update(oauth_clients)
+                .where(oauth_clients.c.id == client_id, oauth_clients.c.revoked_at.is_(None))
+                .values(revoked_at=self.clock())
+            ).rowcount
         if not done:
             raise NotFoundError("no such client", field="client_id")
 
@@ -171,6 +208,8 @@ def _check_redirect(uri: str) -> str:
         raise InputError("a redirect URI must be an absolute URL", field="redirect_uris") from None
     if parts.fragment or "#" in uri or not parts.hostname:
         raise InputError("a redirect URI is absolute and has no fragment", field="redirect_uris")
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")):
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")
+    ):
         raise InputError("a redirect URI uses https (http only on loopback)", field="redirect_uris")
     return parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"

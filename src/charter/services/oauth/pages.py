@@ -21,10 +21,18 @@ ERROR_MESSAGES = {
 }
 
 
-def consent_page(*, client_name: str, profile: bool, params: Sequence[tuple[str, str]], csrf: str, action: str) -> str:
+def consent_page(
+    *, client_name: str, profile: bool, params: Sequence[tuple[str, str]], csrf: str, action: str
+) -> str:
     """The consent screen."""
     return _ENV.get_template("consent.html.j2").render(
-        title="Authorize", client_name=client_name, profile=profile, params=params, csrf=csrf, action=action, error=None
+        title="Authorize",
+        client_name=client_name,
+        profile=profile,
+        params=params,
+        csrf=csrf,
+        action=action,
+        error=None,
     )
 
 

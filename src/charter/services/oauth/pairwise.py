@@ -16,5 +16,9 @@ from charter.crypto import Keyring, encode_parts, keyed_hash
 
 def pairwise_sub(keyring: Keyring, sector: str, account_id: str) -> str:
     """The ``sub`` of ``account_id`` for clients of ``sector`` (43 base64url characters)."""
-    digest = keyed_hash(keyring.hmac_key, encode_parts(sector.encode(), account_id.encode()), context="oidc.pairwise")
+    digest = keyed_hash(
+        keyring.hmac_key,
+        encode_parts(sector.encode(), account_id.encode()),
+        context="oidc.pairwise",
+    )
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -48,7 +48,7 @@ from charter.services.oauth.requests import OAuthRequest
 from charter.store.groupcommit import GroupCommit
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 MICROS = 1_000_000
 CODE_TTL = 60
@@ -150,30 +150,35 @@ class _S256Only(CodeChallenge):  # type: ignore[misc]
     def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
         data = grant.request.payload.data
         if not data.get("code_challenge"):
-            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256", redirect_uri=redirect_uri)
+            raise InvalidRequestError(
+                "PKCE is required: send code_challenge with code_challenge_method=S256",
+                redirect_uri=redirect_uri,
+            )
         if data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("only code_challenge_method=S256 is supported", redirect_uri=redirect_uri)
+            raise InvalidRequestError(
+                "only code_challenge_method=S256 is supported", redirect_uri=redirect_uri
+            )
         super().validate_code_challenge(grant, redirect_uri)
 
 
 class OAuthProvider:
     """The OAuth 2.0 / OpenID Connect provider of a deployment."""
 
-    def __init__(self, charter: Charter, *, issuer: str, keystore: KeyStore | None = None) -> None:
-        self.charter = charter
+    def __init__(self, gate: Gate, *, issuer: str, keystore: KeyStore | None = None) -> None:
+        self.gate = gate
         self.issuer = issuer.rstrip("/")
-        self.keyring = charter.keyring
-        self.clock = charter.clock
-        self.clients = ClientRegistry(charter.stores.control, charter.keyring, charter.clock)
-        self.tokens = TokenStore(charter.stores.control, charter.keyring, charter.clock)
-        self.keystore = keystore or KeyStore.for_data_dir(charter.settings.data_dir)
-        self.group = GroupCommit(charter.stores.control)
+        self.keyring = gate.keyring
+        self.clock = gate.clock
+        self.clients = ClientRegistry(gate.stores.control, gate.keyring, gate.clock)
+        self.tokens = TokenStore(gate.stores.control, gate.keyring, gate.clock)
+        self.keystore = keystore or KeyStore.for_data_dir(gate.stores.settings.data_dir)
+        self.group = GroupCommit(gate.stores.control)
         self.server = _build_server(self)
         self._lock = threading.Lock()
 
     @property
     def _control(self) -> Any:
-        return self.charter.stores.control()
+        return self.gate.stores.control()
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -194,9 +199,27 @@ class OAuthProvider:
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": [ALGORITHM],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-            "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "nickname", "picture", "iss", "aud", "exp", "iat", "auth_time", "nonce"],
+            "token_endpoint_auth_methods_supported": [
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "revocation_endpoint_auth_methods_supported": [
+                "none",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "claims_supported": [
+                "sub",
+                "nickname",
+                "picture",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+            ],
             "authorization_response_iss_parameter_supported": False,
         }
 
@@ -218,20 +241,39 @@ class OAuthProvider:
             scope = grant.request.payload.scope or ""
             now = self.clock()
             with self._control.begin() as conn:
-                updated = conn.execute(update(oauth_grants).where(
-                    oauth_grants.c.subject_id == user.subject_id, oauth_grants.c.client_id == grant.client.client_id
-                ).values(scope=scope, granted_at=now, revoked_at=None)).rowcount
+                updated = conn.execute(
+                    update(oauth_grants)
+                    .where(
+                        oauth_grants.c.subject_id == user.subject_id,
+                        oauth_grants.c.client_id == grant.client.client_id,
+                    )
+                    .values(scope=scope, granted_at=now, revoked_at=None)
+                ).rowcount
                 if not updated:
-                    conn.execute(insert(oauth_grants).values(subject_id=user.subject_id, client_id=grant.client.client_id, scope=scope, granted_at=now, revoked_at=None))
-        result: Response = self.server.create_authorization_response(request, grant_user=user, grant=grant)
+                    conn.execute(
+                        insert(oauth_grants).values(
+                            subject_id=user.subject_id,
+                            client_id=grant.client.client_id,
+                            scope=scope,
+                            granted_at=now,
+                            revoked_at=None,
+                        )
+                    )
+        result: Response = self.server.create_authorization_response(
+            request, grant_user=user, grant=grant
+        )
         return result
 
     def has_consent(self, subject_id: str, client_id: str, scope: str) -> bool:
         """Whether the person already authorized this client for ``scope``."""
         with self._control.connect().execution_options(readonly=True) as conn:
-            row = conn.execute(select(oauth_grants.c.scope).where(
-                oauth_grants.c.subject_id == subject_id, oauth_grants.c.client_id == client_id, oauth_grants.c.revoked_at.is_(None)
-            )).first()
+            row = conn.execute(
+                select(oauth_grants.c.scope).where(
+                    oauth_grants.c.subject_id == subject_id,
+                    oauth_grants.c.client_id == client_id,
+                    oauth_grants.c.revoked_at.is_(None),
+                )
+            ).first()
         return row is not None and set(scope.split()) <= set(row.scope.split())
 
     def error_response(self, request: OAuthRequest, error: OAuth2Error) -> Response:
@@ -241,7 +283,14 @@ class OAuthProvider:
 
     def csrf_token(self, session_id: str, request: OAuthRequest) -> str:
         """The consent form's anti-forgery token, bound to the session and the request."""
-        params = urlencode(sorted((k, v) for k, vs in request.payload.datalist.items() for v in vs if k not in ("csrf", "decision")))
+        params = urlencode(
+            sorted(
+                (k, v)
+                for k, vs in request.payload.datalist.items()
+                for v in vs
+                if k not in ("csrf", "decision")
+            )
+        )
         return keys.token_hash(self.keyring, f"consent:{session_id}:{params}")
 
     def check_csrf(self, session_id: str, request: OAuthRequest, token: str) -> bool:
@@ -257,7 +306,9 @@ class OAuthProvider:
 
     def revoke(self, request: OAuthRequest) -> Response:
         """The revocation endpoint (RFC 7009): revokes the token's whole family."""
-        result: Response = self.server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME, request)
+        result: Response = self.server.create_endpoint_response(
+            RevocationEndpoint.ENDPOINT_NAME, request
+        )
         return result
 
     def userinfo(self, access_token: str) -> dict[str, Any]:
@@ -277,7 +328,7 @@ class OAuthProvider:
         """What a client may see of an account: the pairwise ``sub``, nickname and picture."""
         out: dict[str, Any] = {"sub": pairwise_sub(self.keyring, client.sector, subject_id)}
         if "profile" in scope.split():
-            record = AccountRecords(self.charter.gate).latest(subject_id, "profile_data")
+            record = AccountRecords(self.gate).latest(subject_id, "profile_data")
             value = record.value if record and isinstance(record.value, dict) else {}
             out["nickname"] = value.get("nickname")
             out["picture"] = value.get("picture")
@@ -289,10 +340,18 @@ class OAuthProvider:
         """The clients this person has authorized."""
         g, c = oauth_grants, oauth_clients
         with self._control.connect().execution_options(readonly=True) as conn:
-            rows = conn.execute(select(g.c.client_id, g.c.scope, g.c.granted_at, c.c.name).join(c, c.c.id == g.c.client_id).where(
-                g.c.subject_id == subject_id, g.c.revoked_at.is_(None), c.c.revoked_at.is_(None)
-            ).order_by(g.c.granted_at)).all()
-        return [{"client_id": r.client_id, "name": r.name, "scope": r.scope, "granted_at": r.granted_at} for r in rows]
+            rows = conn.execute(
+                select(g.c.client_id, g.c.scope, g.c.granted_at, c.c.name)
+                .join(c, c.c.id == g.c.client_id)
+                .where(
+                    g.c.subject_id == subject_id, g.c.revoked_at.is_(None), c.c.revoked_at.is_(None)
+                )
+                .order_by(g.c.granted_at)
+            ).all()
+        return [
+            {"client_id": r.client_id, "name": r.name, "scope": r.scope, "granted_at": r.granted_at}
+            for r in rows
+        ]
 
     def revoke_authorization(self, subject_id: str, client_id: str) -> None:
         """
@@ -302,18 +361,38 @@ class OAuthProvider:
             NotFoundError: the person has not authorized this client.
         """
         with self._control.begin() as conn:
-            done = conn.execute(update(oauth_grants).where(
-                oauth_grants.c.subject_id == subject_id, oauth_grants.c.client_id == client_id, oauth_grants.c.revoked_at.is_(None)
-            ).values(revoked_at=self.clock())).rowcount
+            done = conn.execute(
+                update(oauth_grants)
+                .where(
+                    oauth_grants.c.subject_id == subject_id,
+                    oauth_grants.c.client_id == client_id,
+                    oauth_grants.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=self.clock())
+            ).rowcount
             if not done:
                 raise NotFoundError("no such authorization", field="client_id")
-            self.tokens.revoke_where(conn, subject_id=subject_id, kind="oauth", client_id=client_id, why="authorization_revoked")
+            self.tokens.revoke_where(
+                conn,
+                subject_id=subject_id,
+                kind="oauth",
+                client_id=client_id,
+                why="authorization_revoked",
+            )
 
     def remove_client(self, client_id: str) -> None:
         """Remove a client and end every token family issued to it."""
         self.clients.remove(client_id)
         with self._control.begin() as conn:
-            ids = conn.execute(select(sessions.c.id).where(sessions.c.client_id == client_id, sessions.c.revoked_at.is_(None))).scalars().all()
+            ids = (
+                conn.execute(
+                    select(sessions.c.id).where(
+                        sessions.c.client_id == client_id, sessions.c.revoked_at.is_(None)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for session_id in ids:
                 self.tokens.revoke(conn, session_id, why="client_removed")
 
@@ -324,12 +403,22 @@ class OAuthProvider:
         user: EndUser = request.user
         now = self.clock()
         with self._control.begin() as conn:
-            conn.execute(insert(oauth_codes).values(
-                hash=keys.token_hash(self.keyring, code), client_id=request.client.client_id, subject_id=user.subject_id,
-                redirect_uri=data.get("redirect_uri"), scope=data.get("scope") or "", nonce=data.get("nonce"),
-                challenge=data.get("code_challenge"), auth_time=user.auth_time, created_at=now,
-                expires_at=now + CODE_TTL * MICROS, used_at=None, session_id=None,
-            ))
+            conn.execute(
+                insert(oauth_codes).values(
+                    hash=keys.token_hash(self.keyring, code),
+                    client_id=request.client.client_id,
+                    subject_id=user.subject_id,
+                    redirect_uri=data.get("redirect_uri"),
+                    scope=data.get("scope") or "",
+                    nonce=data.get("nonce"),
+                    challenge=data.get("code_challenge"),
+                    auth_time=user.auth_time,
+                    created_at=now,
+                    expires_at=now + CODE_TTL * MICROS,
+                    used_at=None,
+                    session_id=None,
+                )
+            )
 
     def _redeem_code(self, code: str, client: Client) -> _Code | None:
         h = keys.token_hash(self.keyring, str(code))
@@ -338,19 +427,36 @@ class OAuthProvider:
             row = conn.execute(select(oauth_codes).where(oauth_codes.c.hash == h)).first()
             if row is None or row.client_id != client.client_id:
                 return None
-            spent = conn.execute(update(oauth_codes).where(oauth_codes.c.hash == h, oauth_codes.c.used_at.is_(None)).values(used_at=now)).rowcount
+            spent = conn.execute(
+                update(oauth_codes)
+                .where(oauth_codes.c.hash == h, oauth_codes.c.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
             if spent != 1:
                 if row.session_id:
                     self.tokens.revoke(conn, row.session_id, why="code_reuse")
                 else:
-                    conn.execute(update(oauth_codes).where(oauth_codes.c.hash == h).values(expires_at=REUSED))
+                    conn.execute(
+                        update(oauth_codes).where(oauth_codes.c.hash == h).values(expires_at=REUSED)
+                    )
                 return None
             if row.expires_at <= now or not self._usable(conn, row.subject_id):
                 return None
-        return _Code(h, row.client_id, row.subject_id, row.redirect_uri, row.scope, row.nonce, row.challenge, row.auth_time)
+        return _Code(
+            h,
+            row.client_id,
+            row.subject_id,
+            row.redirect_uri,
+            row.scope,
+            row.nonce,
+            row.challenge,
+            row.auth_time,
+        )
 
     def _usable(self, conn: Any, subject_id: str) -> bool:
-        status = conn.execute(select(accounts.c.status).where(accounts.c.subject_id == subject_id)).scalar()
+        status = conn.execute(
+            select(accounts.c.status).where(accounts.c.subject_id == subject_id)
+        ).scalar()
         return bool(status == "active")
 
     def _check_refresh(self, refresh_token: str) -> _Family | None:
@@ -360,7 +466,12 @@ class OAuthProvider:
         now = self.clock()
         with self._control.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
-                select(sessions, tokens.c.expires_at.label("token_expires"), tokens.c.used_at, accounts.c.status)
+                select(
+                    sessions,
+                    tokens.c.expires_at.label("token_expires"),
+                    tokens.c.used_at,
+                    accounts.c.status,
+                )
                 .join(tokens, tokens.c.session_id == sessions.c.id)
                 .join(accounts, accounts.c.subject_id == sessions.c.subject_id)
                 .where(tokens.c.hash == h, tokens.c.kind == "refresh", sessions.c.kind == "oauth")
@@ -371,7 +482,11 @@ class OAuthProvider:
             with self._control.begin() as conn:
                 self.tokens.revoke(conn, row.id, why="refresh_reuse")
             return None
-        alive = row.revoked_at is None and row.expires_at > now and now - row.last_used_at <= row.idle_micros
+        alive = (
+            row.revoked_at is None
+            and row.expires_at > now
+            and now - row.last_used_at <= row.idle_micros
+        )
         if row.token_expires <= now or not alive or row.status != "active":
             return None
         return _Family(row.id, row.subject_id, row.client_id, row.scope or "", h)
@@ -379,7 +494,11 @@ class OAuthProvider:
     def _find_token(self, token: str) -> _Family | None:
         h = keys.token_hash(self.keyring, str(token))
         with self._control.connect().execution_options(readonly=True) as conn:
-            row = conn.execute(select(sessions).join(tokens, tokens.c.session_id == sessions.c.id).where(tokens.c.hash == h, sessions.c.kind == "oauth")).first()
+            row = conn.execute(
+                select(sessions)
+                .join(tokens, tokens.c.session_id == sessions.c.id)
+                .where(tokens.c.hash == h, sessions.c.kind == "oauth")
+            ).first()
         if row is None:
             return None
         return _Family(row.id, row.subject_id, row.client_id, row.scope or "")
@@ -396,20 +515,39 @@ class OAuthProvider:
         family: _Family | None = request.refresh_token
         if family is not None:
             session_id = family.session_id
-            spent = conn.execute(update(tokens).where(tokens.c.hash == family.token_hash, tokens.c.used_at.is_(None)).values(used_at=self.clock())).rowcount
+            spent = conn.execute(
+                update(tokens)
+                .where(tokens.c.hash == family.token_hash, tokens.c.used_at.is_(None))
+                .values(used_at=self.clock())
+            ).rowcount
             if spent != 1:
                 raise _RefreshRaceError()
             self.tokens.touch(conn, session_id)
         else:
             code: _Code = request.authorization_code
             session_id = self.tokens.create_family(
-                conn, subject_id=code.subject_id, kind="oauth", limits=OAUTH_LIMITS, client_id=client.client_id,
-                scope=code.scope, auth_time=code.auth_time,
+                conn,
+                subject_id=code.subject_id,
+                kind="oauth",
+                limits=OAUTH_LIMITS,
+                client_id=client.client_id,
+                scope=code.scope,
+                auth_time=code.auth_time,
             )
-            conn.execute(update(oauth_codes).where(oauth_codes.c.hash == code.hash).values(session_id=session_id))
-        self.tokens.add_pair(conn, session_id, token["access_token"], token.get("refresh_token"), OAUTH_LIMITS)
+            conn.execute(
+                update(oauth_codes)
+                .where(oauth_codes.c.hash == code.hash)
+                .values(session_id=session_id)
+            )
+        self.tokens.add_pair(
+            conn, session_id, token["access_token"], token.get("refresh_token"), OAUTH_LIMITS
+        )
         if family is None:
-            reused = conn.execute(select(oauth_codes.c.expires_at).where(and_(oauth_codes.c.hash == request.authorization_code.hash))).scalar()
+            reused = conn.execute(
+                select(oauth_codes.c.expires_at).where(
+                    and_(oauth_codes.c.hash == request.authorization_code.hash)
+                )
+            ).scalar()
             if reused == REUSED:
                 self.tokens.revoke(conn, session_id, why="code_reuse")
 
@@ -419,18 +557,28 @@ class OAuthProvider:
         except _RefreshRaceError:
             with self._control.begin() as conn:
                 self.tokens.revoke(conn, request.refresh_token.session_id, why="refresh_reuse")
-            raise InvalidGrantError("the refresh token was already used; the grant is revoked") from None
+            raise InvalidGrantError(
+                "the refresh token was already used; the grant is revoked"
+            ) from None
 
     def _user(self, subject_id: str, client: Client, *, profile: bool = True) -> _Subject:
         if not profile:
-            return _Subject(subject_id, pairwise_sub(self.keyring, client.sector, subject_id), None, None)
+            return _Subject(
+                subject_id, pairwise_sub(self.keyring, client.sector, subject_id), None, None
+            )
         claims = self.claims(subject_id, client, "openid profile")
         return _Subject(subject_id, claims["sub"], claims.get("nickname"), claims.get("picture"))
 
 
 def _generate_token(provider: OAuthProvider) -> Callable[..., dict[str, Any]]:
-    def generate(grant_type: str, client: Client, user: Any = None, scope: str | None = None,
-                 expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+    def generate(
+        grant_type: str,
+        client: Client,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
         token: dict[str, Any] = {
             "token_type": "Bearer",
             "access_token": keys.new_token("oat"),
@@ -473,7 +621,9 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
         def validate_authorization_redirect_uri(request: Any, client: Client) -> str:
             uri = request.payload.redirect_uri
             if not uri or not client.check_redirect_uri(uri):
-                raise InvalidRequestError("the redirect_uri is missing or not registered for this client")
+                raise InvalidRequestError(
+                    "the redirect_uri is missing or not registered for this client"
+                )
             return str(uri)
 
         def save_authorization_code(self, code: str, request: Any) -> None:
@@ -504,9 +654,12 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
     class OpenID(OpenIDCode):  # type: ignore[misc]
         def exists_nonce(self, nonce: str, request: Any) -> bool:
             with provider._control.connect().execution_options(readonly=True) as conn:
-                found = conn.execute(select(oauth_codes.c.hash).where(
-                    oauth_codes.c.client_id == request.payload.client_id, oauth_codes.c.nonce == nonce
-                )).first()
+                found = conn.execute(
+                    select(oauth_codes.c.hash).where(
+                        oauth_codes.c.client_id == request.payload.client_id,
+                        oauth_codes.c.nonce == nonce,
+                    )
+                ).first()
             return found is not None
 
         def resolve_client_private_key(self, client: Client) -> Any:
@@ -520,7 +673,12 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
 
         def get_client_claims(self, client: Client) -> dict[str, Any]:
             now = provider.clock() // MICROS
-            return {"iss": provider.issuer, "aud": [client.client_id], "iat": now, "exp": now + ID_TOKEN_TTL}
+            return {
+                "iss": provider.issuer,
+                "aud": [client.client_id],
+                "iat": now,
+                "exp": now + ID_TOKEN_TTL,
+            }
 
         def generate_user_info(self, user: _Subject, scope: str) -> UserInfo:
             info = UserInfo(sub=user.sub)

@@ -1,12 +1,13 @@
-"""Alembic environment: runs on the connection Charter passes in (see charter.store.migrate)."""
+"""Alembic environment: runs on the connection Charter passes in (see charter.store.migrate).
+
+The target metadata is the registry's (:mod:`charter.store.registry`): every table a package
+registers; the migration scripts themselves are explicit."""
 
 from __future__ import annotations
 
 from alembic import context
 
-import charter.rights.tables
-import charter.web.tables  # noqa: F401
-from charter.store.schema import metadata
+from charter.store.registry import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - Charter always passes a connection

@@ -3,7 +3,7 @@ The Privacy Center's staff pages (``/admin``): the catalog with its rendered inv
 tables, the request and complaint queue, the audit log with chain verification, and the
 government-request register with the yearly transparency report.
 
-Only accounts with a staff role (:class:`~charter.web.staff.StaffRoles`) may open them.
+Only accounts with a staff role (:class:`~charter.services.staff.roles.StaffRoles`) may open them.
 """
 
 from __future__ import annotations

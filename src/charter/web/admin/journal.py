@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 
 from charter.app import Charter
 from charter.errors import InputError
-from charter.gate.journal.chain import read_witness, verify_chain
+from charter.gate.journal import read_witness, verify_chain
 from charter.rights.transparency import KINDS, OUTCOMES, render_csv, render_html
 from charter.store.regions import CONTROL
 from charter.store.schema import audit_log
@@ -141,7 +141,9 @@ def register(request: Request, user: Staff) -> Response:
             "kinds": KINDS,
             "outcomes": OUTCOMES,
             "year": year,
-            "today": datetime.fromtimestamp(web.charter.clock() / 1_000_000, tz=UTC).date().isoformat(),
+            "today": datetime.fromtimestamp(web.charter.clock() / 1_000_000, tz=UTC)
+            .date()
+            .isoformat(),
         },
     )
 

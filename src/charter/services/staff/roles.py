@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select, update
 
 from charter.errors import InputError
-from charter.web.tables import staff as staff_table
+from charter.services.staff.tables import staff as staff_table
 
 if TYPE_CHECKING:
-    from charter.app import Charter
+    from charter.gate import Gate
 
 HANDLE = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
 ROLES = ("staff", "admin")
@@ -35,8 +35,8 @@ class StaffMember:
 class StaffRoles:
     """Grant, look up and revoke staff roles (control database)."""
 
-    def __init__(self, charter: Charter) -> None:
-        self.charter = charter
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
 
     def grant(
         self, subject_id: str, handle: str, *, role: str = "staff", actor: str = "admin"
@@ -52,37 +52,39 @@ class StaffRoles:
             raise InputError("a handle is 1-60 letters, digits, '.', '_' or '-'", field="handle")
         if role not in ROLES:
             raise InputError(f"role is one of: {', '.join(ROLES)}", field="role")
-        self.charter.gate.subject(subject_id)
+        self.gate.subject(subject_id)
         s = staff_table
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             taken = conn.execute(
                 select(s.c.subject_id).where(s.c.handle == handle, s.c.subject_id != subject_id)
             ).first()
             if taken is not None:
                 raise InputError("this handle is taken", field="handle")
             values = {"handle": handle, "role": role, "granted_by": actor[:80]}
-            exists = conn.execute(select(s.c.subject_id).where(s.c.subject_id == subject_id)).first()
+            exists = conn.execute(
+                select(s.c.subject_id).where(s.c.subject_id == subject_id)
+            ).first()
             if exists is None:
                 conn.execute(
-                    insert(s).values(subject_id=subject_id, granted_at=self.charter.clock(), **values)
+                    insert(s).values(subject_id=subject_id, granted_at=self.gate.clock(), **values)
                 )
             else:
                 conn.execute(update(s).where(s.c.subject_id == subject_id).values(**values))
-        self.charter.gate.audit_admin(actor, "staff_grant", {"handle": handle, "role": role})
+        self.gate.audit_admin(actor, "staff_grant", {"handle": handle, "role": role})
         return StaffMember(subject_id, handle, role)
 
     def get(self, subject_id: str) -> StaffMember | None:
         """The staff role of an account, or ``None``."""
         s = staff_table
-        with self.charter.stores.control().connect() as conn:
+        with self.gate.stores.control().connect() as conn:
             row = conn.execute(select(s).where(s.c.subject_id == subject_id)).first()
         return StaffMember(row.subject_id, row.handle, row.role) if row is not None else None
 
     def revoke(self, subject_id: str, *, actor: str = "admin") -> bool:
         """Remove an account's staff role; whether it had one."""
         s = staff_table
-        with self.charter.stores.control().begin() as conn:
+        with self.gate.stores.control().begin() as conn:
             gone = conn.execute(delete(s).where(s.c.subject_id == subject_id)).rowcount or 0
         if gone:
-            self.charter.gate.audit_admin(actor, "staff_revoke", {})
+            self.gate.audit_admin(actor, "staff_revoke", {})
         return bool(gone)

@@ -9,14 +9,10 @@ Migration ``0004_web`` creates it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy import BigInteger, Column, String, Table, UniqueConstraint
 
-from sqlalchemy import BigInteger, Column, String, Table, UniqueConstraint, delete
-
+from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
-
-if TYPE_CHECKING:
-    from charter.app import Charter
 
 staff = Table(
     "web_staff",
@@ -30,16 +26,4 @@ staff = Table(
     comment="Accounts allowed on the Privacy Center's staff pages.",
 )
 
-ERASE_BY_SUBJECT = (staff,)
-"""Tables whose rows of a subject go when the account is erased."""
-
-
-def forget_subject(charter: Charter, subject_id: str) -> int:
-    """Delete the Privacy Center's rows of a subject (staff roles); returns how many."""
-    removed = 0
-    with charter.stores.control().begin() as conn:
-        for table in ERASE_BY_SUBJECT:
-            removed += (
-                conn.execute(delete(table).where(table.c.subject_id == subject_id)).rowcount or 0
-            )
-    return removed
+register_table(staff, subject_column="subject_id", erase=Erase.DELETE)

@@ -1,0 +1,351 @@
+"""
+:class:`Collector`: the hot path. A batch of events is checked against the compiled policy
+(consent, purpose, market, retention, switches, re-consent), each accepted value protected
+as its inventory row declares and stamped with its expiry, and every region's share written
+with one audit entry in one transaction of that region's database. A refused event leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from charter.clock import Clock
+from charter.crypto import FieldCipher, Keyring, encode_parts, record_aad_prefix
+from charter.errors import InputError, NotFoundError
+from charter.gate.journal import AuditEntry, Journal
+from charter.gate.keys import DataKeys
+from charter.gate.model import (
+    ACTIVE,
+    MAX_BATCH,
+    BatchResult,
+    Event,
+    ItemResult,
+    PasswordHash,
+    Subject,
+)
+from charter.gate.protect import (
+    PasswordHashing,
+    blob_aad,
+    encode_value,
+    protect,
+    stored_password_hash,
+)
+from charter.gate.subjects import SubjectDirectory
+from charter.gate.switches import Switches
+from charter.policy import CompiledCatalog, CompiledRow, Reason, decide_collect
+from charter.store import schema as t
+from charter.store.regions import RegionStores
+from charter.taxonomy import AtRest
+
+CollectGuard = Callable[[Connection, set[tuple[str, str]]], set[tuple[str, str]]]
+"""Given the (subject, service) pairs of a batch, the pairs that must not collect now."""
+
+# One executemany per batch keeps each data key's lifetime encryption count (T4's limit).
+_COUNT_ENCRYPTIONS = (
+    update(t.data_keys)
+    .where(t.data_keys.c.subject_id == bindparam("sid"))
+    .values(encryptions=t.data_keys.c.encryptions + bindparam("n"))
+)
+
+
+class Collector:
+    """Collects batches of events through the policy into the regions' databases."""
+
+    def __init__(
+        self,
+        compiled: CompiledCatalog,
+        keyring: Keyring,
+        stores: RegionStores,
+        clock: Clock,
+        journal: Journal,
+        subjects: SubjectDirectory,
+        keys: DataKeys,
+        passwords: PasswordHashing,
+    ) -> None:
+        self.compiled = compiled
+        self.keyring = keyring
+        self.stores = stores
+        self.clock = clock
+        self.journal = journal
+        self.subjects = subjects
+        self.keys = keys
+        self.passwords = passwords
+        self.collect_guard: CollectGuard | None = None
+        """Refuses collection pending re-consent (G3); set by the composition root."""
+
+    def collect(
+        self, events: Sequence[Event], *, actor: str, service: str | None = None
+    ) -> BatchResult:
+        """
+        Offer a batch of events (at most 10,000). Each is accepted or refused on its own;
+        a refused event leaves nothing behind. ``service`` (a credential's service) may only
+        collect for itself.
+
+        Raises:
+            InputError: the batch is empty or too large.
+        """
+        if not events:
+            raise InputError("a batch needs at least one event", field="events")
+        if len(events) > MAX_BATCH:
+            raise InputError(f"a batch holds at most {MAX_BATCH} events", field="events")
+        results: list[ItemResult | None] = [None] * len(events)
+        by_region: dict[str, list[int]] = {}
+        subjects: dict[str, Subject] = {}
+        for i, ev in enumerate(events):
+            if service is not None and ev.service != service:
+                results[i] = ItemResult(
+                    i,
+                    False,
+                    "wrong_service",
+                    "a service credential collects only for its own service",
+                )
+                continue
+            try:
+                subject = subjects.get(ev.subject_id) or self.subjects.subject(ev.subject_id)
+            except NotFoundError:
+                results[i] = ItemResult(i, False, "unknown_subject", "no such subject")
+                continue
+            subjects[subject.id] = subject
+            by_region.setdefault(subject.region, []).append(i)
+        for region, indexes in by_region.items():
+            self._collect_region(region, events, indexes, subjects, results, actor)
+        return BatchResult([r for r in results if r is not None])
+
+    def _collect_region(
+        self,
+        region: str,
+        events: Sequence[Event],
+        indexes: list[int],
+        subjects: Mapping[str, Subject],
+        results: list[ItemResult | None],
+        actor: str,
+    ) -> None:
+        now = self.clock()
+        rows: list[tuple[Any, ...]] = []
+        written_blobs: list[Path] = []
+        accepted: Counter[tuple[str, str, str]] = Counter()
+        refused: Counter[tuple[str, str, str, str]] = Counter()
+        engine = self.stores.region(region)
+        compiled = self.compiled
+        try:
+            with engine.begin() as conn:
+                ids = list({events[i].subject_id for i in indexes})
+                status = dict(
+                    conn.execute(
+                        select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
+                    ).all()
+                )
+                own = Switches.load(conn, ids)
+                blocked: set[tuple[str, str]] = set()
+                if self.collect_guard is not None:
+                    pairs = {(events[i].subject_id, events[i].service) for i in indexes}
+                    blocked = self.collect_guard(conn, pairs)
+                batch = _Batch(conn, region, now, self.keys)
+                for i in indexes:
+                    ev = events[i]
+                    purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)
+                    if status.get(ev.subject_id) != ACTIVE:
+                        reason = Reason.SUBJECT_INACTIVE.value
+                        results[i] = ItemResult(i, False, reason, "the subject is no longer active")
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        continue
+                    if blocked and (ev.subject_id, ev.service) in blocked:
+                        reason = Reason.RECONSENT_REQUIRED.value
+                        results[i] = ItemResult(
+                            i, False, reason, "the service changed materially; consent again first"
+                        )
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        continue
+                    subject = subjects[ev.subject_id]
+                    decision = decide_collect(
+                        compiled,
+                        service=ev.service,
+                        data_type=ev.data_type,
+                        purpose=ev.purpose,
+                        kind=subject.kind,
+                        market=subject.market,
+                        switches=own.get(ev.subject_id, _NO_SWITCHES),
+                        now=now,
+                    )
+                    row = decision.row
+                    if not decision.allowed or row is None:
+                        reason = decision.reason.value
+                        results[i] = ItemResult(i, False, reason, decision.message)
+                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        continue
+                    if not row.stored:
+                        results[i] = ItemResult(
+                            i,
+                            True,
+                            "processed_not_stored",
+                            "processed for this request and not stored",
+                        )
+                        accepted[(ev.service, ev.data_type, purpose)] += 1
+                        continue
+                    try:
+                        stored = self._prepare(batch, ev, row, decision.expires_at, written_blobs)
+                    except InputError as exc:
+                        results[i] = ItemResult(i, False, exc.code, exc.message)
+                        refused[(ev.service, ev.data_type, purpose, exc.code)] += 1
+                        continue
+                    rows.append(stored)
+                    results[i] = ItemResult(
+                        i, True, "stored", "stored", stored[0], True, decision.expires_at
+                    )
+                    accepted[(ev.service, ev.data_type, purpose)] += 1
+                if rows:
+                    conn.exec_driver_sql(_insert_records_sql(conn), rows)
+                if batch.used:
+                    conn.execute(
+                        _COUNT_ENCRYPTIONS,
+                        [{"sid": sid, "n": n} for sid, n in batch.used.items()],
+                    )
+                detail = {
+                    "accepted": [[s, d, p, n] for (s, d, p), n in sorted(accepted.items())],
+                    "refused": [[s, d, p, r, n] for (s, d, p, r), n in sorted(refused.items())],
+                    "subjects": len(ids),
+                }
+                subject_ref = self.journal.subject_ref(ids[0]) if len(ids) == 1 else None
+                if accepted or refused:
+                    action = "collect" if accepted else "refuse"
+                    self.journal.record_many(
+                        conn, [AuditEntry(now, actor, action, subject_ref, detail)]
+                    )
+        except BaseException:
+            for path in written_blobs:
+                path.unlink(missing_ok=True)
+            raise
+
+    def _prepare(
+        self,
+        batch: _Batch,
+        ev: Event,
+        row: CompiledRow,
+        expires_at: int | None,
+        written_blobs: list[Path],
+    ) -> tuple[Any, ...]:
+        """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
+        record_id = batch.new_record_id()
+        protection = row.protection
+        value = None
+        if isinstance(ev.value, PasswordHash) and protection is AtRest.PASSWORD_HASH:
+            value = stored_password_hash(ev.value)
+        elif ev.value is not None or ev.blob is None:
+            data = encode_value(ev.value)
+            if protection is AtRest.FIELD_ENCRYPTION:
+                cipher = batch.cipher(ev.subject_id)
+                prefix = batch.aad_prefix(ev.subject_id, ev.service, ev.data_type)
+                value = cipher.encrypt(data, aad=prefix + encode_parts(record_id.encode()))
+                batch.used[ev.subject_id] += 1
+            else:
+                value = protect(
+                    protection,
+                    data,
+                    keyring=self.keyring,
+                    passwords=self.passwords,
+                    cipher=None,
+                    subject_id=ev.subject_id,
+                    service=ev.service,
+                    data_type=ev.data_type,
+                    record_id=record_id,
+                )
+        blob_name = None
+        if ev.blob is not None:
+            cipher = batch.cipher(ev.subject_id)
+            blob_name = f"{ev.subject_id[2:4]}/{record_id}"
+            aad = blob_aad(ev.subject_id, record_id)
+            path = self.stores.blob_dir(batch.region) / blob_name
+            path.parent.mkdir(exist_ok=True, mode=0o700)
+            _write_durably(path, cipher.encrypt(ev.blob, aad=aad))
+            written_blobs.append(path)
+            batch.used[ev.subject_id] += 1
+        return (
+            record_id,
+            ev.subject_id,
+            ev.service,
+            ev.data_type,
+            row.qualifier_id,
+            row.purpose_bits,
+            row.protection_id,
+            value,
+            blob_name,
+            ev.source,
+            batch.now,
+            expires_at,
+        )
+
+
+_NO_SWITCHES: Mapping[str, bool] = {}
+
+_RECORD_COLUMNS = (
+    "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
+    "value", "blob", "source", "collected_at", "expires_at",
+)  # fmt: skip
+
+
+def _insert_records_sql(conn: Connection) -> str:
+    """A driver-level INSERT (executemany over tuples: the collect hot path skips per-row
+    SQLAlchemy parameter processing)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) "  # noqa: S608 - constants only
+        f"VALUES ({', '.join([mark] * len(_RECORD_COLUMNS))})"
+    )
+
+
+class _Batch:
+    """Per-transaction caches of one collect call: ciphers, AAD prefixes, key usage."""
+
+    def __init__(self, conn: Connection, region: str, now: int, keys: DataKeys) -> None:
+        self.conn = conn
+        self.keys = keys
+        self.region = region
+        self.now = now
+        self._id_prefix = f"{now:016x}"
+        self.ciphers: dict[str, FieldCipher] = {}
+        self.prefixes: dict[tuple[str, str, str], bytes] = {}
+        self.used: Counter[str] = Counter()
+
+    def new_record_id(self) -> str:
+        """
+        A record id ordered by time: 16 hex digits of the collection time, then 64 random
+        bits. Records collected together sit together in the primary-key index, so inserting
+        them and later purging them (they expire together) touches few index pages.
+        """
+        return self._id_prefix + os.urandom(8).hex()
+
+    def cipher(self, subject_id: str) -> FieldCipher:
+        """The subject's cipher, its key made on first use."""
+        cipher = self.ciphers.get(subject_id)
+        if cipher is None:
+            found = self.keys.cipher(self.conn, subject_id, self.region, create=True)
+            assert found is not None
+            cipher = self.ciphers[subject_id] = found
+        return cipher
+
+    def aad_prefix(self, subject_id: str, service: str, data_type: str) -> bytes:
+        key = (subject_id, service, data_type)
+        prefix = self.prefixes.get(key)
+        if prefix is None:
+            prefix = self.prefixes[key] = record_aad_prefix(
+                subject_id=subject_id, service=service, data_type=data_type
+            )
+        return prefix
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
