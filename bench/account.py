@@ -53,7 +53,16 @@ from charter.services.account import (
 from charter.services.oauth import OAuthProvider
 
 PASSWORD = "violet lantern quietly orbits"
-HUMAN = {"accelerometer": [[0.1, 9.8, 0.2], [0.2, 9.7, 0.1], [0.1, 9.9, 0.3], [0.0, 9.8, 0.2], [0.3, 9.6, 0.1]], "network": {"type": "wifi"}}
+HUMAN = {
+    "accelerometer": [
+        [0.1, 9.8, 0.2],
+        [0.2, 9.7, 0.1],
+        [0.1, 9.9, 0.3],
+        [0.0, 9.8, 0.2],
+        [0.3, 9.6, 0.1],
+    ],
+    "network": {"type": "wifi"},
+}
 PHONE = DeviceInfo("bench-device", "Bench 1")
 WORKERS = 1
 
@@ -81,7 +90,9 @@ def logins_per_s(data_dir: Path, seconds: float) -> float:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
-    accounts = AccountService(charter.gate, sender=sender, profile=PRODUCTION, hashing=HashingGate(slots=2, queue=64))
+    accounts = AccountService(
+        charter.gate, sender=sender, profile=PRODUCTION, hashing=HashingGate(slots=2, queue=64)
+    )
     emails = [f"bench{i}@example.org" for i in range(2)]
     for email in emails:
         make_account(accounts, sender, email)
@@ -90,7 +101,12 @@ def logins_per_s(data_dir: Path, seconds: float) -> float:
 
     def run(i: int) -> None:
         while time.perf_counter() < stop:
-            assert accounts.login(emails[i], PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).status == "ok"
+            assert (
+                accounts.login(
+                    emails[i], PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
+                ).status
+                == "ok"
+            )
             done[i] += 1
 
     started = time.perf_counter()
@@ -123,8 +139,24 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CHARTER_DATA_DIR": str(data_dir), "CHARTER_ISSUER": "http://127.0.0.1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(Path(__file__).parent), "account:bench_app",
-         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "--app-dir",
+            str(Path(__file__).parent),
+            "account:bench_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
         env=env,
     )
     for _ in range(200):
@@ -145,7 +177,10 @@ def storm(data_dir: Path, rounds: int) -> dict[str, float]:
     emails = [f"storm{i}@example.org" for i in range(4)]
     for email in emails:
         make_account(accounts, sender, email)
-    tokens = [accounts.login(e, PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens for e in emails]
+    tokens = [
+        accounts.login(e, PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens
+        for e in emails
+    ]
     charter.close()
     server, base = start_server(data_dir)
     latencies: list[float] = []
@@ -155,7 +190,12 @@ def storm(data_dir: Path, rounds: int) -> dict[str, float]:
             start = threading.Barrier(30)
 
             def login(i: int, start: threading.Barrier) -> None:
-                body = {"identifier": emails[i % 4], "password": PASSWORD, "device_id": PHONE.device_id, "signals": HUMAN}
+                body = {
+                    "identifier": emails[i % 4],
+                    "password": PASSWORD,
+                    "device_id": PHONE.device_id,
+                    "signals": HUMAN,
+                }
                 with httpx.Client(base_url=base, timeout=60) as http:
                     start.wait()
                     statuses.append(http.post("/v1/account/login", json=body).status_code)
@@ -194,7 +234,9 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
     provider = OAuthProvider(charter.gate, issuer="http://127.0.0.1")
     make_account(accounts, sender, "refresh@example.org")
     client_id = provider.clients.add("Bench", ["http://127.0.0.1:9/cb"]).client.client_id
-    session = accounts.login("refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN).tokens
+    session = accounts.login(
+        "refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
+    ).tokens
     assert session is not None
     charter.close()
     server, base = start_server(data_dir)
@@ -203,20 +245,46 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
         with httpx.Client(base_url=base) as http:
             for _ in range(clients):
                 verifier = secrets.token_urlsafe(48)
-                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-                params = {"response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:9/cb", "scope": "openid",
-                          "state": "s", "code_challenge": challenge, "code_challenge_method": "S256", "nonce": secrets.token_hex(8)}
+                challenge = (
+                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+                    .rstrip(b"=")
+                    .decode()
+                )
+                params = {
+                    "response_type": "code",
+                    "client_id": client_id,
+                    "redirect_uri": "http://127.0.0.1:9/cb",
+                    "scope": "openid",
+                    "state": "s",
+                    "code_challenge": challenge,
+                    "code_challenge_method": "S256",
+                    "nonce": secrets.token_hex(8),
+                }
                 cookie = {"Cookie": f"charter_session={session.access_token}"}
                 page = http.get("/oauth/authorize", params=params, headers=cookie)
                 location = page.headers.get("location")
                 if location is None:
-                    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+                    form = dict(
+                        re.findall(
+                            r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text
+                        )
+                    )
                     form = {k: v.replace("&amp;", "&") for k, v in form.items()}
                     form["decision"] = "allow"
-                    location = http.post("/oauth/authorize", data=form, headers=cookie).headers["location"]
+                    location = http.post("/oauth/authorize", data=form, headers=cookie).headers[
+                        "location"
+                    ]
                 code = re.search(r"code=([^&]+)", location).group(1)  # type: ignore[union-attr]
-                tokens = http.post("/oauth/token", data={"grant_type": "authorization_code", "code": code, "client_id": client_id,
-                                                         "redirect_uri": "http://127.0.0.1:9/cb", "code_verifier": verifier}).json()
+                tokens = http.post(
+                    "/oauth/token",
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "client_id": client_id,
+                        "redirect_uri": "http://127.0.0.1:9/cb",
+                        "code_verifier": verifier,
+                    },
+                ).json()
                 chains.append(tokens["refresh_token"])
         counts = [0] * clients
         stop = time.perf_counter() + seconds
@@ -225,7 +293,14 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
             token = chains[i]
             with httpx.Client(base_url=base) as http:
                 while time.perf_counter() < stop:
-                    r = http.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token, "client_id": client_id})
+                    r = http.post(
+                        "/oauth/token",
+                        data={
+                            "grant_type": "refresh_token",
+                            "refresh_token": token,
+                            "client_id": client_id,
+                        },
+                    )
                     token = r.json()["refresh_token"]
                     counts[i] += 1
 

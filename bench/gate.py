@@ -47,7 +47,7 @@ CLIENTS = 4
 SERVER = """
 import sys, uvicorn
 from pathlib import Path
-from charter.api.app import create_app
+from charter.asgi import create_app
 from charter.app import Charter
 from charter.config import Settings
 app = create_app(Charter.open(Settings(data_dir=Path(sys.argv[1]))))

@@ -63,9 +63,18 @@ def user_scoped_routes(app: Any) -> list[tuple[str, str]]:
 def oauth_access_token(client: Any, provider: Any, token: str) -> tuple[str, str]:
     client_id = provider.clients.add("Matrix App", ["https://matrix.example/cb"]).client.client_id
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    params = {"response_type": "code", "client_id": client_id, "redirect_uri": "https://matrix.example/cb", "scope": "openid profile",
-              "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": "https://matrix.example/cb",
+        "scope": "openid profile",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
     cookie = {"Cookie": f"charter_session={token}"}
     page = client.get("/oauth/authorize", params=params, headers=cookie)
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
@@ -73,15 +82,26 @@ def oauth_access_token(client: Any, provider: Any, token: str) -> tuple[str, str
     form["decision"] = "allow"
     redirect = client.post("/oauth/authorize", data=form, headers=cookie, follow_redirects=False)
     code = parse_qs(urlsplit(redirect.headers["location"]).query)["code"][0]
-    tokens = client.post("/oauth/token", data={"grant_type": "authorization_code", "code": code, "redirect_uri": "https://matrix.example/cb",
-                                               "client_id": client_id, "code_verifier": verifier}).json()
+    tokens = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "https://matrix.example/cb",
+            "client_id": client_id,
+            "code_verifier": verifier,
+        },
+    ).json()
     return client_id, tokens["access_token"]
 
 
 def snapshot(accounts: Any, provider: Any, account_id: str) -> Any:
     return (
-        accounts.status(account_id), accounts.profile(account_id), accounts.devices(account_id),
-        sorted(s["id"] for s in accounts.sessions(account_id)), accounts.pending_approvals(account_id),
+        accounts.status(account_id),
+        accounts.profile(account_id),
+        accounts.devices(account_id),
+        sorted(s["id"] for s in accounts.sessions(account_id)),
+        accounts.pending_approvals(account_id),
         provider.authorizations(account_id),
     )
 
@@ -91,16 +111,26 @@ def test_every_user_scoped_route_is_in_the_matrix(app: Any) -> None:
     assert routes == set(BODIES), f"missing from the matrix: {sorted(routes - set(BODIES))}"
 
 
-def test_object_level_authorization_matrix(app: Any, client: Any, accounts: Any, sender: Any, provider: Any, clock: Any) -> None:
+def test_object_level_authorization_matrix(
+    app: Any, client: Any, accounts: Any, sender: Any, provider: Any, clock: Any
+) -> None:
     alice = make_account(accounts, sender, "alice.marker@example.org")
     bob = make_account(accounts, sender, "bob@example.net")
     session = accounts.authenticate(alice.tokens.access_token)
     accounts.update_profile(alice.id, nickname=MARKER)
     seed, _ = accounts.begin_totp(session)
     accounts.confirm_totp(session, pyotp.TOTP(seed).at(clock.now // MICROS))
-    pending = accounts.login(alice.email, PASSWORD, device=DeviceInfo("tablet", "Tab"), ip="192.0.2.10", signals=HUMAN)
+    pending = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("tablet", "Tab"), ip="192.0.2.10", signals=HUMAN
+    )
     client_id, oauth_token = oauth_access_token(client, provider, alice.tokens.access_token)
-    revoked = accounts.login(alice.email, PASSWORD, device=DeviceInfo("android-id-phone-1", "Phone 11"), ip="192.0.2.10", signals=HUMAN).tokens
+    revoked = accounts.login(
+        alice.email,
+        PASSWORD,
+        device=DeviceInfo("android-id-phone-1", "Phone 11"),
+        ip="192.0.2.10",
+        signals=HUMAN,
+    ).tokens
     accounts.logout(accounts.authenticate(revoked.access_token))
     ids = {
         "device_id": accounts.devices(alice.id)[0]["id"],
@@ -117,31 +147,54 @@ def test_object_level_authorization_matrix(app: Any, client: Any, accounts: Any,
         "garbage": "at_" + secrets.token_urlsafe(32),
     }
     pairs = leaks = unexpected = 0
+
     def fresh_bob() -> str:
         if accounts.status(bob.id)["status"] != "active":
             accounts.set_status(bob.id, "active", expect=("frozen",), actor="admin")
-        tokens = accounts.login(bob.email, PASSWORD, device=DeviceInfo("android-id-phone-1", "Phone 11"), ip="192.0.2.10", signals=HUMAN).tokens
+        tokens = accounts.login(
+            bob.email,
+            PASSWORD,
+            device=DeviceInfo("android-id-phone-1", "Phone 11"),
+            ip="192.0.2.10",
+            signals=HUMAN,
+        ).tokens
         return str(tokens.access_token)
 
     details = []
     for (method, path), body in BODIES.items():
         url = path.format(**ids)
-        principals["other_user"] = fresh_bob()  # the other account's own session may end (logout, freeze)
+        principals["other_user"] = (
+            fresh_bob()
+        )  # the other account's own session may end (logout, freeze)
         for name, token in principals.items():
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             response = client.request(method, url, json=body, headers=headers)
             pairs += 1
             text = response.text
-            if MARKER in text or alice.id in text or alice.email in text or ids["device_id"] in text:
+            if (
+                MARKER in text
+                or alice.id in text
+                or alice.email in text
+                or ids["device_id"] in text
+            ):
                 leaks += 1
             before_count = unexpected
             if name != "other_user":
                 unexpected += response.status_code != 401
             elif path in OBJECT_ROUTES:
                 unexpected += response.status_code not in (403, 404)
-            elif response.status_code in (200, 201, 204) and method != "GET" and path not in (
-                "/v1/account/logout", "/v1/account/2sv/totp", "/v1/account/me/profile", "/v1/account/me/freeze",
-                "/v1/account/me/recovery", "/v1/account/me/password",
+            elif (
+                response.status_code in (200, 201, 204)
+                and method != "GET"
+                and path
+                not in (
+                    "/v1/account/logout",
+                    "/v1/account/2sv/totp",
+                    "/v1/account/me/profile",
+                    "/v1/account/me/freeze",
+                    "/v1/account/me/recovery",
+                    "/v1/account/me/password",
+                )
             ):
                 unexpected += 1
             if unexpected != before_count:
@@ -152,8 +205,14 @@ def test_object_level_authorization_matrix(app: Any, client: Any, accounts: Any,
     assert after == before  # nobody but the owner changed the owner's state
     owner = {"Authorization": f"Bearer {alice.tokens.access_token}"}
     assert client.get("/v1/account/me", headers=owner).json()["nickname"] == MARKER
-    assert client.get("/v1/account/authorizations", headers=owner).json()[0]["client_id"] == client_id
-    assert client.delete(f"/v1/account/devices/{ids['device_id']}", headers=owner).status_code == 204
+    assert (
+        client.get("/v1/account/authorizations", headers=owner).json()[0]["client_id"] == client_id
+    )
+    assert (
+        client.delete(f"/v1/account/devices/{ids['device_id']}", headers=owner).status_code == 204
+    )
     clock.advance(micros=601 * MICROS)
-    expired = client.get("/v1/account/me", headers={"Authorization": f"Bearer {bob.tokens.access_token}"})
+    expired = client.get(
+        "/v1/account/me", headers={"Authorization": f"Bearer {bob.tokens.access_token}"}
+    )
     assert expired.status_code == 401

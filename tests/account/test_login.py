@@ -25,7 +25,11 @@ def test_environment_check_steps_up_new_device_new_location_and_bots(accounts, s
     scenarios = {
         "new_device": dict(device=DeviceInfo("tablet-2", "Pad 5"), ip="192.0.2.10", signals=HUMAN),
         "new_location": dict(device=PHONE, ip="203.0.113.5", signals=HUMAN),
-        "bot_no_motion": dict(device=PHONE, ip="192.0.2.10", signals={"accelerometer": [[0, 0, 0]] * 20, "network": {"type": "wifi"}}),
+        "bot_no_motion": dict(
+            device=PHONE,
+            ip="192.0.2.10",
+            signals={"accelerometer": [[0, 0, 0]] * 20, "network": {"type": "wifi"}},
+        ),
         "bot_no_signals": dict(device=PHONE, ip="192.0.2.10", signals=None),
     }
     for name, kwargs in scenarios.items():
@@ -33,19 +37,38 @@ def test_environment_check_steps_up_new_device_new_location_and_bots(accounts, s
         assert outcome.status == "step_up", name
         assert outcome.methods == ("code",)
     print(f"risk_recall: {len(scenarios)} of {len(scenarios)}")
-    outcome = accounts.login(alice.email, PASSWORD, device=DeviceInfo("tablet-2", "Pad 5"), ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        alice.email,
+        PASSWORD,
+        device=DeviceInfo("tablet-2", "Pad 5"),
+        ip="192.0.2.10",
+        signals=HUMAN,
+    )
     done = accounts.complete_login(outcome.challenge_id or "", code=sender.last_code(alice.email))
     assert done.status == "ok"
-    assert accounts.login(alice.email, PASSWORD, device=DeviceInfo("tablet-2", "Pad 5"), ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(
+            alice.email,
+            PASSWORD,
+            device=DeviceInfo("tablet-2", "Pad 5"),
+            ip="192.0.2.10",
+            signals=HUMAN,
+        ).status
+        == "ok"
+    )
 
 
 def test_wrong_step_up_code_is_bounded(accounts, sender) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
-    outcome = accounts.login(alice.email, PASSWORD, device=DeviceInfo("new", "X"), ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("new", "X"), ip="192.0.2.10", signals=HUMAN
+    )
     code = sender.last_code(alice.email)
     for _ in range(5):
         with pytest.raises(AuthError):
-            accounts.complete_login(outcome.challenge_id or "", code="000000" if code != "000000" else "111111")
+            accounts.complete_login(
+                outcome.challenge_id or "", code="000000" if code != "000000" else "111111"
+            )
     with pytest.raises(AuthError):
         accounts.complete_login(outcome.challenge_id or "", code=code)  # out of attempts
 
@@ -64,7 +87,10 @@ def test_back_off_is_exponential_and_lifts(accounts, sender, clock) -> None:
         accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
     assert second.value.retry_after == 2 * first.value.retry_after
     clock.advance(micros=second.value.retry_after * MICROS)
-    assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status
+        == "ok"
+    )
 
 
 def test_at_most_100_consecutive_failures_even_over_50_ips(accounts, sender, clock) -> None:
@@ -86,7 +112,9 @@ def test_at_most_100_consecutive_failures_even_over_50_ips(accounts, sender, clo
     challenge = accounts.request_help(alice.email, "reset")
     accounts.reset_password(challenge, sender.last_code(alice.email), "a brand new passphrase here")
     clock.advance(micros=301 * MICROS)
-    outcome = accounts.login(alice.email, "a brand new passphrase here", device=PHONE, ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        alice.email, "a brand new passphrase here", device=PHONE, ip="192.0.2.10", signals=HUMAN
+    )
     assert outcome.status == "ok"
 
 
@@ -99,7 +127,11 @@ def test_unknown_account_and_wrong_password_look_the_same(client, accounts, send
         for kind in ("unknown", "wrong"):
             clock.advance(micros=901 * MICROS)
             identifier = known[i % 4] if kind == "wrong" else f"nobody{i}@example.org"
-            body = {"identifier": identifier, "password": "not the right password", "device_id": "d1"}
+            body = {
+                "identifier": identifier,
+                "password": "not the right password",
+                "device_id": "d1",
+            }
             started = time.perf_counter()
             response = client.post("/v1/account/login", json=body)
             timings[kind].append(time.perf_counter() - started)
@@ -107,15 +139,31 @@ def test_unknown_account_and_wrong_password_look_the_same(client, accounts, send
             bodies[kind].add(response.text)
     assert statuses["unknown"] == statuses["wrong"] == {401}
     assert bodies["unknown"] == bodies["wrong"] and len(bodies["wrong"]) == 1
-    diff_ms = abs(statistics.median(timings["unknown"]) - statistics.median(timings["wrong"])) * 1000
+    diff_ms = (
+        abs(statistics.median(timings["unknown"]) - statistics.median(timings["wrong"])) * 1000
+    )
     print(f"enumeration_median_latency_difference: {diff_ms:.2f} ms")
     assert diff_ms < 5
 
 
 def test_registration_and_reset_answers_do_not_reveal_accounts(client, accounts, sender) -> None:
     make_account(accounts, sender, "alice@example.org")
-    taken = client.post("/v1/account/register", json={"identifier": "alice@example.org", "password": "another long passphrase", "country": "de"})
-    free = client.post("/v1/account/register", json={"identifier": "nobody@example.org", "password": "another long passphrase", "country": "de"})
+    taken = client.post(
+        "/v1/account/register",
+        json={
+            "identifier": "alice@example.org",
+            "password": "another long passphrase",
+            "country": "de",
+        },
+    )
+    free = client.post(
+        "/v1/account/register",
+        json={
+            "identifier": "nobody@example.org",
+            "password": "another long passphrase",
+            "country": "de",
+        },
+    )
     assert taken.status_code == free.status_code == 202
     assert set(taken.json()) == set(free.json()) and taken.json()["status"] == free.json()["status"]
     for identifier in ("alice@example.org", "nobody2@example.org"):
@@ -133,25 +181,52 @@ def test_frozen_and_blocked_accounts_cannot_sign_in(accounts, sender) -> None:
     assert frozen.value.code == "account_frozen"
     challenge = accounts.request_help(alice.email, "unfreeze")
     accounts.unfreeze(challenge, sender.last_code(alice.email), PASSWORD)
-    assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status
+        == "ok"
+    )
     accounts.block(alice.id, actor="admin")
     with pytest.raises(RefusedError):
         accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
     accounts.unblock(alice.id, actor="admin")
-    assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status
+        == "ok"
+    )
 
 
-def test_human_check_signals_never_reach_database_or_logs(client, accounts, sender, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_human_check_signals_never_reach_database_or_logs(
+    client, accounts, sender, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     alice = make_account(accounts, sender, "alice@example.org")
     marker = "zq7MARKERssid41x"
     number = 7.123456789123
-    signals = {"accelerometer": [[0.1, 9.8, number], [0.2, 9.7, 0.1], [0.1, 9.9, 0.3], [0.0, 9.8, 0.2], [0.3, 9.6, 0.1]],
-               "network": {"type": "wifi", "ssid": marker, "bssid": "02:00:00:00:01:00"}}
+    signals = {
+        "accelerometer": [
+            [0.1, 9.8, number],
+            [0.2, 9.7, 0.1],
+            [0.1, 9.9, 0.3],
+            [0.0, 9.8, 0.2],
+            [0.3, 9.6, 0.1],
+        ],
+        "network": {"type": "wifi", "ssid": marker, "bssid": "02:00:00:00:01:00"},
+    }
     for _ in range(3):
-        response = client.post("/v1/account/login", json={"identifier": alice.email, "password": PASSWORD, "device_id": PHONE.device_id, "signals": signals})
+        response = client.post(
+            "/v1/account/login",
+            json={
+                "identifier": alice.email,
+                "password": PASSWORD,
+                "device_id": PHONE.device_id,
+                "signals": signals,
+            },
+        )
         assert response.status_code == 200
-        client.post("/v1/account/login", json={"identifier": alice.email, "password": "wrong one here", "signals": signals})
+        client.post(
+            "/v1/account/login",
+            json={"identifier": alice.email, "password": "wrong one here", "signals": signals},
+        )
     needles = []
     for text in (marker, repr(number), "02:00:00:00:01:00"):
         raw = text.encode()
@@ -179,6 +254,8 @@ def test_reset_requests_take_the_same_time_for_known_and_unknown(client, account
             response = client.post("/v1/account/help/reset", json={"identifier": identifier})
             timings[kind].append(time.perf_counter() - started)
             assert response.status_code == 202
-    diff_ms = abs(statistics.median(timings["known"]) - statistics.median(timings["unknown"])) * 1000
+    diff_ms = (
+        abs(statistics.median(timings["known"]) - statistics.median(timings["unknown"])) * 1000
+    )
     print(f"reset_median_latency_difference: {diff_ms:.2f} ms")
     assert diff_ms < 5

@@ -25,7 +25,9 @@ def test_production_parameters_meet_owasp_and_the_hash_format() -> None:
     assert passwords.meets_owasp(params)
     assert params.memory_kib >= 19_456
     encoded = params.hasher().hash("x")
-    assert encoded.startswith(f"$argon2id$v=19$m={params.memory_kib},t={params.time_cost},p={params.parallelism}$")
+    assert encoded.startswith(
+        f"$argon2id$v=19$m={params.memory_kib},t={params.time_cost},p={params.parallelism}$"
+    )
     print(f"argon2_params: m={params.memory_kib} KiB, t={params.time_cost}, p={params.parallelism}")
 
 
@@ -47,14 +49,21 @@ def test_stored_hash_needs_the_pepper(accounts, sender, charter) -> None:
     hasher = PasswordHasher()
     with pytest.raises(VerificationError):
         hasher.verify(stored.decode(), PASSWORD)  # a dump alone cannot check a guess
-    assert passwords.verify(charter.gate.passwords.hasher, stored, PASSWORD, charter.keyring.pepper).ok
+    assert passwords.verify(
+        charter.gate.passwords.hasher, stored, PASSWORD, charter.keyring.pepper
+    ).ok
     assert not passwords.verify(charter.gate.passwords.hasher, stored, PASSWORD, os.urandom(32)).ok
 
 
 def test_pepper_is_in_no_database_file(accounts, sender, charter, tmp_path: Path) -> None:
     make_account(accounts, sender, "alice@example.org")
     pepper = charter.keyring.pepper
-    forms = [pepper, pepper.hex().encode(), base64.b64encode(pepper), base64.urlsafe_b64encode(pepper).rstrip(b"=")]
+    forms = [
+        pepper,
+        pepper.hex().encode(),
+        base64.b64encode(pepper),
+        base64.urlsafe_b64encode(pepper).rstrip(b"="),
+    ]
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file() and path.name != "keyring.json":
             data = path.read_bytes()
@@ -68,11 +77,18 @@ def test_hashes_are_upgraded_at_the_next_login(accounts, sender, charter) -> Non
     stronger = passwords.Argon2Params(memory_kib=512, time_cost=2, parallelism=1)
     passwords.install_profile(charter.gate.passwords, stronger)
     try:
-        outcome = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
+        outcome = accounts.login(
+            alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+        )
         assert outcome.status == "ok"
         assert (records.password_hash(alice.id) or b"").startswith(b"$argon2id$v=19$m=512,t=2,p=1$")
         assert len(records.read(alice.id, "account_password")) == 1
-        assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+        assert (
+            accounts.login(
+                alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+            ).status
+            == "ok"
+        )
     finally:
         passwords.install_profile(charter.gate.passwords, passwords.FAST_FOR_TESTS)
 
@@ -123,7 +139,9 @@ def test_length_rules() -> None:
     assert passwords.check_policy("quiet river 1", single_factor=False)
     with pytest.raises(InputError):
         passwords.check_policy("abc12x", single_factor=False)  # under 8, always refused
-    assert passwords.check_policy("amberfoxwaltzes", single_factor=True) == "amberfoxwaltzes"  # 15 lower-case
+    assert (
+        passwords.check_policy("amberfoxwaltzes", single_factor=True) == "amberfoxwaltzes"
+    )  # 15 lower-case
     for n in (64, 128, 1000):
         pw = ("correct staple " * 100)[: n - 2] + "zq"
         assert len(passwords.check_policy(pw, single_factor=True)) == n
@@ -131,7 +149,9 @@ def test_length_rules() -> None:
 
 def test_nfkc_normalisation() -> None:
     composed = "ｆｕｌｌｗｉｄｔｈ ｐａｓｓｐｈｒａｓｅ ok"
-    assert passwords.check_policy(composed, single_factor=True) == unicodedata.normalize("NFKC", composed)
+    assert passwords.check_policy(composed, single_factor=True) == unicodedata.normalize(
+        "NFKC", composed
+    )
 
 
 def test_every_common_password_and_context_word_is_refused() -> None:
@@ -157,10 +177,16 @@ def test_no_truncation_character_100_matters(accounts, sender) -> None:
     changed = long_pw[:99] + ("X" if long_pw[99] != "X" else "Y") + long_pw[100:]
     with pytest.raises(AuthError):
         accounts.login(alice.email, changed, device=PHONE, ip="192.0.2.10", signals=HUMAN)
-    assert accounts.login(alice.email, long_pw, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(alice.email, long_pw, device=PHONE, ip="192.0.2.10", signals=HUMAN).status
+        == "ok"
+    )
 
 
 def test_no_forced_expiry(accounts, sender, clock) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     clock.advance(days=800)
-    assert accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "ok"
+    assert (
+        accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status
+        == "ok"
+    )

@@ -25,10 +25,16 @@ NEW_PASSWORD = "another long passphrase"
 
 def _payload(accounts, challenge_id: str) -> dict | None:
     with accounts.control.connect() as conn:
-        context = json.loads(conn.execute(select(challenge_table.c.context).where(challenge_table.c.id == challenge_id)).scalar_one())
+        context = json.loads(
+            conn.execute(
+                select(challenge_table.c.context).where(challenge_table.c.id == challenge_id)
+            ).scalar_one()
+        )
     if REGISTRATION not in context:
         return None
-    plain = accounts.registrations.decrypt(base64.urlsafe_b64decode(context[REGISTRATION]), challenge_id=challenge_id)
+    plain = accounts.registrations.decrypt(
+        base64.urlsafe_b64decode(context[REGISTRATION]), challenge_id=challenge_id
+    )
     return None if plain is None else json.loads(plain)
 
 
@@ -61,7 +67,9 @@ def test_registration_timing_does_not_reveal_taken_identifiers(client, accounts,
     assert diff_ms < 5
 
 
-def test_registration_runs_the_same_statements_for_free_and_taken_identifiers(accounts, sender) -> None:
+def test_registration_runs_the_same_statements_for_free_and_taken_identifiers(
+    accounts, sender
+) -> None:
     """The deterministic half of the timing test: same SQL, same commits, on every database."""
     taken = make_account(accounts, sender, "alice@example.org").email
     work: list[str] = []
@@ -87,7 +95,9 @@ def test_registration_runs_the_same_statements_for_free_and_taken_identifiers(ac
     assert sum(w.endswith("COMMIT") for w in seen["free"]) == 1
 
 
-def test_account_is_created_at_confirmation_with_the_hash_made_at_registration(accounts, sender, tmp_path: Path) -> None:
+def test_account_is_created_at_confirmation_with_the_hash_made_at_registration(
+    accounts, sender, tmp_path: Path
+) -> None:
     challenge_id = accounts.register("carol@example.org", PASSWORD, "de")
     assert _account_count(accounts) == 0
     with pytest.raises(AuthError):  # no account yet: the same answer as any wrong sign-in
@@ -102,13 +112,17 @@ def test_account_is_created_at_confirmation_with_the_hash_made_at_registration(a
     assert _payload(accounts, challenge_id) is None  # the sealed payload is gone once used
     assert accounts.status(account_id)["status"] == "active"
     assert accounts.profile(account_id)["country"] == "DE"
-    outcome = accounts.login("carol@example.org", PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        "carol@example.org", PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+    )
     assert outcome.status == "step_up"
     with pytest.raises(AuthError):  # a challenge is used once
         accounts.confirm_registration(challenge_id, sender.last_code("carol@example.org"))
 
 
-def test_a_taken_identifier_challenge_never_creates_an_account(accounts, sender, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_taken_identifier_challenge_never_creates_an_account(
+    accounts, sender, monkeypatch: pytest.MonkeyPatch
+) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     sent = len(sender.sent)
     monkeypatch.setattr(challenges, "new_code", lambda: "123456")
@@ -121,7 +135,9 @@ def test_a_taken_identifier_challenge_never_creates_an_account(accounts, sender,
     assert _account_count(accounts) == 1
 
 
-def test_an_identifier_taken_before_confirmation_is_refused_like_a_wrong_code(accounts, sender) -> None:
+def test_an_identifier_taken_before_confirmation_is_refused_like_a_wrong_code(
+    accounts, sender
+) -> None:
     first = accounts.register("dave@example.org", PASSWORD, "de")
     first_code = sender.last_code("dave@example.org")
     second = accounts.register("dave@example.org", NEW_PASSWORD, "de")
@@ -131,7 +147,12 @@ def test_an_identifier_taken_before_confirmation_is_refused_like_a_wrong_code(ac
     assert late.value.code == "invalid_code"
     assert _account_count(accounts) == 1
     assert accounts.status(account_id)["status"] == "active"
-    assert accounts.login("dave@example.org", NEW_PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).status == "step_up"
+    assert (
+        accounts.login(
+            "dave@example.org", NEW_PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+        ).status
+        == "step_up"
+    )
     with pytest.raises(AuthError):  # the password of the registration that lost
         accounts.login("dave@example.org", PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
     with pytest.raises(InputError):

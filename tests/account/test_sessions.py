@@ -28,7 +28,10 @@ def test_each_login_gets_new_tokens_and_refresh_rotates(accounts, sender) -> Non
     alice = make_account(accounts, sender, "alice@example.org")
     again = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN)
     assert again.tokens is not None
-    assert again.tokens.access_token != alice.tokens.access_token and again.tokens.session_id != alice.tokens.session_id
+    assert (
+        again.tokens.access_token != alice.tokens.access_token
+        and again.tokens.session_id != alice.tokens.session_id
+    )
     pair = accounts.refresh(alice.tokens.refresh_token)
     assert pair.refresh_token != alice.tokens.refresh_token
     accounts.authenticate(pair.access_token)
@@ -44,14 +47,20 @@ def test_each_login_gets_new_tokens_and_refresh_rotates(accounts, sender) -> Non
 
 def test_logout_password_change_and_freeze_end_sessions_at_once(accounts, sender) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
-    second = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).tokens
+    second = accounts.login(
+        alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+    ).tokens
     assert second is not None
     accounts.logout(accounts.authenticate(second.access_token))
     with pytest.raises(AuthError):
         accounts.authenticate(second.access_token)
-    third = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN).tokens
+    third = accounts.login(
+        alice.email, PASSWORD, device=PHONE, ip="192.0.2.10", signals=HUMAN
+    ).tokens
     assert third is not None
-    accounts.change_password(accounts.authenticate(alice.tokens.access_token), "an entirely new passphrase")
+    accounts.change_password(
+        accounts.authenticate(alice.tokens.access_token), "an entirely new passphrase"
+    )
     accounts.authenticate(alice.tokens.access_token)  # the session that changed it stays
     with pytest.raises(AuthError):
         accounts.authenticate(third.access_token)
@@ -116,7 +125,9 @@ def test_sensitive_operations_need_a_fresh_session(accounts, sender, clock) -> N
     accounts.reauthenticate(stale, PASSWORD)
     fresh = accounts.authenticate(pair.access_token)
     seed, uri = accounts.begin_totp(fresh)
-    assert uri.startswith("otpauth://totp/") and session.subject_id in uri and alice.email not in uri
+    assert (
+        uri.startswith("otpauth://totp/") and session.subject_id in uri and alice.email not in uri
+    )
     assert len(base64.b32decode(seed)) * 8 >= 160
 
 
@@ -136,7 +147,9 @@ def test_two_step_sign_in_is_approved_from_another_device(accounts, sender, cloc
     assert done.status == "ok" and done.tokens is not None
     with pytest.raises(AuthError):
         accounts.complete_login(outcome.challenge_id or "")  # one-time
-    denied = accounts.login(alice.email, PASSWORD, device=DeviceInfo("laptop", "L"), ip="192.0.2.10", signals=HUMAN)
+    denied = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("laptop", "L"), ip="192.0.2.10", signals=HUMAN
+    )
     accounts.decide_approval(alice.id, denied.challenge_id or "", approve=False)
     with pytest.raises(AuthError):
         accounts.complete_login(denied.challenge_id or "")

@@ -17,7 +17,12 @@ STORM_PROFILE = Argon2Params(memory_kib=19_456, time_cost=2, parallelism=1)
 
 
 def test_login_storm_is_shed_and_readers_stay_fast(charter, sender, provider) -> None:
-    accounts = AccountService(charter.gate, sender=sender, profile=passwords.FAST_FOR_TESTS, hashing=HashingGate(slots=2, queue=2, wait_seconds=0.5))
+    accounts = AccountService(
+        charter.gate,
+        sender=sender,
+        profile=passwords.FAST_FOR_TESTS,
+        hashing=HashingGate(slots=2, queue=2, wait_seconds=0.5),
+    )
     users = [make_account(accounts, sender, f"storm{i}@example.org") for i in range(4)]
     passwords.install_profile(charter.gate.passwords, STORM_PROFILE)
     try:
@@ -31,7 +36,12 @@ def test_login_storm_is_shed_and_readers_stay_fast(charter, sender, provider) ->
             def login(i: int) -> None:
                 start.wait()
                 user = users[i % 4]
-                body = {"identifier": user.email, "password": PASSWORD, "device_id": PHONE.device_id, "signals": HUMAN}
+                body = {
+                    "identifier": user.email,
+                    "password": PASSWORD,
+                    "device_id": PHONE.device_id,
+                    "signals": HUMAN,
+                }
                 statuses.append(client.post("/v1/account/login", json=body).status_code)
 
             def read(i: int) -> None:

@@ -61,13 +61,17 @@ def test_window_is_one_step_and_replays_fail(accounts, sender, clock) -> None:
     now = clock.now // MICROS
     assert not accounts.verify_totp(alice.id, t.at(now - 61))  # 3 steps back
     assert not accounts.verify_totp(alice.id, t.at(now + 61))
-    assert accounts.verify_totp(alice.id, t.at(now - 29)) or accounts.verify_totp(alice.id, t.at(now + 29))
+    assert accounts.verify_totp(alice.id, t.at(now - 29)) or accounts.verify_totp(
+        alice.id, t.at(now + 29)
+    )
     clock.advance(micros=120 * MICROS)
     now = clock.now // MICROS
     assert accounts.verify_totp(alice.id, t.at(now + 29))
 
 
-def test_two_hundred_concurrent_double_submissions_exactly_one_success(accounts, sender, clock) -> None:
+def test_two_hundred_concurrent_double_submissions_exactly_one_success(
+    accounts, sender, clock
+) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     seed = enable(accounts, alice, clock)
     t = pyotp.TOTP(seed)
@@ -78,7 +82,9 @@ def test_two_hundred_concurrent_double_submissions_exactly_one_success(accounts,
         barrier = threading.Barrier(2)
         results: list[bool] = []
 
-        def submit(code: str = code, barrier: threading.Barrier = barrier, results: list[bool] = results) -> None:
+        def submit(
+            code: str = code, barrier: threading.Barrier = barrier, results: list[bool] = results
+        ) -> None:
             barrier.wait()
             results.append(accounts.verify_totp(alice.id, code))
 
@@ -111,9 +117,16 @@ def test_recovery_codes_are_one_time_and_hashed(accounts, sender, clock, tmp_pat
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert not any(c.encode() in path.read_bytes() for c in codes)
-    outcome = accounts.login(alice.email, PASSWORD, device=DeviceInfo("new", "N"), ip="192.0.2.10", signals=HUMAN)
-    assert accounts.complete_login(outcome.challenge_id or "", recovery_code=codes[0].upper()).status == "ok"
-    outcome = accounts.login(alice.email, PASSWORD, device=DeviceInfo("new2", "N"), ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("new", "N"), ip="192.0.2.10", signals=HUMAN
+    )
+    assert (
+        accounts.complete_login(outcome.challenge_id or "", recovery_code=codes[0].upper()).status
+        == "ok"
+    )
+    outcome = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("new2", "N"), ip="192.0.2.10", signals=HUMAN
+    )
     with pytest.raises(AuthError):
         accounts.complete_login(outcome.challenge_id or "", recovery_code=codes[0])
 
@@ -121,7 +134,9 @@ def test_recovery_codes_are_one_time_and_hashed(accounts, sender, clock, tmp_pat
 def test_second_factor_guesses_are_bounded(accounts, sender, clock) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     enable(accounts, alice, clock)
-    outcome = accounts.login(alice.email, PASSWORD, device=DeviceInfo("new", "N"), ip="192.0.2.10", signals=HUMAN)
+    outcome = accounts.login(
+        alice.email, PASSWORD, device=DeviceInfo("new", "N"), ip="192.0.2.10", signals=HUMAN
+    )
     tries = 0
     for guess in range(20):
         try:
@@ -142,5 +157,7 @@ def test_disabling_two_step_needs_step_up_and_a_code(accounts, sender, clock) ->
         accounts.disable_two_step(stale, pyotp.TOTP(seed).at(clock.now // MICROS))
     accounts.reauthenticate(stale, PASSWORD, pyotp.TOTP(seed).at(clock.now // MICROS))
     clock.advance(micros=30 * MICROS)
-    accounts.disable_two_step(accounts.authenticate(pair.access_token), pyotp.TOTP(seed).at(clock.now // MICROS))
+    accounts.disable_two_step(
+        accounts.authenticate(pair.access_token), pyotp.TOTP(seed).at(clock.now // MICROS)
+    )
     assert not accounts.status(alice.id)["two_step"]

@@ -20,8 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from charter.api.app import create_app
 from charter.app import Charter
+from charter.asgi import create_app
 from charter.catalog import load_catalog
 from charter.config import Settings
 

@@ -22,8 +22,14 @@ def test_validate_builtin() -> None:
 def test_validate_reports_file_line_column(catalog_copy: Path) -> None:
     path = catalog_copy / "video.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("qualifier: pseudonymized", "qualifier: pseudonymised", 1), encoding="utf-8")
-    line = next(i for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "pseudonymised" in row)
+    path.write_text(
+        text.replace("qualifier: pseudonymized", "qualifier: pseudonymised", 1), encoding="utf-8"
+    )
+    line = next(
+        i
+        for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "pseudonymised" in row
+    )
     result = runner.invoke(app, ["catalog", "validate", str(catalog_copy)])
     assert result.exit_code == 1
     assert re.search(rf"video\.yaml:{line}:\d+: .*qualifier", result.output)
@@ -37,8 +43,24 @@ def test_show_json_has_every_field() -> None:
     data = json.loads(result.output)
     assert len(data["services"]) >= 12
     row = data["services"][0]["inventory"][1]
-    assert set(row) == {"category", "type", "qualifier", "purposes", "transit", "at_rest", "retention", "printed"}
-    assert {r["id"] for r in data["regions"]["regions"]} >= {"eu", "india", "russia", "uk", "mainland_china", "others"}
+    assert set(row) == {
+        "category",
+        "type",
+        "qualifier",
+        "purposes",
+        "transit",
+        "at_rest",
+        "retention",
+        "printed",
+    }
+    assert {r["id"] for r in data["regions"]["regions"]} >= {
+        "eu",
+        "india",
+        "russia",
+        "uk",
+        "mainland_china",
+        "others",
+    }
 
 
 def test_show_one_service_and_unknown_service() -> None:
@@ -50,7 +72,9 @@ def test_show_one_service_and_unknown_service() -> None:
 def test_render_writes_files(tmp_path: Path) -> None:
     for fmt in ("md", "ropa", "apple"):
         out = tmp_path / f"out.{fmt}"
-        result = runner.invoke(app, ["catalog", "render", "--format", fmt, "--out", str(out), "--service", "cloud"])
+        result = runner.invoke(
+            app, ["catalog", "render", "--format", fmt, "--out", str(out), "--service", "cloud"]
+        )
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 100
 
@@ -58,8 +82,19 @@ def test_render_writes_files(tmp_path: Path) -> None:
 def test_diff_flags_material_changes(catalog_copy: Path, tmp_path: Path) -> None:
     path = catalog_copy / "themes.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("retention: {days: 90}", "retention: {days: 365}", 1), encoding="utf-8")
-    result = runner.invoke(app, ["catalog", "diff", str(Path(__file__).parents[2] / "src/charter/catalogs/miui12"), str(catalog_copy), "--json"])
+    path.write_text(
+        text.replace("retention: {days: 90}", "retention: {days: 365}", 1), encoding="utf-8"
+    )
+    result = runner.invoke(
+        app,
+        [
+            "catalog",
+            "diff",
+            str(Path(__file__).parents[2] / "src/charter/catalogs/miui12"),
+            str(catalog_copy),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     changes = json.loads(result.output)
     assert changes and all(c["service"] == "themes" for c in changes)

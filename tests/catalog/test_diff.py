@@ -20,7 +20,12 @@ def test_identical_catalogs_have_no_changes(builtin: Catalog) -> None:
 
 
 def test_changes_are_classified(builtin: Catalog, catalog_copy: Path) -> None:
-    _edit(catalog_copy, "cloud.yaml", "type: notes, qualifier: identified, purposes: [app_functionality]", "type: notes, qualifier: identified, purposes: [app_functionality, analytics]")
+    _edit(
+        catalog_copy,
+        "cloud.yaml",
+        "type: notes, qualifier: identified, purposes: [app_functionality]",
+        "type: notes, qualifier: identified, purposes: [app_functionality, analytics]",
+    )
     _edit(catalog_copy, "themes.yaml", "retention: {days: 90}", "retention: {days: 30}")
     _edit(catalog_copy, "account.yaml", "at_rest: sha_1", "at_rest: plain")
     new = load_catalog(catalog_copy)
@@ -37,6 +42,8 @@ def test_service_added_and_removed(builtin: Catalog, catalog_copy: Path) -> None
     (catalog_copy / "video.yaml").unlink()
     _edit(catalog_copy, "catalog.yaml", "get_apps, browser, video,", "get_apps, browser,")
     smaller = load_catalog(catalog_copy)
-    assert {(c.service, c.kind) for c in diff_catalogs(builtin, smaller)} == {("video", ChangeKind.SERVICE_REMOVED)}
+    assert {(c.service, c.kind) for c in diff_catalogs(builtin, smaller)} == {
+        ("video", ChangeKind.SERVICE_REMOVED)
+    }
     added = diff_catalogs(smaller, builtin)
     assert [(c.kind, c.material) for c in added] == [(ChangeKind.SERVICE_ADDED, True)]

@@ -177,7 +177,10 @@ def test_blobs_are_encrypted_and_readable(charter: Charter) -> None:
     assert record_id is not None
     files = [p for p in (charter.settings.data_dir / "blobs").rglob("*") if p.is_file()]
     assert len(files) == 1 and b"PHOTO-BYTES" not in files[0].read_bytes()
-    assert gate.read_blob(s.id, record_id, service="cloud", purpose=A, actor="service:cloud") == payload
+    assert (
+        gate.read_blob(s.id, record_id, service="cloud", purpose=A, actor="service:cloud")
+        == payload
+    )
 
 
 def test_batch_limits(charter: Charter) -> None:

@@ -68,7 +68,12 @@ def test_client_registration_rules(tmp_path: Path) -> None:
             registry.add("App", bad)
     with pytest.raises(InputError):
         registry.add("App", ["https://a.example.com/cb", "https://b.example.com/cb"])
-    issued = registry.add("App", ["https://a.example.com/cb", "https://b.example.com/cb"], sector="example.com", public=False)
+    issued = registry.add(
+        "App",
+        ["https://a.example.com/cb", "https://b.example.com/cb"],
+        sector="example.com",
+        public=False,
+    )
     assert issued.secret and issued.client.check_client_secret(issued.secret)
     assert not issued.client.check_client_secret(issued.secret + "x")
     assert issued.client.sector == "example.com"

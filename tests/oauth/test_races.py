@@ -26,13 +26,23 @@ def race(fn: Any) -> list[int]:
     return results
 
 
-def test_double_redemption_of_codes_and_refresh_tokens(client: Any, alice: Any, provider: OAuthProvider) -> None:
+def test_double_redemption_of_codes_and_refresh_tokens(
+    client: Any, alice: Any, provider: OAuthProvider
+) -> None:
     client_id = provider.clients.add("Race", [REDIRECT]).client.client_id
     anomalies = trials = 0
     for _ in range(25):
         verifier, challenge = pkce()
-        code = code_from(consent(client, alice.tokens.access_token, auth_params(client_id, challenge)))
-        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": client_id, "code_verifier": verifier}
+        code = code_from(
+            consent(client, alice.tokens.access_token, auth_params(client_id, challenge))
+        )
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "client_id": client_id,
+            "code_verifier": verifier,
+        }
         responses: list[Any] = []
 
         def redeem(data: dict[str, str] = data, responses: list[Any] = responses) -> int:
@@ -45,8 +55,12 @@ def test_double_redemption_of_codes_and_refresh_tokens(client: Any, alice: Any, 
         trials += 1
         # the loser's redemption revoked the winner's tokens (code reuse), so race refreshes on a fresh grant
         verifier, challenge = pkce()
-        code = code_from(consent(client, alice.tokens.access_token, auth_params(client_id, challenge)))
-        refresh = client.post("/oauth/token", data={**data, "code": code, "code_verifier": verifier}).json()["refresh_token"]
+        code = code_from(
+            consent(client, alice.tokens.access_token, auth_params(client_id, challenge))
+        )
+        refresh = client.post(
+            "/oauth/token", data={**data, "code": code, "code_verifier": verifier}
+        ).json()["refresh_token"]
         body = {"grant_type": "refresh_token", "refresh_token": refresh, "client_id": client_id}
         statuses = race(lambda body=body: client.post("/oauth/token", data=body).status_code)
         anomalies += statuses.count(200) != 1

@@ -1,4 +1,4 @@
-"""Rights tests: the shared deployment fixtures plus a Rights engine."""
+"""Rights tests: a Rights engine over the ``charter`` fixture (charter.testing)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import pytest
 
 from charter.app import Charter
 from charter.rights import Rights
-from support.deployment import (  # noqa: F401 - fixtures are found by name
-    backend,
-    charter,
-    clock,
-    keyring_only,
-    pg_databases,
-)
 
 
 @pytest.fixture
-def rights(charter: Charter) -> Rights:  # noqa: F811 - the imported fixture, by name
+def rights(charter: Charter) -> Rights:
     return Rights(charter.gate)

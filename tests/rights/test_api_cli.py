@@ -11,9 +11,9 @@ import pytest
 from rights_seeding import seed_subject
 from typer.testing import CliRunner
 
-from charter.api.app import create_app
 from charter.api.routers import rights as rights_router
 from charter.app import Charter
+from charter.asgi import create_app
 from charter.cli.rights import app as rights_cli
 from charter.rights import Rights
 
@@ -31,10 +31,7 @@ def client(charter: Charter) -> Iterator[TestClient]:
 
 
 def _token(charter: Charter, subject_id: str) -> dict[str, str]:
-    return {
-        "Authorization": "Bearer "
-        + charter.credentials.issue_user_token(subject_id).secret
-    }
+    return {"Authorization": "Bearer " + charter.credentials.issue_user_token(subject_id).secret}
 
 
 def _staff(charter: Charter) -> dict[str, str]:

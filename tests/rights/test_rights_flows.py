@@ -201,7 +201,9 @@ def test_material_change_requires_reconsent(
     assert not rights.consents.needs_reconsent(me.id, "themes")
     assert charter.gate.switches(me.id)["themes.authorization"] is True
     folder = _changed_catalog(tmp_path)
-    changed = ConsentBook(charter.gate, catalog=load_catalog(folder), policies=PolicyLibrary(folder))
+    changed = ConsentBook(
+        charter.gate, catalog=load_catalog(folder), policies=PolicyLibrary(folder)
+    )
     notice = changed.status(me.id, "themes")
     assert (
         notice.status is ConsentStatus.RECONSENT_REQUIRED

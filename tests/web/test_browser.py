@@ -33,9 +33,12 @@ MARKER = "PLANTED-browser-record-9f3"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"),
     pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None, reason="the playwright package is not installed"
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="the playwright package is not installed",
     ),
 ]
 
@@ -52,7 +55,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(deployment.app, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self) -> Server:
         self.thread.start()
@@ -101,7 +106,9 @@ def no_horizontal_scroll(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
-def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: Any, tmp_path: Path) -> None:
+def test_person_manages_their_privacy(
+    served: tuple[Deployment, str], browser: Any, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect  # noqa: PLC0415
 
     deployment, url = served
@@ -109,7 +116,15 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     subject, password = user.account_id or "", user.password or ""
     gate = deployment.charter.gate
     planted = gate.collect(
-        [Event(subject, "themes", "favorite_resource_list", Purpose.APP_FUNCTIONALITY, {"m": MARKER})],
+        [
+            Event(
+                subject,
+                "themes",
+                "favorite_resource_list",
+                Purpose.APP_FUNCTIONALITY,
+                {"m": MARKER},
+            )
+        ],
         actor="service:themes",
     ).items[0]
     assert planted.accepted and planted.record_id
@@ -129,7 +144,9 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     toggle.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Personalized recommendations is now off")
-    expect(page.locator('button[role="switch"][data-key="themes.personalization"]')).to_have_attribute("aria-checked", "false")
+    expect(
+        page.locator('button[role="switch"][data-key="themes.personalization"]')
+    ).to_have_attribute("aria-checked", "false")
     refused = gate.collect(
         [Event(subject, "themes", "search_history", Purpose.PERSONALIZATION, {"q": "lighthouses"})],
         actor="service:themes",
@@ -157,7 +174,9 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     assert Rights(deployment.charter.gate).devices.pending(subject_id=subject)
 
     # Phone-sized screen: no horizontal scroll, toggles still reachable.
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, storage_state=context.storage_state())
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812}, storage_state=context.storage_state()
+    )
     small = phone.new_page()
     for path, name in (("/", "center"), ("/requests", "requests"), ("/devices", "devices")):
         small.goto(url + path)
@@ -177,7 +196,9 @@ def test_person_manages_their_privacy(served: tuple[Deployment, str], browser: A
     expect(page.get_by_role("alert")).to_contain_text("the password is wrong")
     page.screenshot(path=str(ARTIFACTS / "signin-failed.png"))
     context.close()
-    report = Rights(deployment.charter.gate).verify_erasure(subject, record_ids=[planted.record_id], markers=[MARKER])
+    report = Rights(deployment.charter.gate).verify_erasure(
+        subject, record_ids=[planted.record_id], markers=[MARKER]
+    )
     assert report.clean, report
 
 
@@ -191,7 +212,9 @@ def test_staff_member_works_the_queue(served: tuple[Deployment, str], browser: A
     sign_in(page, deployment, url, staff.identifier, staff.password or "")
     page.get_by_role("link", name="Staff").click()
     expect(page.get_by_role("heading", name="Staff overview")).to_be_visible()
-    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Requests", exact=True).click()
+    page.get_by_role("navigation", name="Staff").get_by_role(
+        "link", name="Requests", exact=True
+    ).click()
     expect(page.locator("table.queue tbody tr")).to_have_count(2)
     page.screenshot(path=str(ARTIFACTS / "staff-queue.png"), full_page=True)
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="Audit log").click()
@@ -203,7 +226,9 @@ def test_staff_member_works_the_queue(served: tuple[Deployment, str], browser: A
     page.screenshot(path=str(ARTIFACTS / "staff-audit.png"))
     page.goto(url + "/admin/catalog/themes")
     expect(page.locator("table.inventory")).to_be_visible()
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, storage_state=context.storage_state())
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812}, storage_state=context.storage_state()
+    )
     small = phone.new_page()
     for path in ("/admin/requests", "/admin/audit", "/admin/catalog/themes"):
         small.goto(url + path)

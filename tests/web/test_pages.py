@@ -17,7 +17,14 @@ from charter.services.account import DeviceInfo
 from charter.taxonomy import Purpose
 from charter.web.session import COOKIE
 
-USER_PAGES = ("/", "/requests", "/devices", "/account/delete", "/policies/general", "/policies/themes")
+USER_PAGES = (
+    "/",
+    "/requests",
+    "/devices",
+    "/account/delete",
+    "/policies/general",
+    "/policies/themes",
+)
 STAFF_PAGES = (
     "/admin",
     "/admin/catalog",
@@ -48,7 +55,15 @@ def post(client: TestClient, path: str, data: dict[str, str], page: str = "/") -
 def plant(deployment: Deployment, subject_id: str, marker: str) -> str:
     """A record with a marker, collected through the gate; its id."""
     result = deployment.charter.gate.collect(
-        [Event(subject_id, "themes", "favorite_resource_list", Purpose.APP_FUNCTIONALITY, {"m": marker})],
+        [
+            Event(
+                subject_id,
+                "themes",
+                "favorite_resource_list",
+                Purpose.APP_FUNCTIONALITY,
+                {"m": marker},
+            )
+        ],
         actor="service:themes",
     )
     item = result.items[0]
@@ -75,20 +90,28 @@ def test_user_pages_render_accessibly(user_client: TestClient) -> None:
             assert f'for="{field}"' in html, f"{path}: input {field} has no label"
 
 
-def test_home_shows_cards_switches_and_notices(deployment: Deployment, user_client: TestClient) -> None:
+def test_home_shows_cards_switches_and_notices(
+    deployment: Deployment, user_client: TestClient
+) -> None:
     html = user_client.get("/").text
     market = deployment.charter.gate.subject(deployment.demo.user.account_id or "").market
     for service in deployment.charter.catalog:
         shown = f'id="service-{service.id}"' in html
         assert shown == service.markets.includes(market), service.id
     assert "Pay" not in re.findall(r"<h3[^>]*>([^<]+)</h3>", html)  # India only
-    for key in ("system.user_experience_program", "system.usage_diagnostics", "system.personalized_ads"):
+    for key in (
+        "system.user_experience_program",
+        "system.usage_diagnostics",
+        "system.personalized_ads",
+    ):
         assert f'data-key="{key}"' in html
     assert 'role="switch"' in html and "Search History" in html
     assert "Demo deployment" in html
 
 
-def test_staff_pages_render_for_staff_only(user_client: TestClient, staff_client: TestClient) -> None:
+def test_staff_pages_render_for_staff_only(
+    user_client: TestClient, staff_client: TestClient
+) -> None:
     for path in STAFF_PAGES:
         assert staff_client.get(path).status_code == 200, path
         refused = user_client.get(path)
@@ -128,7 +151,9 @@ def test_switch_off_refuses_collection(deployment: Deployment, user_client: Test
     assert "no such service here" in flash(user_client).lower()
 
 
-def test_turning_a_service_on_records_consent(deployment: Deployment, user_client: TestClient) -> None:
+def test_turning_a_service_on_records_consent(
+    deployment: Deployment, user_client: TestClient
+) -> None:
     subject = deployment.demo.user.account_id or ""
     rights = Rights(deployment.charter.gate)
     assert not [r for r in rights.consents.records(subject) if r.scope == "app_vault"]
@@ -141,7 +166,9 @@ def test_turning_a_service_on_records_consent(deployment: Deployment, user_clien
     assert len(rights.consents.records(subject)) == before + 1
 
 
-def test_download_is_single_use_and_complete(deployment: Deployment, user_client: TestClient) -> None:
+def test_download_is_single_use_and_complete(
+    deployment: Deployment, user_client: TestClient
+) -> None:
     subject = deployment.demo.user.account_id or ""
     plant(deployment, subject, "PLANTED-web-42")
     response = post(user_client, "/export", {})
@@ -179,7 +206,12 @@ def test_withdraw_and_delete_service_data(deployment: Deployment, user_client: T
 def test_requests_complaints_and_staff_queue(
     deployment: Deployment, user_client: TestClient, staff_client: TestClient
 ) -> None:
-    post(user_client, "/requests", {"kind": "complain", "service": "video", "message": "Too many ads"}, page="/requests")
+    post(
+        user_client,
+        "/requests",
+        {"kind": "complain", "service": "video", "message": "Too many ads"},
+        page="/requests",
+    )
     assert "Your request was filed" in flash(user_client, "/requests")
     post(user_client, "/requests", {"kind": "complain", "message": "  "}, page="/requests")
     assert "describe your complaint" in flash(user_client, "/requests").lower()
@@ -207,9 +239,14 @@ def test_other_peoples_things_are_out_of_reach(
     accounts = deployment.accounts
     other_password = "another quiet harbour morning"
     other = accounts.create("someone.else@example.net", other_password, "fr")
-    outcome = accounts.login("someone.else@example.net", other_password, device=DeviceInfo("dev-other", "Other phone"))
+    outcome = accounts.login(
+        "someone.else@example.net", other_password, device=DeviceInfo("dev-other", "Other phone")
+    )
     if outcome.status == "step_up":
-        accounts.complete_login(outcome.challenge_id or "", code=last_code(deployment.outbox, "someone.else@example.net"))
+        accounts.complete_login(
+            outcome.challenge_id or "",
+            code=last_code(deployment.outbox, "someone.else@example.net"),
+        )
     (device,) = accounts.devices(other)
     post(user_client, f"/devices/{device['id']}/remove", {}, page="/devices")
     assert "no such device" in flash(user_client, "/devices").lower()
@@ -223,23 +260,38 @@ def test_other_peoples_things_are_out_of_reach(
     assert "Demo user" not in intruder.get("/").text
 
 
-def test_delete_account(deployment: Deployment, user_client: TestClient, new_client: Callable[[], TestClient]) -> None:
+def test_delete_account(
+    deployment: Deployment, user_client: TestClient, new_client: Callable[[], TestClient]
+) -> None:
     user = deployment.demo.user
     subject = user.account_id or ""
     record = plant(deployment, subject, "PLANTED-delete-7")
-    post(user_client, "/account/delete", {"password": "wrong password here!", "confirm": "yes"}, page="/account/delete")
+    post(
+        user_client,
+        "/account/delete",
+        {"password": "wrong password here!", "confirm": "yes"},
+        page="/account/delete",
+    )
     assert "password is wrong" in flash(user_client, "/account/delete")
-    response = post(user_client, "/account/delete", {"password": user.password or "", "confirm": "yes"}, page="/account/delete")
+    response = post(
+        user_client,
+        "/account/delete",
+        {"password": user.password or "", "confirm": "yes"},
+        page="/account/delete",
+    )
     assert response.status_code == 303 and response.headers["location"] == "/signin"
     assert "deleted" in flash(user_client, "/signin")
     assert user_client.get("/").status_code == 303
     again = new_client()
     page = again.get("/signin")
     failed = again.post(
-        "/signin", data={"identifier": user.identifier, "password": user.password, "csrf": csrf_of(page.text)}
+        "/signin",
+        data={"identifier": user.identifier, "password": user.password, "csrf": csrf_of(page.text)},
     )
     assert failed.status_code == 401 and "password is wrong" in failed.text
-    report = Rights(deployment.charter.gate).verify_erasure(subject, record_ids=[record], markers=["PLANTED-delete-7"])
+    report = Rights(deployment.charter.gate).verify_erasure(
+        subject, record_ids=[record], markers=["PLANTED-delete-7"]
+    )
     assert report.clean, report
 
 
@@ -250,41 +302,71 @@ def test_audit_register_and_transparency(staff_client: TestClient) -> None:
     token = csrf_of(audit)
     verified = staff_client.post("/admin/audit/verify", data={"csrf": token})
     assert verified.status_code == 200
-    assert verified.text.count("intact") >= 2 and "problem" not in verified.text.split("chain-results")[1].split("</table>")[0]
-    post(staff_client, "/admin/gov", {
-        "received_on": "2026-03-01", "authority": "Federal Police", "country": "DE", "kind": "user_data",
-        "accounts_affected": "3", "outcome": "rejected",
-    }, page="/admin/gov")
+    assert (
+        verified.text.count("intact") >= 2
+        and "problem" not in verified.text.split("chain-results")[1].split("</table>")[0]
+    )
+    post(
+        staff_client,
+        "/admin/gov",
+        {
+            "received_on": "2026-03-01",
+            "authority": "Federal Police",
+            "country": "DE",
+            "kind": "user_data",
+            "accounts_affected": "3",
+            "outcome": "rejected",
+        },
+        page="/admin/gov",
+    )
     assert "Federal Police" in staff_client.get("/admin/gov").text
     html = staff_client.get("/admin/transparency/2026")
     assert html.status_code == 200 and "Federal Police" in html.text
     csv = staff_client.get("/admin/transparency/2026?format=csv")
     assert csv.headers["content-type"].startswith("text/csv") and "de" in csv.text.lower()
-    bad = post(staff_client, "/admin/gov", {
-        "received_on": "yesterday", "authority": "X", "country": "DE", "kind": "user_data",
-        "accounts_affected": "1", "outcome": "rejected",
-    }, page="/admin/gov")
+    bad = post(
+        staff_client,
+        "/admin/gov",
+        {
+            "received_on": "yesterday",
+            "authority": "X",
+            "country": "DE",
+            "kind": "user_data",
+            "accounts_affected": "1",
+            "outcome": "rejected",
+        },
+        page="/admin/gov",
+    )
     assert bad.status_code == 303 and "ISO date" in flash(staff_client, "/admin/gov")
 
 
 def test_errors_are_readable_pages(user_client: TestClient, staff_client: TestClient) -> None:
-    for client, path in ((user_client, "/policies/nope"), (staff_client, "/admin/catalog/nope"), (staff_client, "/admin/requests/rq_bad")):
+    for client, path in (
+        (user_client, "/policies/nope"),
+        (staff_client, "/admin/catalog/nope"),
+        (staff_client, "/admin/requests/rq_bad"),
+    ):
         response = client.get(path)
         assert response.status_code == 404
         assert "Traceback" not in response.text and "Not found" in response.text
 
 
-def test_session_cookie_is_opaque_and_signed(deployment: Deployment, user_client: TestClient) -> None:
+def test_session_cookie_is_opaque_and_signed(
+    deployment: Deployment, user_client: TestClient
+) -> None:
     cookie = next(c for c in user_client.cookies.jar if c.name == COOKIE)
     assert cookie.has_nonstandard_attr("HttpOnly") and cookie.secure
     value = cookie.value or ""
     for secret in (deployment.demo.user.identifier, deployment.demo.user.account_id or "-"):
         assert secret not in value
     import base64  # noqa: PLC0415
+
     body = base64.urlsafe_b64decode(value.split(".")[0] + "==").decode()
     assert "@" not in body and (deployment.demo.user.account_id or "-") not in body
     set_cookie = user_client.get("/").headers.get("set-cookie", "")
-    assert set_cookie == "" or ("httponly" in set_cookie.lower() and "samesite=lax" in set_cookie.lower())
+    assert set_cookie == "" or (
+        "httponly" in set_cookie.lower() and "samesite=lax" in set_cookie.lower()
+    )
     user_client.cookies.set(COOKIE, value[:-3] + "AAA", domain="testserver.local")
     forged = TestClient(deployment.app, base_url="https://testserver", follow_redirects=False)
     forged.cookies.set(COOKIE, value[:-3] + "AAA")

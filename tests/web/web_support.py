@@ -14,8 +14,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from charter.api.app import create_app
 from charter.app import Charter
+from charter.asgi import create_app
 from charter.config import Settings
 from charter.demo import DemoInfo, seed_demo
 from charter.services.account import FAST_FOR_TESTS, AccountService, HashingGate
@@ -44,7 +44,9 @@ def deploy(data_dir: Path) -> Deployment:
     """A fresh deployment in ``data_dir`` with demo accounts (fast argon2, file outbox)."""
     Charter.init(data_dir)
     charter = Charter.open(
-        Settings(data_dir=data_dir), password_profile=FAST_FOR_TESTS, hashing=HashingGate(slots=4, queue=64)
+        Settings(data_dir=data_dir),
+        password_profile=FAST_FOR_TESTS,
+        hashing=HashingGate(slots=4, queue=64),
     )
     app = create_app(charter)
     outbox = charter.settings.outbox()

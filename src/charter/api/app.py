@@ -1,11 +1,12 @@
 """
-``create_app(charter)``: the FastAPI application of a Charter deployment.
+``create_api(charter)``: the FastAPI application of Charter's HTTP API (``/v1``, OAuth,
+well-known resources); :func:`charter.asgi.create_app` serves it beside the Privacy Center.
 
 Cheap to build and light at rest: it imports only the API's own modules (no renderers, no
 PDF engine); the catalog and keyring come ready in the :class:`~charter.app.Charter`
 object. ``charter serve`` runs it with uvicorn::
 
-    uvicorn.run(create_app(Charter.open(Settings.from_env())), host=host, port=port)
+    uvicorn.run(charter.asgi.create_app(Charter.open(Settings.from_env())), host=host, port=port)
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from charter.api.routers import (
     wellknown,
 )
 from charter.app import Charter
-from charter.web import install as install_privacy_center
 
 DESCRIPTION = """
 The HTTP API of Charter's gate: every byte of personal data enters and leaves through it.
@@ -43,7 +43,7 @@ out of personalized ads (see `/.well-known/gpc.json`).
 """
 
 
-def create_app(charter: Charter) -> FastAPI:
+def create_api(charter: Charter) -> FastAPI:
     """
     The API of one Charter deployment.
 
@@ -86,7 +86,6 @@ def create_app(charter: Charter) -> FastAPI:
     errors.install(app)
     for module in (subjects, switches, collect, records, rights, photos, wellknown, account, oauth):
         app.include_router(module.router)
-    install_privacy_center(app)
     _complete_openapi(app, charter)
     return app
 

@@ -120,7 +120,7 @@ def serve(
     """Run the HTTP API and the Privacy Center (with demo accounts on the embedded default)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
-    from charter.api.app import create_app  # noqa: PLC0415
+    from charter.asgi import create_app  # noqa: PLC0415
 
     if not (data_dir / "keyring.json").exists():
         init(data_dir)

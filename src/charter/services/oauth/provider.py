@@ -177,7 +177,7 @@ class OAuthProvider:
         self._lock = threading.Lock()
 
     @property
-    def _control(self) -> Any:
+    def control(self) -> Any:
         return self.gate.stores.control()
 
     # -- discovery -------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class OAuthProvider:
         if user is not None:
             scope = grant.request.payload.scope or ""
             now = self.clock()
-            with self._control.begin() as conn:
+            with self.control.begin() as conn:
                 updated = conn.execute(
                     update(oauth_grants)
                     .where(
@@ -266,7 +266,7 @@ class OAuthProvider:
 
     def has_consent(self, subject_id: str, client_id: str, scope: str) -> bool:
         """Whether the person already authorized this client for ``scope``."""
-        with self._control.connect().execution_options(readonly=True) as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
                 select(oauth_grants.c.scope).where(
                     oauth_grants.c.subject_id == subject_id,
@@ -339,7 +339,7 @@ class OAuthProvider:
     def authorizations(self, subject_id: str) -> list[dict[str, Any]]:
         """The clients this person has authorized."""
         g, c = oauth_grants, oauth_clients
-        with self._control.connect().execution_options(readonly=True) as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             rows = conn.execute(
                 select(g.c.client_id, g.c.scope, g.c.granted_at, c.c.name)
                 .join(c, c.c.id == g.c.client_id)
@@ -360,7 +360,7 @@ class OAuthProvider:
         Raises:
             NotFoundError: the person has not authorized this client.
         """
-        with self._control.begin() as conn:
+        with self.control.begin() as conn:
             done = conn.execute(
                 update(oauth_grants)
                 .where(
@@ -383,7 +383,7 @@ class OAuthProvider:
     def remove_client(self, client_id: str) -> None:
         """Remove a client and end every token family issued to it."""
         self.clients.remove(client_id)
-        with self._control.begin() as conn:
+        with self.control.begin() as conn:
             ids = (
                 conn.execute(
                     select(sessions.c.id).where(
@@ -398,11 +398,11 @@ class OAuthProvider:
 
     # -- storage hooks used by the grants --------------------------------------------------
 
-    def _save_code(self, code: str, request: Any) -> None:
+    def save_code(self, code: str, request: Any) -> None:
         data = request.payload.data
         user: EndUser = request.user
         now = self.clock()
-        with self._control.begin() as conn:
+        with self.control.begin() as conn:
             conn.execute(
                 insert(oauth_codes).values(
                     hash=keys.token_hash(self.keyring, code),
@@ -420,10 +420,10 @@ class OAuthProvider:
                 )
             )
 
-    def _redeem_code(self, code: str, client: Client) -> _Code | None:
+    def redeem_code(self, code: str, client: Client) -> _Code | None:
         h = keys.token_hash(self.keyring, str(code))
         now = self.clock()
-        with self._control.begin() as conn:
+        with self.control.begin() as conn:
             row = conn.execute(select(oauth_codes).where(oauth_codes.c.hash == h)).first()
             if row is None or row.client_id != client.client_id:
                 return None
@@ -459,12 +459,12 @@ class OAuthProvider:
         ).scalar()
         return bool(status == "active")
 
-    def _check_refresh(self, refresh_token: str) -> _Family | None:
+    def check_refresh(self, refresh_token: str) -> _Family | None:
         """Validate a refresh token without spending it (``_save_token`` spends it atomically
         in the same transaction that stores the next pair). A spent one revokes its family."""
         h = keys.token_hash(self.keyring, str(refresh_token))
         now = self.clock()
-        with self._control.connect().execution_options(readonly=True) as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
                 select(
                     sessions,
@@ -479,7 +479,7 @@ class OAuthProvider:
         if row is None:
             return None
         if row.used_at is not None:
-            with self._control.begin() as conn:
+            with self.control.begin() as conn:
                 self.tokens.revoke(conn, row.id, why="refresh_reuse")
             return None
         alive = (
@@ -491,9 +491,9 @@ class OAuthProvider:
             return None
         return _Family(row.id, row.subject_id, row.client_id, row.scope or "", h)
 
-    def _find_token(self, token: str) -> _Family | None:
+    def find_token(self, token: str) -> _Family | None:
         h = keys.token_hash(self.keyring, str(token))
-        with self._control.connect().execution_options(readonly=True) as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
                 select(sessions)
                 .join(tokens, tokens.c.session_id == sessions.c.id)
@@ -503,8 +503,8 @@ class OAuthProvider:
             return None
         return _Family(row.id, row.subject_id, row.client_id, row.scope or "")
 
-    def _revoke_family(self, family: _Family) -> None:
-        with self._control.begin() as conn:
+    def revoke_family(self, family: _Family) -> None:
+        with self.control.begin() as conn:
             self.tokens.revoke(conn, family.session_id, why="revoked_by_client")
 
     def _save_token(self, token: dict[str, Any], request: Any) -> None:
@@ -551,17 +551,17 @@ class OAuthProvider:
             if reused == REUSED:
                 self.tokens.revoke(conn, session_id, why="code_reuse")
 
-    def _save_token_or_revoke(self, token: dict[str, Any], request: Any) -> None:
+    def save_token_or_revoke(self, token: dict[str, Any], request: Any) -> None:
         try:
             self._save_token(token, request)
         except _RefreshRaceError:
-            with self._control.begin() as conn:
+            with self.control.begin() as conn:
                 self.tokens.revoke(conn, request.refresh_token.session_id, why="refresh_reuse")
             raise InvalidGrantError(
                 "the refresh token was already used; the grant is revoked"
             ) from None
 
-    def _user(self, subject_id: str, client: Client, *, profile: bool = True) -> _Subject:
+    def user_of(self, subject_id: str, client: Client, *, profile: bool = True) -> _Subject:
         if not profile:
             return _Subject(
                 subject_id, pairwise_sub(self.keyring, client.sector, subject_id), None, None
@@ -600,7 +600,7 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
             return provider.clients.find(str(client_id or ""))
 
         def save_token(self, token: dict[str, Any], request: Any) -> None:
-            provider._save_token_or_revoke(token, request)
+            provider.save_token_or_revoke(token, request)
 
         def create_oauth2_request(self, request: Any) -> Any:
             return request
@@ -627,33 +627,33 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
             return str(uri)
 
         def save_authorization_code(self, code: str, request: Any) -> None:
-            provider._save_code(code, request)
+            provider.save_code(code, request)
 
         def query_authorization_code(self, code: str, client: Client) -> _Code | None:
-            return provider._redeem_code(code, client)
+            return provider.redeem_code(code, client)
 
         def delete_authorization_code(self, authorization_code: _Code) -> None:
             return None  # kept, marked used, so that a second redemption is recognised
 
         def authenticate_user(self, authorization_code: _Code) -> _Subject:
-            return provider._user(authorization_code.subject_id, self.request.client)
+            return provider.user_of(authorization_code.subject_id, self.request.client)
 
     class Refresh(RefreshTokenGrant):  # type: ignore[misc]
         TOKEN_ENDPOINT_AUTH_METHODS = auth_methods
         INCLUDE_NEW_REFRESH_TOKEN = True
 
         def authenticate_refresh_token(self, refresh_token: str) -> _Family | None:
-            return provider._check_refresh(refresh_token)
+            return provider.check_refresh(refresh_token)
 
         def authenticate_user(self, refresh_token: _Family) -> _Subject:
-            return provider._user(refresh_token.subject_id, self.request.client, profile=False)
+            return provider.user_of(refresh_token.subject_id, self.request.client, profile=False)
 
         def revoke_old_credential(self, refresh_token: _Family) -> None:
             return None  # spent atomically with the new pair in save_token
 
     class OpenID(OpenIDCode):  # type: ignore[misc]
         def exists_nonce(self, nonce: str, request: Any) -> bool:
-            with provider._control.connect().execution_options(readonly=True) as conn:
+            with provider.control.connect().execution_options(readonly=True) as conn:
                 found = conn.execute(
                     select(oauth_codes.c.hash).where(
                         oauth_codes.c.client_id == request.payload.client_id,
@@ -691,10 +691,10 @@ def _build_server(provider: OAuthProvider) -> AuthorizationServer:
         CLIENT_AUTH_METHODS = auth_methods
 
         def query_token(self, token_string: str, token_type_hint: str | None) -> _Family | None:
-            return provider._find_token(token_string)
+            return provider.find_token(token_string)
 
         def revoke_token(self, token: _Family, request: Any) -> None:
-            provider._revoke_family(token)
+            provider.revoke_family(token)
 
     server = Server(scopes_supported=list(SCOPES))
     server.register_token_generator("default", _generate_token(provider))
