@@ -23,7 +23,8 @@ from charter.api.errors import responses
 from charter.errors import AuthError, InputError
 from charter.services.account.sessions import SessionInfo
 from charter.services.oauth import pages
-from charter.services.oauth.provider import EndUser, OAuthProvider
+from charter.services.oauth.model import EndUser
+from charter.services.oauth.provider import OAuthProvider
 from charter.services.oauth.requests import OAuthRequest
 
 router = APIRouter(tags=["oauth"])

@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, OAuth2Error
-from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc6749 import InvalidGrantError, OAuth2Error
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import OpenIDCode, UserInfo
 from sqlalchemy import and_, insert, select, update
 
 from charter.errors import AuthError, NotFoundError
@@ -43,8 +37,16 @@ from charter.services.account.tables import (
 )
 from charter.services.oauth.clients import SCOPES, Client, ClientRegistry
 from charter.services.oauth.jwks import ALGORITHM, KeyStore
+from charter.services.oauth.model import (
+    EndUser,
+    IssuedCode,
+    OAuthUser,
+    RefreshRaceError,
+    TokenFamily,
+)
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
+from charter.services.oauth.server import build_server
 from charter.store.groupcommit import GroupCommit
 
 if TYPE_CHECKING:
@@ -59,108 +61,6 @@ REUSED = -1
 Response = tuple[int, Any, list[tuple[str, str]]]
 
 
-@dataclass(frozen=True, slots=True)
-class EndUser:
-    """The signed-in person an authorization is for."""
-
-    subject_id: str
-    auth_time: int
-
-    def get_user_id(self) -> str:
-        """Authlib's user id."""
-        return self.subject_id
-
-
-@dataclass(frozen=True, slots=True)
-class _Code:
-    hash: str
-    client_id: str
-    subject_id: str
-    redirect_uri: str
-    scope: str
-    nonce: str | None
-    challenge: str
-    auth_time: int
-
-    code_challenge_method = "S256"
-
-    @property
-    def code_challenge(self) -> str:
-        return self.challenge
-
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
-    def get_auth_time(self) -> int:
-        return self.auth_time // MICROS
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> None:
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class _Family:
-    """A refresh or access token's family, as Authlib's token model."""
-
-    session_id: str
-    subject_id: str
-    client_id: str
-    scope: str
-    token_hash: str = ""
-
-    def check_client(self, client: Client) -> bool:
-        return client.client_id == self.client_id
-
-    def get_scope(self) -> str:
-        return self.scope
-
-
-@dataclass(frozen=True, slots=True)
-class _Subject:
-    """The token endpoint's user: the account and the sector it is seen from."""
-
-    subject_id: str
-    sub: str
-    nickname: str | None
-    picture: str | None
-
-    def get_user_id(self) -> str:
-        return self.subject_id
-
-
-class _RefreshRaceError(Exception):
-    """Two requests spent the same refresh token at once; the later one lost."""
-
-
-class _S256Only(CodeChallenge):  # type: ignore[misc]
-    """PKCE, always required, ``S256`` only (Authlib's helper would also accept ``plain``)."""
-
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-
-    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
-        data = grant.request.payload.data
-        if not data.get("code_challenge"):
-            raise InvalidRequestError(
-                "PKCE is required: send code_challenge with code_challenge_method=S256",
-                redirect_uri=redirect_uri,
-            )
-        if data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError(
-                "only code_challenge_method=S256 is supported", redirect_uri=redirect_uri
-            )
-        super().validate_code_challenge(grant, redirect_uri)
-
-
 class OAuthProvider:
     """The OAuth 2.0 / OpenID Connect provider of a deployment."""
 
@@ -173,7 +73,7 @@ class OAuthProvider:
         self.tokens = TokenStore(gate.stores.control, gate.keyring, gate.clock)
         self.keystore = keystore or KeyStore.for_data_dir(gate.stores.settings.data_dir)
         self.group = GroupCommit(gate.stores.control)
-        self.server = _build_server(self)
+        self.server = build_server(self)
         self._lock = threading.Lock()
 
     @property
@@ -420,7 +320,7 @@ class OAuthProvider:
                 )
             )
 
-    def redeem_code(self, code: str, client: Client) -> _Code | None:
+    def redeem_code(self, code: str, client: Client) -> IssuedCode | None:
         h = keys.token_hash(self.keyring, str(code))
         now = self.clock()
         with self.control.begin() as conn:
@@ -442,7 +342,7 @@ class OAuthProvider:
                 return None
             if row.expires_at <= now or not self._usable(conn, row.subject_id):
                 return None
-        return _Code(
+        return IssuedCode(
             h,
             row.client_id,
             row.subject_id,
@@ -459,7 +359,7 @@ class OAuthProvider:
         ).scalar()
         return bool(status == "active")
 
-    def check_refresh(self, refresh_token: str) -> _Family | None:
+    def check_refresh(self, refresh_token: str) -> TokenFamily | None:
         """Validate a refresh token without spending it (``_save_token`` spends it atomically
         in the same transaction that stores the next pair). A spent one revokes its family."""
         h = keys.token_hash(self.keyring, str(refresh_token))
@@ -489,9 +389,9 @@ class OAuthProvider:
         )
         if row.token_expires <= now or not alive or row.status != "active":
             return None
-        return _Family(row.id, row.subject_id, row.client_id, row.scope or "", h)
+        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h)
 
-    def find_token(self, token: str) -> _Family | None:
+    def find_token(self, token: str) -> TokenFamily | None:
         h = keys.token_hash(self.keyring, str(token))
         with self.control.connect().execution_options(readonly=True) as conn:
             row = conn.execute(
@@ -501,9 +401,9 @@ class OAuthProvider:
             ).first()
         if row is None:
             return None
-        return _Family(row.id, row.subject_id, row.client_id, row.scope or "")
+        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "")
 
-    def revoke_family(self, family: _Family) -> None:
+    def revoke_family(self, family: TokenFamily) -> None:
         with self.control.begin() as conn:
             self.tokens.revoke(conn, family.session_id, why="revoked_by_client")
 
@@ -512,7 +412,7 @@ class OAuthProvider:
 
     def _save_token_in(self, conn: Any, token: dict[str, Any], request: Any) -> None:
         client: Client = request.client
-        family: _Family | None = request.refresh_token
+        family: TokenFamily | None = request.refresh_token
         if family is not None:
             session_id = family.session_id
             spent = conn.execute(
@@ -521,10 +421,10 @@ class OAuthProvider:
                 .values(used_at=self.clock())
             ).rowcount
             if spent != 1:
-                raise _RefreshRaceError()
+                raise RefreshRaceError()
             self.tokens.touch(conn, session_id)
         else:
-            code: _Code = request.authorization_code
+            code: IssuedCode = request.authorization_code
             session_id = self.tokens.create_family(
                 conn,
                 subject_id=code.subject_id,
@@ -554,151 +454,17 @@ class OAuthProvider:
     def save_token_or_revoke(self, token: dict[str, Any], request: Any) -> None:
         try:
             self._save_token(token, request)
-        except _RefreshRaceError:
+        except RefreshRaceError:
             with self.control.begin() as conn:
                 self.tokens.revoke(conn, request.refresh_token.session_id, why="refresh_reuse")
             raise InvalidGrantError(
                 "the refresh token was already used; the grant is revoked"
             ) from None
 
-    def user_of(self, subject_id: str, client: Client, *, profile: bool = True) -> _Subject:
+    def user_of(self, subject_id: str, client: Client, *, profile: bool = True) -> OAuthUser:
         if not profile:
-            return _Subject(
+            return OAuthUser(
                 subject_id, pairwise_sub(self.keyring, client.sector, subject_id), None, None
             )
         claims = self.claims(subject_id, client, "openid profile")
-        return _Subject(subject_id, claims["sub"], claims.get("nickname"), claims.get("picture"))
-
-
-def _generate_token(provider: OAuthProvider) -> Callable[..., dict[str, Any]]:
-    def generate(
-        grant_type: str,
-        client: Client,
-        user: Any = None,
-        scope: str | None = None,
-        expires_in: int | None = None,
-        include_refresh_token: bool = True,
-    ) -> dict[str, Any]:
-        token: dict[str, Any] = {
-            "token_type": "Bearer",
-            "access_token": keys.new_token("oat"),
-            "expires_in": OAUTH_LIMITS.access,
-            "scope": scope or "",
-        }
-        if include_refresh_token:
-            token["refresh_token"] = keys.new_token("ort")
-        return token
-
-    return generate
-
-
-def _build_server(provider: OAuthProvider) -> AuthorizationServer:
-    auth_methods = ["client_secret_basic", "client_secret_post", "none"]
-
-    class Server(AuthorizationServer):  # type: ignore[misc]
-        def query_client(self, client_id: str) -> Client | None:
-            return provider.clients.find(str(client_id or ""))
-
-        def save_token(self, token: dict[str, Any], request: Any) -> None:
-            provider.save_token_or_revoke(token, request)
-
-        def create_oauth2_request(self, request: Any) -> Any:
-            return request
-
-        def create_json_request(self, request: Any) -> Any:
-            return request
-
-        def handle_response(self, status: int, body: Any, headers: Any) -> Response:
-            return status, body, list(headers)
-
-        def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-            return None
-
-    class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = auth_methods
-
-        @staticmethod
-        def validate_authorization_redirect_uri(request: Any, client: Client) -> str:
-            uri = request.payload.redirect_uri
-            if not uri or not client.check_redirect_uri(uri):
-                raise InvalidRequestError(
-                    "the redirect_uri is missing or not registered for this client"
-                )
-            return str(uri)
-
-        def save_authorization_code(self, code: str, request: Any) -> None:
-            provider.save_code(code, request)
-
-        def query_authorization_code(self, code: str, client: Client) -> _Code | None:
-            return provider.redeem_code(code, client)
-
-        def delete_authorization_code(self, authorization_code: _Code) -> None:
-            return None  # kept, marked used, so that a second redemption is recognised
-
-        def authenticate_user(self, authorization_code: _Code) -> _Subject:
-            return provider.user_of(authorization_code.subject_id, self.request.client)
-
-    class Refresh(RefreshTokenGrant):  # type: ignore[misc]
-        TOKEN_ENDPOINT_AUTH_METHODS = auth_methods
-        INCLUDE_NEW_REFRESH_TOKEN = True
-
-        def authenticate_refresh_token(self, refresh_token: str) -> _Family | None:
-            return provider.check_refresh(refresh_token)
-
-        def authenticate_user(self, refresh_token: _Family) -> _Subject:
-            return provider.user_of(refresh_token.subject_id, self.request.client, profile=False)
-
-        def revoke_old_credential(self, refresh_token: _Family) -> None:
-            return None  # spent atomically with the new pair in save_token
-
-    class OpenID(OpenIDCode):  # type: ignore[misc]
-        def exists_nonce(self, nonce: str, request: Any) -> bool:
-            with provider.control.connect().execution_options(readonly=True) as conn:
-                found = conn.execute(
-                    select(oauth_codes.c.hash).where(
-                        oauth_codes.c.client_id == request.payload.client_id,
-                        oauth_codes.c.nonce == nonce,
-                    )
-                ).first()
-            return found is not None
-
-        def resolve_client_private_key(self, client: Client) -> Any:
-            return provider.keystore.signing_key()
-
-        def get_client_algorithm(self, client: Client) -> str:
-            return ALGORITHM
-
-        def get_encode_header(self, client: Client) -> dict[str, str]:
-            return {"alg": ALGORITHM, "kid": provider.keystore.signing_kid, "typ": "JWT"}
-
-        def get_client_claims(self, client: Client) -> dict[str, Any]:
-            now = provider.clock() // MICROS
-            return {
-                "iss": provider.issuer,
-                "aud": [client.client_id],
-                "iat": now,
-                "exp": now + ID_TOKEN_TTL,
-            }
-
-        def generate_user_info(self, user: _Subject, scope: str) -> UserInfo:
-            info = UserInfo(sub=user.sub)
-            if "profile" in (scope or "").split():
-                info["nickname"] = user.nickname
-                info["picture"] = user.picture
-            return info
-
-    class Revocation(RevocationEndpoint):  # type: ignore[misc]
-        CLIENT_AUTH_METHODS = auth_methods
-
-        def query_token(self, token_string: str, token_type_hint: str | None) -> _Family | None:
-            return provider.find_token(token_string)
-
-        def revoke_token(self, token: _Family, request: Any) -> None:
-            provider.revoke_family(token)
-
-    server = Server(scopes_supported=list(SCOPES))
-    server.register_token_generator("default", _generate_token(provider))
-    server.register_grant(CodeGrant, [_S256Only(required=True), OpenID(require_nonce=False)])
-    server.register_grant(Refresh)
-    server.register_endpoint(Revocation)
-    return server
+        return OAuthUser(subject_id, claims["sub"], claims.get("nickname"), claims.get("picture"))
