@@ -59,7 +59,7 @@ def _seed_user(charter: Charter, records: int, blob_mb: int) -> str:
 def _bench_export(charter: Charter, records: int, blob_mb: int) -> None:
     rights = charter.rights
     sid = _seed_user(charter, records, blob_mb)
-    charter.gate.ciphers.clear()
+    charter.gate.keys.forget_all()
     tracemalloc.start()
     start = time.perf_counter()
     stream = rights.stream(sid)
