@@ -102,7 +102,7 @@ def _bench_deletions(charter: Charter, accounts: int) -> None:
         ids.append(s.id)
     start = time.perf_counter()
     for sid in ids:
-        delete_account(charter, sid, actor="bench")
+        delete_account(charter.gate, sid, actor="bench")
     elapsed = time.perf_counter() - start
     print(f"deletions_per_s: {accounts / elapsed:.1f} 1/s")
 
