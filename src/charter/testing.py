@@ -47,9 +47,9 @@ class FakeClock:
     def __call__(self) -> int:
         return self.now
 
-    def advance(self, *, days: float = 0, micros: int = 0) -> None:
+    def advance(self, *, days: float = 0, seconds: float = 0, micros: int = 0) -> None:
         """Move the clock forward."""
-        self.now += int(days * DAY) + micros
+        self.now += int(days * DAY) + int(seconds * 1_000_000) + micros
 
 
 def settings_for(data_dir: Path, databases: Mapping[str, str] | None = None) -> Settings:

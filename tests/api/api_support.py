@@ -15,23 +15,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
     from fastapi.testclient import TestClient
 
-START = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds
-
-__all__ = ["Api", "FakeClock"]
-
-
-class FakeClock:
-    """A clock the test moves by hand (microseconds since the epoch)."""
-
-    def __init__(self, now: int = START) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += int(seconds * 1_000_000)
+__all__ = ["Api"]
 
 
 @dataclass

@@ -6,9 +6,11 @@ import re
 from typing import Any
 
 import pytest
-from api_support import Api, FakeClock
+from api_support import Api
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+
+from charter.testing import FakeClock
 
 SUBJECT_ROUTE = re.compile(r"\{subject_id\}")
 
@@ -138,7 +140,7 @@ def test_revoked_and_expired_user_tokens_are_401(api: Api, clock: FakeClock) -> 
     issued = api.credentials.issue_user_token(sid, ttl_seconds=3600)
     headers = {"Authorization": "Bearer " + issued.secret}
     assert api.client.get(f"/v1/subjects/{sid}", headers=headers).status_code == 200
-    clock.advance(3600)
+    clock.advance(seconds=3600)
     response = api.client.get(f"/v1/subjects/{sid}", headers=headers)
     _assert_401(response.status_code, dict(response.headers), response.json())
     other = api.credentials.issue_user_token(sid)

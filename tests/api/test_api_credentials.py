@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from api_support import Api, FakeClock
+from api_support import Api
 from sqlalchemy import select
 
 from charter.errors import AuthError, InputError, NotFoundError
 from charter.services import Credentials
 from charter.store import schema as t
+from charter.testing import FakeClock
 
 
 def test_api_keys_have_the_documented_format_and_are_stored_hashed(api: Api) -> None:
@@ -53,9 +54,9 @@ def test_user_token_lifetime(api: Api, clock: FakeClock) -> None:
     assert creds.verify_user_token(issued.secret) == sid
     with pytest.raises(AuthError):
         creds.verify_api_key(issued.secret)
-    clock.advance(24 * 3600 - 1)
+    clock.advance(seconds=24 * 3600 - 1)
     assert creds.verify_user_token(issued.secret) == sid
-    clock.advance(1)
+    clock.advance(seconds=1)
     with pytest.raises(AuthError):
         creds.verify_user_token(issued.secret)
     assert [x.id for x in creds.list_user_tokens(sid)] == [issued.token.id]

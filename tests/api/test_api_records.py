@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from api_support import Api, FakeClock
+from api_support import Api
+
+from charter.testing import FakeClock
 
 POLICY_REASONS = {
     "purpose_not_declared",
@@ -113,7 +115,7 @@ def test_expired_records_are_not_returned(api: Api, clock: FakeClock) -> None:
         )
         == 1
     )
-    clock.advance(181 * 86_400)
+    clock.advance(seconds=181 * 86_400)
     assert (
         api.client.get(f"/v1/subjects/{sid}/records", params=params, headers=ads).json()["records"]
         == []
