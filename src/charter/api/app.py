@@ -23,6 +23,7 @@ from charter.api.routers import (
     photos,
     records,
     rights,
+    staff,
     subjects,
     switches,
     wellknown,
@@ -84,7 +85,19 @@ def create_api(charter: Charter) -> FastAPI:
     )
     app.state.charter = charter
     errors.install(app)
-    for module in (subjects, switches, collect, records, rights, photos, wellknown, account, oauth):
+    routers = (
+        subjects,
+        switches,
+        collect,
+        records,
+        rights,
+        staff,
+        photos,
+        wellknown,
+        account,
+        oauth,
+    )
+    for module in routers:
         app.include_router(module.router)
     _complete_openapi(app, charter)
     return app

@@ -1,5 +1,6 @@
 """
-``/v1/me/...`` and ``/v1/staff/...``: the rights engine over HTTP.
+``/v1/me/...``: the rights engine over HTTP for the person (the staff side is
+:mod:`charter.api.routers.staff`).
 
 User routes need a **user token** (``ut_...``): the caller acts on their own data only, so
 no subject id appears in these paths. Download links (``/v1/exports/{token}``) are their
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, JsonValue
 
 from charter.api.deps import AnyPrincipal, CharterDep, Principal, ServicePrincipal
@@ -25,7 +26,6 @@ from charter.api.models import rfc3339
 from charter.errors import RefusedError
 from charter.rights import Request as RightsRequest
 from charter.rights import Rights
-from charter.rights.transparency import render_csv, render_html
 
 router = APIRouter(tags=["rights"])
 
@@ -89,7 +89,7 @@ class RequestOut(BaseModel):
     days_left: float
 
 
-def _request(r: RightsRequest, now: int) -> RequestOut:
+def request_out(r: RightsRequest, now: int) -> RequestOut:
     return RequestOut(
         id=r.id,
         kind=r.kind.value,
@@ -183,29 +183,6 @@ class CommandOut(BaseModel):
     kind: str
     service: str | None
     created_at: str
-
-
-class StaffAnswerIn(BaseModel):
-    """An answer to the requester."""
-
-    text: str = Field(min_length=1, max_length=20_000)
-
-
-class StaffCloseIn(BaseModel):
-    """How the request ended."""
-
-    outcome: Literal["fulfilled", "partially_fulfilled", "rejected", "withdrawn"]
-
-
-class GovRequestIn(BaseModel):
-    """A government request to log."""
-
-    received_on: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    authority: str = Field(min_length=1, max_length=200)
-    country: str = Field(pattern=r"^[A-Za-z]{2}$")
-    kind: Literal["user_data", "content_removal", "emergency", "preservation"]
-    accounts_affected: int = Field(ge=0)
-    outcome: Literal["disclosed", "partially_disclosed", "rejected", "no_data", "pending"]
 
 
 # -- the person's own rights --------------------------------------------------------------
@@ -316,7 +293,7 @@ async def delete_account(me: Me, rights: RightsDep) -> dict[str, str]:
 async def my_requests(me: Me, rights: RightsDep) -> list[RequestOut]:
     """My requests and complaints, newest first."""
     now = rights.gate.clock()
-    return [_request(r, now) for r in await run_in_threadpool(rights.requests.for_subject, me)]
+    return [request_out(r, now) for r in await run_in_threadpool(rights.requests.for_subject, me)]
 
 
 @router.post(
@@ -325,12 +302,12 @@ async def my_requests(me: Me, rights: RightsDep) -> list[RequestOut]:
     response_model=RequestOut,
     responses=responses(401, 403, 404, 422),
 )
-async def file_request(body: RequestIn, me: Me, rights: RightsDep) -> RequestOut:
+async def filerequest_out(body: RequestIn, me: Me, rights: RightsDep) -> RequestOut:
     """File a request or complaint; it is answered within 30 days."""
     r = await run_in_threadpool(
         lambda: rights.requests.file(me, body.kind, service=body.service, message=body.message)
     )
-    return _request(r, rights.gate.clock())
+    return request_out(r, rights.gate.clock())
 
 
 @router.post("/v1/me/consents", status_code=201, responses=responses(401, 403, 404, 422))
@@ -405,148 +382,19 @@ async def ack_command(
 # -- staff ----------------------------------------------------------------------------------
 
 
-@router.get(
-    "/v1/staff/requests", response_model=list[RequestOut], responses=responses(401, 403, 422)
-)
-async def staff_queue(
-    staff: Staff,
-    rights: RightsDep,
-    state: Annotated[Literal["open", "assigned", "answered", "closed"] | None, Query()] = None,
-) -> list[RequestOut]:
-    """The request and complaint queue, soonest deadline first."""
-    now = rights.gate.clock()
-    return [
-        _request(r, now)
-        for r in await run_in_threadpool(lambda: rights.requests.queue(state=state))
-    ]
-
-
-@router.get("/v1/staff/alarms", response_model=list[RequestOut], responses=responses(401, 403))
-async def staff_alarms(staff: Staff, rights: RightsDep) -> list[RequestOut]:
-    """Requests whose legal deadline is less than 5 days away or past."""
-    now = rights.gate.clock()
-    return [_request(r, now) for r in await run_in_threadpool(rights.requests.alarms)]
-
-
-@router.get("/v1/staff/requests/{request_id}", responses=responses(401, 403, 404))
-async def staff_show(
-    request_id: Annotated[str, Path(pattern=ID_PATTERN)], staff: Staff, rights: RightsDep
-) -> dict[str, Any]:
-    """One request with its texts (read through the gate, audited) and history."""
-    r = await run_in_threadpool(rights.requests.get, request_id)
-    texts = await run_in_threadpool(
-        lambda: rights.requests.texts(request_id, actor=f"staff:{staff}")
-    )
-    history = [
-        {"at": rfc3339(at), "state": s, "actor": a}
-        for at, s, a in rights.requests.history(request_id)
-    ]
-    return {
-        "request": _request(r, rights.gate.clock()).model_dump(),
-        "texts": texts,
-        "history": history,
-    }
-
-
-@router.post(
-    "/v1/staff/requests/{request_id}/assign",
-    response_model=RequestOut,
-    responses=responses(401, 403, 404, 422),
-)
-async def staff_assign(
-    request_id: Annotated[str, Path(pattern=ID_PATTERN)], staff: Staff, rights: RightsDep
-) -> RequestOut:
-    """Take a request."""
-    return _request(
-        await run_in_threadpool(rights.requests.assign, request_id, staff), rights.gate.clock()
-    )
-
-
-@router.post(
-    "/v1/staff/requests/{request_id}/answer",
-    response_model=RequestOut,
-    responses=responses(401, 403, 404, 422),
-)
-async def staff_answer(
-    request_id: Annotated[str, Path(pattern=ID_PATTERN)],
-    body: StaffAnswerIn,
-    staff: Staff,
-    rights: RightsDep,
-) -> RequestOut:
-    """Answer the requester."""
-    return _request(
-        await run_in_threadpool(rights.requests.answer, request_id, staff, body.text),
-        rights.gate.clock(),
-    )
-
-
-@router.post(
-    "/v1/staff/requests/{request_id}/close",
-    response_model=RequestOut,
-    responses=responses(401, 403, 404, 422),
-)
-async def staff_close(
-    request_id: Annotated[str, Path(pattern=ID_PATTERN)],
-    body: StaffCloseIn,
-    staff: Staff,
-    rights: RightsDep,
-) -> RequestOut:
-    """Close a request with its outcome."""
-    r = await run_in_threadpool(
-        lambda: rights.requests.close(request_id, f"staff:{staff}", outcome=body.outcome)
-    )
-    return _request(r, rights.gate.clock())
-
-
-@router.get("/v1/staff/gov-requests", responses=responses(401, 403))
-async def gov_list(
-    staff: Staff, rights: RightsDep, year: Annotated[int | None, Query(ge=1970, le=9999)] = None
-) -> list[dict[str, Any]]:
-    """The government-request register."""
-    return [vars_of(g) for g in await run_in_threadpool(lambda: rights.register.list(year=year))]
-
-
-@router.post("/v1/staff/gov-requests", status_code=201, responses=responses(401, 403, 422))
-async def gov_add(body: GovRequestIn, staff: Staff, rights: RightsDep) -> dict[str, Any]:
-    """Log a government request."""
-    g = await run_in_threadpool(
-        lambda: rights.register.add(**body.model_dump(), actor=f"staff:{staff}")
-    )
-    return vars_of(g)
-
-
-@router.get(
-    "/v1/staff/transparency/{year}",
-    response_model=None,
-    responses={
-        200: {
-            "description": "The report as HTML or CSV.",
-            "content": {
-                "text/html": {"schema": {"type": "string"}},
-                "text/csv": {"schema": {"type": "string"}},
-            },
-        },
-        **responses(401, 403, 422),
-    },
-)
-async def transparency(
-    year: Annotated[int, Path(ge=1970, le=9999)],
-    staff: Staff,
-    rights: RightsDep,
-    format: Annotated[Literal["html", "csv"], Query()] = "html",
-) -> PlainTextResponse:
-    """The yearly transparency report as HTML or CSV."""
-    report = await run_in_threadpool(rights.register.report, year)
-    if format == "csv":
-        return PlainTextResponse(render_csv(report), media_type="text/csv")
-    return PlainTextResponse(
-        render_html(report, deployment=rights.gate.catalog.info.name), media_type="text/html"
-    )
-
-
 def vars_of(item: object) -> dict[str, Any]:
     """A dataclass with slots as a dict."""
     return {name: getattr(item, name) for name in item.__slots__}  # type: ignore[attr-defined]
 
 
-__all__ = ["Principal", "get_rights", "require_staff", "require_user", "router"]
+__all__ = [
+    "Principal",
+    "RightsDep",
+    "Staff",
+    "get_rights",
+    "request_out",
+    "require_staff",
+    "require_user",
+    "router",
+    "vars_of",
+]
