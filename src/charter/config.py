@@ -44,7 +44,7 @@ class Settings:
     argon2: str = "production"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
         """Settings from ``CHARTER_*`` environment variables; keyword overrides win."""
         env = os.environ if environ is None else environ
         prefix = "CHARTER_DATABASE_URL_"

@@ -38,3 +38,12 @@ def test_openapi_declares_security_and_error_responses(api: Api) -> None:
         for method, operation in operations.items():
             if operation.get("security"):
                 assert "401" in operation["responses"], (method, path)
+
+
+def test_issuer_comes_from_settings_never_from_the_host_header(client, charter) -> None:
+    first = client.get("/.well-known/openid-configuration", headers={"Host": "attacker.invalid"})
+    assert first.status_code == 200
+    assert first.json()["issuer"] == charter.settings.issuer
+    assert "attacker.invalid" not in first.text
+    later = client.get("/.well-known/openid-configuration")
+    assert later.json()["issuer"] == charter.settings.issuer

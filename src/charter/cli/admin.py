@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,9 +25,10 @@ DataDir = Annotated[
 ]
 
 
-def open_charter(data_dir: Path) -> Charter:
-    """Open the deployment in ``data_dir`` (settings from the environment)."""
-    return Charter.open(Settings.from_env(data_dir=data_dir))
+def open_charter(data_dir: Path, **overrides: object) -> Charter:
+    """Open the deployment in ``data_dir`` (settings from the environment, then
+    ``overrides``)."""
+    return Charter.open(Settings.from_env(data_dir=data_dir, **overrides))
 
 
 def init(data_dir: DataDir = Path("data")) -> None:
@@ -124,7 +126,9 @@ def serve(
 
     if not (data_dir / "keyring.json").exists():
         init(data_dir)
-    charter = open_charter(data_dir)
+    # The OpenID issuer is the address served here unless CHARTER_ISSUER names another.
+    issuer = None if os.environ.get("CHARTER_ISSUER") else f"http://{host}:{port}"
+    charter = open_charter(data_dir, issuer=issuer)
     app = create_app(charter)
     if demo and charter.settings.control_url is None:
         _seed_demo(charter, charter.accounts, host, port)
