@@ -15,6 +15,7 @@ directory, one SQLite file per region plus a control database.
   in ``<data dir>/outbox/codes.jsonl``) or ``none`` (dropped; for deployments that send
   codes through their own channel).
 - ``CHARTER_ARGON2``: the password hashing profile, ``production`` (default, 46 MiB, t=2).
+- ``CHARTER_MAX_BODY_BYTES``: the default request body limit (1 MiB); larger bodies get 413.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from charter.errors import ConfigError
 
 DEFAULT_ISSUER = "http://127.0.0.1:8000"
 """The address ``charter serve`` binds by default."""
@@ -42,6 +45,8 @@ class Settings:
     issuer: str = DEFAULT_ISSUER
     sender: str = "file"
     argon2: str = "production"
+    max_body_bytes: int = 1 << 20
+    """The default request body limit (routes that take batches or uploads have their own)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -58,6 +63,7 @@ class Settings:
             "issuer": (env.get("CHARTER_ISSUER") or DEFAULT_ISSUER).rstrip("/"),
             "sender": env.get("CHARTER_SENDER") or "file",
             "argon2": env.get("CHARTER_ARGON2") or "production",
+            "max_body_bytes": _positive_int(env, "CHARTER_MAX_BODY_BYTES", 1 << 20),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -80,3 +86,12 @@ class Settings:
     def blob_dir(self, region: str) -> Path:
         """The folder of a region's encrypted blobs."""
         return self.data_dir / "blobs" / region
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise ConfigError(f"{name} must be a positive whole number of bytes")
+    return int(text)

@@ -15,7 +15,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from charter.api import errors
+from charter.api import errors, limits
+from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
     collect,
@@ -85,6 +86,7 @@ def create_api(charter: Charter) -> FastAPI:
     )
     app.state.charter = charter
     errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
     routers = (
         subjects,
         switches,
@@ -106,10 +108,11 @@ def create_api(charter: Charter) -> FastAPI:
 def _complete_openapi(app: FastAPI, charter: Charter) -> None:
     """
     Complete the OpenAPI document: list this deployment's catalog values (markets, switch
-    keys), which the static models can only constrain by pattern, and the 400 that
-    multipart parsing can return.
+    keys), which the static models can only constrain by pattern, and the 400 and 413 that
+    every route with a body can return.
     """
     generate = app.openapi
+    default = charter.settings.max_body_bytes
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -123,11 +126,18 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
         changes = schemas.get("SwitchChanges", {}).get("properties", {}).get("changes")
         if changes is not None:
             changes["propertyNames"] = {"enum": sorted(charter.compiled.defaults)}
-        # Starlette answers a malformed or over-long multipart form with 400 (in our shape)
-        # before the photos route runs; that router's own responses do not list it.
-        strip = spec.get("paths", {}).get("/v1/photos/strip", {}).get("post")
-        if strip is not None:
-            strip["responses"].setdefault("400", errors.response_doc(400))
+        # Every body is bounded while it streams (charter.api.limits): 413 once past the
+        # route's limit. A JSON body that is not JSON or not UTF-8, or a malformed multipart
+        # form, is a 400 in the same error shape before the route runs.
+        for path, operations in spec.get("paths", {}).items():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "requestBody" not in operation:
+                    continue
+                answers = operation.setdefault("responses", {})
+                answers.setdefault("400", errors.response_doc(400))
+                answers.setdefault(
+                    "413", errors.response_doc(413, limits.message(limits.limit_for(path, default)))
+                )
         app.openapi_schema = spec
         return spec
 

@@ -220,6 +220,8 @@ async def _on_http_exception(_request: Request, exc: Exception) -> Response:
     message = {404: "no such resource", 405: "method not allowed on this resource"}.get(
         exc.status_code, code.replace("_", " ")
     )
+    if isinstance(exc, BodyTooLargeError):
+        message = exc.detail
     headers = dict(exc.headers or {})
     return error_response(exc.status_code, code, message, None, headers)
 
@@ -228,6 +230,13 @@ def _log_failure(exc: BaseException, what: str) -> None:
     """Log a failure as its type and stack frames only: messages may carry values."""
     frames = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("%s: %s\n%s", what, type(exc).__name__, frames)
+
+
+class BodyTooLargeError(StarletteHTTPException):
+    """A request body passed its route's limit while streaming (see :mod:`charter.api.limits`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(413, message)
 
 
 class CatchAllMiddleware:

@@ -1,0 +1,5 @@
+"""``python -m charter.cli``: the ``charter`` command."""
+
+from charter.cli import main
+
+main()
