@@ -15,7 +15,7 @@ def test_gpc_well_known(api: Api) -> None:
 
 
 def test_healthz(api: Api) -> None:
-    assert api.client.get("/healthz").json() == {"status": "ok"}
+    assert api.client.get("/healthz").json() == {"status": "ok", "storage": "ok"}
 
 
 def test_openapi_declares_security_and_error_responses(api: Api) -> None:

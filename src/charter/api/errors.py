@@ -13,6 +13,7 @@ log, as the exception type and stack frames (no exception message, no local vari
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,7 @@ from charter.errors import (
     RefusedError,
 )
 from charter.services.account.errors import BusyError, ThrottledError
+from charter.store.faults import is_storage_full
 
 logger = logging.getLogger("charter.api")
 
@@ -239,9 +241,23 @@ class BodyTooLargeError(StarletteHTTPException):
         super().__init__(413, message)
 
 
+STORAGE_FULL_MESSAGE = (
+    "storage is full, so nothing of this request was stored; retry after Retry-After "
+    "seconds (the operator must free space)"
+)
+STORAGE_RETRY_AFTER = 30
+
+
+def storage_full_response() -> JSONResponse:
+    """507 ``storage_full``: the write was rolled back because a disk or database is full."""
+    headers = {"Retry-After": str(STORAGE_RETRY_AFTER)}
+    return error_response(507, "storage_full", STORAGE_FULL_MESSAGE, None, headers)
+
+
 class CatchAllMiddleware:
     """
-    Turn any unexpected exception into a generic 500 in the one shape.
+    Turn any unexpected exception into a generic 500 in the one shape, and a full disk or
+    database into 507 ``storage_full`` with ``Retry-After``.
 
     Sits inside Starlette's ``ServerErrorMiddleware`` so that the exception is answered and
     logged here (type and frames only) instead of re-raised with its message to the server log.
@@ -265,10 +281,17 @@ class CatchAllMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            _log_failure(exc, "unhandled error")
+            full = is_storage_full(exc)
+            _log_failure(exc, "storage full" if full else "unhandled error")
             if started:
                 raise RuntimeError("response already started") from None
-            response = error_response(500, "internal_error", GENERIC_MESSAGE)
+            if full:
+                app = scope.get("app")
+                if app is not None:
+                    app.state.storage_full_at = time.monotonic()
+                response = storage_full_response()
+            else:
+                response = error_response(500, "internal_error", GENERIC_MESSAGE)
             await response(scope, receive, send)
 
 
@@ -309,6 +332,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
     },
     500: {"model": ErrorBody, "description": "Internal error (generic message)."},
+    507: {
+        "model": ErrorBody,
+        "description": "Storage is full: nothing was stored; retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}, "description": "Seconds."}},
+    },
 }
 """OpenAPI ``responses`` for the errors every authenticated route can return."""
 
