@@ -210,3 +210,23 @@ def test_rotation_keeps_everything_readable(tmp_path: Path) -> None:
             == 0
         )
     charter.close()
+
+
+def test_rotate_rerun_after_a_crash_finishes_instead_of_adding_versions(tmp_path: Path) -> None:
+    """A rotation killed after its new KEK version was saved: rerunning ``rotate`` finishes
+    that rotation (no version piles up); only the run after that adds a version."""
+    data_dir = tmp_path / "data"
+    Charter.init(data_dir)
+    clock = FakeClock()
+    charter = Charter.open(Settings(data_dir=data_dir), clock=clock)
+    _seed(charter, clock, subjects=20, per_subject=5)
+    start = charter.keyring.current_version
+    charter.keyring.rotate()  # the crash: the version is saved, no data key rewrapped yet
+    assert jobs.stale_data_keys(charter.gate) == 10
+    rerun = jobs.rotate_keys(charter.gate)
+    assert (rerun.resumed, rerun.new_version, rerun.rewrapped) == (True, start + 1, 10)
+    assert charter.keyring.current_version == start + 1
+    assert jobs.stale_data_keys(charter.gate) == 0
+    fresh = jobs.rotate_keys(charter.gate)
+    assert (fresh.resumed, fresh.new_version, fresh.rewrapped) == (False, start + 2, 10)
+    charter.close()

@@ -66,11 +66,18 @@ keys_app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)
 
 @keys_app.command("rotate")
 def keys_rotate(data_dir: DataDir = Path("data")) -> None:
-    """Add a new key-encryption key version and rewrap every data key (resumable)."""
+    """Add a new key-encryption key version and rewrap every data key; rerun after a crash,
+    it finishes the interrupted rotation instead of adding another version."""
     charter = open_charter(data_dir)
     with _progress() as progress:
         task = progress.add_task("rewrapping data keys", total=None)
         report = jobs.rotate_keys(charter.gate, progress=lambda n: progress.advance(task, n))
+    if report.resumed:
+        console.print(
+            f"finished the interrupted rotation to KEK version {report.new_version} (no new "
+            f"version added); {report.rewrapped} data keys rewrapped"
+        )
+        return
     console.print(
         f"KEK version {report.new_version} is current; {report.rewrapped} data keys rewrapped"
     )

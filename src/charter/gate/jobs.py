@@ -109,6 +109,8 @@ class RotationReport:
 
     new_version: int
     rewrapped: int = 0
+    resumed: bool = False
+    """True when this finished a rotation a crash interrupted (no version was added)."""
 
 
 def rewrap_data_keys(gate: Gate, *, batch: int = 1_000, progress: Progress | None = None) -> int:
@@ -148,10 +150,30 @@ def rewrap_data_keys(gate: Gate, *, batch: int = 1_000, progress: Progress | Non
     return total
 
 
+def stale_data_keys(gate: Gate) -> int:
+    """How many data keys are not yet wrapped by the current KEK version."""
+    current = gate.keyring.current_version
+    k = t.data_keys
+    total = 0
+    for region in gate.catalog.regions:
+        with gate.stores.region(region).connect().execution_options(readonly=True) as conn:
+            query = select(func.count()).select_from(k).where(k.c.kek_version != current)
+            total += conn.execute(query).scalar_one()
+    return total
+
+
 def rotate_keys(gate: Gate, *, progress: Progress | None = None) -> RotationReport:
-    """Add a new KEK version and rewrap every data key with it."""
-    version = gate.keyring.rotate()
-    gate.audit_admin("admin", "kek_rotate", {"kek_version": version})
-    report = RotationReport(version)
+    """
+    Add a new KEK version and rewrap every data key with it.
+
+    A rerun after a crash finishes the interrupted rotation instead of adding yet another
+    version: while any data key still waits to be rewrapped, no version is added.
+    """
+    if stale_data_keys(gate):
+        report = RotationReport(gate.keyring.current_version, resumed=True)
+    else:
+        version = gate.keyring.rotate()
+        gate.audit_admin("admin", "kek_rotate", {"kek_version": version})
+        report = RotationReport(version)
     report.rewrapped = rewrap_data_keys(gate, progress=progress)
     return report
