@@ -16,6 +16,8 @@ directory, one SQLite file per region plus a control database.
   codes through their own channel).
 - ``CHARTER_ARGON2``: the password hashing profile, ``production`` (default, 46 MiB, t=2).
 - ``CHARTER_MAX_BODY_BYTES``: the default request body limit (1 MiB); larger bodies get 413.
+- ``CHARTER_MAX_IN_FLIGHT``: requests in flight per class before 503 with ``Retry-After``,
+  e.g. ``collect=16,switches=128,signin=32,pages=64,api=256`` (those are the defaults).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class Settings:
     argon2: str = "production"
     max_body_bytes: int = 1 << 20
     """The default request body limit (routes that take batches or uploads have their own)."""
+    max_in_flight: str = ""
+    """Requests in flight per class before 503, as ``class=number`` pairs (e.g.
+    ``collect=16,signin=32``); unnamed classes keep their defaults."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -64,6 +69,7 @@ class Settings:
             "sender": env.get("CHARTER_SENDER") or "file",
             "argon2": env.get("CHARTER_ARGON2") or "production",
             "max_body_bytes": _positive_int(env, "CHARTER_MAX_BODY_BYTES", 1 << 20),
+            "max_in_flight": env.get("CHARTER_MAX_IN_FLIGHT", ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from charter.api import errors, limits
+from charter.api.admission import AdmissionMiddleware, parse_limits
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
@@ -30,6 +31,7 @@ from charter.api.routers import (
     wellknown,
 )
 from charter.app import Charter
+from charter.errors import ConfigError
 
 DESCRIPTION = """
 The HTTP API of Charter's gate: every byte of personal data enters and leaves through it.
@@ -87,6 +89,7 @@ def create_api(charter: Charter) -> FastAPI:
     app.state.charter = charter
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
+    app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
     routers = (
         subjects,
         switches,
@@ -103,6 +106,13 @@ def create_api(charter: Charter) -> FastAPI:
         app.include_router(module.router)
     _complete_openapi(app, charter)
     return app
+
+
+def _admission_limits(charter: Charter) -> dict[str, int]:
+    try:
+        return parse_limits(charter.settings.max_in_flight)
+    except ValueError as exc:
+        raise ConfigError(f"CHARTER_MAX_IN_FLIGHT: {exc}") from None
 
 
 def _complete_openapi(app: FastAPI, charter: Charter) -> None:
@@ -129,11 +139,20 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
         # Every body is bounded while it streams (charter.api.limits): 413 once past the
         # route's limit. A JSON body that is not JSON or not UTF-8, or a malformed multipart
         # form, is a 400 in the same error shape before the route runs.
+        # Any request may be shed under load (charter.api.admission) and any write may
+        # meet a full disk (507).
         for path, operations in spec.get("paths", {}).items():
-            for operation in operations.values():
-                if not isinstance(operation, dict) or "requestBody" not in operation:
+            for method, operation in operations.items():
+                if not isinstance(operation, dict):
                     continue
                 answers = operation.setdefault("responses", {})
+                answers.setdefault(
+                    "503", errors.response_doc(503, "Busy: retry after `Retry-After`.")
+                )
+                if method in ("post", "put", "patch", "delete"):
+                    answers.setdefault("507", errors.response_doc(507, "Storage is full."))
+                if "requestBody" not in operation:
+                    continue
                 answers.setdefault("400", errors.response_doc(400))
                 answers.setdefault(
                     "413", errors.response_doc(413, limits.message(limits.limit_for(path, default)))
