@@ -4,15 +4,12 @@ authentication work, with the route's limit in the message (issue: holding under
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from api_support import live_server
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,42 +105,8 @@ def _rss_mib(pid: int) -> float:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = tmp_path / "data"
-    env = {**os.environ, "CHARTER_DATA_DIR": str(data)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "charter.cli",
-            "serve",
-            "--data-dir",
-            str(data),
-            "--port",
-            str(port),
-            "--no-demo",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)  # polling the server's start, not waiting for an effect
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with live_server(tmp_path / "data") as running:
+        yield running
 
 
 def test_big_bodies_leave_the_server_small(server: tuple[str, int]) -> None:

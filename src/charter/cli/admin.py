@@ -127,9 +127,8 @@ def serve(
     ] = True,
 ) -> None:
     """Run the HTTP API and the Privacy Center (with demo accounts on the embedded default)."""
-    import uvicorn  # noqa: PLC0415 - only the server needs it
-
     from charter.asgi import create_app  # noqa: PLC0415
+    from charter.cli import server  # noqa: PLC0415 - only the server needs uvicorn
 
     if not (data_dir / "keyring.json").exists():
         init(data_dir)
@@ -139,7 +138,7 @@ def serve(
     app = create_app(charter)
     if demo and charter.settings.control_url is None:
         _seed_demo(charter, charter.accounts, host, port)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    server.run(app, host=host, port=port, log_level="info")
 
 
 def _seed_demo(charter: Charter, accounts: AccountService, host: str, port: int) -> None:

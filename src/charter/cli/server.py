@@ -1,0 +1,164 @@
+"""
+Serving a deployment with uvicorn, bounded against slow and many clients.
+
+- **Headers in time:** a connection must send a request's headers within
+  ``CHARTER_HEADER_TIMEOUT`` seconds (10) of opening or of its previous response, and the
+  body within ``CHARTER_BODY_TIMEOUT`` seconds (60) of the headers; otherwise it is closed.
+  Dripping one byte a second no longer holds a connection forever.
+- **So many connections:** at most ``CHARTER_MAX_CONNECTIONS`` are open (default: the open
+  file limit less a reserve). At the cap, a new connection evicts the oldest one still
+  waiting for its headers (the slowest client); only when none is waiting is the new one
+  closed. A health check gets through a flood of slow clients.
+- The open-file soft limit is raised to the hard limit at start.
+
+For the internet, run it behind a reverse proxy that buffers requests (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from charter.errors import ConfigError
+
+FD_RESERVE = 64
+"""File descriptors kept for databases, blobs and logs when the cap follows the limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """How long a client may take and how many may be connected."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    max_connections: int = 1000
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> ServerLimits:
+        """Limits from ``CHARTER_HEADER_TIMEOUT``, ``CHARTER_BODY_TIMEOUT`` and
+        ``CHARTER_MAX_CONNECTIONS``; the connection cap defaults to the open file limit
+        less :data:`FD_RESERVE`.
+
+        Raises:
+            ConfigError: a value that is not a positive number.
+        """
+        source = dict(os.environ if env is None else env)
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        default_cap = max(16, min(10_000, soft - FD_RESERVE))
+        return cls(
+            _number(source, "CHARTER_HEADER_TIMEOUT", 10.0),
+            _number(source, "CHARTER_BODY_TIMEOUT", 60.0),
+            int(_number(source, "CHARTER_MAX_CONNECTIONS", default_cap)),
+        )
+
+
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive number")
+    return value
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with header and body deadlines and a connection cap."""
+
+    limits: ClassVar[ServerLimits] = ServerLimits()
+    waiting: ClassVar[OrderedDict[int, BoundedH11Protocol]] = OrderedDict()
+    """Connections waiting for a request's headers, oldest first (by id)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if len(self.connections) >= self.limits.max_connections and not self._evict_slowest():
+            transport.close()
+            return
+        super().connection_made(transport)
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self.waiting.pop(id(self), None)
+        if getattr(self, "transport", None) is not None:
+            super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        state = self.conn.their_state
+        if state is h11.SEND_BODY and id(self) in self.waiting:
+            self.waiting.pop(id(self), None)
+            self._arm(self.limits.body_timeout)
+        elif state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR):
+            self.waiting.pop(id(self), None)
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._await_headers()
+
+    def _await_headers(self) -> None:
+        self.waiting[id(self)] = self
+        self._arm(self.limits.header_timeout)
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        self.waiting.pop(id(self), None)
+        if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
+            self.transport.close()
+
+    def _evict_slowest(self) -> bool:
+        while self.waiting:
+            _, oldest = self.waiting.popitem(last=False)
+            if not oldest.transport.is_closing():
+                oldest.transport.close()
+                return True
+        return False
+
+
+def raise_open_file_limit() -> int:
+    """Raise the open-file soft limit to the hard limit; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return hard
+    return soft
+
+
+def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
+    """Serve ``app`` with the bounded protocol and limits from the environment."""
+    raise_open_file_limit()
+    BoundedH11Protocol.limits = ServerLimits.from_env()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=BoundedH11Protocol,
+        timeout_keep_alive=5,
+        backlog=2048,
+    )
