@@ -14,6 +14,10 @@ Figures and targets:
 - ``rss_growth_mb`` (< 100): RSS growth while collecting 1,000,000 events in process.
 - ``switch_http_per_s`` (>= 1,000): PUT switches (withdraw/grant) over HTTP, 4 clients.
 - ``server_rss_mb`` (< 150): RSS of an idle server after start-up.
+- ``overload_admitted_p99_ms`` (within 2x ``overload_calm_p99_ms``, the p99 at 4 clients, so
+  ``overload_p99_ratio`` <= 2) and ``overload_shed_fraction``: switch reads from 200 clients at
+  once, admission control shedding the excess with 503.
+- ``big_body_rss_mb`` (< 200): server RSS after bodies of 200 MB to a JSON route.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,7 +56,7 @@ from pathlib import Path
 from charter.asgi import create_app
 from charter.app import Charter
 from charter.config import Settings
-app = create_app(Charter.open(Settings(data_dir=Path(sys.argv[1]))))
+app = create_app(Charter.open(Settings.from_env(data_dir=Path(sys.argv[1]))))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
 
@@ -330,8 +336,88 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
 
             elapsed, latencies = _run_clients(toggle, switch_requests)
             report("switch_http_per_s", len(latencies) / elapsed, "requests/s")
+            bench_overload(server.url, subjects, tokens, switch_requests)
+            bench_big_bodies(server, 20 if switch_requests >= 1_000 else 4)
         finally:
             server.stop()
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
+
+
+def bench_overload(
+    url: str, subjects: list[str], tokens: dict[str, dict[str, str]], n: int
+) -> None:
+    """Switch reads by 4 probe clients, first alone, then while ``wrk`` holds 200 more
+    connections open and sends as fast as it can: the p99 of the probes' admitted requests
+    and the share of all requests shed with 503 (admission control keeps the admitted fast)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("overload: skipped (install wrk: apt-get install wrk)", flush=True)
+        return
+    sid = subjects[0]
+    path = f"/v1/subjects/{sid}/switches"
+
+    def probe(http: httpx.Client, _: int) -> float:
+        started = time.perf_counter()
+        response = http.get(url + path, headers=tokens[sid])
+        if response.status_code == 503:
+            return -1.0
+        assert response.status_code == 200, response.text[:200]
+        return time.perf_counter() - started
+
+    _, calm = _run_clients(probe, n)
+    seconds = 10 if n >= 1_000 else 5
+    load = subprocess.Popen(
+        [
+            wrk,
+            "-t2",
+            "-c200",
+            f"-d{seconds}s",
+            "-H",
+            f"Authorization: {tokens[sid]['Authorization']}",
+            url + path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    busy: list[float] = []
+    while load.poll() is None:
+        _, got = _run_clients(probe, 40)
+        busy.extend(got)
+    out = load.communicate()[0]
+    admitted = [x for x in busy if x >= 0]
+    total = re.search(r"(\d+) requests in", out)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    shed = int(non_2xx.group(1)) if non_2xx else 0
+    report("overload_calm_p99_ms", _p99(calm), "ms")
+    report("overload_admitted_p99_ms", _p99(admitted), "ms")
+    report("overload_p99_ratio", _p99(admitted) / _p99(calm), "x")
+    report("overload_shed_fraction", shed / int(total.group(1)) if total else 0.0, "ratio")
+
+
+def bench_big_bodies(server: Server, count: int) -> None:
+    """Bodies of 200 MB to a JSON route (refused with 413 while streaming): the server's RSS."""
+    block = b"x" * (1 << 20)
+
+    def body() -> Iterator[bytes]:
+        for _ in range(200):
+            yield block
+
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for _ in range(count):
+            try:
+                answer = http.post(
+                    "/v1/account/login",
+                    content=body(),
+                    headers={"Content-Type": "application/json"},
+                )
+                assert answer.status_code == 413, answer.text[:200]
+            except httpx.TransportError:
+                pass  # the server may close the connection once it has answered
+    report("big_body_rss_mb", rss_mb(server.process.pid), "MiB")
 
 
 def main() -> None:

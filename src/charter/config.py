@@ -17,7 +17,7 @@ directory, one SQLite file per region plus a control database.
 - ``CHARTER_ARGON2``: the password hashing profile, ``production`` (default, 46 MiB, t=2).
 - ``CHARTER_MAX_BODY_BYTES``: the default request body limit (1 MiB); larger bodies get 413.
 - ``CHARTER_MAX_IN_FLIGHT``: requests in flight per class before 503 with ``Retry-After``,
-  e.g. ``collect=16,switches=128,signin=32,pages=64,api=256`` (those are the defaults).
+  e.g. ``collect=8,switches=16,signin=16,pages=32,api=32`` (those are the defaults).
 """
 
 from __future__ import annotations
