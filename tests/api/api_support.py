@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
 import warnings
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import httpx
 
 from charter.app import Charter
 from charter.services import Credentials
@@ -25,7 +15,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
     from fastapi.testclient import TestClient
 
-__all__ = ["Api"]
+from support.live import live_server
+
+__all__ = ["Api", "live_server"]
 
 
 @dataclass
@@ -70,43 +62,3 @@ class Api:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
-
-
-@contextlib.contextmanager
-def live_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterator[tuple[str, int]]:
-    """``charter serve`` (no demo) over ``data_dir`` on a free port, as a separate process;
-    yields its base URL and process id, and stops it afterwards."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "charter.cli",
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-            "--no-demo",
-        ],
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)  # polling the server's start, not waiting for an effect
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)

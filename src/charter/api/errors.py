@@ -36,7 +36,7 @@ from charter.errors import (
     RefusedError,
 )
 from charter.services.account.errors import BusyError, ThrottledError
-from charter.store.faults import is_storage_full
+from charter.store.faults import is_database_unavailable, is_storage_full
 
 logger = logging.getLogger("charter.api")
 
@@ -254,6 +254,19 @@ def storage_full_response() -> JSONResponse:
     return error_response(507, "storage_full", STORAGE_FULL_MESSAGE, None, headers)
 
 
+DATABASE_UNAVAILABLE_MESSAGE = (
+    "a database is unavailable, so nothing of this request was stored; retry after "
+    "Retry-After seconds"
+)
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable_response() -> JSONResponse:
+    """503 ``database_unavailable``: a database server could not be reached or was lost."""
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, None, headers)
+
+
 class CatchAllMiddleware:
     """
     Turn any unexpected exception into a generic 500 in the one shape, and a full disk or
@@ -282,10 +295,16 @@ class CatchAllMiddleware:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
             full = is_storage_full(exc)
-            _log_failure(exc, "storage full" if full else "unhandled error")
+            gone = not full and is_database_unavailable(exc)
+            _log_failure(
+                exc,
+                "storage full" if full else "database unavailable" if gone else "unhandled error",
+            )
             if started:
                 raise RuntimeError("response already started") from None
-            if full:
+            if gone:
+                response = database_unavailable_response()
+            elif full:
                 app = scope.get("app")
                 if app is not None:
                     app.state.storage_full_at = time.monotonic()

@@ -55,7 +55,11 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(
             f"unsupported database backend {parsed.get_backend_name()!r}; use sqlite or postgresql"
         )
-    check_durability(engine)
+    try:
+        check_durability(engine)
+    except BaseException:
+        engine.dispose()  # refused: leave no connection open
+        raise
     return engine
 
 

@@ -43,6 +43,36 @@ def _says_full(exc: BaseException) -> bool:
     return getattr(exc, "sqlstate", None) == PG_DISK_FULL
 
 
+PG_UNAVAILABLE_CLASSES = ("08", "57P")
+"""SQLSTATE classes of a database that is gone or going: connection exceptions (08xxx) and
+operator intervention (57Pxx: shutdown, crash shutdown, cannot connect now)."""
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means a database server cannot be reached or was lost mid-request
+    (SQLAlchemy marks such errors as disconnects); the request can be retried later."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "connection_invalidated", False):
+            return True
+        for candidate in (current, getattr(current, "orig", None)):
+            sqlstate = getattr(candidate, "sqlstate", None)
+            if isinstance(sqlstate, str) and sqlstate.startswith(PG_UNAVAILABLE_CLASSES):
+                return True
+            if type(candidate).__name__ == "OperationalError" and _looks_unreachable(candidate):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _looks_unreachable(exc: object) -> bool:
+    # psycopg raises OperationalError without a SQLSTATE when it cannot connect at all.
+    module = type(exc).__module__
+    return module.startswith("psycopg") and getattr(exc, "sqlstate", None) is None
+
+
 def free_bytes(path: Path) -> int:
     """Free space for unprivileged writers on the file system holding ``path``."""
     target = path

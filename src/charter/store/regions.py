@@ -36,7 +36,11 @@ class RegionStores:
                 if url.startswith("sqlite"):
                     _private_file(Path(url.split(":///", 1)[1]))
                 engine = make_engine(url)
-                migrate.upgrade(engine)
+                try:
+                    migrate.upgrade(engine)
+                except BaseException:
+                    engine.dispose()  # refused (e.g. unsafe settings): leave no connection open
+                    raise
                 self._engines[key] = engine
             return engine
 
