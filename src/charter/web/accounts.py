@@ -1,7 +1,7 @@
 """
-Account deletion as the Privacy Center performs it: the rights engine's R5, whose erasure
-hooks (:attr:`charter.app.Charter.erasure_hooks`) first remove the account service's and the
-Privacy Center's own rows, so sign-in fails at once.
+Account deletion as the Privacy Center performs it: the rights engine's R5, which first
+deletes every row the services registered for erasure (:mod:`charter.store.registry`:
+sessions, identifiers, staff roles, ...), so sign-in fails at once, then crypto-shreds.
 """
 
 from __future__ import annotations
