@@ -46,7 +46,7 @@ def tick(step, n):
     print("progress", step, n, flush=True)
 
 if job == "erase":
-    delete_account(charter, subject, batch=20, progress=tick)
+    delete_account(charter.gate, subject, batch=20, progress=tick)
 else:
     Rights(charter.gate).exports.create(subject, progress=tick)
 print("done", flush=True)
@@ -70,7 +70,9 @@ def _run_killed(job: str, data_dir: Path, now: int, subject: str, kill_after: in
             if seen >= kill_after:
                 proc.send_signal(signal.SIGKILL)
                 break
-        proc.wait(timeout=60)
+        code = proc.wait(timeout=60)
+    # Ended by our SIGKILL, never by an error of its own (that would make the test vacuous).
+    assert code == -signal.SIGKILL, f"the worker failed by itself (exit code {code})"
     return False
 
 
