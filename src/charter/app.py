@@ -95,7 +95,6 @@ class Charter:
         journal = Journal(keyring, stores, clock)
         gate = Gate(catalog, compiled, keyring, stores, clock, journal)
         rights = Rights(gate)
-        gate.collect_guard = rights.consents.reconsent_guard
         accounts = AccountService(
             gate,
             sender=sender or _sender(settings),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from charter.errors import AuthError, InputError, NotFoundError
 from charter.services import Credentials
+from charter.services.credentials import tables as ct
 from charter.store import schema as t
 from charter.testing import FakeClock
 
@@ -20,7 +21,7 @@ def test_api_keys_have_the_documented_format_and_are_stored_hashed(api: Api) -> 
     assert re.fullmatch(r"ck_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", issued.secret)
     assert issued.secret not in repr(issued)
     with api.charter.stores.control().connect() as conn:
-        row = conn.execute(select(t.api_keys).where(t.api_keys.c.id == issued.key.id)).one()
+        row = conn.execute(select(ct.api_keys).where(ct.api_keys.c.id == issued.key.id)).one()
     secret = issued.secret.split("_", 2)[2]
     assert secret not in row.secret_hash
     assert len(row.secret_hash) == 64

@@ -173,12 +173,10 @@ def remove_subject(
     actor: str,
     batch: int = DEFAULT_BATCH,
     progress: Progress | None = None,
-    extra_tables: tuple[Any, ...] = (),
 ) -> dict[str, int]:
     """
     Physically remove a shredded subject: records and blobs in batches, then switches,
-    switch history, ``extra_tables`` rows (region tables with a ``subject_id`` column, e.g.
-    consent records), the subject row and its directory entry; then truncate the WAL.
+    switch history, consent records, the subject row and its directory entry; then truncate the WAL.
 
     Idempotent: a rerun after a kill finishes the work and changes nothing more.
 
@@ -198,7 +196,7 @@ def remove_subject(
         if n < batch:
             break
     with engine.begin() as conn:
-        for table in (t.switch_history, t.switches, t.data_keys, *extra_tables):
+        for table in (t.switch_history, t.switches, t.consents, t.data_keys):
             conn.execute(delete(table).where(table.c.subject_id == subject_id))
         gone = conn.execute(delete(t.subjects).where(t.subjects.c.id == subject_id)).rowcount or 0
         if gone:
@@ -211,7 +209,6 @@ def remove_subject(
         conn.execute(
             delete(t.subject_directory).where(t.subject_directory.c.subject_id == subject_id)
         )
-        conn.execute(delete(t.user_tokens).where(t.user_tokens.c.subject_id == subject_id))
     gate.subjects.forget(subject_id)
     checkpoint(engine)
     checkpoint(gate.stores.control())

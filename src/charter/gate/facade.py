@@ -12,6 +12,7 @@ from charter.catalog import Catalog
 from charter.clock import Clock
 from charter.crypto import Keyring
 from charter.gate.collect import CollectGuard, Collector
+from charter.gate.consent import ConsentBook
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import BatchResult, Event, RecordOut, Subject, SwitchChange
@@ -53,6 +54,10 @@ class Gate:
             compiled, keyring, stores, clock, journal, self.subjects, self.keys, self.passwords
         )
         self.reader = Reader(compiled, stores, clock, journal, self.subjects, self.keys)
+        self.consents = ConsentBook(self)
+        """Consent records; re-consent after a material change is checked by collection,
+        in its own transaction."""
+        self.collector.collect_guard = self.consents.reconsent_guard
 
     @property
     def collect_guard(self) -> CollectGuard | None:

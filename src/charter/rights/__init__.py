@@ -16,11 +16,11 @@ See ``docs/rights.md``.
 
 from __future__ import annotations
 
-from charter.rights.consent import ConsentBook, ConsentRecord, ConsentStatus, Notice
+from charter.catalog.policies import Policy, PolicyLibrary
+from charter.gate.consent import ConsentBook, ConsentRecord, ConsentStatus, Notice
 from charter.rights.devices import DeviceCommand, DeviceCommands
 from charter.rights.erasure import ErasureResult
 from charter.rights.export import Exports, ExportTicket, stream_export
-from charter.rights.policies import Policy, PolicyLibrary
 from charter.rights.requests import Request, RequestKind, RequestQueue, RequestState
 from charter.rights.service import Rights
 from charter.rights.transparency import GovRegister, GovRequest, TransparencyReport

@@ -29,12 +29,11 @@ from charter.gate import erasure as gx
 from charter.gate.export import count_records
 from charter.rights import tables as rt
 from charter.rights._common import bump, new_id
-from charter.rights.consent import ConsentBook
 from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports
 from charter.rights.requests import RequestKind, RequestQueue
 from charter.store.engines import checkpoint
-from charter.store.registry import erase_subject_rows
+from charter.store.registry import clear_subject_references, erase_subject_rows
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -173,7 +172,7 @@ def withdraw_consent(
         subject_id, {f"{service}.authorization": False}, source="withdrawal", actor=actor
     )
     by_service = gx.erase_records(gate, subject_id, actor=actor, service=service)
-    ConsentBook(gate).withdraw(subject_id, service)
+    gate.consents.withdraw(subject_id, service)
     queue = RequestQueue(gate)
     request = queue.file(subject_id, RequestKind.WITHDRAW, service=service, actor=actor)
     with gate.stores.control().begin() as conn:
@@ -315,7 +314,6 @@ def _run(
             actor=actor,
             batch=batch,
             progress=report,
-            extra_tables=(rt.consents,),
         )
         with gate.stores.control().begin() as conn:
             for sid, n in counts.items():
@@ -357,11 +355,7 @@ def _anonymize(gate: Gate, job_id: str, subject_id: str, request_id: str | None)
             .where(q.c.subject_id == subject_id)
             .values(subject_id=None, message_record=None, answer_record=None, updated_at=now)
         )
-        conn.execute(
-            update(rt.device_commands)
-            .where(rt.device_commands.c.subject_id == subject_id)
-            .values(subject_id=None)
-        )
+        clear_subject_references(conn, subject_id)  # Erase.CLEAR tables: device commands
         conn.execute(delete(rt.devices).where(rt.devices.c.subject_id == subject_id))
         conn.execute(delete(rt.exports).where(rt.exports.c.subject_id == subject_id))
         conn.execute(

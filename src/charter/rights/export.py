@@ -239,9 +239,7 @@ def _name(gate: Gate, sid: str) -> str:
 
 
 def _consents(gate: Gate, subjects: list[Subject]) -> list[dict[str, Any]]:
-    from charter.rights.consent import ConsentBook  # noqa: PLC0415 - avoid an import cycle
-
-    book = ConsentBook(gate)
+    book = gate.consents
     return [
         {
             "subject_id": c.subject_id,

@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from charter.rights import erasure
-from charter.rights.consent import ConsentBook
 from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports, ExportTicket, stream_export
 from charter.rights.portability import ImportReport, import_export
@@ -30,7 +29,7 @@ class Rights:
 
     def __init__(self, gate: Gate) -> None:
         self.gate = gate
-        self.consents = ConsentBook(gate)
+        self.consents = gate.consents
         self.requests = RequestQueue(gate)
         self.devices = DeviceCommands(gate)
         self.exports = Exports(gate)

@@ -7,15 +7,19 @@ service, and these tables only point at those records. Subject ids are kept wher
 needs them and cleared when the account is erased; ``subject_ref`` (the keyed fingerprint
 the audit log uses) stays, so anonymized counts and proofs of handling survive.
 
+Device ids (opaque installation ids, as records' ``source``) are kept in plain, to reach a
+person's devices; the device list goes when the account is erased.
+
 Control database: requests, request events, device commands, export downloads, jobs,
-government requests, consented catalog snapshots, anonymized counters.
-Region databases: consent records (they follow the subject, like its switch history).
+government requests, anonymized counters (consent records and consented catalog snapshots
+are the gate's: :mod:`charter.store.schema`).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 
+from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
 
 _SERIAL = BigInteger().with_variant(Integer, "sqlite")
@@ -108,52 +112,6 @@ request_events = Table(
     comment="Every state change of a request, in order (no personal data).",
 )
 
-consents = Table(
-    "rights_consents",
-    metadata,
-    Column("id", _SERIAL, primary_key=True, autoincrement=True),
-    Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
-    Column("scope", String(64), nullable=False, comment="`general` or a service id."),
-    Column("version", Integer, nullable=False, comment="Policy version consented to."),
-    Column(
-        "policy_hash",
-        String(64),
-        nullable=False,
-        comment="SHA-256 of the policy text consented to.",
-    ),
-    Column(
-        "catalog_digest",
-        String(64),
-        nullable=True,
-        comment="Snapshot of the service's declarations consented to.",
-    ),
-    Column(
-        "method",
-        String(40),
-        nullable=False,
-        comment="privacy_center | device_first_run | api | staff.",
-    ),
-    Column("actor", String(80), nullable=False),
-    Column("consented_at", BigInteger, nullable=False),
-    Column("withdrawn_at", BigInteger, nullable=True),
-    Index("ix_rights_consents_subject", "subject_id", "scope", "id"),
-    comment="Consent records as proof: who, which policy version (content hash), when, how (region database).",
-)
-
-catalog_snapshots = Table(
-    "rights_catalog_snapshots",
-    metadata,
-    Column("digest", String(64), primary_key=True, comment="SHA-256 of the canonical JSON below."),
-    Column("service", String(64), nullable=False),
-    Column(
-        "body",
-        Text,
-        nullable=False,
-        comment="A service's declarations as canonical JSON (no personal data).",
-    ),
-    Column("created_at", BigInteger, nullable=False),
-    comment="Service declarations people consented to, for material-change checks.",
-)
 
 device_commands = Table(
     "rights_device_commands",
@@ -287,15 +245,68 @@ counters = Table(
     comment="Anonymized counts that outlive the people they count.",
 )
 
-PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {}
-"""The rights tables hold no personal values; free text goes through the gate."""
+# -- registration: how each column is classified and what account erasure does -----------
+# Account erasure (charter.rights.erasure): the job's last step nulls the subject column of
+# requests and device commands (``Erase.CLEAR``, with ``clear_subject_references``; requests
+# also lose their message and answer record ids), deletes the device list and export rows
+# (``Erase.OWNER``: after the job has queued a command for every device and removed every
+# archive, so not with ``erase_subject_rows`` at its start) and clears its own job row.
 
-REFERENCE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "rights_requests": ("subject_id",),
-    "rights_consents": ("subject_id",),
-    "rights_device_commands": ("subject_id",),
-    "rights_devices": ("subject_id",),
-    "rights_exports": ("subject_id",),
-    "rights_jobs": ("subject_id",),
-}
-"""Columns that hold subject ids; account erasure clears or deletes every one."""
+register_table(
+    requests,
+    subject_column="subject_id",
+    reference=("subject_id", "subject_ref", "message_record", "answer_record"),
+    neither=(
+        "id", "kind", "region", "service", "state", "assigned_to", "outcome", "result",
+        "created_at", "updated_at", "due_at", "closed_at",
+    ),
+    erase=Erase.CLEAR,
+)  # fmt: skip
+register_table(
+    request_events,
+    neither=("id", "request_id", "at", "state", "actor"),
+)
+register_table(
+    device_commands,
+    subject_column="subject_id",
+    personal={"device_id": "plain (device installation id)"},
+    reference=("subject_id", "subject_ref"),
+    neither=("id", "kind", "service", "request_id", "created_at", "acked_at"),
+    erase=Erase.CLEAR,
+)
+register_table(
+    devices,
+    subject_column="subject_id",
+    personal={"device_id": "plain (device installation id)"},
+    reference=("subject_id",),
+    neither=("registered_at",),
+    erase=Erase.OWNER,
+)
+register_table(
+    exports,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "request_id", "token_hash", "size", "records", "state", "created_at",
+        "expires_at", "downloaded_at",
+    ),
+    erase=Erase.OWNER,
+)  # fmt: skip
+register_table(
+    jobs,
+    subject_column="subject_id",
+    reference=("subject_id", "subject_ref"),
+    neither=(
+        "id", "kind", "region", "request_id", "state", "step", "done", "started_at",
+        "updated_at",
+    ),
+    erase=Erase.OWNER,
+)  # fmt: skip
+register_table(
+    gov_requests,
+    neither=(
+        "id", "received_on", "authority", "country", "kind", "accounts_affected", "outcome",
+        "created_at", "created_by",
+    ),
+)  # fmt: skip
+register_table(counters, neither=("period", "name", "count"))

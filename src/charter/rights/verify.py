@@ -7,8 +7,10 @@ as UTF-8, UTF-16 (LE and BE), base64 (at all three alignments) and hex.
 
 Where it looks:
 
-- **rows**: every table of every database (control and each region), every text column,
-  for a row equal to (or, in free-text columns, containing) the subject id or a record id;
+- **rows**: every registered table (:func:`charter.store.registry.registered`: a service's
+  tables are scanned because they registered) in every database (control and each region),
+  every text column, for a row equal to (or, in free-text columns and columns naming files,
+  containing) the subject id or a record id;
 - **files** (embedded SQLite deployments): every file under the data directory — database
   files with their ``-wal``/``-shm``/journal companions, blob folders, exports, temporary
   files and Charter's log folder — read in chunks with overlap (constant memory), and every
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Connection, Engine, String, Table, Text, func, or_, select
 
 from charter.rights import tables as _tables  # noqa: F401 - registers the rights tables
-from charter.store.schema import metadata
+from charter.store.registry import FILE_NAME, Registered, metadata, registered
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -134,13 +136,22 @@ def _scan_files(root: Path, needles: dict[str, str], report: ErasureReport) -> N
             report.findings.append(Finding(f"file {rel}", label, enc, n))
 
 
+def _scanned() -> list[Registered]:
+    """The registered tables, in dependency order (as the schema sorts them)."""
+    order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}
+    return sorted(registered(), key=lambda e: order.get(e.table.name, len(order)))
+
+
 def _scan_rows(name: str, engine: Engine, ids: dict[str, str], report: ErasureReport) -> None:
     values = list(ids.values())
     by_value = {v: k for k, v in ids.items()}
     with engine.connect().execution_options(readonly=True) as conn:
-        for table in metadata.sorted_tables:
+        for entry in _scanned():
+            table = entry.table
             report.tables_scanned += 1
             for column in table.columns:
+                if column.name not in entry.columns:
+                    continue
                 where = f"{name}: {table.name}.{column.name}"
                 if isinstance(column.type, Text):
                     for value, n in _rows_containing(conn, table, column, values):
@@ -151,7 +162,7 @@ def _scan_rows(name: str, engine: Engine, ids: dict[str, str], report: ErasureRe
                     ).all()
                     for value, n in rows:
                         report.findings.append(Finding(where, by_value[value], "row", int(n)))
-                    if column.name == "blob":  # blob names embed the subject id
+                    if entry.personal.get(column.name) == FILE_NAME:  # file names embed ids
                         for value, n in _rows_containing(conn, table, column, values):
                             report.findings.append(Finding(where, by_value[value], "row", n))
 

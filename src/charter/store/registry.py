@@ -4,8 +4,12 @@ hold personal data (and how protected), which hold references to a subject, whic
 neither, and what account erasure does to its rows.
 
 Erasure and ``verify-erasure`` are driven by the registry: a new service's tables are erased
-because they registered, and ``tests/test_registry.py`` fails on any column of any table
-that is not classified. Migrations read :data:`metadata` only.
+and scanned for residue because they registered, and ``tests/test_registry.py`` fails on any
+column of any table that is not classified. Migrations read :data:`metadata` only.
+
+:data:`metadata` is declared here (the gate's tables in :mod:`charter.store.schema`, the
+rights tables and each service's tables are all declared on it); importing this module
+declares and registers the gate's tables too.
 
 ::
 
@@ -25,18 +29,36 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Table, delete, update
-
-from charter.store.schema import metadata
+from sqlalchemy import Connection, MetaData, Table, delete, update
 
 __all__ = [
+    "DATABASES",
+    "FILE_NAME",
     "Erase",
     "Registered",
+    "clear_subject_references",
     "erase_subject_rows",
     "metadata",
     "register_table",
     "registered",
 ]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+"""Every table of every database Charter uses (each database has them all)."""
+
+DATABASES = frozenset({"control", "region", "any"})
+"""Where a table's rows live: the control database, the region databases, or any database."""
+
+FILE_NAME = "file_name"
+"""Protection of a personal column that holds the name of a file with the (encrypted) value;
+the name embeds ids, so ``verify-erasure`` searches these columns for ids they contain."""
 
 EraseHook = Callable[[Connection, str], int]
 """Custom erasure of a table's rows of a subject, inside the caller's transaction."""
@@ -54,7 +76,9 @@ class Erase(enum.Enum):
     """The owning package's own erasure step handles the rows (e.g. the gate's records,
     removed in batches after crypto-shredding)."""
     NONE = "none"
-    """The table holds nothing of a subject."""
+    """Account erasure leaves the rows alone: the table holds nothing of a subject, or only
+    what is kept on purpose and never names the subject id (the audit log's keyed
+    fingerprints, keyed hashes of sign-in identifiers and addresses in back-off counters)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +123,8 @@ def register_table(
 
     Raises:
         ValueError: a column named that the table lacks, a column classified twice, a
-            subject column missing for an erasing table, or the table registered twice
-            differently.
+            subject column missing for an erasing table, an unknown database, or the table
+            registered twice differently.
     """
     entry = Registered(
         table,
@@ -122,6 +146,8 @@ def register_table(
         raise ValueError(f"{table.name}: columns classified twice {twice}")
     if erase in (Erase.DELETE, Erase.CLEAR) and on_erase is None and subject_column not in names:
         raise ValueError(f"{table.name}: erase={erase.value} needs a subject column")
+    if database not in DATABASES:
+        raise ValueError(f"{table.name}: database must be one of {sorted(DATABASES)}")
     with _LOCK:
         found = _TABLES.get(table.name)
         if found is not None and found != entry:
@@ -165,3 +191,8 @@ def clear_subject_references(
         stmt = update(entry.table).where(column == subject_id).values({column.name: None})
         cleared += conn.execute(stmt).rowcount or 0
     return cleared
+
+
+# The gate's tables are declared on ``metadata`` and registered by their own module; import it
+# last (it imports the names above), so the registry always holds them.
+from charter.store import schema as _schema  # noqa: E402, F401

@@ -17,20 +17,30 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from charter.store.registry import FILE_NAME, Erase, metadata, register_table
+
+__all__ = [
+    "audit_log",
+    "catalog_snapshots",
+    "consents",
+    "data_keys",
+    "jobs",
+    "metadata",
+    "records",
+    "subject_directory",
+    "subjects",
+    "switch_history",
+    "switches",
+]
+
+_SERIAL = BigInteger().with_variant(Integer, "sqlite")
+"""An auto-increment key: BIGSERIAL on PostgreSQL, the rowid on SQLite."""
+
 
 subjects = Table(
     "subjects",
@@ -196,28 +206,6 @@ audit_log = Table(
     comment="Tamper-evident journal: each entry's hash covers the previous entry's hash.",
 )
 
-api_keys = Table(
-    "api_keys",
-    metadata,
-    Column("id", String(24), primary_key=True, comment="Public key id, the first part of the key."),
-    Column("service", String(64), nullable=False),
-    Column("secret_hash", String(64), nullable=False, comment="Keyed hash of the secret part."),
-    Column("created_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger, nullable=True),
-    comment="Service credentials (control database).",
-)
-
-user_tokens = Table(
-    "user_tokens",
-    metadata,
-    Column("id", String(24), primary_key=True),
-    Column("subject_id", String(40), nullable=False, comment="The subject the token acts for."),
-    Column("secret_hash", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Column("expires_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger, nullable=True),
-    comment="Interim user tokens (control database); the account service replaces them.",
-)
 
 subject_directory = Table(
     "subject_directory",
@@ -241,8 +229,141 @@ jobs = Table(
     comment="State of resumable jobs (purge, key rotation).",
 )
 
-PERSONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "records": ("value", "blob"),
-    "data_keys": ("wrapped",),
-}
-"""Columns that hold personal data or keys to it; a test fails on any unregistered one."""
+consents = Table(
+    "rights_consents",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column("scope", String(64), nullable=False, comment="`general` or a service id."),
+    Column("version", Integer, nullable=False, comment="Policy version consented to."),
+    Column(
+        "policy_hash",
+        String(64),
+        nullable=False,
+        comment="SHA-256 of the policy text consented to.",
+    ),
+    Column(
+        "catalog_digest",
+        String(64),
+        nullable=True,
+        comment="Snapshot of the service's declarations consented to.",
+    ),
+    Column(
+        "method",
+        String(40),
+        nullable=False,
+        comment="privacy_center | device_first_run | api | staff.",
+    ),
+    Column("actor", String(80), nullable=False),
+    Column("consented_at", BigInteger, nullable=False),
+    Column("withdrawn_at", BigInteger, nullable=True),
+    Index("ix_rights_consents_subject", "subject_id", "scope", "id"),
+    comment="Consent records as proof: who, which policy version (content hash), when, how (region database).",
+)
+
+catalog_snapshots = Table(
+    "rights_catalog_snapshots",
+    metadata,
+    Column("digest", String(64), primary_key=True, comment="SHA-256 of the canonical JSON below."),
+    Column("service", String(64), nullable=False),
+    Column(
+        "body",
+        Text,
+        nullable=False,
+        comment="A service's declarations as canonical JSON (no personal data).",
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    comment="Service declarations people consented to, for material-change checks.",
+)
+
+
+# -- registration: how each column is classified and what account erasure does -----------
+
+_GATE = "any"  # the gate's tables exist in every database (control and each region)
+register_table(
+    subjects,
+    subject_column="id",
+    personal={"market": "plain (the subject's country, which decides its region)"},
+    reference=("id",),
+    neither=("kind", "status", "created_at", "updated_at"),
+    erase=Erase.OWNER,
+    database=_GATE,
+)
+register_table(
+    data_keys,
+    subject_column="subject_id",
+    personal={"wrapped": "data key wrapped by a KEK"},
+    reference=("subject_id",),
+    neither=("kek_version", "encryptions", "created_at"),
+    erase=Erase.OWNER,
+    database=_GATE,
+)
+register_table(
+    switches,
+    subject_column="subject_id",
+    personal={"value": "plain (a person's choice)"},
+    reference=("subject_id",),
+    neither=("key", "changed_at", "source"),
+    erase=Erase.OWNER,
+    database=_GATE,
+)
+register_table(
+    switch_history,
+    subject_column="subject_id",
+    personal={"value": "plain (a person's choice)"},
+    reference=("subject_id",),
+    neither=("id", "key", "changed_at", "source", "actor"),
+    erase=Erase.OWNER,
+    database=_GATE,
+)
+register_table(
+    records,
+    subject_column="subject_id",
+    personal={
+        "value": "as the inventory row declares (field encryption, keyed or password hash, plain)",
+        "blob": FILE_NAME,  # the name of a blob file encrypted with the subject's data key
+        "source": "plain (device installation id or function)",
+    },
+    reference=("subject_id", "id"),
+    neither=(
+        "service", "data_type", "qualifier", "purposes", "protection", "collected_at",
+        "expires_at",
+    ),
+    erase=Erase.OWNER,
+    database=_GATE,
+)  # fmt: skip
+register_table(
+    audit_log,
+    reference=("subject_ref",),
+    neither=("seq", "at", "actor", "action", "detail", "prev_hash", "hash"),
+    database=_GATE,
+)
+register_table(
+    subject_directory,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("region", "kind", "created_at"),
+    erase=Erase.OWNER,
+    database=_GATE,
+)
+register_table(
+    jobs,
+    neither=("id", "state", "cursor", "done", "started_at", "updated_at"),
+    database=_GATE,
+)
+register_table(
+    consents,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "scope", "version", "policy_hash", "catalog_digest", "method", "actor",
+        "consented_at", "withdrawn_at",
+    ),
+    erase=Erase.OWNER,
+    database=_GATE,
+)  # fmt: skip
+register_table(
+    catalog_snapshots,
+    neither=("digest", "service", "body", "created_at"),
+    database=_GATE,
+)

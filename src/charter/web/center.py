@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
 from markupsafe import Markup, escape
 
+from charter.catalog.policies import GENERAL
 from charter.errors import InputError, NotFoundError
+from charter.gate.consent import ConsentStatus
 from charter.gate.export import count_records
-from charter.rights.consent import ConsentStatus
-from charter.rights.policies import GENERAL
 from charter.web._routing import WebRoute
 from charter.web.deps import (
     User,

@@ -161,50 +161,6 @@ throttles = Table(
     comment="Failure counters for exponential back-off, per identifier and per IP.",
 )
 
-oauth_clients = Table(
-    "oauth_clients",
-    metadata,
-    Column("id", String(64), primary_key=True, comment="client_id."),
-    Column("name", String(120), nullable=False),
-    Column(
-        "secret_hash", String(64), nullable=True, comment="Keyed hash; null for public clients."
-    ),
-    Column("redirect_uris", Text, nullable=False, comment="JSON list, matched exactly."),
-    Column("sector", String(255), nullable=False, comment="Sector identifier for pairwise sub."),
-    Column("created_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger, nullable=True),
-    comment="Registered OAuth 2.0 / OpenID Connect clients.",
-)
-
-oauth_codes = Table(
-    "oauth_codes",
-    metadata,
-    Column("hash", String(64), primary_key=True, comment="Keyed hash of the authorization code."),
-    Column("client_id", String(64), nullable=False),
-    Column("subject_id", String(40), nullable=False),
-    Column("redirect_uri", Text, nullable=False),
-    Column("scope", String(200), nullable=False),
-    Column("nonce", String(255), nullable=True),
-    Column("challenge", String(128), nullable=False, comment="PKCE S256 code challenge."),
-    Column("auth_time", BigInteger, nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Column("expires_at", BigInteger, nullable=False),
-    Column("used_at", BigInteger, nullable=True),
-    Column("session_id", String(40), nullable=True, comment="Token family issued from it."),
-    comment="One-time authorization codes.",
-)
-
-oauth_grants = Table(
-    "oauth_grants",
-    metadata,
-    Column("subject_id", String(40), primary_key=True),
-    Column("client_id", String(64), primary_key=True),
-    Column("scope", String(200), nullable=False),
-    Column("granted_at", BigInteger, nullable=False),
-    Column("revoked_at", BigInteger, nullable=True),
-    comment="Authorizations a person gave to clients (Accounts & Permission).",
-)
-
 
 def _erase_tokens(conn: Connection, subject_id: str) -> int:
     """Tokens go with their sessions (they name a session, not a subject)."""
@@ -212,11 +168,88 @@ def _erase_tokens(conn: Connection, subject_id: str) -> int:
     return conn.execute(delete(tokens).where(tokens.c.session_id.in_(owned))).rowcount or 0
 
 
-for _table in (
-    accounts, identifiers, devices, networks, sessions, secrets_, challenges, oauth_codes,
-    oauth_grants,
-):  # fmt: skip
-    register_table(_table, subject_column="subject_id", erase=Erase.DELETE)
-register_table(tokens, erase=Erase.DELETE, on_erase=_erase_tokens, subject_column=None)
-register_table(throttles)
-register_table(oauth_clients)
+_WHEN = ("created_at", "updated_at")
+register_table(
+    accounts,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "region",
+        "status",
+        "two_step",
+        "failures",
+        "locked_at",
+        "password_changed_at",
+        *_WHEN,
+    ),
+    erase=Erase.DELETE,
+)
+register_table(
+    identifiers,
+    subject_column="subject_id",
+    personal={"lookup": "keyed_hash"},
+    reference=("subject_id",),
+    neither=("kind", "role", "created_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    devices,
+    subject_column="subject_id",
+    personal={"device_key": "keyed_hash"},
+    reference=("subject_id",),
+    neither=("id", "trusted", "created_at", "last_seen_at", "removed_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    networks,
+    subject_column="subject_id",
+    personal={"net_key": "keyed_hash"},
+    reference=("subject_id",),
+    neither=("first_seen_at", "last_seen_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    sessions,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "kind", "device_id", "client_id", "scope", "created_at", "last_used_at",
+        "expires_at", "idle_micros", "auth_time", "revoked_at", "revoked_why",
+    ),
+    erase=Erase.DELETE,
+)  # fmt: skip
+register_table(
+    tokens,
+    neither=("hash", "session_id", "kind", "issued_at", "expires_at", "used_at"),
+    erase=Erase.DELETE,
+    on_erase=_erase_tokens,
+)
+register_table(
+    secrets_,
+    subject_column="subject_id",
+    personal={"secret": "field_encryption or keyed_hash (TOTP seed, recovery code)"},
+    reference=("subject_id",),
+    neither=("id", "kind", "last_step", "created_at", "confirmed_at", "used_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    challenges,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id",
+        "purpose",
+        "code_hash",
+        "attempts",
+        "state",
+        "context",
+        "created_at",
+        "expires_at",
+    ),
+    erase=Erase.DELETE,
+)
+register_table(
+    throttles,
+    personal={"key": "keyed_hash (account id or IP address)"},
+    neither=("failures", "last_failure_at", "next_allowed_at"),
+)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, insert, select, update
 from charter.crypto import Keyring
 from charter.errors import InputError, NotFoundError
 from charter.services.account import keys
-from charter.services.account.tables import oauth_clients
+from charter.services.oauth.tables import clients as oauth_clients
 
 SCOPES = ("openid", "profile")
 _LOOPBACK = ("127.0.0.1", "[::1]", "localhost")

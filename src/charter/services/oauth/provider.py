@@ -27,14 +27,7 @@ from charter.errors import AuthError, NotFoundError
 from charter.services.account import keys
 from charter.services.account.records import AccountRecords
 from charter.services.account.sessions import OAUTH_LIMITS, TokenStore
-from charter.services.account.tables import (
-    accounts,
-    oauth_clients,
-    oauth_codes,
-    oauth_grants,
-    sessions,
-    tokens,
-)
+from charter.services.account.tables import accounts, sessions, tokens
 from charter.services.oauth.clients import SCOPES, Client, ClientRegistry
 from charter.services.oauth.jwks import ALGORITHM, KeyStore
 from charter.services.oauth.model import (
@@ -47,6 +40,9 @@ from charter.services.oauth.model import (
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
 from charter.services.oauth.server import build_server
+from charter.services.oauth.tables import clients as oauth_clients
+from charter.services.oauth.tables import codes as oauth_codes
+from charter.services.oauth.tables import grants as oauth_grants
 from charter.store.groupcommit import GroupCommit
 
 if TYPE_CHECKING:

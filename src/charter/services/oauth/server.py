@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from charter.services.account import keys
 from charter.services.account.sessions import OAUTH_LIMITS
-from charter.services.account.tables import oauth_codes
 from charter.services.oauth.clients import SCOPES, Client
 from charter.services.oauth.jwks import ALGORITHM
 from charter.services.oauth.model import IssuedCode, OAuthUser, TokenFamily
+from charter.services.oauth.tables import codes as oauth_codes
 
 if TYPE_CHECKING:
     from charter.services.oauth.provider import OAuthProvider

@@ -2,8 +2,9 @@
 Tables of the Privacy Center (control database; SQLAlchemy Core).
 
 ``web_staff`` says which accounts may open the staff pages and under which handle they act
-(the handle is what request histories and the audit log show, never an account id). It
-holds no personal values; a staff member's row goes when their account is erased.
+(the handle is what request histories and the audit log show, never an account id). The
+handle is the only personal value, in plain (a name the staff member acts under); a staff
+member's row goes when their account is erased.
 Migration ``0004_web`` creates it.
 """
 
@@ -26,4 +27,11 @@ staff = Table(
     comment="Accounts allowed on the Privacy Center's staff pages.",
 )
 
-register_table(staff, subject_column="subject_id", erase=Erase.DELETE)
+register_table(
+    staff,
+    subject_column="subject_id",
+    personal={"handle": "plain (the name a staff member acts under, e.g. ana)"},
+    reference=("subject_id",),
+    neither=("role", "granted_at", "granted_by"),
+    erase=Erase.DELETE,
+)

@@ -16,6 +16,7 @@ and collection must not resume until the person consents again.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -26,10 +27,9 @@ from sqlalchemy import Connection, insert, select, update
 from charter.catalog import Catalog
 from charter.catalog.diff import Change, diff_catalogs
 from charter.catalog.model import Service
+from charter.catalog.policies import GENERAL, Policy, PolicyLibrary
 from charter.errors import InputError
-from charter.rights import tables as rt
-from charter.rights._common import canonical
-from charter.rights.policies import GENERAL, Policy, PolicyLibrary
+from charter.store import schema as rt
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -74,6 +74,11 @@ class Notice:
     current_version: int
     consented_version: int | None
     changes: tuple[str, ...]
+
+
+def canonical(value: object) -> str:
+    """Canonical JSON (sorted keys, compact, UTF-8)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def service_digest(service: Service) -> tuple[str, str]:

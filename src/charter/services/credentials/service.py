@@ -26,7 +26,7 @@ from sqlalchemy import Engine, insert, select, update
 
 from charter.crypto import keyed_hash
 from charter.errors import AuthError, InputError, NotFoundError
-from charter.store import schema as t
+from charter.services.credentials import tables as t
 
 if TYPE_CHECKING:
     from charter.gate import Gate

@@ -1,0 +1,49 @@
+"""
+Tables of the credentials service (control database): service API keys and interim user
+tokens. Secrets are kept as keyed hashes only; a subject's user tokens go when its account is
+erased. Migration ``0001_initial_schema`` creates them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, String, Table
+
+from charter.store.registry import Erase, register_table
+from charter.store.schema import metadata
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(24), primary_key=True, comment="Public key id, the first part of the key."),
+    Column("service", String(64), nullable=False),
+    Column("secret_hash", String(64), nullable=False, comment="Keyed hash of the secret part."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Service credentials (control database).",
+)
+
+
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("subject_id", String(40), nullable=False, comment="The subject the token acts for."),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Interim user tokens (control database); the account service replaces them.",
+)
+
+
+register_table(
+    api_keys,
+    neither=("id", "service", "secret_hash", "created_at", "revoked_at"),
+)
+register_table(
+    user_tokens,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("id", "secret_hash", "created_at", "expires_at", "revoked_at"),
+    erase=Erase.DELETE,
+)
