@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charter.app import Charter
-from charter.services import Credentials
+from charter.services.credentials import Credentials
 
 # The installed Starlette warns at import when its TestClient runs on ``httpx`` rather
 # than ``httpx2``; the suite turns warnings into errors, so silence exactly that one here.

@@ -9,7 +9,7 @@ from api_support import Api
 from sqlalchemy import select
 
 from charter.errors import AuthError, InputError, NotFoundError
-from charter.services import Credentials
+from charter.services.credentials import Credentials
 from charter.services.credentials import tables as ct
 from charter.store import schema as t
 from charter.testing import FakeClock

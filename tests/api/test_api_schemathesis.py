@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from charter.services import Credentials
+from charter.services.credentials import Credentials
 
 EXAMPLES = 15
 

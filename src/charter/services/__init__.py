@@ -1,27 +1,9 @@
 """
-Application services built on the gate: each module holds domain logic with no web framework.
+The ecosystem's services on the gate: one package each, owning its tables (registered with
+:mod:`charter.store.registry`) and built by the composition root with what it needs handed in.
 
-- :mod:`charter.services.credentials`: service API keys and interim user tokens.
+- :mod:`charter.services.account`: accounts, sign-in, sessions, 2-step verification;
+- :mod:`charter.services.oauth`: the OAuth 2.0 / OpenID Connect provider;
+- :mod:`charter.services.credentials`: service API keys and interim user tokens;
+- :mod:`charter.services.staff`: staff roles of the Privacy Center.
 """
-
-from __future__ import annotations
-
-from charter.services.credentials import (
-    API_KEY_PREFIX,
-    USER_TOKEN_PREFIX,
-    ApiKey,
-    Credentials,
-    IssuedApiKey,
-    IssuedUserToken,
-    UserToken,
-)
-
-__all__ = [
-    "API_KEY_PREFIX",
-    "USER_TOKEN_PREFIX",
-    "ApiKey",
-    "Credentials",
-    "IssuedApiKey",
-    "IssuedUserToken",
-    "UserToken",
-]
