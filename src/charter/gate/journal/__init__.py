@@ -10,12 +10,6 @@ Reading and checking the log goes through the functions re-exported here. See
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from sqlalchemy import Connection
-
-from charter.clock import Clock
-from charter.crypto import Keyring, fingerprint
 from charter.gate.journal.chain import (
     ADVISORY_LOCK_KEY,
     GENESIS,
@@ -23,6 +17,7 @@ from charter.gate.journal.chain import (
     append_entries,
     entry_hash,
 )
+from charter.gate.journal.ledger import Journal, LogEntry
 from charter.gate.journal.proofs import (
     consistency_proof,
     inclusion_proof,
@@ -37,48 +32,6 @@ from charter.gate.journal.treehead import (
     write_witness,
 )
 from charter.gate.journal.verify import AuditReport, verify_chain, verify_range
-from charter.store.regions import RegionStores
-
-
-class Journal:
-    """Writes audit entries: the one door to the audit log of every database."""
-
-    def __init__(self, keyring: Keyring, stores: RegionStores, clock: Clock) -> None:
-        self._key = keyring.hmac_key
-        self._stores = stores
-        self._clock = clock
-
-    def subject_ref(self, subject_id: str) -> str:
-        """The keyed fingerprint that names a subject in audit entries (never the id)."""
-        return fingerprint(self._key, subject_id.encode())
-
-    def record(
-        self,
-        conn: Connection,
-        actor: str,
-        action: str,
-        subject_id: str | None,
-        detail: Mapping[str, object],
-        *,
-        at: int | None = None,
-    ) -> None:
-        """
-        Append one entry inside ``conn``'s transaction: it exists exactly when the change
-        it records commits. ``detail`` holds codes and counts, never personal values.
-        """
-        ref = self.subject_ref(subject_id) if subject_id else None
-        entry = AuditEntry(self._clock() if at is None else at, actor, action, ref, dict(detail))
-        append_entries(conn, [entry])
-
-    def record_many(self, conn: Connection, entries: Sequence[AuditEntry]) -> None:
-        """Append prepared entries (subject already fingerprinted) in one statement."""
-        append_entries(conn, entries)
-
-    def record_admin(self, actor: str, action: str, detail: Mapping[str, object]) -> None:
-        """An administrative action, in the control database's log, in its own transaction."""
-        with self._stores.control().begin() as conn:
-            self.record(conn, actor, action, None, detail)
-
 
 __all__ = [
     "ADVISORY_LOCK_KEY",
@@ -86,6 +39,7 @@ __all__ = [
     "AuditEntry",
     "AuditReport",
     "Journal",
+    "LogEntry",
     "SignedTreeHead",
     "append_entries",
     "consistency_proof",

@@ -6,19 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from sqlalchemy import Engine, select
 
 from charter.app import Charter
 from charter.errors import InputError
-from charter.gate.journal import read_witness, verify_chain
 from charter.rights.transparency import KINDS, OUTCOMES, render_csv, render_html
-from charter.store.regions import CONTROL
-from charter.store.schema import audit_log
 from charter.web._routing import WebRoute
 from charter.web.admin.queue import Staff, handle
 from charter.web.deps import csrf_protect, redirect, render, services, web_session
@@ -50,33 +45,22 @@ class Chain:
     problems: tuple[str, ...]
 
 
-def databases(charter: Charter) -> dict[str, Engine]:
-    """The control database and every region database that exists."""
-    out = {"control": charter.stores.control()}
-    settings = charter.settings
-    for region in charter.catalog.regions:
-        sqlite_file = settings.data_dir / "regions" / f"{region}.db"
-        if region in settings.region_urls or Path(sqlite_file).exists():
-            out[region] = charter.stores.region(region)
+def recent(charter: Charter) -> dict[str, list[Entry]]:
+    """The newest entries of every existing database's log."""
+    out = {}
+    for name, engine in charter.journal.databases(existing_only=True).items():
+        out[name] = [
+            Entry(
+                e.seq,
+                e.at,
+                e.actor,
+                e.action,
+                (e.subject_ref[:10] + "…") if e.subject_ref else "—",
+                _detail(e.detail),
+            )
+            for e in charter.journal.recent(engine, RECENT)
+        ]
     return out
-
-
-def recent(engine: Engine, limit: int = RECENT) -> list[Entry]:
-    """The newest entries of one database's audit log."""
-    a = audit_log
-    with engine.connect().execution_options(readonly=True) as conn:
-        rows = conn.execute(select(a).order_by(a.c.seq.desc()).limit(limit)).all()
-    return [
-        Entry(
-            r.seq,
-            r.at,
-            r.actor,
-            r.action,
-            (r.subject_ref[:10] + "…") if r.subject_ref else "—",
-            _detail(r.detail),
-        )
-        for r in rows
-    ]
 
 
 def _detail(raw: str) -> str:
@@ -91,20 +75,15 @@ def _detail(raw: str) -> str:
 
 
 def verify_all(charter: Charter) -> list[Chain]:
-    """Verify every database's chain, against its witnessed head when one is kept."""
-    out = []
-    for name, engine in databases(charter).items():
-        witness_name = CONTROL.strip("_") if name == "control" else name
-        witnessed = read_witness(charter.settings.data_dir / "audit" / f"{witness_name}.sth.json")
-        with engine.connect().execution_options(readonly=True) as conn:
-            report = verify_chain(conn, witnessed=witnessed, key=charter.keyring.hmac_key)
-        out.append(Chain(name, report.entries, report.ok, tuple(report.problems[:5])))
-    return out
+    """Verify every existing database's chain, against its witnessed head when one is kept."""
+    return [
+        Chain(name, report.entries, report.ok, tuple(report.problems[:5]))
+        for name, report in charter.journal.verify(existing_only=True).items()
+    ]
 
 
 def _audit_page(request: Request, chains: list[Chain] | None) -> Response:
-    charter = services(request).charter
-    logs = {name: recent(engine) for name, engine in databases(charter).items()}
+    logs = recent(services(request).charter)
     return render(
         request, "admin/audit.html", {"title": "Audit log", "logs": logs, "chains": chains}
     )
