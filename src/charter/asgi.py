@@ -24,7 +24,7 @@ def create_app(charter: Charter) -> FastAPI:
         charter: an opened deployment (the app does not close it).
     """
     app = create_api(charter)
-    install_privacy_center(app)
+    install_privacy_center(app, charter)
     return app
 
 

@@ -6,7 +6,7 @@ work the request queue, read the audit log and keep the government-request regis
 
 :func:`install` adds the pages and their static files to the deployment's FastAPI app::
 
-    app = create_app(charter)   # calls charter.web.install(app)
+    app = create_app(charter)   # calls charter.web.install(app, charter)
 
 See ``docs/privacy-center.md``.
 """
@@ -14,16 +14,24 @@ See ``docs/privacy-center.md``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+if TYPE_CHECKING:
+    from charter.app import Charter
+
 STATIC = Path(__file__).parent / "static"
 
 
-def install(app: FastAPI) -> None:
-    """Serve the Privacy Center at ``/`` (user pages), ``/admin`` (staff) and ``/static``."""
+def install(app: FastAPI, charter: Charter) -> None:
+    """Serve the Privacy Center of ``charter`` at ``/`` (user pages), ``/admin`` (staff) and
+    ``/static``."""
     from charter.web import admin, auth, center, mine  # noqa: PLC0415 - keeps import light
+    from charter.web.deps import build_services  # noqa: PLC0415
+
+    app.state.web = build_services(charter)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
     for router in (auth.router, center.router, mine.router, admin.router):

@@ -81,28 +81,22 @@ class WebServices:
     demo: bool = False
 
 
-_BUILD_LOCK = threading.Lock()
+def build_services(charter: Charter) -> WebServices:
+    """What the pages need of a deployment, made once when the Privacy Center is installed."""
+    return WebServices(
+        charter,
+        charter.rights,
+        charter.accounts,
+        charter.staff,
+        SessionCodec(charter.keyring.hmac_key),
+        _RefreshCache(charter.keyring.hmac_key),
+        is_demo(charter),
+    )
 
 
 def services(request: Request) -> WebServices:
-    """The app's :class:`WebServices`, built on first use from ``app.state``."""
-    state = request.app.state
-    found: WebServices | None = getattr(state, "web", None)
-    if found is None:
-        with _BUILD_LOCK:
-            found = getattr(state, "web", None)
-            if found is None:
-                charter: Charter = state.charter
-                found = WebServices(
-                    charter,
-                    charter.rights,
-                    charter.accounts,
-                    charter.staff,
-                    SessionCodec(charter.keyring.hmac_key),
-                    _RefreshCache(charter.keyring.hmac_key),
-                    is_demo(charter),
-                )
-                state.web = found
+    """The app's :class:`WebServices` (set by :func:`charter.web.install`)."""
+    found: WebServices = request.app.state.web
     return found
 
 
