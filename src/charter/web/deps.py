@@ -78,7 +78,11 @@ class WebServices:
     staff: StaffRoles
     codec: SessionCodec
     refreshes: _RefreshCache
-    demo: bool = False
+
+    @property
+    def demo(self) -> bool:
+        """Whether this deployment holds demo accounts (seeded after start-up, so asked)."""
+        return is_demo(self.charter)
 
 
 def build_services(charter: Charter) -> WebServices:
@@ -90,7 +94,6 @@ def build_services(charter: Charter) -> WebServices:
         charter.staff,
         SessionCodec(charter.keyring.hmac_key),
         _RefreshCache(charter.keyring.hmac_key),
-        is_demo(charter),
     )
 
 
