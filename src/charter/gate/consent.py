@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -28,11 +28,13 @@ from charter.catalog import Catalog
 from charter.catalog.diff import Change, diff_catalogs
 from charter.catalog.model import Service
 from charter.catalog.policies import GENERAL, Policy, PolicyLibrary
+from charter.clock import Clock
 from charter.errors import InputError
+from charter.gate.journal import Journal
+from charter.gate.model import Subject
+from charter.policy import CompiledCatalog
 from charter.store import schema as rt
-
-if TYPE_CHECKING:
-    from charter.gate import Gate
+from charter.store.regions import RegionStores
 
 METHODS = ("privacy_center", "device_first_run", "api", "staff")
 """How a consent can be given."""
@@ -87,12 +89,36 @@ def service_digest(service: Service) -> tuple[str, str]:
     return hashlib.sha256(body.encode()).hexdigest(), body
 
 
+class ConsentGate(Protocol):
+    """What consent records need of the gate (the :class:`~charter.gate.Gate` provides it)."""
+
+    catalog: Catalog
+    compiled: CompiledCatalog
+    stores: RegionStores
+    clock: Clock
+    journal: Journal
+
+    def subject(self, subject_id: str) -> Subject: ...
+
+    def switches(self, subject_id: str) -> dict[str, bool]: ...
+
+    def set_switches(
+        self,
+        subject_id: str,
+        changes: Mapping[str, bool],
+        *,
+        source: str,
+        actor: str,
+        skip_unchanged: bool = False,
+    ) -> dict[str, bool]: ...
+
+
 class ConsentBook:
     """Consent records of a deployment, checked against its catalog and policies."""
 
     def __init__(
         self,
-        gate: Gate,
+        gate: ConsentGate,
         *,
         catalog: Catalog | None = None,
         policies: PolicyLibrary | None = None,

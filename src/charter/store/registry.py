@@ -7,9 +7,9 @@ Erasure and ``verify-erasure`` are driven by the registry: a new service's table
 and scanned for residue because they registered, and ``tests/test_registry.py`` fails on any
 column of any table that is not classified. Migrations read :data:`metadata` only.
 
-:data:`metadata` is declared here (the gate's tables in :mod:`charter.store.schema`, the
-rights tables and each service's tables are all declared on it); importing this module
-declares and registers the gate's tables too.
+:data:`metadata` is declared here; the gate's tables (:mod:`charter.store.schema`), the rights
+tables and each service's tables are declared on it by their own modules, which the
+composition root imports.
 
 ::
 
@@ -191,8 +191,3 @@ def clear_subject_references(
         stmt = update(entry.table).where(column == subject_id).values({column.name: None})
         cleared += conn.execute(stmt).rowcount or 0
     return cleared
-
-
-# The gate's tables are declared on ``metadata`` and registered by their own module; import it
-# last (it imports the names above), so the registry always holds them.
-from charter.store import schema as _schema  # noqa: E402, F401

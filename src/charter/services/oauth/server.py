@@ -8,7 +8,7 @@ knows the protocol's state; this module knows Authlib.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidRequestError
@@ -18,15 +18,41 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode, UserInfo
 from sqlalchemy import select
 
+from charter.clock import Clock
 from charter.services.account import keys
 from charter.services.account.sessions import OAUTH_LIMITS
-from charter.services.oauth.clients import SCOPES, Client
-from charter.services.oauth.jwks import ALGORITHM
+from charter.services.oauth.clients import SCOPES, Client, ClientRegistry
+from charter.services.oauth.jwks import ALGORITHM, KeyStore
 from charter.services.oauth.model import IssuedCode, OAuthUser, TokenFamily
 from charter.services.oauth.tables import codes as oauth_codes
 
-if TYPE_CHECKING:
-    from charter.services.oauth.provider import OAuthProvider
+
+class ProviderState(Protocol):
+    """What the Authlib adapter calls back into (the
+    :class:`~charter.services.oauth.provider.OAuthProvider` provides it)."""
+
+    issuer: str
+    clock: Clock
+    clients: ClientRegistry
+    keystore: KeyStore
+
+    @property
+    def control(self) -> Any: ...
+
+    def save_code(self, code: str, request: Any) -> None: ...
+
+    def redeem_code(self, code: str, client: Client) -> IssuedCode | None: ...
+
+    def check_refresh(self, refresh_token: str) -> TokenFamily | None: ...
+
+    def find_token(self, token: str) -> TokenFamily | None: ...
+
+    def revoke_family(self, family: TokenFamily) -> None: ...
+
+    def save_token_or_revoke(self, token: dict[str, Any], request: Any) -> None: ...
+
+    def user_of(self, subject_id: str, client: Client, *, profile: bool = True) -> OAuthUser: ...
+
 
 MICROS = 1_000_000
 ID_TOKEN_TTL = 300
@@ -54,7 +80,7 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-def generate_token(provider: OAuthProvider) -> Callable[..., dict[str, Any]]:
+def generate_token(provider: ProviderState) -> Callable[..., dict[str, Any]]:
     def generate(
         grant_type: str,
         client: Client,
@@ -76,7 +102,7 @@ def generate_token(provider: OAuthProvider) -> Callable[..., dict[str, Any]]:
     return generate
 
 
-def build_server(provider: OAuthProvider) -> AuthorizationServer:
+def build_server(provider: ProviderState) -> AuthorizationServer:
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
 
     class Server(AuthorizationServer):  # type: ignore[misc]
