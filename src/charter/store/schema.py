@@ -29,7 +29,6 @@ __all__ = [
     "catalog_snapshots",
     "consents",
     "data_keys",
-    "jobs",
     "metadata",
     "records",
     "subject_directory",
@@ -217,17 +216,6 @@ subject_directory = Table(
     comment="Which region holds a subject (control database); no personal data.",
 )
 
-jobs = Table(
-    "jobs",
-    metadata,
-    Column("id", String(64), primary_key=True, comment="e.g. purge, rotate:<version>."),
-    Column("state", String(16), nullable=False, comment="running | done."),
-    Column("cursor", Text, nullable=True, comment="Where a resumable job got to."),
-    Column("done", BigInteger, nullable=False, default=0),
-    Column("started_at", BigInteger, nullable=False),
-    Column("updated_at", BigInteger, nullable=False),
-    comment="State of resumable jobs (purge, key rotation).",
-)
 
 consents = Table(
     "rights_consents",
@@ -344,11 +332,6 @@ register_table(
     reference=("subject_id",),
     neither=("region", "kind", "created_at"),
     erase=Erase.OWNER,
-    database=_GATE,
-)
-register_table(
-    jobs,
-    neither=("id", "state", "cursor", "done", "started_at", "updated_at"),
     database=_GATE,
 )
 register_table(
