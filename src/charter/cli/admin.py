@@ -135,6 +135,8 @@ def serve(
     # The OpenID issuer is the address served here unless CHARTER_ISSUER names another.
     issuer = None if os.environ.get("CHARTER_ISSUER") else f"http://{host}:{port}"
     charter = open_charter(data_dir, issuer=issuer)
+    charter.rights.resume()  # finish what a crash interrupted before serving
+    charter.accounts.sweep_orphans()
     app = create_app(charter)
     if demo and charter.settings.control_url is None:
         _seed_demo(charter, charter.accounts, host, port)

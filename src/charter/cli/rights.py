@@ -89,8 +89,11 @@ def delete_account(
 
 @app.command("resume-erasures")
 def resume_erasures(data_dir: DataDir = Path("data")) -> None:
-    """Finish interrupted account deletions and clean up interrupted exports."""
-    console.print(f"{_rights(data_dir).resume()} erasures resumed")
+    """Finish interrupted account deletions, clean up interrupted exports, and erase what
+    registrations that never finished left behind."""
+    charter = Charter.open(Settings.from_env(data_dir=data_dir))
+    console.print(f"{charter.rights.resume()} erasures resumed")
+    console.print(f"{charter.accounts.sweep_orphans()} unfinished registrations erased")
 
 
 @app.command("export")

@@ -324,3 +324,16 @@ def record_sources(gate: Gate, subject_id: str, *, service: str | None = None) -
         query = query.where(r.c.service == service)
     with gate.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
         return sorted(s for s in conn.execute(query).scalars() if s)
+
+
+def discard_subject(gate: Gate, subject_id: str, *, actor: str = "job:discard") -> bool:
+    """
+    Erase a subject that never became anything (a registration that did not finish):
+    crypto-shred, then remove every row. Returns False when there was no such subject.
+    """
+    region = subject_region(gate, subject_id)
+    if region is None:
+        return False
+    shred_subject(gate, subject_id, actor=actor)
+    remove_subject(gate, subject_id, region, actor=actor)
+    return True

@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from charter import crashpoints
 from charter.errors import InputError
 from charter.gate.journal import merkle
 from charter.store.schema import audit_log
@@ -277,6 +278,7 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
         )
         prev = current
     conn.execute(audit_log.insert(), rows)
+    crashpoints.reach("audit.appended")
     return seq
 
 

@@ -13,13 +13,16 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
+from charter import crashpoints
 from charter.errors import AuthError, InputError, IntegrityError
 from charter.gate import PasswordHash
+from charter.gate.erasure import discard_subject
 from charter.services.account import challenges, keys, passwords
 from charter.services.account.common import record_type
 from charter.services.account.context import ACTIVE, PENDING, AccountContext
 from charter.services.account.identifiers import Identifier, parse_identifier
 from charter.services.account.tables import accounts, identifiers
+from charter.store.schema import subject_directory
 
 REGISTRATION = "registration"
 """Key, in a registration challenge's context, of its sealed payload (base64url)."""
@@ -179,6 +182,7 @@ class Registration:
         )
         if ctx.records.password_hash(subject.id) != stored_hash.encode("ascii"):
             raise IntegrityError("the password hash of a new account was not stored as computed")
+        crashpoints.reach("registration.subject_created")
         try:
             with ctx.control.begin() as conn:
                 conn.execute(
@@ -204,8 +208,36 @@ class Registration:
                     )
                 )
         except DBIntegrityError:  # the identifier was taken between the check and the insert
+            discard_subject(ctx.gate, subject.id)
             return None
         return subject.id
+
+    def sweep_orphans(self, *, grace_seconds: int = 3600) -> int:
+        """
+        Erase the subjects a registration created but never finished (the process died
+        between the gate's records and the account rows), older than ``grace_seconds``;
+        returns how many. Run by ``charter resume`` and at ``charter serve`` start-up.
+        """
+        ctx = self.context
+        cutoff = ctx.clock() - grace_seconds * 1_000_000
+        d = subject_directory
+        with ctx.control.connect().execution_options(readonly=True) as conn:
+            orphans = (
+                conn.execute(
+                    select(d.c.subject_id)
+                    .outerjoin(accounts, accounts.c.subject_id == d.c.subject_id)
+                    .where(
+                        d.c.kind == "account",
+                        d.c.created_at < cutoff,
+                        accounts.c.subject_id.is_(None),
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        for subject_id in orphans:
+            discard_subject(ctx.gate, subject_id)
+        return len(orphans)
 
     def _open_registration(self, challenge: challenges.Challenge) -> dict[str, Any] | None:
         """What a registration challenge carries, or ``None`` (a decoy, or not a registration)."""

@@ -92,6 +92,10 @@ class AccountService:
         """Create a verified account directly (operators; the CLI). Returns the account id."""
         return self.registration.create(identifier, password, country, actor=actor)
 
+    def sweep_orphans(self, *, grace_seconds: int = 3600) -> int:
+        """Erase subjects of registrations that never finished; returns how many."""
+        return self.registration.sweep_orphans(grace_seconds=grace_seconds)
+
     def confirm_registration(self, challenge_id: str, code: str) -> str:
         """Confirm the identifier with the code sent; creates the account and returns its id."""
         return self.registration.confirm_registration(challenge_id, code)
