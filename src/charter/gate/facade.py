@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from charter.catalog import Catalog
 from charter.clock import Clock
 from charter.crypto import Keyring
-from charter.gate.collect import CollectGuard, Collector
+from charter.gate.collect import Collector
 from charter.gate.consent import ConsentBook
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
@@ -58,15 +58,6 @@ class Gate:
         """Consent records; re-consent after a material change is checked by collection,
         in its own transaction."""
         self.collector.collect_guard = self.consents.reconsent_guard
-
-    @property
-    def collect_guard(self) -> CollectGuard | None:
-        """Refuses collection pending re-consent (G3); the composition root sets it."""
-        return self.collector.collect_guard
-
-    @collect_guard.setter
-    def collect_guard(self, guard: CollectGuard | None) -> None:
-        self.collector.collect_guard = guard
 
     # -- subjects (SubjectDirectory) -------------------------------------------------------
 
