@@ -11,7 +11,7 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
   over HTTP against uvicorn (one worker process) on 127.0.0.1 (SQLite, data dir on local
   disk, ``synchronous=FULL``; token writes group-committed), 8 concurrent clients,
   each rotating its own refresh-token chain.
-- ``storm_read_p99_ms`` (target < 500 ms): T23's login storm over HTTP against the same server:
+- ``storm_reader_p99_ms`` (target < 500 ms): T23's login storm over HTTP against the same server:
   20 concurrent sign-ins (production argon2 parameters, the admission gate shedding the excess
   with 503) beside 10 readers of ``GET /v1/account/sessions``, 5 reads each, repeated
   ``rounds`` times; the 99th percentile of the read latencies, with ``storm_shed`` (503s) and
@@ -370,8 +370,8 @@ def main() -> None:
         print(f"logins_per_s: {logins_per_s(Path(tmp) / 'logins', seconds):.1f} logins/s")
         print(f"refresh_per_s: {refresh_per_s(Path(tmp) / 'refresh', seconds):.0f} refreshes/s")
         figures = storm(Path(tmp) / "storm", 3 if args.quick else 10)
-        print(f"storm_read_p50_ms: {figures['p50']:.0f} ms")
-        print(f"storm_read_p99_ms: {figures['p99']:.0f} ms")
+        print(f"storm_reader_p50_ms: {figures['p50']:.0f} ms")
+        print(f"storm_reader_p99_ms: {figures['p99']:.0f} ms")
         print(f"storm_logins_ok: {figures['ok']:.0f} count")
         print(f"storm_shed: {figures['shed']:.0f} count")
         gaps = enumeration(Path(tmp) / "enumeration", 40 if args.quick else 200)

@@ -1,7 +1,7 @@
 """T23 (login storm part): 20 concurrent sign-ins beside 10 readers; excess sign-ins are shed
 with 503 by the argon2 admission gate, every read is answered, memory stays bounded.
 
-How fast the readers stay is a benchmark figure (``storm_read_p99_ms`` in
+How fast the readers stay is a benchmark figure (``storm_reader_p99_ms`` in
 ``bench/account.py``), never a test assertion: a busy machine would fail it at random."""
 
 from __future__ import annotations
