@@ -47,15 +47,11 @@ class BodyLimitMiddleware:
         self.default = default
         self.routes = dict(routes)
 
-    def limit_for(self, path: str) -> int:
-        """The body limit of a path."""
-        return limit_for(path, self.default, self.routes)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit = limit_for(scope["path"], self.default, self.routes)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             response = error_response(

@@ -4,7 +4,7 @@
 Each event is accepted or refused on its own, with the policy's reason; a refused event
 leaves nothing behind and never rejects the batch. Only a malformed request (bad JSON, a
 missing or mistyped field, more than 10,000 events) is rejected as a whole, with 422;
-a body over 32 MiB gets 413.
+a body over 32 MiB gets 413 while it streams in (:data:`charter.api.limits.ROUTE_LIMITS`).
 
 This endpoint is built for throughput: the body is validated straight from bytes by
 pydantic-core (no intermediate ``dict``), and the response is serialised once with
@@ -36,9 +36,6 @@ from charter.gate import MAX_BATCH, BatchResult, Event
 from charter.taxonomy import Purpose
 
 router = APIRouter(prefix="/v1", tags=["collect"])
-
-MAX_BODY_BYTES = 32 << 20
-"""Largest accepted request body (32 MiB); larger ones get 413."""
 
 SOURCE_PATTERN = r"^[A-Za-z0-9_.:@/-]{1,120}$"
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
@@ -236,20 +233,6 @@ def _serialise(result: BatchResult) -> bytes:
     )
 
 
-async def _read_body(request: Request) -> bytes | None:
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        return None
-    chunks = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/collect",
     response_model=CollectResult,
@@ -269,11 +252,7 @@ async def collect(request: Request, charter: CharterDep, caller: ServicePrincipa
     `ads_off`, `system_switch_off`, `on_device_only`, or `invalid_input` for a value the
     row cannot hold. A refused event leaves nothing behind.
     """
-    raw = await _read_body(request)
-    if raw is None:
-        return error_response(
-            413, "too_large", f"the body is larger than {MAX_BODY_BYTES >> 20} MiB", "events"
-        )
+    raw = await request.body()  # bounded while it streams by charter.api.limits (413 past it)
     try:
         body = CollectRequest.model_validate_json(raw)
     except ValidationError as exc:
