@@ -14,16 +14,15 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Any
 
 import httpx
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from charter.services.account import DeviceInfo, MemorySender
 from charter.testing import open_test_charter
 from support.live import live_server
+from support.schema_checks import operation_check
 
 EXAMPLES = 25 if os.environ.get("CHARTER_TEST_SLOW") == "1" else 4
 PASSWORD = "violet lantern quietly orbits"
@@ -94,21 +93,6 @@ def _oauth_token(base: str, client_id: str, session: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def _check(operation: Any, headers: dict[str, str], excluded: list[Any]) -> Any:
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: Any) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=excluded)
-
-    return check
-
-
 def test_live_api_conforms_with_every_principal(tmp_path: Path) -> None:
     data = tmp_path / "data"
     service, session, client_id, access = _principals(data)
@@ -141,7 +125,7 @@ def test_live_api_conforms_with_every_principal(tmp_path: Path) -> None:
                 continue  # these end or change the session the other operations need
             excluded = [positive_data_acceptance] if path.startswith(SEMANTIC_PREFIXES) else []
             try:
-                _check(operation, headers, excluded)()
+                operation_check(operation, headers, excluded, EXAMPLES)()
             except Exception as exc:  # report every operation's failure at once
                 failures.append(f"{operation.method.upper()} {path}: {str(exc)[:1500]}")
         print(f"{len(operations)} operations, {EXAMPLES} examples each")

@@ -10,14 +10,12 @@ test drives each operation's Hypothesis strategy itself.
 
 from __future__ import annotations
 
-from typing import Any
-
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from charter.services.credentials import Credentials
+from support.schema_checks import operation_check
 
 EXAMPLES = 15
 
@@ -27,23 +25,6 @@ are a valid ``format: binary`` file but not a photo; a random string is a schema
 identifier, password or one-time code but not a real email, a policy-compliant password or
 the code that was sent. They keep every other check (no 5xx, documented statuses and
 shapes), but not positive acceptance."""
-
-
-def _make_check(operation: Any, headers: dict[str, str], excluded: list[Any]) -> Any:
-    """A bounded, derandomized Hypothesis test of one operation."""
-
-    @given(case=operation.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    def check(case: Any) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=excluded)
-
-    return check
 
 
 def test_api_conforms_to_its_openapi(app: FastAPI) -> None:
@@ -56,7 +37,7 @@ def test_api_conforms_to_its_openapi(app: FastAPI) -> None:
     for operation in operations:
         semantic = operation.path.startswith(SEMANTIC_PREFIXES)
         excluded = [positive_data_acceptance] if semantic else []
-        check = _make_check(operation, headers, excluded)
+        check = operation_check(operation, headers, excluded, EXAMPLES)
         try:
             check()
         except Exception as exc:  # collect every operation's failure, then report them all
