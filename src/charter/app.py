@@ -11,10 +11,12 @@ HTTP API, the Privacy Center, the CLI and the tests all start here::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from charter.catalog import Catalog, load_catalog
+from charter.catalog.promises import check_deployment_markets, missing_enforcers
 from charter.clock import Clock, system_clock
 from charter.config import SENDERS, Settings
 from charter.crypto import Keyring
@@ -22,6 +24,7 @@ from charter.errors import ConfigError
 from charter.gate import Gate, Journal
 from charter.policy import CompiledCatalog, compile_catalog
 from charter.rights import Rights
+from charter.services import ENFORCERS
 from charter.services.account import (
     PRODUCTION,
     AccountService,
@@ -70,6 +73,7 @@ class Charter:
         sender: VerificationSender | None = None,
         password_profile: Argon2Params | None = None,
         hashing: HashingGate | None = None,
+        enforcers: Mapping[str, frozenset[str]] | None = None,
     ) -> Charter:
         """
         Open a deployment: load and compile the catalog, load the keyring, route regions,
@@ -81,14 +85,27 @@ class Charter:
             sender: where verification codes go, instead of the one settings name.
             password_profile: argon2 parameters, instead of the one settings name.
             hashing: admission control for password hashing (default: one slot per core).
+            enforcers: the enforcers loaded services register for the catalog's ``service``
+                rules (default: :data:`charter.services.ENFORCERS`).
 
         Raises:
             CatalogError: the catalog is invalid.
-            ConfigError: no keyring (run ``charter init``), unsafe database settings, or an
-                unknown sender or password profile.
+            ConfigError: no keyring (run ``charter init``), unsafe database settings, an
+                unknown sender or password profile, markets set for an unknown rule, or a
+                loaded service without an enforcer for one of its ``service`` rules.
         """
         catalog = load_catalog(settings.catalog_path)
-        compiled = compile_catalog(catalog)
+        problems = check_deployment_markets(catalog, settings.rule_markets)
+        if problems:
+            raise ConfigError("CHARTER_RULE_MARKETS: " + "; ".join(problems))
+        missing = missing_enforcers(catalog, ENFORCERS if enforcers is None else enforcers)
+        if missing:
+            raise ConfigError(
+                "a loaded service registers no enforcer for its promise(s): "
+                + "; ".join(missing)
+                + "; register them (charter.services.ENFORCERS) or change the rules' kind"
+            )
+        compiled = compile_catalog(catalog, settings.rule_markets)
         if keyring is None:
             keyring = Keyring.load_default(settings.data_dir)
         stores = RegionStores(settings, tuple(catalog.regions))

@@ -16,6 +16,9 @@ directory, one SQLite file per region plus a control database.
   codes through their own channel).
 - ``CHARTER_ARGON2``: the password hashing profile, ``production`` (default, 46 MiB, t=2).
 - ``CHARTER_MAX_BODY_BYTES``: the default request body limit (1 MiB); larger bodies get 413.
+- ``CHARTER_RULE_MARKETS``: markets for catalog rules whose markets the deployment names
+  (``deployment`` in the catalog), as ``<service>.<rule>=<market>,<market>`` entries separated
+  by ``;``, e.g. ``themes.market_exclusion=ae,sa``; such a rule stays pending until set.
 - ``CHARTER_MAX_IN_FLIGHT``: requests in flight per class before 503 with ``Retry-After``,
   e.g. ``collect=8,switches=16,signin=16,pages=32,api=32`` (those are the defaults).
 """
@@ -52,6 +55,8 @@ class Settings:
     max_in_flight: str = ""
     """Requests in flight per class before 503, as ``class=number`` pairs (e.g.
     ``collect=16,signin=32``); unnamed classes keep their defaults."""
+    rule_markets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Markets of catalog rules that take them from the deployment, by rule id."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -70,6 +75,7 @@ class Settings:
             "argon2": env.get("CHARTER_ARGON2") or "production",
             "max_body_bytes": _positive_int(env, "CHARTER_MAX_BODY_BYTES", 1 << 20),
             "max_in_flight": env.get("CHARTER_MAX_IN_FLIGHT", ""),
+            "rule_markets": parse_rule_markets(env.get("CHARTER_RULE_MARKETS", "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -92,6 +98,28 @@ class Settings:
     def blob_dir(self, region: str) -> Path:
         """The folder of a region's encrypted blobs."""
         return self.data_dir / "blobs" / region
+
+
+def parse_rule_markets(text: str) -> dict[str, tuple[str, ...]]:
+    """
+    ``CHARTER_RULE_MARKETS``: ``<service>.<rule>=<market>,...`` entries separated by ``;``.
+
+    Raises:
+        ConfigError: an entry is not of that form.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        rule, sep, listed = entry.partition("=")
+        markets = tuple(m.strip().lower() for m in listed.split(",") if m.strip())
+        if not sep or "." not in rule.strip() or not markets:
+            raise ConfigError(
+                "CHARTER_RULE_MARKETS takes <service>.<rule>=<market>,<market> entries "
+                "separated by ';', e.g. themes.market_exclusion=ae,sa"
+            )
+        out[rule.strip()] = markets
+    return out
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

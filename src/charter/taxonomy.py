@@ -61,6 +61,7 @@ class Purpose(StrEnum):
     PERSONALIZATION = "personalization"
     ANALYTICS = "analytics"
     ADVERTISING = "advertising"
+    MODEL_TRAINING = "model_training"
 
 
 class Transit(StrEnum):
@@ -163,6 +164,9 @@ PURPOSES: dict[Purpose, Term] = {
         "analytics", "Analytics", "Measure and improve the product in aggregate."
     ),
     Purpose.ADVERTISING: Term("advertising", "Advertising", "Show and measure ads."),
+    Purpose.MODEL_TRAINING: Term(
+        "model_training", "Model training", "Train or tune machine-learning models."
+    ),
 }
 
 TRANSITS: dict[Transit, Term] = {

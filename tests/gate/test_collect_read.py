@@ -83,6 +83,7 @@ def test_personalization_switch_refuses_personalization_only(charter: Charter) -
     assert [i.reason for i in res.items] == ["personalization_off", "stored"]
 
 
+@pytest.mark.promise("advertisement.excluded_sources", "advertisement.no_user_content_for_ads")
 def test_advertising_never_reads_cloud_or_pay_data(charter: Charter) -> None:
     gate = charter.gate
     s = gate.create_subject(SubjectKind.ACCOUNT, "in")
@@ -102,7 +103,8 @@ def test_advertising_never_reads_cloud_or_pay_data(charter: Charter) -> None:
     for service in ("cloud", "pay"):
         with pytest.raises(RefusedError) as info:
             gate.read(s.id, service=service, purpose=AD, actor="service:advertisement")
-        assert info.value.code == "purpose_not_declared"
+        assert info.value.code == "source_refused"  # the promise refuses before the inventory
+        assert "promise advertisement." in info.value.message
 
 
 def test_pseudonymous_subjects_and_reset(charter: Charter) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from charter.catalog._yaml import LocatedDocument
 from charter.catalog.model import CatalogInfo, Regions, Service, System
+from charter.catalog.rulechecks import check_rules
 from charter.catalog.suggest import closest
 from charter.errors import Problem
 from charter.taxonomy import BUILTIN_DATA_TYPES_BY_ID, DataTypeTerm, Purpose, Qualifier
@@ -53,6 +54,7 @@ def check_catalog(
     for sid, service in services.items():
         file, doc = service_docs[sid]
         problems += list(_check_service(service, str(file), doc, markets, switches, data_types))
+        problems += list(check_rules(service, str(file), doc, markets, services, data_types))
     return problems
 
 

@@ -45,7 +45,13 @@ _FIELD_VOCABULARY: dict[str, tuple[str, ...]] = {
         "disable_service",
     ),
     "printed": ("category", "type", "qualifier", "purposes", "transit", "at_rest", "retention"),
+    "refuse_purposes": VOCABULARIES["purposes"],
+    "only": ("deployment",),
+    "except": ("deployment",),
+    "available": ("all",),
 }
+
+_RULE_KINDS: tuple[str, ...] = ("gate", "service", "device", "statement")
 
 
 def builtin_catalog_path(name: str = BUILTIN_CATALOG) -> Path:
@@ -278,9 +284,9 @@ def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> li
             continue
         pos = doc.locate(path)
         field_name = _last_name(path)
-        vocabulary = _FIELD_VOCABULARY.get(field_name, ())
+        vocabulary = _vocabulary(path, field_name)
         shown = _short(value) if kind != "missing" else None
-        message = _message(err["msg"], kind, field_name)
+        message = _message(err["msg"], kind, field_name, vocabulary)
         out.append(
             Problem.located(
                 str(file),
@@ -294,13 +300,17 @@ def _problems_from(exc: ValidationError, file: Path, doc: LocatedDocument) -> li
     return out
 
 
-def _message(msg: str, kind: str, field_name: str) -> str:
+def _vocabulary(path: tuple[str | int, ...], field_name: str) -> tuple[str, ...]:
+    if field_name == "kind" and path[:1] == ("rules",):
+        return _RULE_KINDS  # a rule's kind, not a retention's
+    return _FIELD_VOCABULARY.get(field_name, ())
+
+
+def _message(msg: str, kind: str, field_name: str, vocabulary: tuple[str, ...]) -> str:
     if kind == "missing":
         return f"missing required field '{field_name}'"
-    if kind in ("enum", "literal_error"):
-        vocabulary = _FIELD_VOCABULARY.get(field_name)
-        if vocabulary:
-            return f"not a valid {field_name}; use one of: {', '.join(vocabulary)}"
+    if kind in ("enum", "literal_error") and vocabulary:
+        return f"not a valid {field_name}; use one of: {', '.join(vocabulary)}"
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
     return msg[:1].lower() + msg[1:]

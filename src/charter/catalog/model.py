@@ -241,13 +241,130 @@ class Controls(_Model):
 
 RuleValue = int | float | bool | str | tuple[str, ...]
 
+DEPLOYMENT = "deployment"
+"""In a market rule: the markets are not named by the catalog but set by the deployment."""
+
+EnforcerId = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", min_length=3, max_length=128)
+]
+
+
+class RuleKind(StrEnum):
+    """Who keeps a rule."""
+
+    GATE = "gate"
+    """The gate: compiled into the same policy decision as the inventory."""
+    SERVICE = "service"
+    """A service's own code, through the enforcer the rule names."""
+    DEVICE = "device"
+    """The device agent (on the roadmap)."""
+    STATEMENT = "statement"
+    """A promise about people or process that code cannot keep."""
+
+
+class MarketRule(_Model):
+    """
+    Where part of a service is offered: a function, a data type, a purpose, a combination of
+    them, or (naming none) the whole service. ``available`` (``all`` or markets) or ``only`` (markets) names where; ``except``
+    subtracts. Either list may be ``deployment``: the deployment sets the markets.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    function: Identifier | None = None
+    type: Identifier | None = None
+    purpose: Purpose | None = None
+    available: Literal["all"] | tuple[MarketId, ...] | None = None
+    only: Literal["deployment"] | tuple[MarketId, ...] | None = None
+    except_: Literal["deployment"] | tuple[MarketId, ...] | None = Field(
+        default=None, alias="except"
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> MarketRule:
+        if self.only is not None and self.available is not None:
+            raise ValueError("give 'only' or 'available', not both")
+        if self.only is None and self.available is None and self.except_ is None:
+            raise ValueError("a market rule needs 'only', 'available' or 'except'")
+        for listed in (self.only, self.available, self.except_):
+            if isinstance(listed, tuple):
+                _unique(listed, "market")
+        return self
+
+    @property
+    def from_deployment(self) -> bool:
+        """Whether the deployment names the markets."""
+        return DEPLOYMENT in (self.only, self.except_)
+
+
+class SourceRule(_Model):
+    """Services a purpose may never read data of."""
+
+    purpose: Purpose
+    never_from: tuple[Identifier, ...] = Field(min_length=1)
+
+
+class GateRule(_Model):
+    """What a ``gate`` rule narrows; exactly one of its clauses."""
+
+    markets: MarketRule | None = None
+    never_stored: tuple[Identifier, ...] = ()
+    refuse_purposes: tuple[Purpose, ...] = ()
+    services: Literal["all"] | tuple[Identifier, ...] | None = Field(
+        default=None,
+        description="Where never_stored and refuse_purposes apply (default: the rule's service).",
+    )
+    sources: SourceRule | None = None
+
+    @model_validator(mode="after")
+    def _one_clause(self) -> GateRule:
+        given = [
+            name
+            for name, value in (
+                ("markets", self.markets),
+                ("never_stored", self.never_stored),
+                ("refuse_purposes", self.refuse_purposes),
+                ("sources", self.sources),
+            )
+            if value
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "a gate rule has exactly one of: markets, never_stored, refuse_purposes, sources"
+            )
+        if self.services is not None and given[0] not in ("never_stored", "refuse_purposes"):
+            raise ValueError("'services' goes only with never_stored or refuse_purposes")
+        return self
+
 
 class Rule(_Model):
-    """A service-specific rule with machine-readable parameters (e.g. trash windows)."""
+    """
+    A promise of a service, with the kind of code that keeps it (see ``docs/catalog-format.md``)
+    and, optionally, machine-readable parameters (e.g. trash windows).
+    """
 
     id: Identifier
     description: Text
+    kind: RuleKind
+    enforcer: EnforcerId | None = None
+    gate: GateRule | None = None
     params: dict[Identifier, RuleValue] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> Rule:
+        if (self.kind is RuleKind.GATE) != (self.gate is not None):
+            raise ValueError(
+                "a rule of kind 'gate' says what it narrows under 'gate:' (and only it does)"
+            )
+        if self.kind is RuleKind.SERVICE and self.enforcer is None:
+            raise ValueError(
+                "a rule of kind 'service' names the service's enforcer, e.g. enforcer: cloud.trash_window"
+            )
+        if self.kind in (RuleKind.GATE, RuleKind.STATEMENT) and self.enforcer is not None:
+            raise ValueError(
+                f"a rule of kind '{self.kind.value}' names no enforcer; remove 'enforcer'"
+            )
+        return self
 
 
 class Markets(_Model):

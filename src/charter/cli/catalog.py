@@ -1,4 +1,4 @@
-"""``charter catalog``: validate, show, render and diff catalogs."""
+"""``charter catalog``: validate, show, render and diff catalogs, and report their promises."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import charter
 from charter.catalog import Catalog, load_catalog
 from charter.catalog.diff import diff_catalogs
+from charter.catalog.promises import Promise, Status, counts, promise_report
+from charter.catalog.proofs import collect_proofs
+from charter.config import parse_rule_markets
 from charter.errors import CatalogError, InputError
+from charter.services import ENFORCERS
 
 app = typer.Typer(help="Validate, show, render and compare service catalogs.", no_args_is_help=True)
 console = Console()
@@ -51,6 +56,82 @@ def validate(
     console.print(
         f"[green]ok[/] {catalog.info.name} {catalog.info.version}: {len(catalog)} services, {rows} inventory rows, {len(catalog.markets)} markets"
     )
+    found = counts(_promises(catalog, None))
+    console.print(
+        f"promises: {found[Status.KEPT]} kept, {found[Status.PENDING]} pending, "
+        f"{found[Status.STATEMENT]} statement"
+        + (f", {found[Status.UNKEPT]} unkept" if found[Status.UNKEPT] else "")
+    )
+
+
+TestsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--tests",
+        help="The tests folder whose promise markers prove rules (default: ./tests, or the "
+        "source checkout's tests).",
+    ),
+]
+
+
+def _tests_dir(given: Path | None) -> Path | None:
+    if given is not None:
+        return given
+    for candidate in (Path("tests"), Path(charter.__file__).resolve().parents[2] / "tests"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _promises(catalog: Catalog, tests: Path | None) -> list[Promise]:
+    folder = _tests_dir(tests)
+    import os  # noqa: PLC0415 - the one place this command reads the environment
+
+    return promise_report(
+        catalog,
+        proofs=collect_proofs(folder) if folder is not None else {},
+        bound=ENFORCERS,
+        deployment_markets=parse_rule_markets(os.environ.get("CHARTER_RULE_MARKETS", "")),
+    )
+
+
+@app.command("promises")
+def promises(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 when any promise is unkept.")
+    ] = False,
+    tests: TestsOption = None,
+    catalog_path: CatalogOption = None,
+) -> None:
+    """Every rule with its kind, enforcer, proving tests and status (kept, pending, statement,
+    unkept)."""
+    catalog = _load(catalog_path)
+    report = _promises(catalog, tests)
+    found = counts(report)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "promises": [p.to_json() for p in report],
+                    "counts": {s.value: n for s, n in found.items()},
+                },
+                indent=2,
+            )
+        )
+    else:
+        table = Table(title=f"{len(report)} promises")
+        for col in ("promise", "kind", "enforcer", "tests", "status"):
+            table.add_column(col)
+        for p in report:
+            table.add_row(p.id, p.kind.value, p.enforcer or "-", str(len(p.tests)), p.status.value)
+        console.print(table)
+        console.print(", ".join(f"{n} {s.value}" for s, n in found.items()))
+    if check and found[Status.UNKEPT]:
+        for p in report:
+            if p.status is Status.UNKEPT:
+                typer.echo(f"unkept: {p.id}: {p.why}", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("show")

@@ -66,7 +66,13 @@ class Reader:
             allowed: list[str] = []
             blocked: Decision | None = None  # a declared purpose refused by a switch
             for row in self.compiled.rows_for(service, data_type):
-                decision = decide_use(self.compiled, row=row, purpose=purpose, switches=switches)
+                decision = decide_use(
+                    self.compiled,
+                    row=row,
+                    purpose=purpose,
+                    switches=switches,
+                    market=subject.market,
+                )
                 if decision.allowed:
                     allowed.append(row.data_type)
                 elif decision.reason is not Reason.PURPOSE_NOT_DECLARED and blocked is None:

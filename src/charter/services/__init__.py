@@ -7,3 +7,13 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.credentials`: service API keys and interim user tokens;
 - :mod:`charter.services.staff`: staff roles of the Privacy Center.
 """
+
+from collections.abc import Mapping
+
+ENFORCERS: Mapping[str, frozenset[str]] = {}
+"""
+Per catalog service that a package here implements, the ids of the enforcers it registers for
+the catalog's ``service`` rules (``enforcer:`` in the catalog). The composition root refuses to
+start when a service listed here lacks an enforcer one of its rules names; a catalog service
+not listed is not built yet, and its ``service`` rules are reported ``pending``.
+"""

@@ -162,6 +162,7 @@ def apple_purpose(service: Service, row: InventoryRow, purpose: Purpose) -> str:
         Purpose.APP_FUNCTIONALITY: "App Functionality",
         Purpose.PERSONALIZATION: "Product Personalization",
         Purpose.ANALYTICS: "Analytics",
+        Purpose.MODEL_TRAINING: "Other Purposes",
     }[purpose]
 
 

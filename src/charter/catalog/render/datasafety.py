@@ -155,6 +155,7 @@ _PURPOSES: dict[Purpose, str] = {
     Purpose.PERSONALIZATION: "Personalization",
     Purpose.ANALYTICS: "Analytics",
     Purpose.ADVERTISING: "Advertising or marketing",
+    Purpose.MODEL_TRAINING: "Analytics",  # Google's form has no purpose of its own for it
 }
 
 _EXTRA_PURPOSES: dict[str, str] = {

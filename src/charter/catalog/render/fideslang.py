@@ -25,6 +25,7 @@ DATA_USES: dict[Purpose, str] = {
     Purpose.PERSONALIZATION: "personalize",
     Purpose.ANALYTICS: "analytics.reporting",
     Purpose.ADVERTISING: "marketing.advertising",
+    Purpose.MODEL_TRAINING: "train_ai_system",
 }
 """The fideslang data use of each purpose."""
 

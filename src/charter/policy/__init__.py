@@ -7,6 +7,9 @@ key, the subject's switches, its market and the time, and return a :class:`Decis
 allowed or refused, a machine-readable :class:`Reason`, a human sentence, the protection to
 apply and the expiry.
 
+The catalog's ``gate`` rules are compiled in too (:mod:`charter.policy.rules`): a row carries,
+per purpose, what the rules leave of it, so a rule costs a decision one dictionary hit.
+
 Switch keys are strings: ``<service>.authorization``, ``<service>.personalization``,
 ``<service>.ads`` and ``system.<switch id>``. Unset switches take the catalog defaults
 (:meth:`CompiledCatalog.default_switches`).
@@ -15,12 +18,32 @@ Switch keys are strings: ``<service>.authorization``, ``<service>.personalizatio
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from charter.catalog import Catalog
 from charter.catalog.model import Service
+from charter.policy.rules import CompiledRules, GateCheck, RowGate, compile_rules, rule_key
 from charter.taxonomy import AtRest, Purpose, Qualifier, RetentionKind
+
+__all__ = [
+    "MICROS_PER_DAY",
+    "PURPOSE_BITS",
+    "QUALIFIERS_FOR_KIND",
+    "CompiledCatalog",
+    "CompiledRow",
+    "CompiledRules",
+    "Decision",
+    "GateCheck",
+    "Reason",
+    "RowGate",
+    "SubjectKind",
+    "compile_catalog",
+    "decide_collect",
+    "decide_use",
+    "rule_key",
+    "switch_keys_for",
+]
 
 MICROS_PER_DAY = 86_400 * 1_000_000
 
@@ -61,6 +84,9 @@ class Reason(StrEnum):
     PURPOSE_NOT_DECLARED = "purpose_not_declared"
     SUBJECT_INACTIVE = "subject_inactive"
     RECONSENT_REQUIRED = "reconsent_required"
+    NEVER_STORED = "never_stored"
+    PURPOSE_REFUSED = "purpose_refused"
+    SOURCE_REFUSED = "source_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,8 @@ class CompiledRow:
     switches_by_purpose: Mapping[Purpose, tuple[str, ...]]
     qualifier_id: str = ""
     protection_id: str = ""
+    gates: Mapping[Purpose, RowGate] = field(default_factory=dict)
+    """Per purpose, what the catalog's gate rules leave of the row (absent: nothing narrowed)."""
 
     def __post_init__(self) -> None:
         # plain strings for the storage hot path (enum .value goes through a descriptor)
@@ -95,6 +123,8 @@ class Decision:
     row: CompiledRow | None = None
     switch: str | None = None
     expires_at: int | None = None
+    rule: str | None = None
+    """The promise (``<service>.<rule>``) that refused, if a gate rule did."""
 
     @property
     def protection(self) -> AtRest | None:
@@ -114,6 +144,7 @@ class CompiledCatalog:
     on_device_services: frozenset[str]
     defaults: Mapping[str, bool]
     switch_labels: Mapping[str, str]
+    rules: CompiledRules
 
     def default_switches(self) -> Mapping[str, bool]:
         """Every switch key with its catalog default."""
@@ -151,8 +182,18 @@ def switch_keys_for(service: Service, catalog: Catalog, purpose: Purpose) -> tup
     return tuple(keys)
 
 
-def compile_catalog(catalog: Catalog) -> CompiledCatalog:
-    """Compile a validated catalog into the lookup tables decisions use."""
+def compile_catalog(
+    catalog: Catalog, deployment_markets: Mapping[str, tuple[str, ...]] | None = None
+) -> CompiledCatalog:
+    """
+    Compile a validated catalog, its gate rules included, into the lookup tables decisions use.
+
+    Args:
+        deployment_markets: markets the deployment names for rules whose catalog says
+            ``deployment`` (by rule id ``<service>.<rule>``); see
+            :func:`charter.policy.rules.compile_rules`.
+    """
+    rules = compile_rules(catalog, deployment_markets)
     rows: dict[tuple[str, str, Qualifier, Purpose], CompiledRow] = {}
     defaults: dict[str, bool] = {}
     labels: dict[str, str] = {}
@@ -194,6 +235,11 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
                 else None,
                 stored=inv.retention.kind is not RetentionKind.NOT_STORED,
                 switches_by_purpose={p: switch_keys_for(service, catalog, p) for p in purposes},
+                gates={
+                    p: rules.gates[(service.id, inv.type, p)]
+                    for p in purposes
+                    if (service.id, inv.type, p) in rules.gates
+                },
             )
             for purpose in purposes:
                 rows[(service.id, inv.type, inv.qualifier, purpose)] = compiled_row
@@ -206,6 +252,7 @@ def compile_catalog(catalog: Catalog) -> CompiledCatalog:
         on_device_services=frozenset(on_device),
         defaults=defaults,
         switch_labels=labels,
+        rules=rules,
     )
 
 
@@ -213,6 +260,10 @@ def _refuse(
     reason: Reason, message: str, row: CompiledRow | None = None, switch: str | None = None
 ) -> Decision:
     return Decision(False, reason, message, row, switch)
+
+
+def _refuse_by_rule(check: GateCheck, row: CompiledRow | None) -> Decision:
+    return Decision(False, Reason(check.reason), check.message, row, None, None, check.rule)
 
 
 def _check_switches(
@@ -286,6 +337,10 @@ def decide_collect(
     qualifier = QUALIFIERS_FOR_KIND[kind]
     row = compiled.rows.get((service, data_type, qualifier, purpose))
     if row is None:
+        rules = compiled.rules
+        check = rules.by_type.get((service, data_type)) or rules.by_purpose.get((service, purpose))
+        if check is not None:
+            return _refuse_by_rule(check, None)
         if data_type not in types:
             return _refuse(Reason.UNDECLARED, f"{service} does not declare this data type")
         if (service, data_type, qualifier) not in compiled.qualified_types:
@@ -305,6 +360,12 @@ def decide_collect(
         return _refuse(
             Reason.MARKET_UNAVAILABLE, f"{service} is not offered in the subject's market", row
         )
+    if row.gates:
+        gate = row.gates.get(purpose)
+        if gate is not None and market not in gate.passes:
+            check = gate.refusal(market)
+            if check is not None:
+                return _refuse_by_rule(check, row)
     refused = _check_switches(compiled, row, purpose, switches)
     if refused is not None:
         return refused
@@ -318,18 +379,29 @@ def decide_use(
     row: CompiledRow,
     purpose: Purpose,
     switches: Mapping[str, bool],
+    market: str | None = None,
 ) -> Decision:
     """
     Decide whether records of ``row`` may be read for ``purpose`` now.
 
-    Data is used only for purposes its row declares, and only while the switches that govern
-    that purpose are on (a withdrawn authorization stops every use at once).
+    Data is used only for purposes its row declares, only where the catalog's gate rules
+    allow it (in the subject's ``market``; without one, only refusals that hold in every
+    market apply), and only while the switches that govern that purpose are on (a withdrawn
+    authorization stops every use at once).
     """
+    check = compiled.rules.by_purpose.get((row.service, purpose))
+    if check is not None:
+        return _refuse_by_rule(check, row)
     if purpose not in row.purposes:
         return _refuse(
             Reason.PURPOSE_NOT_DECLARED,
             f"{row.data_type} of {row.service} is not declared for {purpose.value}",
             row,
         )
+    gate = row.gates.get(purpose)
+    if gate is not None:
+        found = gate.refusal(market)
+        if found is not None:
+            return _refuse_by_rule(found, row)
     refused = _check_switches(compiled, row, purpose, switches)
     return refused if refused is not None else Decision(True, Reason.ALLOWED, "allowed", row)

@@ -1,0 +1,189 @@
+"""
+The promises report: every rule of a catalog with who keeps it, the tests that prove it and
+a status. Pure: the caller hands in the enforcers the loaded services register, the tests
+found by :func:`charter.catalog.proofs.collect_proofs` and the markets the deployment names.
+
+Statuses:
+
+- ``kept``: code keeps it (the gate's policy, or a loaded service's enforcer) and at least
+  one test proves it;
+- ``pending``: the code that will keep it is not built or not configured yet (a service or
+  the device agent on the roadmap, or a rule whose markets the deployment has not named);
+- ``statement``: a promise about people or process that code cannot keep;
+- ``unkept``: a ``gate`` or ``service`` rule with no enforcer or no test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from charter.catalog.catalog import Catalog
+from charter.catalog.model import Rule, RuleKind, Service
+
+GATE_ENFORCER = "gate.policy"
+"""The enforcer of every ``gate`` rule: the gate's compiled policy decision."""
+
+
+class Status(StrEnum):
+    """Whether a promise is kept by code."""
+
+    KEPT = "kept"
+    PENDING = "pending"
+    STATEMENT = "statement"
+    UNKEPT = "unkept"
+
+
+STATUS_MARKS: dict[Status, str] = {
+    Status.KEPT: "Kept by code",
+    Status.PENDING: "Not yet kept by code",
+    Status.STATEMENT: "Statement",
+    Status.UNKEPT: "Not kept",
+}
+"""The mark a reader sees next to a promise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """One rule of a catalog as a promise."""
+
+    id: str
+    service: str
+    rule: Rule
+    enforcer: str | None
+    tests: tuple[str, ...]
+    status: Status
+    why: str
+
+    @property
+    def kind(self) -> RuleKind:
+        """Who keeps it."""
+        return self.rule.kind
+
+    @property
+    def mark(self) -> str:
+        """The words shown next to the promise."""
+        return STATUS_MARKS[self.status]
+
+    def to_json(self) -> dict[str, object]:
+        """Plain JSON-compatible data."""
+        return {
+            "id": self.id,
+            "service": self.service,
+            "rule": self.rule.id,
+            "kind": self.kind.value,
+            "description": self.rule.description,
+            "enforcer": self.enforcer,
+            "tests": list(self.tests),
+            "status": self.status.value,
+            "why": self.why,
+        }
+
+
+def deployment_rules(catalog: Catalog) -> dict[str, Rule]:
+    """The gate rules whose markets the deployment names, by id."""
+    return {
+        f"{s.id}.{r.id}": r
+        for s in catalog
+        for r in s.rules
+        if r.gate is not None and r.gate.markets is not None and r.gate.markets.from_deployment
+    }
+
+
+def check_deployment_markets(catalog: Catalog, chosen: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Problems with the markets a deployment names for rules (empty when all is well)."""
+    rules = deployment_rules(catalog)
+    out: list[str] = []
+    for rule_id, markets in chosen.items():
+        if rule_id not in rules:
+            known = ", ".join(sorted(rules)) or "none in this catalog"
+            out.append(f"{rule_id} takes no markets from the deployment (rules that do: {known})")
+            continue
+        unknown = [m for m in markets if m not in catalog.markets]
+        if unknown:
+            out.append(
+                f"{rule_id}: {', '.join(unknown)} not in the catalog's markets (regions.yaml)"
+            )
+        if not markets:
+            out.append(f"{rule_id}: name at least one market")
+    return out
+
+
+def missing_enforcers(catalog: Catalog, bound: Mapping[str, frozenset[str]]) -> list[str]:
+    """The ``service`` rules of loaded services (those in ``bound``) with no registered enforcer."""
+    out: list[str] = []
+    for service in catalog:
+        registered = bound.get(service.id)
+        if registered is None:
+            continue
+        for rule in service.rules:
+            if rule.kind is RuleKind.SERVICE and rule.enforcer not in registered:
+                out.append(f"{service.id}.{rule.id} (enforcer {rule.enforcer})")
+    return out
+
+
+def promise_report(
+    catalog: Catalog,
+    *,
+    proofs: Mapping[str, tuple[str, ...]],
+    bound: Mapping[str, frozenset[str]],
+    deployment_markets: Mapping[str, tuple[str, ...]],
+) -> list[Promise]:
+    """Every rule of the catalog, in catalog order, with its status."""
+    return [
+        _promise(service, rule, proofs, bound, deployment_markets)
+        for service in catalog
+        for rule in service.rules
+    ]
+
+
+def _promise(
+    service: Service,
+    rule: Rule,
+    proofs: Mapping[str, tuple[str, ...]],
+    bound: Mapping[str, frozenset[str]],
+    deployment_markets: Mapping[str, tuple[str, ...]],
+) -> Promise:
+    pid = f"{service.id}.{rule.id}"
+    tests = proofs.get(pid, ())
+
+    def made(status: Status, enforcer: str | None, why: str) -> Promise:
+        return Promise(pid, service.id, rule, enforcer, tests, status, why)
+
+    if rule.kind is RuleKind.STATEMENT:
+        return made(
+            Status.STATEMENT, None, "a promise about people or process; code cannot keep it"
+        )
+    if rule.kind is RuleKind.DEVICE:
+        return made(Status.PENDING, rule.enforcer, "kept by the device agent (on the roadmap)")
+    if rule.kind is RuleKind.GATE:
+        markets = rule.gate.markets if rule.gate is not None else None
+        if markets is not None and markets.from_deployment and pid not in deployment_markets:
+            return made(
+                Status.PENDING,
+                GATE_ENFORCER,
+                "the deployment has not named its markets (CHARTER_RULE_MARKETS)",
+            )
+        if not tests:
+            return made(Status.UNKEPT, GATE_ENFORCER, "no test proves it")
+        return made(Status.KEPT, GATE_ENFORCER, "refused by the gate's policy decision")
+    registered = bound.get(service.id)
+    if registered is None:
+        return made(
+            Status.PENDING,
+            rule.enforcer,
+            f"the service that keeps it ({service.id}) is not built yet",
+        )
+    if rule.enforcer not in registered:
+        return made(Status.UNKEPT, rule.enforcer, f"{service.id} registers no such enforcer")
+    if not tests:
+        return made(Status.UNKEPT, rule.enforcer, "no test proves it")
+    return made(Status.KEPT, rule.enforcer, f"kept by {service.id}'s enforcer")
+
+
+def counts(promises: list[Promise]) -> dict[Status, int]:
+    """How many promises have each status (every status listed)."""
+    found = Counter(p.status for p in promises)
+    return {s: found.get(s, 0) for s in Status}
