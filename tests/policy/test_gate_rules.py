@@ -29,7 +29,20 @@ from support.promise_oracle import refusing_rules
 CATALOG = load_catalog()
 COMPILED = compile_catalog(CATALOG)
 NOW = 1_767_225_600_000_000
-GATE_RULES = sorted(f"{s.id}.{r.id}" for s in CATALOG for r in s.rules if r.gate is not None)
+GATE_RULES = (
+    "advertisement.excluded_sources",
+    "advertisement.no_user_content_for_ads",
+    "ai_technology.biometrics_never_uploaded",
+    "ai_technology.no_training_on_user_data",
+    "cloud.browser_sync_markets",
+    "get_apps.points_mall_markets",
+    "get_apps.recommendations_market_exclusion",
+    "pay.bill_payment_markets",
+    "pay.cvv_never_stored",
+    "themes.market_exclusion",
+    "video.personalized_trending_markets",
+)
+"""Every gate rule of the built-in catalog (a new one fails the first test until listed)."""
 RULE_REASONS = {
     Reason.MARKET_UNAVAILABLE,
     Reason.NEVER_STORED,
@@ -107,6 +120,7 @@ def matrix() -> tuple[Cell, ...]:
 
 
 def test_every_gate_rule_is_compiled_or_pending() -> None:
+    assert set(GATE_RULES) == {f"{s.id}.{r.id}" for s in CATALOG for r in s.rules if r.gate}
     assert set(GATE_RULES) == set(COMPILED.rules.compiled) | set(COMPILED.rules.pending)
     assert COMPILED.rules.pending == {"themes.market_exclusion"}
 

@@ -7,8 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PurposeName = Literal["app_functionality", "personalization", "analytics", "advertising"]
-"""A purpose id (ISO/IEC 19944-1 as the catalog uses it)."""
+PurposeName = Literal[
+    "app_functionality", "personalization", "analytics", "advertising", "model_training"
+]
+"""A purpose id (ISO/IEC 19944-1 as the catalog uses it). ``model_training`` is accepted so
+that the gate can refuse it by the catalog's rule, with the rule's reason."""
 
 SubjectKindName = Literal["account", "app_instance", "advertising_id"]
 """What a subject id stands for."""

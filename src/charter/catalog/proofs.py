@@ -7,7 +7,9 @@ A test says which rules it proves with a pytest marker, on the test, its class o
     @pytest.mark.promise("get_apps.points_mall_markets", "get_apps.recommendations_market_exclusion")
     def test_market_rules(...): ...
 
-The files are parsed (never imported), so collecting proofs is fast and runs nothing.
+The ids are string literals, or ``*NAME`` where ``NAME`` is a module-level tuple or list of
+string literals. The files are parsed (never imported), so collecting proofs is fast and runs
+nothing.
 """
 
 from __future__ import annotations
@@ -34,32 +36,52 @@ def collect_proofs(tests_dir: Path) -> dict[str, tuple[str, ...]]:
         except (SyntaxError, UnicodeDecodeError):
             continue
         rel = file.relative_to(root).as_posix()
-        module_ids = _module_marks(tree)
-        for node_id, ids in _tests(tree, rel):
+        names = _constants(tree)
+        module_ids = _module_marks(tree, names)
+        for node_id, ids in _tests(tree, rel, names):
             for promise in (*module_ids, *ids):
                 found.setdefault(promise, []).append(node_id)
     return {k: tuple(dict.fromkeys(v)) for k, v in sorted(found.items())}
 
 
-def _tests(tree: ast.Module, rel: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+def _constants(tree: ast.Module) -> dict[str, tuple[str, ...]]:
+    """Module-level names bound to a tuple or list of string literals."""
+    out: dict[str, tuple[str, ...]] = {}
+    for node in tree.body:
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        if isinstance(target, ast.Name) and isinstance(value, ast.Tuple | ast.List):
+            items = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+            if len(items) == len(value.elts) and all(isinstance(i, str) for i in items):
+                out[target.id] = tuple(str(i) for i in items)
+    return out
+
+
+def _tests(
+    tree: ast.Module, rel: str, names: dict[str, tuple[str, ...]]
+) -> Iterator[tuple[str, tuple[str, ...]]]:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
             "test"
         ):
-            yield f"{rel}::{node.name}", _marks(node.decorator_list)
+            yield f"{rel}::{node.name}", _marks(node.decorator_list, names)
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
-            class_ids = _marks(node.decorator_list)
+            class_ids = _marks(node.decorator_list, names)
             for item in node.body:
                 if isinstance(
                     item, ast.FunctionDef | ast.AsyncFunctionDef
                 ) and item.name.startswith("test"):
                     yield (
                         f"{rel}::{node.name}::{item.name}",
-                        (*class_ids, *_marks(item.decorator_list)),
+                        (*class_ids, *_marks(item.decorator_list, names)),
                     )
 
 
-def _module_marks(tree: ast.Module) -> tuple[str, ...]:
+def _module_marks(tree: ast.Module, names: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     out: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -68,11 +90,11 @@ def _module_marks(tree: ast.Module) -> tuple[str, ...]:
             values = (
                 node.value.elts if isinstance(node.value, ast.List | ast.Tuple) else [node.value]
             )
-            out.extend(_marks(values))
+            out.extend(_marks(values, names))
     return tuple(out)
 
 
-def _marks(nodes: list[ast.expr]) -> tuple[str, ...]:
+def _marks(nodes: list[ast.expr], names: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     out: list[str] = []
     for node in nodes:
         if (
@@ -82,9 +104,9 @@ def _marks(nodes: list[ast.expr]) -> tuple[str, ...]:
             and isinstance(node.func.value, ast.Attribute)
             and node.func.value.attr == "mark"
         ):
-            out.extend(
-                a.value
-                for a in node.args
-                if isinstance(a, ast.Constant) and isinstance(a.value, str)
-            )
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    out.append(arg.value)
+                elif isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name):
+                    out.extend(names.get(arg.value.id, ()))
     return tuple(out)
