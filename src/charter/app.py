@@ -12,7 +12,7 @@ HTTP API, the Privacy Center, the CLI and the tests all start here::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charter.catalog import Catalog, load_catalog
@@ -62,6 +62,8 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
+    enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """The enforcers loaded services register for the catalog's ``service`` rules."""
 
     @classmethod
     def open(
@@ -98,7 +100,8 @@ class Charter:
         problems = check_deployment_markets(catalog, settings.rule_markets)
         if problems:
             raise ConfigError("CHARTER_RULE_MARKETS: " + "; ".join(problems))
-        missing = missing_enforcers(catalog, ENFORCERS if enforcers is None else enforcers)
+        enforcers = ENFORCERS if enforcers is None else enforcers
+        missing = missing_enforcers(catalog, enforcers)
         if missing:
             raise ConfigError(
                 "a loaded service registers no enforcer for its promise(s): "
@@ -136,6 +139,7 @@ class Charter:
             ),
             staff=StaffRoles(gate),
             rights=rights,
+            enforcers=enforcers,
         )
 
     @staticmethod

@@ -154,3 +154,20 @@ def test_cli_promises_json_and_validate_counts() -> None:
     assert validated.exit_code == 0
     last = validated.output.strip().splitlines()[-1]
     assert re.fullmatch(r"promises: \d+ kept, \d+ pending, \d+ statement", last), last
+
+
+def test_rendered_paper_marks_every_promise_and_never_names_its_sources(builtin: Catalog) -> None:
+    from charter.catalog.render import render_catalog  # noqa: PLC0415 - the renderers are heavy
+
+    md = render_catalog(builtin, "md").decode()
+    marked = re.findall(
+        r"^- `([a-z0-9_]+)`: (Kept by code|Not yet kept by code|Statement)\. ", md, re.M
+    )
+    assert len(marked) == sum(len(s.rules) for s in builtin)
+    assert ("points_mall_markets", "Kept by code") in marked
+    assert ("app_security_audit", "Statement") in marked
+    assert ("trash_retention", "Not yet kept by code") in marked
+    html = render_catalog(builtin, "html").decode()
+    assert html.count("Kept by code. ") == sum(1 for _i, m in marked if m == "Kept by code")
+    for text in (md, html):
+        assert "seed" not in text.lower()

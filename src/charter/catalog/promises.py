@@ -183,6 +183,26 @@ def _promise(
     return made(Status.KEPT, rule.enforcer, f"kept by {service.id}'s enforcer")
 
 
+def code_marks(
+    catalog: Catalog,
+    bound: Mapping[str, frozenset[str]] | None = None,
+    deployment_markets: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, Status]:
+    """
+    Per rule id, whether code keeps it, as a published document marks it: the status a rule
+    has once its tests exist (``scripts/test`` fails on any rule without them, so a released
+    catalog has none). Services not in ``bound`` and deployment markets not given count as not
+    yet built or set.
+    """
+    report = promise_report(
+        catalog,
+        proofs={f"{s.id}.{r.id}": ("(proved)",) for s in catalog for r in s.rules},
+        bound=bound or {},
+        deployment_markets=deployment_markets or {},
+    )
+    return {p.id: p.status for p in report}
+
+
 def counts(promises: list[Promise]) -> dict[Status, int]:
     """How many promises have each status (every status listed)."""
     found = Counter(p.status for p in promises)

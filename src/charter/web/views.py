@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from charter.catalog import Catalog
 from charter.catalog.model import Service
+from charter.catalog.promises import STATUS_MARKS, Status, code_marks, deployment_rules
 from charter.policy import CompiledCatalog
+from charter.services import ENFORCERS
 from charter.taxonomy import AtRest, Purpose, Qualifier
 
 PURPOSE_WORDS: dict[str, str] = {
@@ -17,6 +19,7 @@ PURPOSE_WORDS: dict[str, str] = {
     Purpose.PERSONALIZATION.value: "to personalize what you see",
     Purpose.ANALYTICS.value: "for statistics that improve the product",
     Purpose.ADVERTISING.value: "for ads",
+    Purpose.MODEL_TRAINING.value: "to train models",
 }
 
 LINK_WORDS: dict[str, str] = {
@@ -69,6 +72,55 @@ class SwitchView:
     on: bool
 
 
+KIND_WORDS: dict[str, str] = {
+    "gate": "the gate refuses anything else",
+    "service": "kept by the service's own code",
+    "device": "kept on your device",
+    "statement": "a commitment about people and process",
+}
+"""Who keeps a promise, in plain words."""
+
+BADGES: dict[Status, str] = {Status.KEPT: "ok", Status.UNKEPT: "bad"}
+"""The badge style of a status (others are plain)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseView:
+    """One promise as the page shows it."""
+
+    id: str
+    text: str
+    mark: str
+    badge: str
+    who: str
+
+
+def promise_views(
+    catalog: Catalog, marks: dict[str, Status], service_id: str
+) -> tuple[PromiseView, ...]:
+    """A service's promises with their marks, in catalog order."""
+    service = catalog.service(service_id)
+    out = []
+    for rule in service.rules:
+        status = marks[f"{service.id}.{rule.id}"]
+        out.append(
+            PromiseView(
+                f"{service.id}.{rule.id}",
+                rule.description,
+                STATUS_MARKS[status],
+                BADGES.get(status, ""),
+                KIND_WORDS[rule.kind.value],
+            )
+        )
+    return tuple(out)
+
+
+def service_marks(catalog: Catalog, compiled: CompiledCatalog) -> dict[str, Status]:
+    """Per promise id, whether code keeps it in this deployment."""
+    chosen = {r: () for r in deployment_rules(catalog) if r not in compiled.rules.pending}
+    return code_marks(catalog, ENFORCERS, chosen)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceCard:
     """Everything one service's card shows."""
@@ -84,21 +136,52 @@ class ServiceCard:
     authorized: bool
     records: int
     deletable: bool
+    promises: tuple[PromiseView, ...] = ()
 
 
 def _plain_retention(label: str) -> str:
     return label[0].lower() + label[1:] if label else label
 
 
-def collected(catalog: Catalog, service: Service) -> tuple[Collected, ...]:
-    """The service's inventory in plain words: one entry per data type and link."""
+def refused_here(
+    compiled: CompiledCatalog | None, service_id: str, data_type: str, purpose: Purpose, market: str
+) -> bool:
+    """Whether a catalog rule refuses this (type, purpose) of the service in ``market``."""
+    if compiled is None:
+        return False
+    gate = compiled.rules.gates.get((service_id, data_type, purpose))
+    return gate is not None and gate.refusal(market) is not None
+
+
+def offered_here(compiled: CompiledCatalog, service: Service, market: str) -> bool:
+    """Whether the service is offered in ``market``: its markets include it and the catalog's
+    rules leave some of its inventory there."""
+    if not service.markets.includes(market):
+        return False
+    pairs = [(r.type, p) for r in service.inventory for p in r.purposes]
+    return not pairs or any(not refused_here(compiled, service.id, t, p, market) for t, p in pairs)
+
+
+def collected(
+    catalog: Catalog,
+    service: Service,
+    compiled: CompiledCatalog | None = None,
+    market: str = "",
+) -> tuple[Collected, ...]:
+    """The service's inventory in plain words: one entry per data type and link (given a
+    market, without what the catalog's rules refuse there)."""
     merged: dict[tuple[str, str], dict[str, list[str]]] = {}
     for row in service.inventory:
+        here = [
+            p for p in row.purposes if not refused_here(compiled, service.id, row.type, p, market)
+        ]
+        if not here:
+            continue
         entry = merged.setdefault(
             (row.type, row.qualifier.value),
             {"purposes": [], "protection": [], "retention": []},
         )
-        for p in row.purposes:
+        for p in here:
             words = PURPOSE_WORDS.get(p.value, p.value)
             if words not in entry["purposes"]:
                 entry["purposes"].append(words)
@@ -120,13 +203,26 @@ def collected(catalog: Catalog, service: Service) -> tuple[Collected, ...]:
     )
 
 
+def switch_offered(compiled: CompiledCatalog, service_id: str, key: str, market: str) -> bool:
+    """Whether a service switch governs anything the catalog's rules allow in ``market``."""
+    if key.endswith(".authorization"):
+        return True
+    return any(
+        key in keys and not refused_here(compiled, service_id, row.data_type, purpose, market)
+        for row in compiled.rows_for(service_id)
+        for purpose, keys in row.switches_by_purpose.items()
+    )
+
+
 def service_switches(
-    compiled: CompiledCatalog, service_id: str, switches: dict[str, bool]
+    compiled: CompiledCatalog, service_id: str, switches: dict[str, bool], market: str | None = None
 ) -> tuple[SwitchView, ...]:
-    """The service's own switches the person controls."""
+    """The service's own switches the person controls (given a market, those offered there)."""
     out = []
     for kind, (label, help_text) in SWITCH_WORDS.items():
         key = f"{service_id}.{kind}"
+        if market is not None and not switch_offered(compiled, service_id, key, market):
+            continue
         if key in compiled.defaults:
             out.append(SwitchView(key, label, help_text, switches.get(key, compiled.defaults[key])))
     return tuple(out)
@@ -139,10 +235,12 @@ def service_cards(
     switches: dict[str, bool],
     counts: dict[str, int],
 ) -> list[ServiceCard]:
-    """One card per service offered in the person's market (catalog order)."""
+    """One card per service offered in the person's market (catalog order), with only the
+    switches and data the catalog's rules leave there."""
     cards = []
+    marks = service_marks(catalog, compiled)
     for service in catalog:
-        if not service.markets.includes(market):
+        if not offered_here(compiled, service, market):
             continue
         consent = service.controls.consent
         cards.append(
@@ -151,13 +249,14 @@ def service_cards(
                 name=service.name,
                 summary=service.summary,
                 on_device_only=service.on_device_only,
-                collects=collected(catalog, service),
-                switches=service_switches(compiled, service.id, switches),
+                collects=collected(catalog, service, compiled, market),
+                switches=service_switches(compiled, service.id, switches, market),
                 consent_text=consent.description if consent else None,
                 withdrawable=bool(consent and consent.withdrawable),
                 authorized=switches.get(f"{service.id}.authorization", consent is None),
                 records=counts.get(service.id, 0),
                 deletable=service.id not in KEPT_WITH_ACCOUNT,
+                promises=promise_views(catalog, marks, service.id),
             )
         )
     return cards

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from charter.catalog.catalog import Catalog
 from charter.catalog.model import Function, Markets, Region, RuleValue, Service, WithdrawalEffect
+from charter.catalog.promises import STATUS_MARKS, code_marks
 from charter.taxonomy import (
     AT_RESTS,
     DECLARED_AT_REST,
@@ -200,11 +201,15 @@ def param_text(value: RuleValue) -> str:
     return str(value)
 
 
-def rules(service: Service) -> tuple[Entry, ...]:
-    """The service's rules, each with its parameters in brackets."""
+def rules(catalog: Catalog, service: Service) -> tuple[Entry, ...]:
+    """
+    The service's promises, each with its mark (kept by code, not yet kept by code, or a
+    statement) and its parameters in brackets.
+    """
+    marks = code_marks(catalog)
     out: list[Entry] = []
     for rule in service.rules:
-        text = rule.description
+        text = f"{STATUS_MARKS[marks[f'{service.id}.{rule.id}']]}. {rule.description}"
         if rule.params:
             text += " [" + "; ".join(f"{k}: {param_text(v)}" for k, v in rule.params.items()) + "]"
         out.append(Entry(rule.id, text))

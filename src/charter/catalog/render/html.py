@@ -50,7 +50,7 @@ def _service_context(catalog: Catalog, service: Service) -> dict[str, object]:
         "notes": protection_notes(service),
         "functions": tuple(_content.function_view(catalog, f) for f in service.functions),
         "controls": _content.controls(catalog, service),
-        "rules": _content.rules(service),
+        "rules": _content.rules(catalog, service),
     }
 
 

@@ -89,9 +89,9 @@ def service_section(catalog: Catalog, service: Service) -> list[str]:
         out += ["### Controls", ""]
         out += [f"- **{escape(e.term)}**: {escape(e.text)}" for e in controls]
         out.append("")
-    rules = _content.rules(service)
+    rules = _content.rules(catalog, service)
     if rules:
-        out += ["### Rules", ""]
+        out += ["### Promises", ""]
         out += [f"- `{e.term}`: {escape(e.text)}" for e in rules]
         out.append("")
     return out
