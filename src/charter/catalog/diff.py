@@ -3,7 +3,9 @@ What changed between two catalog versions, classified for "material change" deci
 
 A change is *material* (users must re-consent before collection resumes) when a service
 starts collecting a new data type, uses data for a new purpose, keeps it longer, weakens its
-protection, or shares it with a new third party. Removals and shorter retention are not.
+protection, or shares it with a new third party, or when a promise (a catalog rule) is
+widened or withdrawn (see :mod:`charter.catalog.rulediff`). Removals, shorter retention and
+new or narrowed promises are not.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from enum import StrEnum
 
 from charter.catalog.catalog import Catalog
 from charter.catalog.model import InventoryRow, Service
+from charter.catalog.rulediff import rule_changes
 from charter.taxonomy import AtRest, RetentionKind
 
 
@@ -32,6 +35,12 @@ class ChangeKind(StrEnum):
     THIRD_PARTY_ADDED = "third_party_added"
     THIRD_PARTY_REMOVED = "third_party_removed"
     MARKETS_CHANGED = "markets_changed"
+    RULE_ADDED = "rule_added"
+    RULE_NARROWED = "rule_narrowed"
+    RULE_WIDENED = "rule_widened"
+    RULE_REMOVED = "rule_removed"
+    RULE_CHANGED = "rule_changed"
+    RULE_REWORDED = "rule_reworded"
 
 
 MATERIAL = frozenset(
@@ -42,6 +51,9 @@ MATERIAL = frozenset(
         ChangeKind.RETENTION_LONGER,
         ChangeKind.PROTECTION_WEAKER,
         ChangeKind.THIRD_PARTY_ADDED,
+        ChangeKind.RULE_WIDENED,
+        ChangeKind.RULE_REMOVED,
+        ChangeKind.RULE_CHANGED,
     }
 )
 
@@ -108,6 +120,8 @@ def diff_catalogs(old: Catalog, new: Catalog) -> list[Change]:
             )
             continue
         changes.extend(_diff_service(old.services[sid], service))
+    for kind, sid, _rule, detail in rule_changes(old, new):
+        changes.append(Change(ChangeKind(kind), sid, None, detail))
     return changes
 
 

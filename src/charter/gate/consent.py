@@ -259,7 +259,22 @@ class ConsentBook:
         s = rt.catalog_snapshots
         with self.gate.stores.control().connect() as conn:
             body = conn.execute(select(s.c.body).where(s.c.digest == digest)).scalar_one_or_none()
-        return Service.model_validate_json(body) if body is not None else None
+        if body is None:
+            return None
+        data = json.loads(body)
+        current = self.catalog.services.get(str(data.get("id")))
+        for rule in data.get("rules", ()):
+            if "kind" not in rule:
+                # A snapshot from before rules had kinds: the kind is new metadata, not a
+                # change of the promise, so the current rule of that id lends its own.
+                now = current.rule(rule.get("id", "")) if current is not None else None
+                extra = (
+                    now.model_dump(mode="json", include={"kind", "enforcer", "gate"}, by_alias=True)
+                    if now is not None
+                    else {"kind": "statement"}
+                )
+                rule.update({k: v for k, v in extra.items() if v is not None})
+        return Service.model_validate(data)
 
     def material_changes(self, record: ConsentRecord) -> list[Change]:
         """The material changes to a service since the subject consented to it."""
