@@ -171,3 +171,24 @@ def test_rendered_paper_marks_every_promise_and_never_names_its_sources(builtin:
     assert html.count("Kept by code. ") == sum(1 for _i, m in marked if m == "Kept by code")
     for text in (md, html):
         assert "seed" not in text.lower()
+
+
+def test_store_answers_and_fideslang_carry_the_rules(catalog_copy: Path) -> None:
+    from charter.catalog import load_catalog  # noqa: PLC0415
+    from charter.catalog.render import render_catalog  # noqa: PLC0415
+
+    path = catalog_copy / "cloud.yaml"
+    text = path.read_text(encoding="utf-8")
+    row = "type: notes, qualifier: identified, purposes: [app_functionality]"
+    assert row in text
+    path.write_text(text.replace(row, row.replace("]", ", advertising]")), encoding="utf-8")
+    catalog = load_catalog(catalog_copy)
+    apple = json.loads(render_catalog(catalog, "apple", service="cloud"))
+    google = json.loads(render_catalog(catalog, "datasafety", service="cloud"))
+    fides = render_catalog(catalog, "fideslang").decode()
+    # ads never read cloud data (advertisement.excluded_sources): no answer claims that use
+    assert "advertising" not in json.dumps(apple).lower()
+    assert "Advertising or marketing" not in json.dumps(google)
+    assert "Xiaomi Cloud: Advertising" not in fides
+    assert "promise: get_apps.points_mall_markets" in fides
+    assert "concerns: function points_mall" in fides

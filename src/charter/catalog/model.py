@@ -292,6 +292,35 @@ class MarketRule(_Model):
         return self
 
     @property
+    def scope_words(self) -> str:
+        """What the rule concerns, e.g. ``function points_mall, purpose personalization``."""
+        parts = [
+            f"{name} {value}"
+            for name, value in (("function", self.function), ("type", self.type))
+            if value is not None
+        ]
+        if self.purpose is not None:
+            parts.append(f"purpose {self.purpose.value}")
+        return ", ".join(parts) or "the whole service"
+
+    @property
+    def market_words(self) -> str:
+        """Where, e.g. ``only in`` or ``everywhere the service is, except es``."""
+
+        def listed(value: str | tuple[str, ...]) -> str:
+            return "markets the deployment names" if value == DEPLOYMENT else ", ".join(value)
+
+        given = self.only if self.only is not None else self.available
+        text = (
+            "everywhere the service is"
+            if given is None or given == "all"
+            else f"only {listed(given)}"
+        )
+        if self.except_ is not None:
+            text += f", except {listed(self.except_)}"
+        return text
+
+    @property
     def from_deployment(self) -> bool:
         """Whether the deployment names the markets."""
         return DEPLOYMENT in (self.only, self.except_)

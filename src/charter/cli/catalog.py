@@ -224,9 +224,26 @@ def _print_service(catalog: Catalog, service_id: str) -> None:
             r.retention.label,
         )
     console.print(table)
+    markets = "all" if s.markets.available == "all" else ", ".join(s.markets.available)
+    if s.markets.excluded:
+        markets += " except " + ", ".join(s.markets.excluded)
+    console.print(f"Markets: {markets}")
+    market_rules = [x for x in s.rules if x.gate is not None and x.gate.markets is not None]
     for f in s.functions:
         marker = " [dim](on device only)[/]" if f.on_device_only else ""
         console.print(f"• [bold]{f.name}[/]{marker}: {f.description}")
+        for rule in market_rules:
+            m = rule.gate.markets if rule.gate is not None else None
+            if m is not None and m.function == f.id:
+                console.print(f"  markets of {m.scope_words}: {m.market_words} (promise {rule.id})")
+    for rule in market_rules:
+        m = rule.gate.markets if rule.gate is not None else None
+        if m is not None and m.function is None:
+            console.print(f"Markets of {m.scope_words}: {m.market_words} (promise {rule.id})")
+    if s.rules:
+        console.print("Promises:")
+        for rule in s.rules:
+            console.print(f"  {rule.id} ({rule.kind.value}): {rule.description}")
 
 
 @app.command("render")

@@ -263,3 +263,41 @@ def service_regions(catalog: Catalog, service: Service) -> tuple[Region, ...]:
     """The regions whose markets the service is offered in, in the catalog's order."""
     used = {m.region for m in catalog.regions_file.markets if service.markets.includes(m.id)}
     return tuple(r for r in catalog.regions_file.regions if r.id in used)
+
+
+def refused_everywhere(catalog: Catalog, service: Service, type_id: str, purpose: Purpose) -> bool:
+    """
+    Whether a ``gate`` rule refuses a (type, purpose) of the service in every market (a type
+    never stored, a refused purpose or source): store answers leave it out, since the gate
+    never lets it in.
+    """
+    for owner in catalog:
+        for rule in owner.rules:
+            gate = rule.gate
+            if gate is None:
+                continue
+            scope = catalog.services if gate.services == "all" else (gate.services or (owner.id,))
+            if service.id in scope and (
+                type_id in gate.never_stored or purpose in gate.refuse_purposes
+            ):
+                return True
+            if (
+                gate.sources is not None
+                and gate.sources.purpose is purpose
+                and service.id in gate.sources.never_from
+            ):
+                return True
+    return False
+
+
+def market_rules(service: Service) -> list[dict[str, str]]:
+    """The service's market rules in words (what, where, which promise)."""
+    return [
+        {
+            "promise": f"{service.id}.{r.id}",
+            "concerns": r.gate.markets.scope_words,
+            "markets": r.gate.markets.market_words,
+        }
+        for r in service.rules
+        if r.gate is not None and r.gate.markets is not None
+    ]

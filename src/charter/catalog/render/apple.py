@@ -27,6 +27,7 @@ from charter.catalog.render._answers import (
     resolve,
     shared_for,
 )
+from charter.catalog.render._content import refused_everywhere
 from charter.taxonomy import Category, Purpose, Qualifier
 
 APPLE_DATA_TYPES: dict[str, tuple[str, ...]] = {
@@ -179,7 +180,11 @@ def service_answers(catalog: Catalog, service: Service) -> dict[str, Any]:
     answers: dict[str, _Answer] = {}
     for row in collected_rows(service):
         answer = answers.setdefault(apple_data_type(catalog, row), _Answer())
-        answer.purposes.update(apple_purpose(service, row, p) for p in row.purposes)
+        answer.purposes.update(
+            apple_purpose(service, row, p)
+            for p in row.purposes
+            if not refused_everywhere(catalog, service, row.type, p)
+        )
         answer.linked |= row.qualifier is Qualifier.IDENTIFIED
         answer.tracking |= bool(shared_for(service, row.type, Purpose.ADVERTISING))
         answer.sources.setdefault(row.type)

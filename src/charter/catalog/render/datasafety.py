@@ -21,6 +21,7 @@ from typing import Any
 from charter.catalog.catalog import Catalog
 from charter.catalog.model import Service
 from charter.catalog.render._answers import catalog_header, resolve
+from charter.catalog.render._content import refused_everywhere
 from charter.taxonomy import Category, Purpose, RetentionKind, Transit
 
 GOOGLE_DATA_TYPES: dict[str, tuple[str, ...]] = {
@@ -207,7 +208,8 @@ def service_answers(catalog: Catalog, service: Service) -> dict[str, Any]:
                 answer.collected = True
                 answer.ephemeral &= row.retention.kind is RetentionKind.NOT_STORED
                 for p in row.purposes:
-                    answer.collection_purposes |= _purposes(catalog, row.type, p)
+                    if not refused_everywhere(catalog, service, row.type, p):
+                        answer.collection_purposes |= _purposes(catalog, row.type, p)
                 answer.sources.setdefault(row.type)
         categories = {r.type: r.category for r in service.inventory}
         for function in service.functions:

@@ -17,7 +17,7 @@ import yaml
 from charter.catalog.catalog import Catalog
 from charter.catalog.model import InventoryRow, Service
 from charter.catalog.render._answers import resolve, shared_for
-from charter.catalog.render._content import service_regions
+from charter.catalog.render._content import market_rules, refused_everywhere, service_regions
 from charter.taxonomy import PURPOSES, QUALIFIERS, Category, Purpose, Qualifier
 
 DATA_USES: dict[Purpose, str] = {
@@ -110,7 +110,8 @@ def _declarations(catalog: Catalog, service: Service) -> list[dict[str, Any]]:
     groups: dict[tuple[Purpose, Qualifier], list[InventoryRow]] = {}
     for row in service.inventory:
         for purpose in row.purposes:
-            groups.setdefault((purpose, row.qualifier), []).append(row)
+            if not refused_everywhere(catalog, service, row.type, purpose):
+                groups.setdefault((purpose, row.qualifier), []).append(row)
     out: list[dict[str, Any]] = []
     for (purpose, qualifier), rows in groups.items():
         qualified = f"{QUALIFIERS[qualifier].label.lower()} data"
@@ -159,6 +160,8 @@ def system(catalog: Catalog, service: Service) -> dict[str, Any]:
             "charter_service": service.id,
             "on_device_only": service.on_device_only,
             "controllers": [f"{r.name}: {r.controller}" for r in regions if r.controller],
+            "markets": service.markets.model_dump(mode="json"),
+            "market_rules": market_rules(service),
         },
     }
 
