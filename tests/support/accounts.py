@@ -18,7 +18,7 @@ from charter.services.oauth import OAuthProvider
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
-    from fastapi.testclient import TestClient  # noqa: F401 - imported here once, warning muted
+    from fastapi.testclient import TestClient
 
 PASSWORD = "violet lantern quietly orbits"
 HUMAN = {
@@ -71,3 +71,25 @@ def make_account(
         outcome = accounts.complete_login(outcome.challenge_id or "", code=sender.last_code(email))
     assert outcome.tokens is not None
     return Account(account_id, email, outcome.tokens)
+
+
+def cookie_of(client: TestClient, account: Account) -> str:
+    """The browser cookie of ``account`` signed in at ``/signin`` (one per test client and
+    account): a browser session bound to the account's session, as the sign-in page leaves it.
+    The full sign-in through pages is tested in the browser tests."""
+    state = client.app.state  # type: ignore[attr-defined]
+    cache: dict[str, str] | None = getattr(state, "test_cookies", None)
+    if cache is None:
+        cache = state.test_cookies = {}
+    if account.id not in cache:
+        cache[account.id] = browser_cookie(state.charter.accounts, account.tokens)
+    return cache[account.id]
+
+
+def browser_cookie(accounts: AccountService, tokens: TokenPair) -> str:
+    """A browser session bound to the account session of ``tokens``; its cookie value."""
+    browser = accounts.browser
+    session = browser.new()
+    browser.sign_in(session, tokens)
+    browser.save(session)
+    return session.token
