@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from charter.api import errors as api_errors
+from charter.api.cors import ProviderCORSMiddleware
 from charter.api.routers import account as account_router
 from charter.api.routers import oauth as oauth_router
 from charter.app import Charter
@@ -35,10 +36,12 @@ PHONE = DeviceInfo("android-id-phone-1", "Phone 11")
 
 
 def build_app(charter: Charter, accounts: AccountService, provider: OAuthProvider) -> FastAPI:
-    """The account and OAuth routers on an app with Charter's error handling."""
+    """The account and OAuth routers on an app with Charter's error handling and the
+    provider's CORS middleware."""
     app = FastAPI()
     app.state.charter = dataclasses.replace(charter, accounts=accounts, oauth=provider)
     api_errors.install(app)
+    app.add_middleware(ProviderCORSMiddleware, allowed=provider.cors_allowed)
     app.include_router(account_router.router)
     app.include_router(oauth_router.router)
     return app

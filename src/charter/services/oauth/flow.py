@@ -152,7 +152,7 @@ class AuthorizationFlow:
             marker.get("since", 0)
         ):
             return False
-        if "login" in prompts:
+        if "login" in prompts or max_age == 0:  # max_age=0 is prompt=login (OIDC Core 3.1.2.1)
             return True
         return max_age is not None and self.provider.clock() - info.auth_time > max_age * MICROS
 
