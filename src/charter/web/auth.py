@@ -31,8 +31,21 @@ Code = Annotated[str, Form(max_length=20)]
 @router.get("/signin", include_in_schema=False)
 def signin_page(request: Request) -> Response:
     """The sign-in form."""
-    web_session(request)
-    return render(request, "signin.html", {"title": "Sign in", "error": None, "identifier": ""})
+    return render(
+        request,
+        "signin.html",
+        {"title": "Sign in", "error": None, "identifier": ""},
+        form_origin=_app_origin(request),
+    )
+
+
+def _app_origin(request: Request) -> str | None:
+    """The origin of the app an authorization request will send the person back to."""
+    session = web_session(request)
+    if not session.return_to or not session.reauth:
+        return None
+    origin = session.reauth.get("origin")
+    return origin if isinstance(origin, str) else None
 
 
 @router.post("/signin", include_in_schema=False)
@@ -48,6 +61,7 @@ def signin(request: Request, identifier: Text, password: Text) -> Response:
             "signin.html",
             {"title": "Sign in", "error": message_of(exc), "identifier": identifier[:254]},
             status=401 if isinstance(exc, AuthError) else 429,
+            form_origin=_app_origin(request),
         )
     return _continue(request, outcome, session_challenge=True)
 
@@ -80,6 +94,7 @@ def verify_page(request: Request) -> Response:
         request,
         "verify.html",
         {"title": "Confirm it's you", "methods": session.methods, "error": None},
+        form_origin=_app_origin(request),
     )
 
 
@@ -114,6 +129,7 @@ def verify(
             "verify.html",
             {"title": "Confirm it's you", "methods": session.methods, "error": message_of(exc)},
             status=401,
+            form_origin=_app_origin(request),
         )
     return _continue(request, outcome, session_challenge=False)
 
