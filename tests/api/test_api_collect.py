@@ -49,7 +49,7 @@ def test_batch_with_mixed_items_refuses_per_item_and_stores_nothing_for_refusals
     unknown = "s_" + "0" * 32
     events = [
         {"subject_id": sid, **NOTE, "value": "kept 1"},
-        {"subject_id": sid, "data_type": "notes", "purpose": "advertising", "value": "never"},
+        {"subject_id": sid, "data_type": "notes", "purpose": "personalization", "value": "never"},
         {"subject_id": unknown, **NOTE, "value": "never"},
         {
             "subject_id": sid,
