@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from api_support import Api
 
 from charter.testing import FakeClock
@@ -12,6 +13,7 @@ POLICY_REASONS = {
     "personalization_off",
     "ads_off",
     "system_switch_off",
+    "source_refused",  # a catalog promise: ads never read cloud or pay data
 }
 
 
@@ -41,6 +43,7 @@ def test_purpose_is_required(api: Api) -> None:
     assert response.json()["error"]["field"] == "purpose"
 
 
+@pytest.mark.promise("advertisement.excluded_sources", "advertisement.no_user_content_for_ads")
 def test_advertising_never_reads_cloud_or_pay_data(api: Api) -> None:
     ads = api.key("advertisement")
     for service, market, data_type in (("cloud", "de", "notes"), ("pay", "in", "card_number")):
