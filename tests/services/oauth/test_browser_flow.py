@@ -449,4 +449,3 @@ def test_registration_is_stored_as_json(provider: OAuthProvider) -> None:
     again = provider.clients.get(client.client_id)
     assert again.post_logout_redirect_uris == (LOGOUT_BACK, LOGOUT_BACK + "2")
     assert json.loads(json.dumps(list(again.origins))) == ["https://app.example.com"]
-
