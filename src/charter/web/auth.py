@@ -39,6 +39,22 @@ def signin_page(request: Request) -> Response:
     )
 
 
+RETURN_WINDOW_MICROS = 15 * 60 * 1_000_000
+"""An authorization request waits this long for its sign-in; a sign-in later is a new visit."""
+
+
+def _pending_return(request: Request) -> str | None:
+    """Where to go after signing in: an authorization request that sent the person here less
+    than 15 minutes ago (an abandoned one must not take over a later, unrelated sign-in)."""
+    session = web_session(request)
+    since = (session.reauth or {}).get("since")
+    if not session.return_to or not isinstance(since, int):
+        return None
+    if services(request).charter.clock() - since > RETURN_WINDOW_MICROS:
+        return None
+    return session.return_to
+
+
 def _app_origin(request: Request) -> str | None:
     """The origin of the app an authorization request will send the person back to."""
     session = web_session(request)
@@ -70,8 +86,9 @@ def _continue(request: Request, outcome: LoginOutcome, *, session_challenge: boo
     session = web_session(request)
     if outcome.status == "ok" and outcome.tokens is not None:
         services(request).browser.sign_in(session, outcome.tokens)
-        back, session.return_to = session.return_to, None
-        if back:  # an authorization request (or a page) that sent the person here
+        back = _pending_return(request)
+        session.return_to = None
+        if back:  # the authorization request that sent the person here, a moment ago
             return redirect(back)
         session.say("You are signed in.", "success")
         return redirect("/")
