@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from charter.catalog._yaml import LocatedDocument
-from charter.catalog.model import MarketRule, Rule, RuleKind, Service
+from charter.catalog.model import MarketRule, RuleKind, Service
 from charter.catalog.suggest import closest
 from charter.errors import Problem
 from charter.taxonomy import DataTypeTerm, RetentionKind
@@ -167,27 +167,3 @@ def _problem(
     for part in path:
         dotted += f"[{part}]" if isinstance(part, int) else (f".{part}" if dotted else str(part))
     return Problem(file, line, column, dotted, message, value, suggestion)
-
-
-def rule_refs(rule: Rule) -> str:
-    """A short, reader-facing summary of what a gate rule narrows (for listings)."""
-    gate = rule.gate
-    if gate is None:
-        return ""
-    if gate.markets is not None:
-        m = gate.markets
-        scope = (
-            ", ".join(
-                f"{k} {v}"
-                for k, v in (("function", m.function), ("type", m.type), ("purpose", m.purpose))
-                if v
-            )
-            or "the whole service"
-        )
-        return f"markets of {scope}"
-    if gate.never_stored:
-        return "never stored: " + ", ".join(gate.never_stored)
-    if gate.refuse_purposes:
-        return "refused purposes: " + ", ".join(str(p) for p in gate.refuse_purposes)
-    assert gate.sources is not None
-    return f"{gate.sources.purpose} never reads: " + ", ".join(gate.sources.never_from)

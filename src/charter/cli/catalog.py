@@ -162,7 +162,7 @@ def catalog_to_json(catalog: Catalog, service: str | None = None) -> dict[str, A
     services = [s for s in catalog if service is None or s.id == service]
     return {
         "catalog": catalog.info.model_dump(mode="json"),
-        "services": [s.model_dump(mode="json") for s in services],
+        "services": [s.model_dump(mode="json", by_alias=True) for s in services],
         "regions": catalog.regions_file.model_dump(mode="json"),
         "system": catalog.system.model_dump(mode="json"),
         "data_types": [

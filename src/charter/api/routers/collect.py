@@ -249,8 +249,9 @@ async def collect(request: Request, charter: CharterDep, caller: ServicePrincipa
     whether it was stored (with its record id and expiry), processed without being stored,
     or refused with the policy's reason: `unknown_subject`, `subject_inactive`, `undeclared`,
     `qualifier_mismatch`, `market_unavailable`, `consent_required`, `personalization_off`,
-    `ads_off`, `system_switch_off`, `on_device_only`, or `invalid_input` for a value the
-    row cannot hold. A refused event leaves nothing behind.
+    `ads_off`, `system_switch_off`, `on_device_only`, `never_stored`, `purpose_refused`,
+    `source_refused` (the last three, and market rules, name the catalog promise that refused),
+    or `invalid_input` for a value the row cannot hold. A refused event leaves nothing behind.
     """
     raw = await request.body()  # bounded while it streams by charter.api.limits (413 past it)
     try:
