@@ -262,8 +262,11 @@ def _refuse(
     return Decision(False, reason, message, row, switch)
 
 
+_REASONS: dict[str, Reason] = {r.value: r for r in Reason}
+
+
 def _refuse_by_rule(check: GateCheck, row: CompiledRow | None) -> Decision:
-    return Decision(False, Reason(check.reason), check.message, row, None, None, check.rule)
+    return Decision(False, _REASONS[check.reason], check.message, row, None, None, check.rule)
 
 
 def _check_switches(
