@@ -21,6 +21,7 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
     collect,
+    items,
     oauth,
     photos,
     records,
@@ -96,6 +97,7 @@ def create_api(charter: Charter) -> FastAPI:
         collect,
         records,
         rights,
+        items,
         staff,
         photos,
         wellknown,

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from charter.gate.journal import LogEntry
 
 MAX_PAGE = 100
+SHOWN_KINDS = 6
+"""Kinds of data one collect sentence names before it says "and n more"."""
 
 PURPOSE_WORDS = {
     "app_functionality": "to make the service work",
@@ -160,8 +162,8 @@ class ActivityLog:
             return f"Privacy Center staff ({rest})"
         if kind == "job":
             return "An automatic job"
-        if actor == "admin":
-            return "An administrator"
+        if actor == "admin" or kind == "admin":
+            return f"An administrator ({rest})" if rest else "An administrator"
         return actor
 
     def service_name(self, service: object) -> str:
@@ -179,13 +181,14 @@ class ActivityLog:
 
     def items_words(self, rows: list[list[Any]]) -> str:
         parts = []
-        for s, d, p, *rest in rows:
+        for s, d, p, *rest in rows[:SHOWN_KINDS]:
             n = rest[-1]
             label = self.gate.catalog.type_label(str(d)).lower()
             parts.append(
                 f"{n} × {label} ({self.service_name(s)}, {PURPOSE_WORDS.get(str(p), str(p))})"
             )
-        return "; ".join(parts)
+        more = sum(int(r[-1]) for r in rows[SHOWN_KINDS:])
+        return "; ".join(parts) + (f"; and {more} more" if more else "")
 
     def describe(self, entry: LogEntry) -> Activity:
         """An audit entry as a sentence (and the services it concerns)."""
@@ -302,7 +305,9 @@ def _request(
     kind = REQUEST_KINDS.get(str(d.get("kind")), "")
     what = f"your {kind} request" if kind else "your request"
     verbs = {
-        "request_file": f"{who} filed a {kind or 'new'} request.",
+        "request_file": f"{who} filed {'an' if kind[:1] in 'aeiou' else 'a'} {kind} request."
+        if kind
+        else f"{who} filed a request.",
         "request_assigned": f"{who} took {what}.",
         "request_answered": f"{who} answered {what}.",
         "request_closed": f"{who} closed {what}.",

@@ -40,8 +40,8 @@ from charter.gate import Subject
 from charter.gate import export as gx
 from charter.rights import tables as rt
 from charter.rights._common import DAY, new_id, rfc3339
-from charter.rights.residency import residence
 from charter.rights._zipstream import ChunkSink
+from charter.rights.residency import residence
 
 if TYPE_CHECKING:
     from charter.gate import Gate
