@@ -211,7 +211,7 @@ def delete_item(
             code="kept_with_account",
             field="record_id",
         )
-    return erasure.erase(gate, subject_id, record_id=record_id, actor=actor)
+    return erasure.erase(gate, subject_id, service=service, record_id=record_id, actor=actor)
 
 
 def item_file(

@@ -46,7 +46,7 @@ class StaffCorrectionIn(BaseModel):
     """The correction a person asked for: which record (by its keyed fingerprint, as the
     candidates list names it) and the corrected value."""
 
-    record: str = Field(pattern=r"^[0-9a-f]{64}$")
+    record: str = Field(pattern=r"^[0-9a-f]{16}$")
     value: JsonValue
 
 
