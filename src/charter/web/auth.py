@@ -15,9 +15,7 @@ from charter.errors import AuthError, CharterError
 from charter.services.account.service import DeviceInfo, LoginOutcome
 from charter.web._routing import WebRoute, message_of
 from charter.web.deps import (
-    SignInRequiredError,
     csrf_protect,
-    current_user,
     redirect,
     render,
     services,
@@ -57,7 +55,10 @@ def signin(request: Request, identifier: Text, password: Text) -> Response:
 def _continue(request: Request, outcome: LoginOutcome, *, session_challenge: bool) -> Response:
     session = web_session(request)
     if outcome.status == "ok" and outcome.tokens is not None:
-        session.sign_in(outcome.tokens.access_token, outcome.tokens.refresh_token)
+        services(request).browser.sign_in(session, outcome.tokens)
+        back, session.return_to = session.return_to, None
+        if back:  # an authorization request (or a page) that sent the person here
+            return redirect(back)
         session.say("You are signed in.", "success")
         return redirect("/")
     if session_challenge or outcome.challenge_id:
@@ -119,14 +120,8 @@ def verify(
 
 @router.post("/signout", include_in_schema=False)
 def signout(request: Request) -> Response:
-    """End the session here and in the account service."""
-    web = services(request)
-    session = web_session(request)
-    try:
-        user = current_user(request)
-        web.accounts.logout(user.session)
-    except SignInRequiredError:
-        pass
-    session.sign_out()
-    session.say("You are signed out.", "success")
+    """End the browser session and its account session: the Privacy Center and every app
+    that signs in with Charter see the person signed out."""
+    services(request).browser.sign_out(web_session(request))
+    web_session(request).say("You are signed out.", "success")
     return redirect("/signin")

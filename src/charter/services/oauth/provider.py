@@ -87,6 +87,7 @@ class OAuthProvider:
             "token_endpoint": f"{base}/oauth/token",
             "userinfo_endpoint": f"{base}/oauth/userinfo",
             "revocation_endpoint": f"{base}/oauth/revoke",
+            "end_session_endpoint": f"{base}/oauth/logout",
             "jwks_uri": f"{base}/.well-known/jwks.json",
             "scopes_supported": list(SCOPES),
             "response_types_supported": ["code"],
@@ -116,7 +117,11 @@ class OAuthProvider:
                 "auth_time",
                 "nonce",
             ],
-            "authorization_response_iss_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
         }
 
     # -- authorization endpoint ------------------------------------------------------------
@@ -158,7 +163,7 @@ class OAuthProvider:
         result: Response = self.server.create_authorization_response(
             request, grant_user=user, grant=grant
         )
-        return result
+        return self._with_iss(result)
 
     def has_consent(self, subject_id: str, client_id: str, scope: str) -> bool:
         """Whether the person already authorized this client for ``scope``."""
@@ -173,9 +178,34 @@ class OAuthProvider:
         return row is not None and set(scope.split()) <= set(row.scope.split())
 
     def error_response(self, request: OAuthRequest, error: OAuth2Error) -> Response:
-        """The response of an OAuth error (a redirect when Authlib allows one)."""
+        """The response of an OAuth error (a redirect when Authlib allows one), with the
+        request's ``state`` and the ``iss`` parameter."""
+        if getattr(error, "state", None) is None:
+            error.state = request.payload.state
         result: Response = self.server.handle_error_response(request, error)
-        return result
+        return self._with_iss(result)
+
+    def _with_iss(self, result: Response) -> Response:
+        """Add ``iss`` to a redirect back to the client (RFC 9207), so that an app talking to
+        several providers can tell which one answered."""
+        status, body, headers = result
+        out = []
+        for name, value in headers:
+            if name.lower() == "location":
+                joiner = "&" if "?" in value else "?"
+                out.append((name, value + joiner + urlencode({"iss": self.issuer})))
+            else:
+                out.append((name, value))
+        return status, body, out
+
+    def pairwise(self, client: Client, subject_id: str) -> str:
+        """The ``sub`` a client sees for an account."""
+        return pairwise_sub(self.keyring, client.sector, subject_id)
+
+    def cors_allowed(self, origin: str) -> bool:
+        """Whether a browser app at ``origin`` may call the token, userinfo, discovery and
+        JWKS endpoints: only the origins of registered redirect URIs."""
+        return origin in self.clients.origins()
 
     def csrf_token(self, session_id: str, request: OAuthRequest) -> str:
         """The consent form's anti-forgery token, bound to the session and the request."""
@@ -385,7 +415,7 @@ class OAuthProvider:
         )
         if row.token_expires <= now or not alive or row.status != "active":
             return None
-        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h)
+        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h, row.auth_time)
 
     def find_token(self, token: str) -> TokenFamily | None:
         h = keys.token_hash(self.keyring, str(token))
