@@ -3,7 +3,7 @@ Who touched my data: a person's activity, built from the audit log of their regi
 the control database (requests), in plain words, newest first, filterable by service.
 
 Entries are found by the person's keyed fingerprint through the ``(subject_ref, seq)`` index
-(migration 0006), so a page costs the same however long the log is. The log holds codes and
+(migration 0007), so a page costs the same however long the log is. The log holds codes and
 counts only; the sentences here are made from them and the catalog, never from values.
 
 The page cursor is ``r<seq>.c<seq>``: for each of the two logs, the entries below that seq
