@@ -410,3 +410,39 @@ def test_seed_demo_is_idempotent(deployment: Deployment) -> None:
 
     again = seed_demo(deployment.charter, accounts=deployment.accounts)
     assert not again.created and again.user.password is None
+
+
+def test_sign_in_returns_to_a_recent_authorization_request_only(
+    deployment: Deployment, new_client: Callable[[], TestClient]
+) -> None:
+    redirect = "https://band.example/cb"
+    client_id = deployment.charter.oauth.clients.add("Band", [redirect]).client.client_id
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect,
+        "scope": "openid",
+        "state": "s1",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSsw8Z0c",
+        "code_challenge_method": "S256",
+    }
+    user = deployment.demo.user
+    assert user.password
+    fresh = new_client()
+    sent = fresh.get("/oauth/authorize", params=params)
+    assert sent.status_code == 303 and sent.headers["location"] == "/signin"
+    page = fresh.get("/signin")
+    assert "Sign in to continue to Band" in page.text
+    assert "form-action 'self' https://band.example" in page.headers["content-security-policy"]
+    back = "/oauth/authorize?" + str(httpx.QueryParams(sorted(params.items())))
+    sign_in(fresh, deployment.outbox, user.identifier, user.password, then=back)
+
+    stale = new_client()
+    stale.get("/oauth/authorize", params=params)
+    browser = deployment.accounts.browser
+    session = browser.load(stale.cookies.get(COOKIE))
+    assert session is not None and session.reauth is not None
+    session.reauth["since"] -= 16 * 60 * 1_000_000  # the person left, and comes back later
+    session.dirty = True
+    browser.save(session)
+    sign_in(stale, deployment.outbox, user.identifier, user.password, then="/")

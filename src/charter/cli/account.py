@@ -9,6 +9,7 @@ Mount with ``app.add_typer(account.app, name="account")`` and
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -189,6 +190,14 @@ def _print_client(provider: OAuthProvider, client: Client) -> None:
         lines.append(("sector_identifier_uri", client.sector_identifier_uri))
     for label, value in lines:
         console.print(f"{label}: {value}", soft_wrap=True, highlight=False)
+    if not os.environ.get("CHARTER_ISSUER"):
+        console.print(
+            "note: CHARTER_ISSUER is not set, so `charter serve` names the address it binds "
+            "as the issuer (the one above for the default --host and --port); set "
+            "CHARTER_ISSUER to the public https URL in production",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @client_app.command("list")

@@ -185,9 +185,16 @@ def templates() -> jinja2.Environment:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    form_origin: str | None = None,
 ) -> HTMLResponse:
-    """Render a page with the layout's common values (session, user, flash message)."""
+    """Render a page with the layout's common values (session, user, flash message).
+    ``form_origin``: another origin a form's answer may redirect to (CSP ``form-action``
+    applies to the redirects after a post: the sign-in pages send a person back to an app)."""
     session = web_session(request)
     ctx: dict[str, Any] = {
         "csrf": session.csrf,
@@ -199,7 +206,13 @@ def render(
     }
     ctx.update(context or {})
     html = templates().get_template(name).render(**ctx)
-    return HTMLResponse(html, status_code=status, headers=_NO_STORE)
+    headers = _NO_STORE
+    if form_origin:
+        csp = headers["Content-Security-Policy"].replace(
+            "form-action 'self'", f"form-action 'self' {form_origin}"
+        )
+        headers = {**headers, "Content-Security-Policy": csp}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -41,11 +41,24 @@ from charter.services.oauth.requests import OAuthRequest
 
 router = APIRouter(tags=["oauth"])
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 PAGE_HEADERS = {
     **NO_STORE,
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": f"{_CSP}; form-action 'self'",
 }
+
+
+def _form_page(html: str, redirect_origin: str | None) -> HTMLResponse:
+    """A page whose form's answer may redirect to the app (``form-action`` covers the
+    redirect after a form post, so the app's origin is allowed beside this site)."""
+    targets = "'self'" + (f" {redirect_origin}" if redirect_origin else "")
+    return HTMLResponse(
+        html,
+        headers={**PAGE_HEADERS, "Content-Security-Policy": f"{_CSP}; form-action {targets}"},
+    )
 
 
 def _provider(request: Request) -> OAuthProvider:
@@ -119,14 +132,14 @@ def _page(outcome: Outcome, session: BrowserSession) -> Response:
             csrf=outcome.csrf,
             action="/oauth/authorize",
         )
-        return HTMLResponse(html, headers=PAGE_HEADERS)
+        return _form_page(html, outcome.redirect_origin)
     if isinstance(outcome, Stop):
         return _error_page(outcome.error, outcome.description, outcome.status)
     if isinstance(outcome, ConfirmLogout):
         html = pages.logout_page(
             client_name=outcome.client_name, params=outcome.params, csrf=session.csrf
         )
-        return HTMLResponse(html, headers=PAGE_HEADERS)
+        return _form_page(html, outcome.redirect_origin)
     if outcome.redirect is not None:
         return RedirectResponse(outcome.redirect, status_code=303, headers=NO_STORE)
     return HTMLResponse(pages.signed_out_page(), headers=PAGE_HEADERS)

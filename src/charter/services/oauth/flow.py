@@ -19,7 +19,7 @@ from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 
 from charter.services.account.browser import BrowserSession, BrowserSessions
 from charter.services.account.sessions import SessionInfo
-from charter.services.oauth.clients import Client
+from charter.services.oauth.clients import Client, origin_of
 from charter.services.oauth.logout import LogoutRequest
 from charter.services.oauth.model import EndUser
 from charter.services.oauth.outcomes import (
@@ -96,7 +96,11 @@ class AuthorizationFlow:
                     provider.error_response(request, LoginRequiredError(redirect_uri=redirect_uri))
                 )
             session.return_to = _return_path(request)
-            session.reauth = {"request": _digest(request), "since": provider.clock()}
+            session.reauth = {
+                "request": _digest(request),
+                "since": provider.clock(),
+                "origin": origin_of(redirect_uri),
+            }
             session.dirty = True
             return SignIn(session.return_to, grant.client.name)
         scope = data.get("scope") or ""
@@ -116,6 +120,7 @@ class AuthorizationFlow:
                 "profile" in scope.split(),
                 request_params(request),
                 provider.csrf_token(info.session_id, request),
+                origin_of(redirect_uri),
             )
         if not provider.check_csrf(info.session_id, request, request.form.get("csrf", "")):
             return Stop(
@@ -175,7 +180,10 @@ class AuthorizationFlow:
             and hinted_sub == provider.pairwise(client, info.subject_id)
         )
         if not (same_person or confirmed):
-            return ConfirmLogout(client.name if client else None, request.params())
+            back = request.redirect_to()
+            return ConfirmLogout(
+                client.name if client else None, request.params(), origin_of(back) if back else None
+            )
         self.browser.sign_out(session)
         return SignedOut(request.redirect_to())
 

@@ -33,6 +33,8 @@ class Consent:
     profile: bool
     params: list[tuple[str, str]]
     csrf: str
+    redirect_origin: str
+    """Where the answer goes (the page's ``form-action`` must allow the redirect there)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class ConfirmLogout:
 
     client_name: str | None
     params: list[tuple[str, str]]
+    redirect_origin: str | None
+    """Where the person goes after signing out, if the app asked to get them back."""
 
 
 @dataclass(frozen=True, slots=True)

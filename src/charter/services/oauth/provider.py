@@ -137,29 +137,8 @@ class OAuthProvider:
         return self.server.get_consent_grant(request, end_user=user)
 
     def authorize(self, request: OAuthRequest, grant: Any, user: EndUser | None) -> Response:
-        """Answer a validated request: a code (``user`` given) or ``access_denied``."""
-        if user is not None:
-            scope = grant.request.payload.scope or ""
-            now = self.clock()
-            with self.control.begin() as conn:
-                updated = conn.execute(
-                    update(oauth_grants)
-                    .where(
-                        oauth_grants.c.subject_id == user.subject_id,
-                        oauth_grants.c.client_id == grant.client.client_id,
-                    )
-                    .values(scope=scope, granted_at=now, revoked_at=None)
-                ).rowcount
-                if not updated:
-                    conn.execute(
-                        insert(oauth_grants).values(
-                            subject_id=user.subject_id,
-                            client_id=grant.client.client_id,
-                            scope=scope,
-                            granted_at=now,
-                            revoked_at=None,
-                        )
-                    )
+        """Answer a validated request: a code (``user`` given; the person's authorization of
+        the client is recorded with the code, in one transaction) or ``access_denied``."""
         result: Response = self.server.create_authorization_response(
             request, grant_user=user, grant=grant
         )
@@ -327,15 +306,18 @@ class OAuthProvider:
     def save_code(self, code: str, request: Any) -> None:
         data = request.payload.data
         user: EndUser = request.user
+        client_id = request.client.client_id
+        scope = data.get("scope") or ""
         now = self.clock()
         with self.control.begin() as conn:
+            self._record_grant(conn, user.subject_id, client_id, scope, now)
             conn.execute(
                 insert(oauth_codes).values(
                     hash=keys.token_hash(self.keyring, code),
-                    client_id=request.client.client_id,
+                    client_id=client_id,
                     subject_id=user.subject_id,
                     redirect_uri=data.get("redirect_uri"),
-                    scope=data.get("scope") or "",
+                    scope=scope,
                     nonce=data.get("nonce"),
                     challenge=data.get("code_challenge"),
                     auth_time=user.auth_time,
@@ -343,6 +325,25 @@ class OAuthProvider:
                     expires_at=now + CODE_TTL * MICROS,
                     used_at=None,
                     session_id=None,
+                )
+            )
+
+    @staticmethod
+    def _record_grant(conn: Any, subject_id: str, client_id: str, scope: str, now: int) -> None:
+        """The person authorized the client for ``scope`` (Accounts & Permission lists it)."""
+        updated = conn.execute(
+            update(oauth_grants)
+            .where(oauth_grants.c.subject_id == subject_id, oauth_grants.c.client_id == client_id)
+            .values(scope=scope, granted_at=now, revoked_at=None)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                insert(oauth_grants).values(
+                    subject_id=subject_id,
+                    client_id=client_id,
+                    scope=scope,
+                    granted_at=now,
+                    revoked_at=None,
                 )
             )
 
