@@ -48,6 +48,9 @@ def test_pages_render(deployment: Deployment, user_client: TestClient) -> None:
         response = user_client.get(path)
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-store"
+        assert '<main id="main"' in response.text, path
+        for field in re.findall(r'<(?:input|select|textarea)[^>]+id="([^"]+)"', response.text):
+            assert f'for="{field}"' in response.text, f"{path}: {field} has no label"
     assert "PAGE-NOTE-1" in user_client.get("/items/cloud?type=notes").text
     assert "PAGE-NOTE-1" not in user_client.get("/activity").text
 
