@@ -22,6 +22,7 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
     collect,
+    items,
     oauth,
     photos,
     records,
@@ -98,6 +99,7 @@ def create_api(charter: Charter) -> FastAPI:
         collect,
         records,
         rights,
+        items,
         staff,
         photos,
         wellknown,
