@@ -31,6 +31,7 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.cloud import CloudSync
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
@@ -59,6 +60,7 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
+    cloud: CloudSync
 
     @classmethod
     def open(
@@ -119,6 +121,7 @@ class Charter:
             ),
             staff=StaffRoles(gate),
             rights=rights,
+            cloud=CloudSync(gate),
         )
 
     @staticmethod

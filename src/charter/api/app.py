@@ -21,6 +21,7 @@ from charter.api.cors import ProviderCORSMiddleware
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
+    cloud,
     collect,
     items,
     oauth,
@@ -85,6 +86,7 @@ def create_api(charter: Charter) -> FastAPI:
                 "name": "oauth",
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
+            {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -105,6 +107,7 @@ def create_api(charter: Charter) -> FastAPI:
         wellknown,
         account,
         oauth,
+        cloud,
     )
     for module in routers:
         app.include_router(module.router)
