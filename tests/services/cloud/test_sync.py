@@ -264,3 +264,30 @@ def test_replaying_the_changes_rebuilds_the_server_state(
         for i in ids
     }
     assert mirror == server
+
+
+def test_charter_purge_destroys_expired_trash(tmp_path: Any) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from charter.cli import app as cli  # noqa: PLC0415
+    from charter.config import Settings  # noqa: PLC0415
+
+    data = tmp_path / "data"
+    Charter.init(data)
+    clock = FakeClock()
+    charter = Charter.open(Settings(data_dir=data), clock=clock)
+    subject = person(charter)
+    item = charter.cloud.upload(subject, "notes", b"old")
+    charter.cloud.delete(subject, item.id)
+    with charter.stores.control().begin() as conn:  # its window ended long ago
+        conn.execute(items.update().where(items.c.id == item.id).values(purge_at=1))
+    charter.close()
+    result = CliRunner().invoke(cli, ["purge", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "destroyed 1 cloud items" in result.output
+    again = Charter.open(Settings(data_dir=data))
+    try:
+        assert again.cloud.item(subject, item.id).state == "gone"
+        assert live_records(again, subject) == 0
+    finally:
+        again.close()
