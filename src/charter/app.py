@@ -121,7 +121,7 @@ class Charter:
             ),
             staff=StaffRoles(gate),
             rights=rights,
-            cloud=CloudSync(gate),
+            cloud=CloudSync(gate, data_dir=settings.data_dir),
         )
 
     @staticmethod

@@ -117,6 +117,7 @@ def purge(
             charter.gate, batch=batch, progress=lambda n: progress.advance(task, n)
         )
     trashed = charter.cloud.purge_expired()
+    charter.cloud.uploads.purge_expired()
     console.print(f"purged {report.records} records and {report.blobs} blobs")
     console.print(f"destroyed {trashed} cloud items whose trash window ended")
 

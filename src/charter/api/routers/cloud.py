@@ -21,9 +21,11 @@ from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
 from charter.errors import InputError, RefusedError
 from charter.services.cloud import CATEGORIES, ConflictError, Item
+from charter.services.cloud.uploads import CHUNK_BYTES, Upload
 
 router = APIRouter(prefix="/v1/cloud", tags=["cloud"])
 
+UploadId = Annotated[str, Path(pattern=r"^cu_[0-9a-f]{32}$", description="An upload id.")]
 ItemId = Annotated[str, Path(pattern=r"^ci_[0-9a-f]{32}$", description="A cloud item id.")]
 CategoryName = Annotated[
     str, Path(pattern=r"^[a-z_]{1,20}$", description=f"One of: {', '.join(CATEGORIES)}.")
@@ -52,6 +54,28 @@ class ChangesOut(BaseModel):
     changes: list[ItemOut]
     token: str = Field(description="Ask from here next time.")
     more: bool = Field(description="More changes are waiting: ask again with the token.")
+
+
+class UploadIn(BaseModel):
+    """A resumable upload to start."""
+
+    size: int = Field(ge=1, description="Total bytes of the content.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole content.")
+    item_id: str | None = Field(
+        default=None, pattern=r"^ci_[0-9a-f]{32}$", description="The item it replaces."
+    )
+    base_version: int | None = Field(default=None, ge=1, description="Its version then.")
+
+
+class UploadOut(BaseModel):
+    """Where a resumable upload stands."""
+
+    id: str
+    category: str
+    size: int
+    received: int = Field(description="Send the next chunk from here.")
+    expires_at: int
+    chunk_bytes: int = Field(description="The largest chunk accepted.")
 
 
 class UsageOut(BaseModel):
@@ -263,3 +287,102 @@ def usage(principal: AnyPrincipal, charter: CharterDep) -> UsageOut:
         used_bytes=used,
         trash_days=plan.trash_days,
     )
+
+
+def _upload_out(upload: Upload) -> UploadOut:
+    return UploadOut(
+        id=upload.id,
+        category=upload.category,
+        size=upload.size,
+        received=upload.received,
+        expires_at=upload.expires_at,
+        chunk_bytes=CHUNK_BYTES,
+    )
+
+
+def _chunk_digest(header: str) -> str:
+    """The SHA-256 in a ``Content-Digest: sha-256=:<base64>:`` header (RFC 9530), as hex."""
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "sha-256" and value.startswith(":") and value.endswith(":"):
+            try:
+                raw = base64.b64decode(value[1:-1], validate=True)
+            except ValueError:
+                break
+            if len(raw) == 32:
+                return raw.hex()
+    raise InputError(
+        "send the chunk's SHA-256 as Content-Digest: sha-256=:<base64>: (RFC 9530)",
+        field="Content-Digest",
+    )
+
+
+@router.post("/{category}/uploads", status_code=201, responses=responses(401, 403, 422))
+def begin_upload(
+    category: CategoryName, body: UploadIn, principal: AnyPrincipal, charter: CharterDep
+) -> UploadOut:
+    """Start a resumable upload of large content: announce its size and SHA-256, then send
+    chunks of at most ``chunk_bytes``, each with its own digest, and complete it."""
+    upload = charter.cloud.uploads.begin(
+        _subject(principal),
+        category,
+        size=body.size,
+        sha256=body.sha256,
+        item_id=body.item_id,
+        base_version=body.base_version,
+    )
+    return _upload_out(upload)
+
+
+@router.get("/uploads/{upload_id}", responses=responses(401, 403, 404))
+def upload_status(upload_id: UploadId, principal: AnyPrincipal, charter: CharterDep) -> UploadOut:
+    """Where an upload stands: resume from ``received``."""
+    return _upload_out(charter.cloud.uploads.status(_subject(principal), upload_id))
+
+
+@router.put(
+    "/uploads/{upload_id}",
+    responses=responses(401, 403, 404, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def put_chunk(
+    request: Request,
+    upload_id: UploadId,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    offset: Annotated[int, Query(ge=0, description="Where this chunk starts.")],
+    content_digest: Annotated[str, Header(description="sha-256=:<base64>: of this chunk.")],
+) -> UploadOut:
+    """Append the chunk that starts at ``offset`` (a chunk whose digest does not match is
+    refused and changes nothing)."""
+    subject_id = _subject(principal)
+    digest = _chunk_digest(content_digest)
+    chunk = await request.body()
+    upload = await run_in_threadpool(
+        lambda: charter.cloud.uploads.put_chunk(
+            subject_id, upload_id, offset=offset, chunk=chunk, sha256=digest
+        )
+    )
+    return _upload_out(upload)
+
+
+@router.post(
+    "/uploads/{upload_id}/complete",
+    status_code=201,
+    responses={**responses(401, 403, 404, 422), **CONFLICT},
+)
+def complete_upload(upload_id: UploadId, principal: AnyPrincipal, charter: CharterDep) -> Response:
+    """Check the whole content's SHA-256 and store it as an item."""
+    subject_id = _subject(principal)
+    try:
+        item = charter.cloud.uploads.complete(subject_id, upload_id)
+    except ConflictError as exc:
+        return _conflict(charter, subject_id, exc, b"")
+    return JSONResponse(_out(item).model_dump(), status_code=201)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
@@ -29,6 +30,7 @@ from charter.gate import Event
 from charter.services.cloud.categories import Category, category
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, items
+from charter.services.cloud.uploads import Uploads
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -95,9 +97,10 @@ def _item(row: Any) -> Item:
 class CloudSync:
     """The sync service of one deployment."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, *, data_dir: Path) -> None:
         self.gate = gate
         self.clock = gate.clock
+        self.uploads = Uploads(self, data_dir / "cloud" / "uploads")
 
     @property
     def control(self) -> Any:
@@ -212,7 +215,7 @@ class CloudSync:
             raise InputError("an item keeps its category", field="category")
         if previous is not None and base_version != previous.version:
             raise ConflictError(_item(previous), base_version or 0)
-        self._check_quota(subject_id, len(content) - (previous.size if previous else 0))
+        self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
         record_id = self._store(subject_id, kind, content)
         now = self.clock()
         try:
@@ -415,7 +418,11 @@ class CloudSync:
             raise NotFoundError("no such cloud item", field="item_id")
         return row
 
-    def _check_quota(self, subject_id: str, growth: int) -> None:
+    def check_quota(self, subject_id: str, growth: int) -> None:
+        """
+        Raises:
+            RefusedError: ``growth`` more bytes would not fit the person's plan (with figures).
+        """
         plan, used = self.usage(subject_id)
         if growth > 0 and used + growth > plan.quota_bytes:
             raise RefusedError(

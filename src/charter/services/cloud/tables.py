@@ -49,6 +49,34 @@ accounts = Table(
     comment="Per account: the change counter, the plan and the storage used.",
 )
 
+uploads = Table(
+    "cloud_uploads",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Upload id (cu_...)."),
+    Column("category", String(20), nullable=False),
+    Column("item_id", String(40), nullable=True, comment="The item it replaces, if any."),
+    Column("base_version", Integer, nullable=True),
+    Column("size", BigInteger, nullable=False, comment="Announced total size."),
+    Column("sha256", String(64), nullable=False, comment="Announced digest of the whole content."),
+    Column("received", BigInteger, nullable=False, comment="Content bytes received so far."),
+    Column("stored", BigInteger, nullable=False, comment="Length of the encrypted part file."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_cloud_uploads_expires", "expires_at"),
+    comment="Resumable uploads in progress (the chunks, encrypted, in cloud/uploads/).",
+)
+
+register_table(
+    uploads,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "category", "item_id", "base_version", "size", "sha256", "received", "stored",
+        "created_at", "expires_at",
+    ),
+    erase=Erase.DELETE,
+)  # fmt: skip
 register_table(
     items,
     subject_column="subject_id",

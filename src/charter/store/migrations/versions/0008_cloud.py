@@ -1,4 +1,5 @@
-"""Cloud sync state: items (versions, change numbers, trash) and per-account counters
+"""Cloud sync state: items (versions, change numbers, trash), per-account counters and
+resumable uploads
 
 Revision ID: 0008
 Revises: 0007
@@ -64,8 +65,39 @@ def upgrade() -> None:
         comment="Per account: the change counter, the plan and the storage used.",
     )
 
+    op.create_table(
+        "cloud_uploads",
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False, comment="Upload id (cu_...)."),
+        sa.Column("category", sa.String(length=20), nullable=False),
+        sa.Column(
+            "item_id", sa.String(length=40), nullable=True, comment="The item it replaces, if any."
+        ),
+        sa.Column("base_version", sa.Integer(), nullable=True),
+        sa.Column("size", sa.BigInteger(), nullable=False, comment="Announced total size."),
+        sa.Column(
+            "sha256",
+            sa.String(length=64),
+            nullable=False,
+            comment="Announced digest of the whole content.",
+        ),
+        sa.Column(
+            "received", sa.BigInteger(), nullable=False, comment="Content bytes received so far."
+        ),
+        sa.Column(
+            "stored", sa.BigInteger(), nullable=False, comment="Length of the encrypted part file."
+        ),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("subject_id", "id", name=op.f("pk_cloud_uploads")),
+        comment="Resumable uploads in progress (the chunks, encrypted, in cloud/uploads/).",
+    )
+    op.create_index("ix_cloud_uploads_expires", "cloud_uploads", ["expires_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_cloud_uploads_expires", table_name="cloud_uploads")
+    op.drop_table("cloud_uploads")
     op.drop_table("cloud_accounts")
     op.drop_index("ix_cloud_items_purge", table_name="cloud_items")
     op.drop_index("ix_cloud_items_changes", table_name="cloud_items")
