@@ -34,6 +34,7 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.cloud import CloudSync
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
@@ -62,6 +63,7 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
+    cloud: CloudSync
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -139,6 +141,7 @@ class Charter:
             ),
             staff=StaffRoles(gate),
             rights=rights,
+            cloud=CloudSync(gate, data_dir=settings.data_dir),
             enforcers=enforcers,
         )
 

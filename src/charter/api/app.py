@@ -21,7 +21,9 @@ from charter.api.cors import ProviderCORSMiddleware
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.routers import (
     account,
+    cloud,
     collect,
+    items,
     oauth,
     photos,
     records,
@@ -84,6 +86,7 @@ def create_api(charter: Charter) -> FastAPI:
                 "name": "oauth",
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
+            {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -98,11 +101,13 @@ def create_api(charter: Charter) -> FastAPI:
         collect,
         records,
         rights,
+        items,
         staff,
         photos,
         wellknown,
         account,
         oauth,
+        cloud,
     )
     for module in routers:
         app.include_router(module.router)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from charter.web.admin import journal, queue
+from charter.web.admin import corrections, journal, queue
 
 router = APIRouter()
 router.include_router(queue.router)
+router.include_router(corrections.router)
 router.include_router(journal.router)
 
 __all__ = ["router"]
