@@ -108,7 +108,7 @@ class Collector:
                 )
                 continue
             try:
-                subject = subjects.get(ev.subject_id) or self.subjects.subject(ev.subject_id)
+                subject = subjects.get(ev.subject_id) or self.subjects.locate(ev.subject_id)
             except NotFoundError:
                 results[i] = ItemResult(i, False, "unknown_subject", "no such subject")
                 continue

@@ -1,7 +1,8 @@
 """
 :class:`DataKeys`: the one door to subjects' data keys. A key is made on a subject's first
-encrypted value, wrapped by the keyring's current KEK; unwrapped keys are cached as ready
-ciphers; destroying a key (crypto-shredding) goes through :meth:`DataKeys.destroy`.
+encrypted value, wrapped by the keyring's current KEK; unwrapped keys are cached by their
+wrapped form (the row is read in every transaction, so a key another process destroyed or
+rewrapped is never used from the cache); destroying a key (crypto-shredding) goes through :meth:`DataKeys.destroy`.
 """
 
 from __future__ import annotations
@@ -30,34 +31,37 @@ class DataKeys:
         is made and stored when the subject has none. None when there is no key (never made,
         or destroyed: its values are unreadable for good).
         """
-        cached = self._cache.get(subject_id)
-        if cached is not None:
-            return cached
         row = conn.execute(
             select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(
                 t.data_keys.c.subject_id == subject_id
             )
         ).first()
         if row is not None:
-            dek = unwrap_data_key(self.keyring, row.wrapped, subject_id=subject_id, region=region)
-            cipher = FieldCipher(dek, encryptions=row.encryptions)
-        elif create:
-            dek = new_data_key()
-            wrapped = wrap_data_key(self.keyring, dek, subject_id=subject_id, region=region)
-            conn.execute(
-                insert(t.data_keys).values(
-                    subject_id=subject_id,
-                    wrapped=wrapped,
-                    kek_version=self.keyring.current_version,
-                    encryptions=0,
-                    created_at=self._clock(),
+            # The row is read every time: another process may have destroyed (shredded) the
+            # key or used it; only the unwrapping is saved, and only for this very key.
+            dek = self._cache.get(subject_id, row.wrapped)
+            if dek is None:
+                dek = unwrap_data_key(
+                    self.keyring, row.wrapped, subject_id=subject_id, region=region
                 )
-            )
-            cipher = FieldCipher(dek)
-        else:
+                self._cache.put(subject_id, row.wrapped, dek)
+            return FieldCipher(dek, encryptions=row.encryptions)
+        self._cache.evict(subject_id)
+        if not create:
             return None
-        self._cache.put(subject_id, cipher)
-        return cipher
+        dek = new_data_key()
+        wrapped = wrap_data_key(self.keyring, dek, subject_id=subject_id, region=region)
+        conn.execute(
+            insert(t.data_keys).values(
+                subject_id=subject_id,
+                wrapped=wrapped,
+                kek_version=self.keyring.current_version,
+                encryptions=0,
+                created_at=self._clock(),
+            )
+        )
+        self._cache.put(subject_id, wrapped, dek)
+        return FieldCipher(dek)
 
     def destroy(self, conn: Connection, subject_id: str) -> int:
         """Delete the subject's key inside ``conn``'s transaction (crypto-shredding) and
