@@ -34,6 +34,7 @@ from charter.services.account import (
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
+from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
 PROFILES: dict[str, Argon2Params] = {"production": PRODUCTION}
@@ -157,3 +158,17 @@ def _profile(settings: Settings) -> Argon2Params:
     if profile is None:
         raise ConfigError(f"unknown CHARTER_ARGON2 profile; use one of: {', '.join(PROFILES)}")
     return profile
+
+
+register_file_writer(
+    "keyring",
+    ("keyring.json", "keyring.json.lock", ".keyring.lock", ".keyring.json.*.tmp"),
+    holds="",
+    erasure="kept: keys, never data (a subject's data key is in the database, and shredded there)",
+)
+register_file_writer(
+    "OpenID signing keys",
+    ("oidc/jwks.json", "oidc/jwks.json.*.tmp"),
+    holds="",
+    erasure="kept: the provider's signing keys, never data",
+)

@@ -56,10 +56,14 @@ def verify_erasure(
     ] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Scan databases, WAL, blob folders, exports and logs for residue of a subject; exit 1 if any."""
-    report = _rights(data_dir).verify_erasure(
-        subject, record_ids=record or [], markers=marker or []
-    )
+    """Scan databases, WAL, blob folders, exports, the outbox and every other registered file for residue of a subject; exit 1 if any."""
+    charter = Charter.open(Settings.from_env(data_dir=data_dir))
+    try:
+        report = charter.rights.verify_erasure(
+            subject, record_ids=record or [], markers=marker or []
+        )
+    finally:
+        charter.close()
     for f in report.findings:
         console.print(
             f"[red]residue[/] {f.where}: {f.needle} ({f.encoding}) x{f.count}", highlight=False

@@ -4,6 +4,9 @@ Deletion (R3), withdrawal of consent (R4) and account deletion (R5).
 Account deletion runs as a resumable job (``rights_jobs``, keyed by the subject's keyed
 fingerprint) in steps, each committed before the next starts::
 
+    (before)  the services' rows of the subject deleted (sign-in fails at once), and every
+              registered file writer's files cleaned of the subject (e.g. the outbox lines
+              sent to its addresses; :mod:`charter.store.files`)
     started   request filed, deletion commands queued for every device
     shredded  data key destroyed (crypto-shredding): nothing encrypted is readable any more
     exports   the subject's export archives deleted
@@ -33,6 +36,7 @@ from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports
 from charter.rights.requests import RequestKind, RequestQueue
 from charter.store.engines import checkpoint
+from charter.store.files import erase_subject_files
 from charter.store.registry import clear_subject_references, erase_subject_rows
 
 if TYPE_CHECKING:
@@ -235,6 +239,8 @@ def delete_account(
     if job is None:
         gate.subject(subject_id)  # NotFoundError before anything is touched
         with gate.stores.control().begin() as conn:  # services' state first: sign-in fails
+            # files first, while the rows a file hook matches by (e.g. address hashes) exist
+            erase_subject_files(gate.stores.settings.data_dir, conn, subject_id, gate.keyring)
             erase_subject_rows(conn, subject_id)
         job = _start(gate, subject_id, ref, actor)
     return _run(gate, job.id, subject_id, job.region, actor=actor, batch=batch, progress=progress)
