@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from charter.api import errors, limits
 from charter.api.admission import AdmissionMiddleware, parse_limits
 from charter.api.limits import BodyLimitMiddleware
+from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
     collect,
@@ -88,6 +89,7 @@ def create_api(charter: Charter) -> FastAPI:
     )
     app.state.charter = charter
     errors.install(app)
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
     app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
     routers = (
@@ -138,7 +140,8 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
             changes["propertyNames"] = {"enum": sorted(charter.compiled.defaults)}
         # Every body is bounded while it streams (charter.api.limits): 413 once past the
         # route's limit. A JSON body that is not JSON or not UTF-8, or a malformed multipart
-        # form, is a 400 in the same error shape before the route runs.
+        # form, is a 400 in the same error shape before the route runs; a JSON route's body
+        # in another media type is a 415 (charter.api.media).
         # Any request may be shed under load (charter.api.admission) and any write may
         # meet a full disk (507).
         for path, operations in spec.get("paths", {}).items():
@@ -154,6 +157,13 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
                 if "requestBody" not in operation:
                     continue
                 answers.setdefault("400", errors.response_doc(400))
+                if "application/json" in operation["requestBody"].get("content", {}):
+                    answers.setdefault(
+                        "415",
+                        errors.response_doc(
+                            415, "The body was not sent as `Content-Type: application/json`."
+                        ),
+                    )
                 answers.setdefault(
                     "413", errors.response_doc(413, limits.message(limits.limit_for(path, default)))
                 )
