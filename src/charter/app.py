@@ -95,7 +95,8 @@ class Charter:
         stores = RegionStores(settings, tuple(catalog.regions))
         journal = Journal(keyring, stores, clock)
         gate = Gate(catalog, compiled, keyring, stores, clock, journal)
-        rights = Rights(gate)
+        staff = StaffRoles(gate)
+        rights = Rights(gate, is_staff=staff.has_handle)
         accounts = AccountService(
             gate,
             sender=sender or _sender(settings),
@@ -118,7 +119,7 @@ class Charter:
             oauth=OAuthProvider(
                 gate, issuer=settings.issuer, keystore=KeyStore.for_data_dir(settings.data_dir)
             ),
-            staff=StaffRoles(gate),
+            staff=staff,
             rights=rights,
         )
 

@@ -35,6 +35,8 @@ def _token(charter: Charter, subject_id: str) -> dict[str, str]:
 
 
 def _staff(charter: Charter) -> dict[str, str]:
+    if not charter.staff.has_handle("ana"):
+        charter.staff.grant(charter.gate.create_subject("account", "de").id, "ana")
     key = charter.credentials.create_api_key("privacy_center").secret
     return {"Authorization": "Bearer " + key, "X-Staff-Member": "ana"}
 
@@ -115,6 +117,10 @@ def test_cli(charter: Charter, rights: Rights) -> None:
     req = rights.requests.file(me.subject_id, "access", message="hello")
     runner = CliRunner()
     env = {"CHARTER_DATA_DIR": str(data_dir)}
+    charter.staff.grant(charter.gate.create_subject("account", "de").id, "bo")
+    refused = runner.invoke(rights_cli, ["requests", "assign", req.id, "--to", "nobody"], env=env)
+    assert refused.exit_code != 0  # the top-level `charter` prints the message, no traceback
+    assert "no staff member has this handle" in str(refused.exception)
     result = runner.invoke(rights_cli, ["requests", "list"], env=env)
     assert result.exit_code == 0 and req.id[:10] in result.output
     assert (

@@ -40,6 +40,9 @@ def test_request_lifecycle_and_deadline_alarm(
     clock.advance(days=1, micros=1)  # day 25: five days left -> alarm, before day 30
     assert [r.id for r in rights.requests.alarms()] == [req.id]
     assert rights.requests.overdue() == []
+    ana = charter.gate.create_subject(SubjectKind.ACCOUNT, "de")
+    charter.staff.grant(ana.id, "ana")
+    rights = charter.rights  # the composition root's queue knows the staff
     rights.requests.assign(req.id, "ana")
     answered = rights.requests.answer(req.id, "ana", "Your export is ready.")
     assert answered.state is RequestState.ANSWERED and answered.has_answer

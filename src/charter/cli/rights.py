@@ -166,10 +166,18 @@ def requests_show(request_id: str, staff: Staff = "cli", data_dir: DataDir = Pat
 
 @requests_app.command("assign")
 def requests_assign(
-    request_id: str, staff: Staff = "cli", data_dir: DataDir = Path("data")
+    request_id: str,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The staff handle to assign it to (default: --staff)."),
+    ] = None,
+    staff: Staff = "cli",
+    data_dir: DataDir = Path("data"),
 ) -> None:
-    """Assign a request to a staff member."""
-    console.print(_rights(data_dir).requests.assign(request_id, staff).state.value)
+    """Assign a request to a staff member (an unknown handle is refused)."""
+    assignee = to or staff
+    request = _rights(data_dir).requests.assign(request_id, assignee, actor=f"staff:{staff}")
+    console.print(f"{request.state.value} to {assignee} by staff:{staff}", highlight=False)
 
 
 @requests_app.command("answer")

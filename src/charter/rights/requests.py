@@ -17,6 +17,7 @@ request row only points at them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -113,11 +114,23 @@ def _request(r: Any) -> Request:
     )
 
 
-class RequestQueue:
-    """Requests and complaints of a deployment (control database)."""
+StaffCheck = Callable[[str], bool]
+"""Whether a handle names a staff member (the composition root wires the staff roles)."""
 
-    def __init__(self, gate: Gate) -> None:
+
+def _no_staff_directory(_handle: str) -> bool:
+    return False
+
+
+class RequestQueue:
+    """Requests and complaints of a deployment (control database).
+
+    ``is_staff`` tells staff handles from anything else; without it (a queue built outside
+    the composition root) no one can be assigned a request."""
+
+    def __init__(self, gate: Gate, *, is_staff: StaffCheck | None = None) -> None:
         self.gate = gate
+        self.is_staff = is_staff or _no_staff_directory
 
     def _store_text(self, subject_id: str, data_type: str, text: str, actor: str) -> str:
         if not text.strip() or len(text) > 20_000:
@@ -279,7 +292,15 @@ class RequestQueue:
             ).all()
         return [(r.at, r.state, r.actor) for r in rows]
 
-    def _move(self, request_id: str, state: RequestState, actor: str, **values: Any) -> Request:
+    def _move(
+        self,
+        request_id: str,
+        state: RequestState,
+        actor: str,
+        *,
+        audit: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> Request:
         current = self.get(request_id)
         if state not in _NEXT[current.state]:
             raise InputError(
@@ -303,15 +324,32 @@ class RequestQueue:
                 )
             )
             self.gate.journal.record(
-                conn, actor, "request_" + state.value, None, {"request": request_id}
+                conn,
+                actor,
+                "request_" + state.value,
+                None,
+                {"request": request_id, **(audit or {})},
             )
         return self.get(request_id)
 
-    def assign(self, request_id: str, staff: str) -> Request:
-        """Assign a request to a staff member."""
-        if not staff or len(staff) > 60:
-            raise InputError("staff name must be 1-60 characters", field="staff")
-        return self._move(request_id, RequestState.ASSIGNED, f"staff:{staff}", assigned_to=staff)
+    def assign(self, request_id: str, staff: str, *, actor: str | None = None) -> Request:
+        """
+        Assign a request to the staff member with the handle ``staff``. ``actor`` is who
+        does it (``staff:<handle>``, ``admin``; default: the assignee takes it): the history
+        and the audit log record the actor, and the audit entry names the assignee.
+
+        Raises:
+            InputError: ``staff`` is no staff member's handle (``field="staff"``).
+        """
+        if not staff or len(staff) > 60 or not self.is_staff(staff):
+            raise InputError(
+                "no staff member has this handle; assign the request to a staff account's handle",
+                field="staff",
+            )
+        by = actor or f"staff:{staff}"
+        return self._move(
+            request_id, RequestState.ASSIGNED, by, audit={"assigned_to": staff}, assigned_to=staff
+        )
 
     def answer(self, request_id: str, staff: str, text: str) -> Request:
         """

@@ -12,7 +12,7 @@ from charter.rights import erasure
 from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports, ExportTicket, stream_export
 from charter.rights.portability import ImportReport, import_export
-from charter.rights.requests import RequestKind, RequestQueue
+from charter.rights.requests import RequestKind, RequestQueue, StaffCheck
 from charter.rights.transparency import GovRegister
 from charter.rights.verify import ErasureReport, verify_erasure
 
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 class Rights:
     """User rights (R1-R5), consent records (G3), requests (G4) and transparency (G5)."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, *, is_staff: StaffCheck | None = None) -> None:
         self.gate = gate
         self.consents = gate.consents
-        self.requests = RequestQueue(gate)
+        self.requests = RequestQueue(gate, is_staff=is_staff)
         self.devices = DeviceCommands(gate)
         self.exports = Exports(gate)
         self.register = GovRegister(gate)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from charter.catalog import Catalog
-from charter.catalog.model import Service
+from charter.catalog.model import InventoryRow, Service
 from charter.policy import CompiledCatalog
-from charter.taxonomy import AtRest, Purpose, Qualifier
+from charter.taxonomy import AtRest, Purpose, Qualifier, RetentionKind
 
 PURPOSE_WORDS: dict[str, str] = {
     Purpose.APP_FUNCTIONALITY.value: "to make the service work",
@@ -86,8 +86,14 @@ class ServiceCard:
     deletable: bool
 
 
-def _plain_retention(label: str) -> str:
-    return label[0].lower() + label[1:] if label else label
+def _plain_retention(row: InventoryRow) -> str:
+    """How long a row's data is kept, as a phrase (never the table's "N/A")."""
+    kind = row.retention.kind
+    if kind is RetentionKind.NOT_STORED or row.at_rest == AtRest.NOT_STORED.value:
+        return "used only while your request is served, then dropped"
+    if kind is RetentionKind.DAYS:
+        return f"kept for {row.retention.days} days"
+    return "kept until you delete it"
 
 
 def collected(catalog: Catalog, service: Service) -> tuple[Collected, ...]:
@@ -105,7 +111,7 @@ def collected(catalog: Catalog, service: Service) -> tuple[Collected, ...]:
         protection = PROTECTION_WORDS.get(row.at_rest, "stored protected")
         if protection not in entry["protection"]:
             entry["protection"].append(protection)
-        retention = _plain_retention(row.retention.label)
+        retention = _plain_retention(row)
         if retention not in entry["retention"]:
             entry["retention"].append(retention)
     return tuple(

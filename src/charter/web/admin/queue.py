@@ -137,7 +137,9 @@ def assign(
     request: Request, user: Staff, request_id: str, staff: Annotated[str, Form(max_length=60)] = ""
 ) -> Response:
     """Assign a request (to oneself by default)."""
-    services(request).rights.requests.assign(request_id, staff.strip() or handle(user))
+    services(request).rights.requests.assign(
+        request_id, staff.strip() or handle(user), actor=f"staff:{handle(user)}"
+    )
     web_session(request).say("Request assigned.", "success")
     return redirect(f"/admin/requests/{request_id}")
 
