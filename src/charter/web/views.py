@@ -5,6 +5,7 @@ catalog (the same declarations the gate enforces) and the person's switches.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from charter.catalog import Catalog
@@ -67,6 +68,8 @@ class SwitchView:
     label: str
     help: str
     on: bool
+    locked: str = ""
+    """Why the switch cannot be changed now ("" when it can), e.g. its service is not in use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +134,16 @@ def service_switches(
 ) -> tuple[SwitchView, ...]:
     """The service's own switches the person controls."""
     out = []
+    auth_key = f"{service_id}.authorization"
+    in_use = switches.get(auth_key, compiled.defaults.get(auth_key, True))
     for kind, (label, help_text) in SWITCH_WORDS.items():
         key = f"{service_id}.{kind}"
         if key in compiled.defaults:
-            out.append(SwitchView(key, label, help_text, switches.get(key, compiled.defaults[key])))
+            locked = ""
+            if kind != "authorization" and not in_use:
+                locked = f"Off while “{SWITCH_WORDS['authorization'][0]}” is off."
+            on = switches.get(key, compiled.defaults[key]) and not locked
+            out.append(SwitchView(key, label, help_text, on, locked))
     return tuple(out)
 
 
@@ -188,3 +197,20 @@ def switch_label(catalog: Catalog, key: str) -> str:
     service = catalog.services.get(owner)
     name = service.name if service else owner
     return f"{name}: {SWITCH_WORDS.get(kind, (kind, ''))[0]}"
+
+
+_ABBREVIATED = re.compile(r"^(?P<words>.+?) \((?P<short>[A-Z][A-Za-z0-9]{1,9})\)$")
+
+
+def terms_used(catalog: Catalog, text: str) -> list[tuple[str, str, str]]:
+    """
+    The abbreviations of data types a text uses (e.g. ``GAID`` in a policy written before
+    the label was spelled out), each as (abbreviation, words, definition), so a page can
+    explain them.
+    """
+    found: list[tuple[str, str, str]] = []
+    for term in catalog.data_types.values():
+        m = _ABBREVIATED.match(term.label)
+        if m and re.search(rf"\b{re.escape(m['short'])}\b", text):
+            found.append((m["short"], m["words"], term.definition))
+    return sorted(found)
