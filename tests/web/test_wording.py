@@ -16,7 +16,7 @@ from support.wording import internal_notes
 
 
 def _card(html: str, service: str) -> str:
-    return html.split(f'id="service-{service}"')[1].split("</article>")[0]
+    return html.split(f'id="service-{service}"')[1].split("</article>", maxsplit=1)[0]
 
 
 def _switch(card: str, key: str) -> tuple[str, bool]:
