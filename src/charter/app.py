@@ -96,13 +96,13 @@ class Charter:
         journal = Journal(keyring, stores, clock)
         gate = Gate(catalog, compiled, keyring, stores, clock, journal)
         staff = StaffRoles(gate)
-        rights = Rights(gate, is_staff=staff.has_handle)
         accounts = AccountService(
             gate,
             sender=sender or _sender(settings),
             hashing=hashing,
             profile=password_profile or _profile(settings),
         )
+        rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
         return cls(
             settings=settings,
             catalog=catalog,

@@ -44,6 +44,7 @@ def _staff(charter: Charter) -> dict[str, str]:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_user_and_staff_routes(charter: Charter, client: TestClient) -> None:
     me = seed_subject(charter, limit=6, blob=False)
+    charter.rights.devices.register(me.subject_id, "dev-1")  # the device agent enrolls
     headers = _token(charter, me.subject_id)
     r = client.post(
         "/v1/me/requests", json={"kind": "complain", "message": "Too many ads."}, headers=headers

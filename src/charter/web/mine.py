@@ -127,15 +127,22 @@ def file_request(
 def my_devices(request: Request, user: Me) -> Response:
     """My devices (from the account service), live sessions and pending device commands."""
     web = services(request)
+    signed_in = web.accounts.devices(user.subject_id)
+    names = {d["id"]: d["model"] or "Unnamed device" for d in signed_in}
+    # the devices deletion commands go to: the same list, plus device agents registered
+    # without signing in (never record sources)
+    agents = [d for d in web.rights.devices.devices(user.subject_id) if d not in names]
     return render(
         request,
         "devices.html",
         {
             "title": "My devices",
-            "devices": web.accounts.devices(user.subject_id),
+            "devices": signed_in,
+            "agents": agents,
+            "names": names,
+            "service_names": {s.id: s.name for s in web.charter.catalog},
             "sessions": web.accounts.sessions(user.subject_id),
             "current_session": user.session.session_id,
-            "registered": web.rights.devices.devices(user.subject_id),
             "commands": web.rights.devices.pending(subject_id=user.subject_id),
         },
     )
