@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from charter.api import errors, limits
+from charter.api import docs, errors, limits
 from charter.api.admission import AdmissionMiddleware, parse_limits
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
@@ -59,6 +59,9 @@ def create_api(charter: Charter) -> FastAPI:
         The ASGI application.
     """
     app = FastAPI(
+        docs_url=None,  # served offline by charter.api.docs, with the pages' CSP
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         title="Charter",
         version="0.1.0",
         summary="Privacy-by-design personal-data platform",
@@ -107,6 +110,7 @@ def create_api(charter: Charter) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     _complete_openapi(app, charter)
+    docs.install(app)
     return app
 
 
