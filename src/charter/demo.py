@@ -107,7 +107,7 @@ def seed_demo(charter: Charter, *, accounts: AccountService | None = None) -> De
     records = _seed_person(charter, accounts, user_id)
     staff_id = accounts.create(STAFF_IDENTIFIER, staff_password, MARKET, actor="admin:demo")
     accounts.update_profile(staff_id, nickname="Demo staff member")
-    charter.staff.grant(staff_id, STAFF_HANDLE, actor="admin:demo")
+    charter.staff.grant(staff_id, STAFF_HANDLE, role="admin", actor="admin:demo")
     _mark(charter)
     return DemoInfo(
         True,

@@ -33,6 +33,7 @@ STAFF_PAGES = (
     "/admin/requests?state=closed",
     "/admin/audit",
     "/admin/gov",
+    "/admin/keys",
 )
 
 

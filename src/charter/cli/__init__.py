@@ -17,6 +17,7 @@ from charter.cli import admin
 from charter.cli import audit as audit_cli
 from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
+from charter.cli import service as service_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -37,6 +38,7 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(rights_cli.app)
 app.add_typer(account_cli.app, name="account")
 app.add_typer(account_cli.oauth_app, name="oauth")
+app.add_typer(service_cli.app, name="service")
 
 app.add_typer(photos_cli.app, name="photo")
 
