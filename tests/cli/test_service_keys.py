@@ -6,13 +6,12 @@ a revoked key stops at once; an unknown service is refused. SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from charter.app import Charter
 from charter.cli import app as charter_cli
 from charter.errors import AuthError
-
-import pytest
 
 
 def _env(charter: Charter) -> dict[str, str]:
