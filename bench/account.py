@@ -1,4 +1,4 @@
-"""Benchmark: password hashing, sign-ins and the OAuth refresh grant.
+"""Benchmark: password hashing, sign-ins and the OAuth grants.
 
 Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
 ``name: value unit``.
@@ -11,6 +11,9 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
   over HTTP against uvicorn (one worker process) on 127.0.0.1 (SQLite, data dir on local
   disk, ``synchronous=FULL``; token writes group-committed), 8 concurrent clients,
   each rotating its own refresh-token chain.
+- ``authorize_flow_per_s``: complete authorization code flows over HTTP against the same
+  server, 4 concurrent clients on SQLite: ``/oauth/authorize`` with a live browser session
+  (consent given before) → code → ``/oauth/token`` (PKCE) → ``/oauth/userinfo``.
 - ``storm_reader_p99_ms`` (target < 500 ms): T23's login storm over HTTP against the same server:
   20 concurrent sign-ins (production argon2 parameters, the admission gate shedding the excess
   with 503) beside 10 readers of ``GET /v1/account/sessions``, 5 reads each, repeated
@@ -37,7 +40,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -268,91 +273,134 @@ def enumeration(data_dir: Path, rounds: int) -> dict[str, float]:
     return {"register": diff("taken", "free"), "reset": diff("known", "unknown")}
 
 
-def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
+REDIRECT = "http://127.0.0.1:9/cb"
+
+
+def oauth_setup(data_dir: Path) -> tuple[str, str]:
+    """An account signed in in a browser session and a registered client: the client id and
+    the browser's session cookie (what ``/signin`` leaves in a browser)."""
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
     accounts = AccountService(charter.gate, sender=sender)
     provider = OAuthProvider(charter.gate, issuer="http://127.0.0.1")
-    make_account(accounts, sender, "refresh@example.org")
-    client_id = provider.clients.add("Bench", ["http://127.0.0.1:9/cb"]).client.client_id
-    session = accounts.login(
-        "refresh@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
+    make_account(accounts, sender, "oauth@example.org")
+    client_id = provider.clients.add("Bench", [REDIRECT]).client.client_id
+    tokens = accounts.login(
+        "oauth@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
     ).tokens
-    assert session is not None
+    assert tokens is not None
+    browser = accounts.browser.new()
+    accounts.browser.sign_in(browser, tokens)
+    accounts.browser.save(browser)
     charter.close()
+    return client_id, browser.token
+
+
+def code_flow(http: httpx.Client, cookie: str, client_id: str) -> dict[str, Any]:
+    """One authorization code flow with PKCE as a browser and its app run it: authorize
+    (consent on the first run), then the code for tokens."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "nonce": secrets.token_hex(8),
+    }
+    headers = {"Cookie": f"charter_session={cookie}"}
+    page = http.get("/oauth/authorize", params=params, headers=headers)
+    location = page.headers.get("location")
+    if location is None:
+        form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+        form = {k: v.replace("&amp;", "&") for k, v in form.items()}
+        form["decision"] = "allow"
+        location = http.post("/oauth/authorize", data=form, headers=headers).headers["location"]
+    code = re.search(r"code=([^&]+)", location).group(1)  # type: ignore[union-attr]
+    answer = http.post(
+        "/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+    )
+    answer.raise_for_status()
+    return dict(answer.json())
+
+
+def _run_clients(
+    clients: int, seconds: float, step: Callable[[int, httpx.Client], None], base: str
+) -> float:
+    """Run ``step`` in ``clients`` threads for ``seconds``; completed steps per second."""
+    counts = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def run(i: int) -> None:
+        with httpx.Client(base_url=base) as http:
+            while time.perf_counter() < stop:
+                step(i, http)
+                counts[i] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> float:
+    """Refresh token rotations per second over HTTP, ``clients`` token chains at once."""
+    client_id, cookie = oauth_setup(data_dir)
     server, base = start_server(data_dir)
     try:
-        chains = []
         with httpx.Client(base_url=base) as http:
-            for _ in range(clients):
-                verifier = secrets.token_urlsafe(48)
-                challenge = (
-                    base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-                    .rstrip(b"=")
-                    .decode()
-                )
-                params = {
-                    "response_type": "code",
+            chains = [code_flow(http, cookie, client_id)["refresh_token"] for _ in range(clients)]
+
+        def step(i: int, http: httpx.Client) -> None:
+            r = http.post(
+                "/oauth/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": chains[i],
                     "client_id": client_id,
-                    "redirect_uri": "http://127.0.0.1:9/cb",
-                    "scope": "openid",
-                    "state": "s",
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                    "nonce": secrets.token_hex(8),
-                }
-                cookie = {"Cookie": f"charter_session={session.access_token}"}
-                page = http.get("/oauth/authorize", params=params, headers=cookie)
-                location = page.headers.get("location")
-                if location is None:
-                    form = dict(
-                        re.findall(
-                            r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text
-                        )
-                    )
-                    form = {k: v.replace("&amp;", "&") for k, v in form.items()}
-                    form["decision"] = "allow"
-                    location = http.post("/oauth/authorize", data=form, headers=cookie).headers[
-                        "location"
-                    ]
-                code = re.search(r"code=([^&]+)", location).group(1)  # type: ignore[union-attr]
-                tokens = http.post(
-                    "/oauth/token",
-                    data={
-                        "grant_type": "authorization_code",
-                        "code": code,
-                        "client_id": client_id,
-                        "redirect_uri": "http://127.0.0.1:9/cb",
-                        "code_verifier": verifier,
-                    },
-                ).json()
-                chains.append(tokens["refresh_token"])
-        counts = [0] * clients
-        stop = time.perf_counter() + seconds
+                },
+            )
+            chains[i] = r.json()["refresh_token"]
 
-        def run(i: int) -> None:
-            token = chains[i]
-            with httpx.Client(base_url=base) as http:
-                while time.perf_counter() < stop:
-                    r = http.post(
-                        "/oauth/token",
-                        data={
-                            "grant_type": "refresh_token",
-                            "refresh_token": token,
-                            "client_id": client_id,
-                        },
-                    )
-                    token = r.json()["refresh_token"]
-                    counts[i] += 1
+        return _run_clients(clients, seconds, step, base)
+    finally:
+        server.terminate()
+        server.wait(10)
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        return sum(counts) / (time.perf_counter() - started)
+
+def authorize_flow_per_s(data_dir: Path, seconds: float, clients: int = 4) -> float:
+    """Complete code flows per second over HTTP: authorize with a live browser session (the
+    person consented before) → code → tokens → userinfo, ``clients`` at once, SQLite."""
+    client_id, cookie = oauth_setup(data_dir)
+    server, base = start_server(data_dir)
+    try:
+        with httpx.Client(base_url=base) as http:
+            code_flow(http, cookie, client_id)  # the consent, once
+
+        def step(i: int, http: httpx.Client) -> None:
+            tokens = code_flow(http, cookie, client_id)
+            info = http.get(
+                "/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+            )
+            info.raise_for_status()
+
+        return _run_clients(clients, seconds, step, base)
     finally:
         server.terminate()
         server.wait(10)
@@ -369,6 +417,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=os.environ.get("CHARTER_BENCH_DIR")) as tmp:
         print(f"logins_per_s: {logins_per_s(Path(tmp) / 'logins', seconds):.1f} logins/s")
         print(f"refresh_per_s: {refresh_per_s(Path(tmp) / 'refresh', seconds):.0f} refreshes/s")
+        flows = authorize_flow_per_s(Path(tmp) / "flows", seconds)
+        print(f"authorize_flow_per_s: {flows:.0f} flows/s")
         figures = storm(Path(tmp) / "storm", 3 if args.quick else 10)
         print(f"storm_reader_p50_ms: {figures['p50']:.0f} ms")
         print(f"storm_reader_p99_ms: {figures['p99']:.0f} ms")

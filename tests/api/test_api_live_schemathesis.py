@@ -21,6 +21,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from charter.services.account import DeviceInfo, MemorySender
 from charter.testing import open_test_charter
+from support.accounts import browser_cookie
 from support.live import live_server
 from support.schema_checks import operation_check
 
@@ -50,14 +51,15 @@ def _principals(data: Path) -> tuple[dict[str, str], dict[str, str], str, str]:
             {"Authorization": f"Bearer {key}"},
             {"Authorization": f"Bearer {outcome.tokens.access_token}"},
             client_id,
-            outcome.tokens.access_token,
+            browser_cookie(charter.accounts, outcome.tokens),
         )
     finally:
         charter.close()
 
 
 def _oauth_token(base: str, client_id: str, session: str) -> dict[str, str]:
-    """An access token from the authorization code flow with PKCE, over HTTP."""
+    """An access token from the authorization code flow with PKCE, over HTTP, for the
+    browser whose session cookie is ``session``."""
     verifier = secrets.token_urlsafe(48)
     challenge = (
         base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -95,9 +97,9 @@ def _oauth_token(base: str, client_id: str, session: str) -> dict[str, str]:
 
 def test_live_api_conforms_with_every_principal(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    service, session, client_id, access = _principals(data)
+    service, session, client_id, browser = _principals(data)
     with live_server(data) as (base, _):
-        oauth = _oauth_token(base, client_id, access)
+        oauth = _oauth_token(base, client_id, browser)
         with httpx.Client(base_url=base) as http:  # each principal works before the fuzzing
             assert http.get("/oauth/userinfo", headers=oauth).status_code == 200
             assert http.get("/v1/account/me", headers=session).status_code == 200

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from charter.api import errors as api_errors
+from charter.api.cors import ProviderCORSMiddleware
 from charter.api.routers import account as account_router
 from charter.api.routers import oauth as oauth_router
 from charter.app import Charter
@@ -18,7 +19,7 @@ from charter.services.oauth import OAuthProvider
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
-    from fastapi.testclient import TestClient  # noqa: F401 - imported here once, warning muted
+    from fastapi.testclient import TestClient
 
 PASSWORD = "violet lantern quietly orbits"
 HUMAN = {
@@ -35,10 +36,12 @@ PHONE = DeviceInfo("android-id-phone-1", "Phone 11")
 
 
 def build_app(charter: Charter, accounts: AccountService, provider: OAuthProvider) -> FastAPI:
-    """The account and OAuth routers on an app with Charter's error handling."""
+    """The account and OAuth routers on an app with Charter's error handling and the
+    provider's CORS middleware."""
     app = FastAPI()
     app.state.charter = dataclasses.replace(charter, accounts=accounts, oauth=provider)
     api_errors.install(app)
+    app.add_middleware(ProviderCORSMiddleware, allowed=provider.cors_allowed)
     app.include_router(account_router.router)
     app.include_router(oauth_router.router)
     return app
@@ -71,3 +74,25 @@ def make_account(
         outcome = accounts.complete_login(outcome.challenge_id or "", code=sender.last_code(email))
     assert outcome.tokens is not None
     return Account(account_id, email, outcome.tokens)
+
+
+def cookie_of(client: TestClient, account: Account) -> str:
+    """The browser cookie of ``account`` signed in at ``/signin`` (one per test client and
+    account): a browser session bound to the account's session, as the sign-in page leaves it.
+    The full sign-in through pages is tested in the browser tests."""
+    state = client.app.state  # type: ignore[attr-defined]
+    cache: dict[str, str] | None = getattr(state, "test_cookies", None)
+    if cache is None:
+        cache = state.test_cookies = {}
+    if account.id not in cache:
+        cache[account.id] = browser_cookie(state.charter.accounts, account.tokens)
+    return cache[account.id]
+
+
+def browser_cookie(accounts: AccountService, tokens: TokenPair) -> str:
+    """A browser session bound to the account session of ``tokens``; its cookie value."""
+    browser = accounts.browser
+    session = browser.new()
+    browser.sign_in(session, tokens)
+    browser.save(session)
+    return session.token

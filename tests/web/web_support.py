@@ -71,8 +71,11 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, outbox: Path, identifier: str, password: str) -> None:
-    """Sign in through the pages, answering the step-up with the code from the outbox."""
+def sign_in(
+    client: TestClient, outbox: Path, identifier: str, password: str, *, then: str = "/"
+) -> None:
+    """Sign in through the pages, answering the step-up with the code from the outbox;
+    the last answer sends the browser to ``then``."""
     page = client.get("/signin")
     response = client.post(
         "/signin",
@@ -86,4 +89,4 @@ def sign_in(client: TestClient, outbox: Path, identifier: str, password: str) ->
         data={"code": last_code(outbox, identifier), "method": "code", "csrf": csrf_of(page.text)},
     )
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == then

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from charter.api import docs, errors, limits
 from charter.api.admission import AdmissionMiddleware, parse_limits
+from charter.api.cors import ProviderCORSMiddleware
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
@@ -95,6 +96,7 @@ def create_api(charter: Charter) -> FastAPI:
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
     app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
+    app.add_middleware(ProviderCORSMiddleware, allowed=charter.oauth.cors_allowed)
     routers = (
         subjects,
         switches,

@@ -9,6 +9,7 @@ Mount with ``app.add_typer(account.app, name="account")`` and
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,7 @@ from charter.app import Charter
 from charter.config import Settings
 from charter.services.account import AccountService
 from charter.services.oauth import KeyStore, OAuthProvider
+from charter.services.oauth.clients import Client
 
 console = Console()
 
@@ -114,19 +116,88 @@ def client_add(
     confidential: Annotated[
         bool, typer.Option("--confidential", help="Issue a client secret (server-side apps).")
     ] = False,
+    post_logout_redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post-logout-redirect-uri",
+            "-l",
+            help="Where RP-initiated logout may return (exact, repeatable).",
+        ),
+    ] = None,
     sector: Annotated[
-        str | None, typer.Option("--sector", help="Sector identifier (default: the redirect host).")
+        str | None,
+        typer.Option("--sector", help="Sector identifier (default: the redirect URIs' host)."),
+    ] = None,
+    sector_identifier_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--sector-identifier-uri",
+            help="https URL serving a JSON array of the client's redirect URIs (OIDC Core 8.1).",
+        ),
     ] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Register a client; a confidential client's secret is printed once."""
-    issued = _provider(data_dir).clients.add(
-        name, list(redirect_uri), public=not confidential, sector=sector
+    """Register a client and print what its developer needs; a confidential client's secret
+    is printed this once."""
+    provider = _provider(data_dir)
+    issued = provider.clients.add(
+        name,
+        list(redirect_uri),
+        public=not confidential,
+        sector=sector,
+        post_logout_redirect_uris=list(post_logout_redirect_uri or []),
+        sector_identifier_uri=sector_identifier_uri,
     )
-    console.print(f"client_id: {issued.client.client_id}")
-    console.print(f"sector: {issued.client.sector}")
+    _print_client(provider, issued.client)
     if issued.secret:
-        console.print(f"client_secret: {issued.secret}  (shown once)")
+        console.print(f"client_secret: {issued.secret}")
+        console.print(
+            "  (shown once: store it now; it cannot be shown again)", style="bold", highlight=False
+        )
+
+
+@client_app.command("show")
+def client_show(
+    client_id: Annotated[str, typer.Argument(help="The client id.")],
+    data_dir: DataDir = Path("data"),
+) -> None:
+    """What a client's developer needs, again (never the secret)."""
+    provider = _provider(data_dir)
+    _print_client(provider, provider.clients.get(client_id))
+
+
+def _print_client(provider: OAuthProvider, client: Client) -> None:
+    """Everything a relying party is configured with."""
+    lines = [
+        ("issuer", provider.issuer),
+        ("discovery", f"{provider.issuer}/.well-known/openid-configuration"),
+        ("client_id", client.client_id),
+        ("name", client.name),
+        (
+            "type",
+            "public (PKCE, no secret)"
+            if client.public
+            else "confidential (client_secret_basic or client_secret_post)",
+        ),
+        ("redirect_uris", " ".join(client.redirect_uris)),
+        ("post_logout_redirect_uris", " ".join(client.post_logout_redirect_uris) or "(none)"),
+        ("allowed web origins (CORS)", " ".join(sorted(client.origins))),
+        ("sector", client.sector),
+        ("scopes", "openid profile"),
+        ("PKCE", "required, S256"),
+    ]
+    if client.sector_identifier_uri:
+        lines.append(("sector_identifier_uri", client.sector_identifier_uri))
+    for label, value in lines:
+        console.print(f"{label}: {value}", soft_wrap=True, highlight=False)
+    if not os.environ.get("CHARTER_ISSUER"):
+        console.print(
+            "note: CHARTER_ISSUER is not set, so `charter serve` names the address it binds "
+            "as the issuer (the one above for the default --host and --port); set "
+            "CHARTER_ISSUER to the public https URL in production",
+            soft_wrap=True,
+            highlight=False,
+        )
 
 
 @client_app.command("list")

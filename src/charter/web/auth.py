@@ -15,9 +15,7 @@ from charter.errors import AuthError, CharterError
 from charter.services.account.service import DeviceInfo, LoginOutcome
 from charter.web._routing import WebRoute, message_of
 from charter.web.deps import (
-    SignInRequiredError,
     csrf_protect,
-    current_user,
     redirect,
     render,
     services,
@@ -33,8 +31,37 @@ Code = Annotated[str, Form(max_length=20)]
 @router.get("/signin", include_in_schema=False)
 def signin_page(request: Request) -> Response:
     """The sign-in form."""
-    web_session(request)
-    return render(request, "signin.html", {"title": "Sign in", "error": None, "identifier": ""})
+    return render(
+        request,
+        "signin.html",
+        {"title": "Sign in", "error": None, "identifier": ""},
+        form_origin=_app_origin(request),
+    )
+
+
+RETURN_WINDOW_MICROS = 15 * 60 * 1_000_000
+"""An authorization request waits this long for its sign-in; a sign-in later is a new visit."""
+
+
+def _pending_return(request: Request) -> str | None:
+    """Where to go after signing in: an authorization request that sent the person here less
+    than 15 minutes ago (an abandoned one must not take over a later, unrelated sign-in)."""
+    session = web_session(request)
+    since = (session.reauth or {}).get("since")
+    if not session.return_to or not isinstance(since, int):
+        return None
+    if services(request).charter.clock() - since > RETURN_WINDOW_MICROS:
+        return None
+    return session.return_to
+
+
+def _app_origin(request: Request) -> str | None:
+    """The origin of the app an authorization request will send the person back to."""
+    session = web_session(request)
+    if not session.return_to or not session.reauth:
+        return None
+    origin = session.reauth.get("origin")
+    return origin if isinstance(origin, str) else None
 
 
 @router.post("/signin", include_in_schema=False)
@@ -50,6 +77,7 @@ def signin(request: Request, identifier: Text, password: Text) -> Response:
             "signin.html",
             {"title": "Sign in", "error": message_of(exc), "identifier": identifier[:254]},
             status=401 if isinstance(exc, AuthError) else 429,
+            form_origin=_app_origin(request),
         )
     return _continue(request, outcome, session_challenge=True)
 
@@ -57,7 +85,11 @@ def signin(request: Request, identifier: Text, password: Text) -> Response:
 def _continue(request: Request, outcome: LoginOutcome, *, session_challenge: bool) -> Response:
     session = web_session(request)
     if outcome.status == "ok" and outcome.tokens is not None:
-        session.sign_in(outcome.tokens.access_token, outcome.tokens.refresh_token)
+        services(request).browser.sign_in(session, outcome.tokens)
+        back = _pending_return(request)
+        session.return_to = None
+        if back:  # the authorization request that sent the person here, a moment ago
+            return redirect(back)
         session.say("You are signed in.", "success")
         return redirect("/")
     if session_challenge or outcome.challenge_id:
@@ -79,6 +111,7 @@ def verify_page(request: Request) -> Response:
         request,
         "verify.html",
         {"title": "Confirm it's you", "methods": session.methods, "error": None},
+        form_origin=_app_origin(request),
     )
 
 
@@ -113,20 +146,15 @@ def verify(
             "verify.html",
             {"title": "Confirm it's you", "methods": session.methods, "error": message_of(exc)},
             status=401,
+            form_origin=_app_origin(request),
         )
     return _continue(request, outcome, session_challenge=False)
 
 
 @router.post("/signout", include_in_schema=False)
 def signout(request: Request) -> Response:
-    """End the session here and in the account service."""
-    web = services(request)
-    session = web_session(request)
-    try:
-        user = current_user(request)
-        web.accounts.logout(user.session)
-    except SignInRequiredError:
-        pass
-    session.sign_out()
-    session.say("You are signed out.", "success")
+    """End the browser session and its account session: the Privacy Center and every app
+    that signs in with Charter see the person signed out."""
+    services(request).browser.sign_out(web_session(request))
+    web_session(request).say("You are signed out.", "success")
     return redirect("/signin")

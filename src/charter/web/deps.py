@@ -5,9 +5,6 @@ signed-in person, and template rendering.
 
 from __future__ import annotations
 
-import hmac
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -19,12 +16,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from charter.app import Charter
 from charter.demo import is_demo
-from charter.errors import AuthError, RefusedError
+from charter.errors import RefusedError
 from charter.rights import Rights
+from charter.services.account.browser import BrowserSessions, cookie_options
 from charter.services.account.service import AccountService
-from charter.services.account.sessions import SessionInfo, TokenPair
+from charter.services.account.sessions import SessionInfo
 from charter.services.staff.roles import StaffMember, StaffRoles
-from charter.web.session import COOKIE, SessionCodec, WebSession, check_csrf
+from charter.web.session import COOKIE, BrowserSession, check_csrf
 
 MICROS = 1_000_000
 
@@ -42,32 +40,6 @@ class User:
     staff: StaffMember | None
 
 
-class _RefreshCache:
-    """
-    Rotated refresh tokens of the last minute, so that two pages a browser loads at once
-    with the same expired access token rotate once (the second reuses the first's pair)
-    instead of looking like a stolen token, which would end the session.
-    """
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-        self._lock = threading.Lock()
-        self._pairs: dict[bytes, tuple[float, TokenPair]] = {}
-
-    def rotate(self, accounts: AccountService, refresh: str) -> TokenPair:
-        """The pair a refresh token rotates to (the same pair for a minute)."""
-        digest = hmac.new(self._key, refresh.encode(), "sha256").digest()
-        with self._lock:
-            now = time.monotonic()
-            self._pairs = {k: v for k, v in self._pairs.items() if now - v[0] < 60}
-            hit = self._pairs.get(digest)
-            if hit is not None:
-                return hit[1]
-            pair = accounts.refresh(refresh)
-            self._pairs[digest] = (now, pair)
-            return pair
-
-
 @dataclass
 class WebServices:
     """The deployment's services as the pages use them (built once per app)."""
@@ -76,8 +48,7 @@ class WebServices:
     rights: Rights
     accounts: AccountService
     staff: StaffRoles
-    codec: SessionCodec
-    refreshes: _RefreshCache
+    browser: BrowserSessions
 
     @property
     def demo(self) -> bool:
@@ -92,8 +63,7 @@ def build_services(charter: Charter) -> WebServices:
         charter.rights,
         charter.accounts,
         charter.staff,
-        SessionCodec(charter.keyring.hmac_key),
-        _RefreshCache(charter.keyring.hmac_key),
+        charter.accounts.browser,
     )
 
 
@@ -108,31 +78,28 @@ def now_seconds(request: Request) -> int:
     return services(request).charter.clock() // MICROS
 
 
-def web_session(request: Request) -> WebSession:
-    """The browser session of a request (a fresh one when the cookie is absent or bad)."""
-    found: WebSession | None = getattr(request.state, "web_session", None)
+def web_session(request: Request) -> BrowserSession:
+    """The browser session of a request (a fresh one when the cookie is absent or stale)."""
+    found: BrowserSession | None = getattr(request.state, "web_session", None)
     if found is None:
-        found = services(request).codec.decode(request.cookies.get(COOKIE), now_seconds(request))
-        if found is None:
-            found = WebSession(dirty=True)
+        browser = services(request).browser
+        found = browser.load(request.cookies.get(COOKIE)) or browser.new()
         request.state.web_session = found
     return found
 
 
 def save_session(request: Request, response: Response) -> None:
-    """Write the session cookie onto a response when the session changed."""
-    session: WebSession | None = getattr(request.state, "web_session", None)
-    if session is None or not session.dirty:
+    """Store a new or changed session, and send the cookie when its id is new."""
+    session: BrowserSession | None = getattr(request.state, "web_session", None)
+    if session is None:
         return
-    value = services(request).codec.encode(session, now_seconds(request))
-    response.set_cookie(
-        COOKIE,
-        value,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
+    changed = session.cookie_changed
+    services(request).browser.save(session)
+    if changed:
+        https = request.url.scheme == "https" or services(
+            request
+        ).charter.settings.issuer.startswith("https://")
+        response.set_cookie(COOKIE, session.token, **cookie_options(https=https))
 
 
 async def csrf_protect(request: Request) -> None:
@@ -140,19 +107,21 @@ async def csrf_protect(request: Request) -> None:
     if request.method != "POST":
         return
     form = await request.form()
-    check_csrf(getattr(request.state, "web_session", None) or _existing(request), form.get("csrf"))
+    check_csrf(_existing(request), form.get("csrf"))
 
 
-def _existing(request: Request) -> WebSession | None:
-    session = services(request).codec.decode(request.cookies.get(COOKIE), now_seconds(request))
-    if session is not None:
-        request.state.web_session = session
-    return session
+def _existing(request: Request) -> BrowserSession | None:
+    found: BrowserSession | None = getattr(request.state, "web_session", None)
+    if found is None:
+        found = services(request).browser.load(request.cookies.get(COOKIE))
+        if found is not None:
+            request.state.web_session = found
+    return found
 
 
 def current_user(request: Request) -> User:
     """
-    The signed-in person; an expired access token is refreshed once.
+    The signed-in person.
 
     Raises:
         SignInRequiredError: nobody is signed in, or the session has ended.
@@ -161,22 +130,9 @@ def current_user(request: Request) -> User:
     if cached is not None:
         return cached
     web = services(request)
-    session = web_session(request)
-    if not session.access:
+    info = web.browser.account(web_session(request))
+    if info is None:
         raise SignInRequiredError
-    try:
-        info = web.accounts.authenticate(session.access)
-    except AuthError:
-        if not session.refresh:
-            session.sign_out()
-            raise SignInRequiredError from None
-        try:
-            pair = web.refreshes.rotate(web.accounts, session.refresh)
-            info = web.accounts.authenticate(pair.access_token)
-        except AuthError:
-            session.sign_out()
-            raise SignInRequiredError from None
-        session.access, session.refresh, session.dirty = pair.access_token, pair.refresh_token, True
     user = User(info.subject_id, info, web.staff.get(info.subject_id))
     request.state.web_user = user
     return user
@@ -229,9 +185,16 @@ def templates() -> jinja2.Environment:
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    form_origin: str | None = None,
 ) -> HTMLResponse:
-    """Render a page with the layout's common values (session, user, flash message)."""
+    """Render a page with the layout's common values (session, user, flash message).
+    ``form_origin``: another origin a form's answer may redirect to (CSP ``form-action``
+    applies to the redirects after a post: the sign-in pages send a person back to an app)."""
     session = web_session(request)
     ctx: dict[str, Any] = {
         "csrf": session.csrf,
@@ -243,7 +206,13 @@ def render(
     }
     ctx.update(context or {})
     html = templates().get_template(name).render(**ctx)
-    return HTMLResponse(html, status_code=status, headers=_NO_STORE)
+    headers = _NO_STORE
+    if form_origin:
+        csp = headers["Content-Security-Policy"].replace(
+            "form-action 'self'", f"form-action 'self' {form_origin}"
+        )
+        headers = {**headers, "Content-Security-Policy": csp}
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -177,6 +177,6 @@ def delete_my_account(
     web.accounts.reauthenticate(user.session, password, totp or None)
     delete_account(web.charter, web.rights, user.subject_id)
     session = web_session(request)
-    session.sign_out()
+    web.browser.sign_out(session)
     session.say("Your account and all its data were deleted. Goodbye.", "success")
     return redirect("/signin")

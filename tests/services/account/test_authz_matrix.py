@@ -19,7 +19,7 @@ import pyotp
 
 from charter.api.routers.account import bearer
 from charter.services.account import DeviceInfo
-from support.accounts import HUMAN, PASSWORD, make_account
+from support.accounts import HUMAN, PASSWORD, cookie_of, make_account
 
 MICROS = 1_000_000
 MARKER = "ALICEMARKERzq81"
@@ -60,7 +60,8 @@ def user_scoped_routes(app: Any) -> list[tuple[str, str]]:
     return out
 
 
-def oauth_access_token(client: Any, provider: Any, token: str) -> tuple[str, str]:
+def oauth_access_token(client: Any, provider: Any, browser: str) -> tuple[str, str]:
+    """An OAuth access token for the person whose browser session cookie is ``browser``."""
     client_id = provider.clients.add("Matrix App", ["https://matrix.example/cb"]).client.client_id
     verifier = secrets.token_urlsafe(48)
     challenge = (
@@ -75,7 +76,7 @@ def oauth_access_token(client: Any, provider: Any, token: str) -> tuple[str, str
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    cookie = {"Cookie": f"charter_session={token}"}
+    cookie = {"Cookie": f"charter_session={browser}"}
     page = client.get("/oauth/authorize", params=params, headers=cookie)
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
     form = {k: v.replace("&amp;", "&") for k, v in form.items()}
@@ -123,7 +124,7 @@ def test_object_level_authorization_matrix(
     pending = accounts.login(
         alice.email, PASSWORD, device=DeviceInfo("tablet", "Tab"), ip="192.0.2.10", signals=HUMAN
     )
-    client_id, oauth_token = oauth_access_token(client, provider, alice.tokens.access_token)
+    client_id, oauth_token = oauth_access_token(client, provider, cookie_of(client, alice))
     revoked = accounts.login(
         alice.email,
         PASSWORD,

@@ -26,8 +26,9 @@ from requests_oauthlib import OAuth2Session
 from charter.app import Charter
 from charter.config import Settings
 from charter.services.account import FAST_FOR_TESTS, AccountService, HashingGate, MemorySender
+from charter.services.account.sessions import TokenPair
 from charter.services.oauth import OAuthProvider
-from support.accounts import HUMAN, PASSWORD, PHONE, build_app
+from support.accounts import HUMAN, PASSWORD, PHONE, browser_cookie, build_app
 
 
 def free_port() -> int:
@@ -117,7 +118,8 @@ def sign_in(server: Server, email: str) -> str:
         json={"nickname": "Ali"},
         headers={"Authorization": f"Bearer {login['tokens']['access_token']}"},
     ).raise_for_status()
-    return str(login["tokens"]["access_token"])
+    info = server.accounts.authenticate(login["tokens"]["access_token"])
+    return browser_cookie(server.accounts, TokenPair("", "", 0, info.session_id))
 
 
 def run_code_flow(
@@ -164,11 +166,11 @@ def test_independent_client_completes_the_code_flow_with_pairwise_subs(
     data_dir: Path, server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     band = server.provider.clients.add("Band", ["http://127.0.0.1:8001/cb"]).client.client_id
-    lamp = server.provider.clients.add("Lamp", ["http://127.0.0.1:8002/cb"]).client.client_id
+    lamp = server.provider.clients.add("Lamp", ["http://localhost:8002/cb"]).client.client_id
     token = sign_in(server, "carol@example.org")
     first = run_code_flow(server, token, band, "http://127.0.0.1:8001/cb")
     again = run_code_flow(server, token, band, "http://127.0.0.1:8001/cb")
-    other = run_code_flow(server, token, lamp, "http://127.0.0.1:8002/cb")
+    other = run_code_flow(server, token, lamp, "http://localhost:8002/cb")
     assert first["sub"] == again["sub"]
     assert first["sub"] != other["sub"]
     server.provider.keystore.rotate()
@@ -181,6 +183,9 @@ def test_independent_client_completes_the_code_flow_with_pairwise_subs(
         )
         assert session.tokens is not None
         after = run_code_flow(
-            restarted, session.tokens.access_token, band, "http://127.0.0.1:8001/cb"
+            restarted,
+            browser_cookie(restarted.accounts, session.tokens),
+            band,
+            "http://127.0.0.1:8001/cb",
         )
     assert after["sub"] == first["sub"]

@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from charter.services.oauth import OAuthProvider
-from support.accounts import Account
+from support.accounts import Account, cookie_of
 
 REDIRECT = "https://app.example.com/callback"
 
@@ -95,9 +95,7 @@ def app_client(provider: OAuthProvider) -> str:
 
 def full_flow(client: Any, account: Account, client_id: str) -> dict[str, Any]:
     verifier, challenge = pkce()
-    code = code_from(
-        consent(client, account.tokens.access_token, auth_params(client_id, challenge))
-    )
+    code = code_from(consent(client, cookie_of(client, account), auth_params(client_id, challenge)))
     response = exchange(client, client_id, code, verifier)
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -204,7 +202,7 @@ def test_fifty_mutated_redirect_uris_are_refused_without_redirecting(
         response = client.get(
             "/oauth/authorize",
             params=auth_params(app_client, challenge, redirect_uri=uri),
-            headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+            headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
             follow_redirects=False,
         )
         if response.status_code != 400 or "location" in response.headers:
@@ -214,7 +212,7 @@ def test_fifty_mutated_redirect_uris_are_refused_without_redirecting(
 
 
 def test_pkce_is_required_and_only_s256(client: Any, alice: Account, app_client: str) -> None:
-    token = alice.tokens.access_token
+    token = cookie_of(client, alice)
     missing = consent(client, token, auth_params(app_client, None))
     assert missing.status_code == 302 and parse_qs(urlsplit(missing.headers["location"]).query)[
         "error"
@@ -241,7 +239,7 @@ def test_reused_code_is_refused_and_its_tokens_revoked(
     client: Any, alice: Account, app_client: str
 ) -> None:
     verifier, challenge = pkce()
-    code = code_from(consent(client, alice.tokens.access_token, auth_params(app_client, challenge)))
+    code = code_from(consent(client, cookie_of(client, alice), auth_params(app_client, challenge)))
     first = exchange(client, app_client, code, verifier)
     assert first.status_code == 200
     second = exchange(client, app_client, code, verifier)
@@ -266,7 +264,7 @@ def test_code_expires_within_600_seconds(
     client: Any, alice: Account, app_client: str, clock: Any
 ) -> None:
     verifier, challenge = pkce()
-    code = code_from(consent(client, alice.tokens.access_token, auth_params(app_client, challenge)))
+    code = code_from(consent(client, cookie_of(client, alice), auth_params(app_client, challenge)))
     clock.advance(micros=61 * 1_000_000)
     response = exchange(client, app_client, code, verifier)
     assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
@@ -276,13 +274,13 @@ def test_wrong_redirect_uri_at_token_endpoint_and_wrong_client(
     client: Any, alice: Account, app_client: str, provider: OAuthProvider
 ) -> None:
     verifier, challenge = pkce()
-    code = code_from(consent(client, alice.tokens.access_token, auth_params(app_client, challenge)))
+    code = code_from(consent(client, cookie_of(client, alice), auth_params(app_client, challenge)))
     assert (
         exchange(client, app_client, code, verifier, redirect_uri=REDIRECT + "/x").json()["error"]
         == "invalid_grant"
     )
     other = provider.clients.add("Other", ["https://other.example/cb"]).client.client_id
-    code = code_from(consent(client, alice.tokens.access_token, auth_params(app_client, challenge)))
+    code = code_from(consent(client, cookie_of(client, alice), auth_params(app_client, challenge)))
     assert exchange(client, other, code, verifier).json()["error"] in (
         "invalid_grant",
         "invalid_client",
@@ -296,7 +294,7 @@ def test_implicit_password_and_client_credentials_grants_are_refused(
     implicit = client.get(
         "/oauth/authorize",
         params=auth_params(app_client, challenge, response_type="token"),
-        headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+        headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
         follow_redirects=False,
     )
     assert implicit.status_code == 302
@@ -306,7 +304,7 @@ def test_implicit_password_and_client_credentials_grants_are_refused(
     hybrid = client.get(
         "/oauth/authorize",
         params=auth_params(app_client, challenge, response_type="code id_token"),
-        headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+        headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
         follow_redirects=False,
     )
     assert "unsupported_response_type" in hybrid.headers.get("location", "")
@@ -405,11 +403,11 @@ def test_consent_is_shown_listed_and_revocable(
     page = client.get(
         "/oauth/authorize",
         params=auth_params(app_client, challenge),
-        headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+        headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
     )
     assert page.status_code == 200 and "Band App" in page.text and 'name="decision"' in page.text
     denied = consent(
-        client, alice.tokens.access_token, auth_params(app_client, challenge), decision="deny"
+        client, cookie_of(client, alice), auth_params(app_client, challenge), decision="deny"
     )
     assert parse_qs(urlsplit(denied.headers["location"]).query)["error"] == ["access_denied"]
     tokens = full_flow(client, alice, app_client)
@@ -435,7 +433,7 @@ def test_forged_consent_form_is_refused(client: Any, alice: Account, app_client:
     response = client.post(
         "/oauth/authorize",
         data=data,
-        headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+        headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
         follow_redirects=False,
     )
     assert response.status_code == 403 and "location" not in response.headers
@@ -446,7 +444,8 @@ def test_not_signed_in_gets_no_code(client: Any, app_client: str) -> None:
     response = client.get(
         "/oauth/authorize", params=auth_params(app_client, challenge), follow_redirects=False
     )
-    assert response.status_code == 401 and "location" not in response.headers
+    assert response.status_code == 303 and response.headers["location"] == "/signin"
+    assert "code=" not in response.headers["location"]
 
 
 def test_removed_client_is_refused_and_its_tokens_die(
@@ -473,7 +472,7 @@ def test_removed_client_is_refused_and_its_tokens_die(
     page = client.get(
         "/oauth/authorize",
         params=auth_params(app_client, challenge),
-        headers={"Cookie": f"charter_session={alice.tokens.access_token}"},
+        headers={"Cookie": f"charter_session={cookie_of(client, alice)}"},
         follow_redirects=False,
     )
     assert page.status_code == 400 and "location" not in page.headers

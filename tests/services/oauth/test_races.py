@@ -8,6 +8,7 @@ from typing import Any
 from test_oauth_flow import REDIRECT, auth_params, code_from, consent, pkce
 
 from charter.services.oauth import OAuthProvider
+from support.accounts import cookie_of
 
 
 def race(fn: Any) -> list[int]:
@@ -34,7 +35,7 @@ def test_double_redemption_of_codes_and_refresh_tokens(
     for _ in range(25):
         verifier, challenge = pkce()
         code = code_from(
-            consent(client, alice.tokens.access_token, auth_params(client_id, challenge))
+            consent(client, cookie_of(client, alice), auth_params(client_id, challenge))
         )
         data = {
             "grant_type": "authorization_code",
@@ -56,7 +57,7 @@ def test_double_redemption_of_codes_and_refresh_tokens(
         # the loser's redemption revoked the winner's tokens (code reuse), so race refreshes on a fresh grant
         verifier, challenge = pkce()
         code = code_from(
-            consent(client, alice.tokens.access_token, auth_params(client_id, challenge))
+            consent(client, cookie_of(client, alice), auth_params(client_id, challenge))
         )
         refresh = client.post(
             "/oauth/token", data={**data, "code": code, "code_verifier": verifier}

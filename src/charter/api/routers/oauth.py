@@ -1,15 +1,18 @@
 """
-The OAuth 2.0 / OpenID Connect endpoints: ``/oauth/authorize`` (consent screen),
-``/oauth/token``, ``/oauth/revoke``, ``/oauth/userinfo``, ``/.well-known/openid-configuration``
-and ``/.well-known/jwks.json``.
+The OAuth 2.0 / OpenID Connect endpoints: ``/oauth/authorize`` (sign-in when needed, consent,
+back to the app), ``/oauth/logout`` (RP-initiated logout), ``/oauth/token``, ``/oauth/revoke``,
+``/oauth/userinfo``, ``/.well-known/openid-configuration`` and ``/.well-known/jwks.json``.
 
-The person's browser session is an account access token, in the ``charter_session`` cookie
-or an ``Authorization: Bearer`` header. Error bodies of the token endpoints follow RFC 6749
-(``{"error": ..., "error_description": ...}``).
+The person's browser session is the Privacy Center's (one opaque ``charter_session`` cookie,
+the session on the server; :mod:`charter.services.account.browser`): someone not signed in
+is sent to ``/signin`` and comes back here. What each step leads to is decided by
+:class:`~charter.services.oauth.flow.AuthorizationFlow`; this module only speaks HTTP. Error
+bodies of the token endpoints follow RFC 6749 (``{"error": ..., "error_description": ...}``).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
@@ -21,20 +24,41 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from charter.api.deps import get_charter
 from charter.api.errors import responses
 from charter.errors import AuthError, InputError
-from charter.services.account.sessions import SessionInfo
+from charter.services.account.browser import COOKIE, BrowserSession, cookie_options
 from charter.services.oauth import pages
-from charter.services.oauth.model import EndUser
+from charter.services.oauth.flow import AuthorizationFlow
+from charter.services.oauth.logout import LogoutRequest
+from charter.services.oauth.outcomes import (
+    Answer,
+    ConfirmLogout,
+    Consent,
+    Outcome,
+    SignIn,
+    Stop,
+)
 from charter.services.oauth.provider import OAuthProvider
 from charter.services.oauth.requests import OAuthRequest
 
 router = APIRouter(tags=["oauth"])
-COOKIE = "charter_session"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
 PAGE_HEADERS = {
     **NO_STORE,
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": f"{_CSP}; form-action 'self'",
 }
+
+
+def _form_page(html: str, redirect_origin: str | None) -> HTMLResponse:
+    """A page whose form's answer may redirect to the app (``form-action`` covers the
+    redirect after a form post, so the app's origin is allowed beside this site)."""
+    targets = "'self'" + (f" {redirect_origin}" if redirect_origin else "")
+    return HTMLResponse(
+        html,
+        headers={**PAGE_HEADERS, "Content-Security-Policy": f"{_CSP}; form-action {targets}"},
+    )
 
 
 def _provider(request: Request) -> OAuthProvider:
@@ -72,17 +96,53 @@ def _respond(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
     return Response(payload, status_code=status, headers=header_map, media_type="application/json")
 
 
-def _browser_session(request: Request) -> SessionInfo | None:
-    token = request.cookies.get(COOKIE)
-    auth = request.headers.get("authorization", "")
-    if not token and auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    if not token:
-        return None
-    try:
-        return get_charter(request).accounts.authenticate(token)
-    except AuthError:
-        return None
+def _flow(request: Request) -> AuthorizationFlow:
+    charter = get_charter(request)
+    return AuthorizationFlow(charter.oauth, charter.accounts.browser)
+
+
+def _session(request: Request) -> BrowserSession:
+    browser = get_charter(request).accounts.browser
+    return browser.load(request.cookies.get(COOKIE)) or browser.new()
+
+
+def _save(request: Request, session: BrowserSession, response: Response) -> Response:
+    """Store the browser session; send the cookie when its id is new."""
+    charter = get_charter(request)
+    changed = session.cookie_changed
+    charter.accounts.browser.save(session)
+    if changed:
+        https = request.url.scheme == "https" or charter.settings.issuer.startswith("https://")
+        response.set_cookie(COOKIE, session.token, **cookie_options(https=https))
+    return response
+
+
+def _page(outcome: Outcome, session: BrowserSession) -> Response:
+    """The HTTP response of one step."""
+    if isinstance(outcome, Answer):
+        return _respond(outcome.response)
+    if isinstance(outcome, SignIn):
+        session.say(f"Sign in to continue to {outcome.client_name}.")
+        return RedirectResponse("/signin", status_code=303, headers=NO_STORE)
+    if isinstance(outcome, Consent):
+        html = pages.consent_page(
+            client_name=outcome.client_name,
+            profile=outcome.profile,
+            params=outcome.params,
+            csrf=outcome.csrf,
+            action="/oauth/authorize",
+        )
+        return _form_page(html, outcome.redirect_origin)
+    if isinstance(outcome, Stop):
+        return _error_page(outcome.error, outcome.description, outcome.status)
+    if isinstance(outcome, ConfirmLogout):
+        html = pages.logout_page(
+            client_name=outcome.client_name, params=outcome.params, csrf=session.csrf
+        )
+        return _form_page(html, outcome.redirect_origin)
+    if outcome.redirect is not None:
+        return RedirectResponse(outcome.redirect, status_code=303, headers=NO_STORE)
+    return HTMLResponse(pages.signed_out_page(), headers=PAGE_HEADERS)
 
 
 PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -90,7 +150,7 @@ PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "An error page.",
         "content": {"text/html": {"schema": {"type": "string"}}},
     }
-    for code in (400, 401, 403)
+    for code in (400, 403)
 }
 
 
@@ -111,66 +171,79 @@ OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _error_page(code: str, status: int = 400) -> HTMLResponse:
-    return HTMLResponse(pages.error_page(code), status_code=status, headers=PAGE_HEADERS)
+def _error_page(code: str, description: str = "", status: int = 400) -> HTMLResponse:
+    return HTMLResponse(
+        pages.error_page(code, description), status_code=status, headers=PAGE_HEADERS
+    )
 
 
 @router.get("/oauth/authorize", response_class=HTMLResponse, responses=PAGE_ERRORS)
 async def authorize(request: Request) -> Response:
-    """Show the consent screen, or go straight back to the app when it is already authorized."""
+    """Start or resume an authorization request: the sign-in page when nobody is signed in
+    (or ``prompt=login`` / ``max_age`` ask for a new sign-in), then the consent screen, then
+    back to the app with a code (at once when the person consented before)."""
     provider = _provider(request)
     try:
         oreq = await _oauth_request(request, provider)
     except InputError as error:
-        return _error_page(error.code, 400)
-    return await run_in_threadpool(_authorize, request, provider, oreq, None)
+        return _error_page(error.code, error.message)
+    return await run_in_threadpool(_authorize, request, oreq, None)
 
 
 @router.post("/oauth/authorize", response_class=HTMLResponse, responses=PAGE_ERRORS)
 async def authorize_decision(request: Request) -> Response:
-    """The consent form: allow or deny."""
+    """The consent form (allow or deny), or an authorization request sent by POST."""
     provider = _provider(request)
     try:
         oreq = await _oauth_request(request, provider)
     except InputError as error:
-        return _error_page(error.code, 400)
-    return await run_in_threadpool(
-        _authorize, request, provider, oreq, oreq.form.get("decision", "")
-    )
+        return _error_page(error.code, error.message)
+    decision = oreq.form.get("decision")
+    return await run_in_threadpool(_authorize, request, oreq, decision)
 
 
-def _authorize(
-    request: Request, provider: OAuthProvider, oreq: OAuthRequest, decision: str | None
+def _authorize(request: Request, oreq: OAuthRequest, decision: str | None) -> Response:
+    session = _session(request)
+    outcome = _flow(request).authorize(oreq, session, decision)
+    return _save(request, session, _page(outcome, session))
+
+
+@router.get("/oauth/logout", response_class=HTMLResponse, responses=PAGE_ERRORS)
+def logout(request: Request) -> Response:
+    """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): ends the person's
+    Charter session in this browser, then back to the app's registered
+    ``post_logout_redirect_uri`` (with ``state``)."""
+    return _logout(request, dict(request.query_params), confirmed=False)
+
+
+@router.post("/oauth/logout", response_class=HTMLResponse, responses=PAGE_ERRORS)
+async def logout_post(request: Request) -> Response:
+    """RP-initiated logout by POST, and the "Sign out?" confirmation form."""
+    form = await request.form()
+    params = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    return await run_in_threadpool(_logout_form, request, params)
+
+
+def _logout_form(request: Request, params: dict[str, str]) -> Response:
+    session = _session(request)
+    confirmed = params.get("confirm") == "yes"
+    if confirmed and not hmac.compare_digest(
+        params.get("csrf", "").encode(), session.csrf.encode()
+    ):
+        return _error_page("invalid_request", "the sign-out form expired; start again", 403)
+    return _logout(request, params, confirmed=confirmed, session=session)
+
+
+def _logout(
+    request: Request,
+    params: dict[str, str],
+    *,
+    confirmed: bool,
+    session: BrowserSession | None = None,
 ) -> Response:
-    session = _browser_session(request)
-    user = EndUser(session.subject_id, session.auth_time) if session else None
-    try:
-        grant = provider.validate_authorization(oreq, user)
-    except OAuth2Error as error:
-        if getattr(error, "redirect_uri", None):
-            return _respond(provider.error_response(oreq, error))
-        return _error_page(error.error)
-    if session is None or user is None:
-        return _error_page("login_required", 401)
-    scope = oreq.payload.data.get("scope") or ""
-    if decision is None:
-        if (
-            provider.has_consent(user.subject_id, grant.client.client_id, scope)
-            and oreq.payload.data.get("prompt") != "consent"
-        ):
-            return _respond(provider.authorize(oreq, grant, user))
-        params = [(k, v) for k, vs in oreq.payload.datalist.items() for v in vs]
-        html = pages.consent_page(
-            client_name=grant.client.name,
-            profile="profile" in scope.split(),
-            params=params,
-            csrf=provider.csrf_token(session.session_id, oreq),
-            action="/oauth/authorize",
-        )
-        return HTMLResponse(html, headers=PAGE_HEADERS)
-    if not provider.check_csrf(session.session_id, oreq, oreq.form.get("csrf", "")):
-        return _error_page("forbidden", 403)
-    return _respond(provider.authorize(oreq, grant, user if decision == "allow" else None))
+    session = session or _session(request)
+    outcome = _flow(request).logout(LogoutRequest.of(params), session, confirmed)
+    return _save(request, session, _page(outcome, session))
 
 
 @router.post("/oauth/token", responses=OAUTH_ERRORS)

@@ -28,6 +28,13 @@ class SessionAccess:
         self._require_usable(info.subject_id)
         return info
 
+    def session(self, session_id: str, *, touch_after: int | None = None) -> SessionInfo:
+        """A live first-party session by id, of an active or pending account (raises
+        ``AuthError``); see :meth:`TokenStore.session`."""
+        info = self.context.tokens.session(session_id, touch_after=touch_after)
+        self._require_usable(info.subject_id)
+        return info
+
     def _require_usable(self, subject_id: str) -> None:
         """Refuse the token (``AuthError``) unless the account is active or pending."""
         with self.context.control.connect().execution_options(readonly=True) as conn:

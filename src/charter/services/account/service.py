@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from charter.services.account import passwords
 from charter.services.account.access import SessionAccess
+from charter.services.account.browser import BrowserSessions
 from charter.services.account.common import require_fresh
 from charter.services.account.context import AccountContext
 from charter.services.account.devices import Devices
@@ -70,6 +71,7 @@ class AccountService:
         self.registration = Registration(ctx)
         self.signin = SignIn(ctx, EnvironmentCheck(ctx))
         self.access = SessionAccess(ctx)
+        self.browser = BrowserSessions(ctx, self.access)
         self.manage_devices = Devices(ctx)
         self.account_profile = Profile(ctx)
         self.two_step = TwoStep(ctx)

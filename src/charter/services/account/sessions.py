@@ -195,6 +195,28 @@ class TokenStore:
             row.id, row.subject_id, row.kind, row.device_id, row.client_id, row.scope, row.auth_time
         )
 
+    def session(
+        self, session_id: str, *, kind: str = "account", touch_after: int | None = None
+    ) -> SessionInfo:
+        """
+        A live session by id (a browser session stands for it); activity older than
+        ``touch_after`` seconds is recorded, which resets the idle limit.
+
+        Raises:
+            AuthError: unknown, revoked, idle or expired session.
+        """
+        now = self.clock()
+        with self.engine.connect().execution_options(readonly=True) as conn:
+            row = conn.execute(select(sessions).where(sessions.c.id == session_id)).first()
+        if row is None or row.kind != kind or not _alive(row, now):
+            raise AuthError("the session has ended; sign in again", code="invalid_token")
+        if touch_after is not None and now - row.last_used_at > touch_after * MICROS:
+            with self.engine.begin() as conn:
+                self.touch(conn, session_id)
+        return SessionInfo(
+            row.id, row.subject_id, row.kind, row.device_id, row.client_id, row.scope, row.auth_time
+        )
+
     def rotate(
         self, conn: Connection, refresh_token: str, limits: Limits, *, client_id: str | None = None
     ) -> TokenPair | AuthError:

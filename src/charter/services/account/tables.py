@@ -162,6 +162,24 @@ throttles = Table(
 )
 
 
+browser_sessions = Table(
+    "acct_browser_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True, comment="Keyed hash of the cookie's session id."),
+    Column("subject_id", String(40), nullable=True, comment="Signed-in account, else null."),
+    Column(
+        "account_session", String(40), nullable=True, comment="acct_sessions.id when signed in."
+    ),
+    Column("data", LargeBinary, nullable=False, comment="AES-GCM under a key from the cookie."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("seen_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_acct_browser_sessions_subject", "subject_id"),
+    Index("ix_acct_browser_sessions_expires", "expires_at"),
+    comment="Browser sessions shared by the Privacy Center and the OpenID provider.",
+)
+
+
 def _erase_tokens(conn: Connection, subject_id: str) -> int:
     """Tokens go with their sessions (they name a session, not a subject)."""
     owned = select(sessions.c.id).where(sessions.c.subject_id == subject_id)
@@ -252,4 +270,11 @@ register_table(
     throttles,
     personal={"key": "keyed_hash (account id or IP address)"},
     neither=("failures", "last_failure_at", "next_allowed_at"),
+)
+register_table(
+    browser_sessions,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("id", "account_session", "data", "created_at", "seen_at", "expires_at"),
+    erase=Erase.DELETE,
 )

@@ -2,8 +2,14 @@
 Registered OAuth clients: exact redirect URIs, public (PKCE only) or confidential (a secret
 shown once and stored as a keyed hash), and a sector identifier for pairwise ``sub`` values.
 
-The sector is, as OpenID Connect Core §8.1 says, the host of the redirect URIs unless given;
-clients of one sector (one company's apps) share a ``sub``, other sectors get unlinkable ones.
+The sector is, as OpenID Connect Core §8.1 says, the host of the redirect URIs (without a
+port), or the host of the client's ``sector_identifier_uri``: an https URL serving a JSON
+array that lists every redirect URI of the client, fetched and checked at registration.
+Clients of one sector (one company's apps) share a ``sub``; other sectors get unlinkable ones.
+
+A client may also register ``post_logout_redirect_uris`` (RP-initiated logout), matched
+exactly; the origins of its redirect URIs are where its single-page app may call the token
+and userinfo endpoints from (CORS).
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import hmac
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import Engine, insert, select, update
 
 from charter.crypto import Keyring
@@ -39,6 +46,14 @@ class Client:
     secret_hash: str | None
     keyring: Keyring
     revoked: bool = False
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    sector_identifier_uri: str | None = None
+    created_at: int = 0
+
+    @property
+    def origins(self) -> frozenset[str]:
+        """The web origins of the redirect URIs (``scheme://host[:port]``)."""
+        return frozenset(origin_of(uri) for uri in self.redirect_uris)
 
     def get_client_id(self) -> str:
         """The client id."""
@@ -100,24 +115,47 @@ class ClientRegistry:
         self.clock = clock
 
     def add(
-        self, name: str, redirect_uris: list[str], *, public: bool = True, sector: str | None = None
+        self,
+        name: str,
+        redirect_uris: list[str],
+        *,
+        public: bool = True,
+        sector: str | None = None,
+        post_logout_redirect_uris: Sequence[str] = (),
+        sector_identifier_uri: str | None = None,
+        fetch: Callable[[str], object] | None = None,
     ) -> IssuedClient:
         """
-        Register a client.
+        Register a client. ``fetch`` reads a ``sector_identifier_uri`` (default: an HTTPS GET
+        with a 5-second timeout).
 
         Raises:
             InputError: no or malformed redirect URIs (https, or http on loopback; no
-                fragments), or redirect hosts that differ without an explicit sector.
+                fragments), redirect hosts that differ without a sector, or a
+                ``sector_identifier_uri`` that cannot be read or does not list every
+                redirect URI.
         """
         if not name or len(name) > 120:
             raise InputError("a client name has 1 to 120 characters", field="name")
         if not redirect_uris:
             raise InputError("register at least one redirect URI", field="redirect_uris")
-        hosts = {_check_redirect(u) for u in redirect_uris}
+        hosts = {_check_redirect(u, "redirect_uris") for u in redirect_uris}
+        for uri in post_logout_redirect_uris:
+            _check_redirect(uri, "post_logout_redirect_uris")
+        if sector_identifier_uri is not None:
+            if sector is not None:
+                raise InputError(
+                    "give a sector or a sector_identifier_uri, not both", field="sector"
+                )
+            sector = _sector_from_uri(
+                sector_identifier_uri, list(redirect_uris), fetch or _fetch_json
+            )
         if sector is None:
             if len(hosts) != 1:
                 raise InputError(
-                    "redirect URIs on several hosts need an explicit sector", field="sector"
+                    "redirect URIs on several hosts need a sector or a sector_identifier_uri "
+                    "(OpenID Connect Core 8.1)",
+                    field="sector",
                 )
             sector = hosts.pop()
         if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]/_]{1,255}", sector):
@@ -135,6 +173,8 @@ class ClientRegistry:
                     sector=sector,
                     created_at=self.clock(),
                     revoked_at=None,
+                    post_logout_redirect_uris=json.dumps(list(post_logout_redirect_uris)),
+                    sector_identifier_uri=sector_identifier_uri,
                 )
             )
         return IssuedClient(self.get(client_id), secret)
@@ -161,6 +201,9 @@ class ClientRegistry:
             row.secret_hash,
             self.keyring,
             row.revoked_at is not None,
+            tuple(json.loads(row.post_logout_redirect_uris or "[]")),
+            row.sector_identifier_uri,
+            row.created_at,
         )
 
     def find(self, client_id: str) -> Client | None:
@@ -184,6 +227,14 @@ class ClientRegistry:
             )
         return [self.get(i) for i in ids]
 
+    def origins(self) -> frozenset[str]:
+        """The web origins of every live client's redirect URIs (where CORS is allowed)."""
+        with self._engine_of().connect().execution_options(readonly=True) as conn:
+            rows = conn.execute(
+                select(oauth_clients.c.redirect_uris).where(oauth_clients.c.revoked_at.is_(None))
+            ).scalars()
+            return frozenset(origin_of(uri) for listed in rows for uri in json.loads(listed))
+
     def remove(self, client_id: str) -> None:
         """
         Remove a client: its codes and tokens stop working at once.
@@ -201,15 +252,63 @@ class ClientRegistry:
             raise NotFoundError("no such client", field="client_id")
 
 
-def _check_redirect(uri: str) -> str:
+def origin_of(uri: str) -> str:
+    """The web origin of an absolute URL (``scheme://host[:port]``, default ports omitted)."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _check_redirect(uri: str, field: str) -> str:
+    """Check a redirect URI; returns its host (the default sector: no port, OIDC Core 8.1)."""
     try:
         parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise InputError("a redirect URI must be an absolute URL", field="redirect_uris") from None
+        raise InputError(f"{uri!r} is not an absolute URL", field=field) from None
     if parts.fragment or "#" in uri or not parts.hostname:
-        raise InputError("a redirect URI is absolute and has no fragment", field="redirect_uris")
+        raise InputError(f"{uri!r} must be absolute and have no fragment", field=field)
     if parts.scheme != "https" and not (
         parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1", "localhost")
     ):
-        raise InputError("a redirect URI uses https (http only on loopback)", field="redirect_uris")
-    return parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+        raise InputError(
+            f"{uri!r} must use https (http only on 127.0.0.1, [::1] or localhost)", field=field
+        )
+    return parts.hostname
+
+
+def _fetch_json(uri: str) -> object:
+    response = httpx.get(uri, timeout=5.0, follow_redirects=False)
+    response.raise_for_status()
+    return response.json()
+
+
+def _sector_from_uri(uri: str, redirect_uris: list[str], fetch: Callable[[str], object]) -> str:
+    """The sector of a ``sector_identifier_uri``: its host, once the JSON array it serves is
+    seen to list every redirect URI."""
+    host = _check_redirect(uri, "sector_identifier_uri")
+    try:
+        listed = fetch(uri)
+    except Exception as exc:  # network, HTTP status or JSON: all mean "cannot be read"
+        raise InputError(
+            f"the sector_identifier_uri could not be read ({type(exc).__name__}); it must "
+            "answer a JSON array of redirect URIs",
+            field="sector_identifier_uri",
+        ) from None
+    if not isinstance(listed, list) or not all(isinstance(u, str) for u in listed):
+        raise InputError(
+            "the sector_identifier_uri must answer a JSON array of redirect URIs",
+            field="sector_identifier_uri",
+        )
+    missing = [u for u in redirect_uris if u not in listed]
+    if missing:
+        raise InputError(
+            f"the sector_identifier_uri does not list {missing[0]!r}; add every redirect URI "
+            "to the array it serves",
+            field="sector_identifier_uri",
+        )
+    return host

@@ -30,6 +30,8 @@ class KeyStore:
         self.path = path
         self._lock = threading.Lock()
         self._keys: list[dict[str, Any]] = []
+        self._signing: RSAKey | None = None
+        self._public: dict[str, Any] | None = None
         self._load()
 
     @classmethod
@@ -49,6 +51,7 @@ class KeyStore:
                 self._save()
 
     def _save(self) -> None:
+        self._signing = self._public = None
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -60,9 +63,12 @@ class KeyStore:
         os.replace(tmp, self.path)
 
     def signing_key(self) -> RSAKey:
-        """The newest key: it signs ID tokens."""
+        """The newest key: it signs ID tokens (imported once: importing checks the RSA key,
+        which costs tens of milliseconds)."""
         with self._lock:
-            return RSAKey.import_key(self._keys[-1])
+            if self._signing is None:
+                self._signing = RSAKey.import_key(self._keys[-1])
+            return self._signing
 
     @property
     def signing_kid(self) -> str:
@@ -73,8 +79,10 @@ class KeyStore:
     def public_jwks(self) -> dict[str, Any]:
         """The public JWK set (every key still published)."""
         with self._lock:
-            keys = [RSAKey.import_key(k) for k in self._keys]
-        return dict(KeySet(list(keys)).as_dict(private=False))
+            if self._public is None:
+                keys = [RSAKey.import_key(k) for k in self._keys]
+                self._public = dict(KeySet(list(keys)).as_dict(private=False))
+            return dict(self._public)
 
     def rotate(self) -> str:
         """Add a new signing key; returns its key id."""

@@ -69,6 +69,8 @@ class TokenFamily:
     client_id: str
     scope: str
     token_hash: str = ""
+    auth_time: int = 0
+    """When the person last signed in for this grant (microseconds)."""
 
     def check_client(self, client: Client) -> bool:
         return client.client_id == self.client_id

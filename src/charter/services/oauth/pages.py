@@ -1,4 +1,7 @@
-"""Server-rendered pages of the provider (the consent screen and its error page), with Jinja2."""
+"""Server-rendered pages of the provider (consent, a stopped request, logout), with Jinja2.
+
+They never echo request values except the protocol parameters carried in hidden fields, and
+every error page names the OAuth error code beside the words, for the app's developer."""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ _ENV = Environment(
 )
 
 ERROR_MESSAGES = {
-    "invalid_client": "This app is not registered, or was removed.",
-    "invalid_request": "The sign-in request of this app is invalid (for example its return address is not registered).",
-    "unsupported_response_type": "This app asked for a kind of sign-in that is not offered.",
-    "invalid_scope": "This app asked for information that is not offered.",
+    "invalid_client": "The app that sent you here is not registered with Charter, or was removed.",
+    "invalid_request": "The app that sent you here made a sign-in request that cannot be "
+    "completed, so you were not sent back to it.",
+    "unsupported_response_type": "The app asked for a kind of sign-in that is not offered.",
+    "invalid_scope": "The app asked for information that is not offered.",
     "login_required": "Sign in to your account first, then try again.",
     "forbidden": "The consent form expired or was not sent from this page; start again.",
 }
@@ -26,17 +30,35 @@ def consent_page(
 ) -> str:
     """The consent screen."""
     return _ENV.get_template("consent.html.j2").render(
+        page="consent",
         title="Authorize",
         client_name=client_name,
         profile=profile,
         params=params,
         csrf=csrf,
         action=action,
-        error=None,
     )
 
 
-def error_page(code: str) -> str:
-    """A page explaining why an authorization request cannot continue (no request values)."""
+def error_page(code: str, description: str = "") -> str:
+    """Why an authorization or logout request stops here: words, the details and the code."""
     message = ERROR_MESSAGES.get(code, "This sign-in request cannot be completed.")
-    return _ENV.get_template("consent.html.j2").render(title="Sign-in stopped", error=message)
+    detail = description.strip()
+    if detail:
+        detail = detail[0].upper() + detail[1:]
+        detail = detail if detail.endswith(".") else detail + "."
+    return _ENV.get_template("consent.html.j2").render(
+        page="error", title="Sign-in stopped", error=message, detail=detail, code=code
+    )
+
+
+def logout_page(*, client_name: str | None, params: Sequence[tuple[str, str]], csrf: str) -> str:
+    """Ask whether to sign out of Charter (an app asked, without proof it was this session)."""
+    return _ENV.get_template("consent.html.j2").render(
+        page="logout", title="Sign out", client_name=client_name, params=params, csrf=csrf
+    )
+
+
+def signed_out_page() -> str:
+    """Signed out, with no app to go back to."""
+    return _ENV.get_template("consent.html.j2").render(page="signed_out", title="Signed out")

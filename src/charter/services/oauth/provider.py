@@ -87,6 +87,7 @@ class OAuthProvider:
             "token_endpoint": f"{base}/oauth/token",
             "userinfo_endpoint": f"{base}/oauth/userinfo",
             "revocation_endpoint": f"{base}/oauth/revoke",
+            "end_session_endpoint": f"{base}/oauth/logout",
             "jwks_uri": f"{base}/.well-known/jwks.json",
             "scopes_supported": list(SCOPES),
             "response_types_supported": ["code"],
@@ -116,7 +117,11 @@ class OAuthProvider:
                 "auth_time",
                 "nonce",
             ],
-            "authorization_response_iss_parameter_supported": False,
+            "authorization_response_iss_parameter_supported": True,
+            "prompt_values_supported": ["none", "login", "consent"],
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
         }
 
     # -- authorization endpoint ------------------------------------------------------------
@@ -132,33 +137,12 @@ class OAuthProvider:
         return self.server.get_consent_grant(request, end_user=user)
 
     def authorize(self, request: OAuthRequest, grant: Any, user: EndUser | None) -> Response:
-        """Answer a validated request: a code (``user`` given) or ``access_denied``."""
-        if user is not None:
-            scope = grant.request.payload.scope or ""
-            now = self.clock()
-            with self.control.begin() as conn:
-                updated = conn.execute(
-                    update(oauth_grants)
-                    .where(
-                        oauth_grants.c.subject_id == user.subject_id,
-                        oauth_grants.c.client_id == grant.client.client_id,
-                    )
-                    .values(scope=scope, granted_at=now, revoked_at=None)
-                ).rowcount
-                if not updated:
-                    conn.execute(
-                        insert(oauth_grants).values(
-                            subject_id=user.subject_id,
-                            client_id=grant.client.client_id,
-                            scope=scope,
-                            granted_at=now,
-                            revoked_at=None,
-                        )
-                    )
+        """Answer a validated request: a code (``user`` given; the person's authorization of
+        the client is recorded with the code, in one transaction) or ``access_denied``."""
         result: Response = self.server.create_authorization_response(
             request, grant_user=user, grant=grant
         )
-        return result
+        return self._with_iss(result)
 
     def has_consent(self, subject_id: str, client_id: str, scope: str) -> bool:
         """Whether the person already authorized this client for ``scope``."""
@@ -173,9 +157,34 @@ class OAuthProvider:
         return row is not None and set(scope.split()) <= set(row.scope.split())
 
     def error_response(self, request: OAuthRequest, error: OAuth2Error) -> Response:
-        """The response of an OAuth error (a redirect when Authlib allows one)."""
+        """The response of an OAuth error (a redirect when Authlib allows one), with the
+        request's ``state`` and the ``iss`` parameter."""
+        if getattr(error, "state", None) is None:
+            error.state = request.payload.state
         result: Response = self.server.handle_error_response(request, error)
-        return result
+        return self._with_iss(result)
+
+    def _with_iss(self, result: Response) -> Response:
+        """Add ``iss`` to a redirect back to the client (RFC 9207), so that an app talking to
+        several providers can tell which one answered."""
+        status, body, headers = result
+        out = []
+        for name, value in headers:
+            if name.lower() == "location":
+                joiner = "&" if "?" in value else "?"
+                out.append((name, value + joiner + urlencode({"iss": self.issuer})))
+            else:
+                out.append((name, value))
+        return status, body, out
+
+    def pairwise(self, client: Client, subject_id: str) -> str:
+        """The ``sub`` a client sees for an account."""
+        return pairwise_sub(self.keyring, client.sector, subject_id)
+
+    def cors_allowed(self, origin: str) -> bool:
+        """Whether a browser app at ``origin`` may call the token, userinfo, discovery and
+        JWKS endpoints: only the origins of registered redirect URIs."""
+        return origin in self.clients.origins()
 
     def csrf_token(self, session_id: str, request: OAuthRequest) -> str:
         """The consent form's anti-forgery token, bound to the session and the request."""
@@ -297,15 +306,18 @@ class OAuthProvider:
     def save_code(self, code: str, request: Any) -> None:
         data = request.payload.data
         user: EndUser = request.user
+        client_id = request.client.client_id
+        scope = data.get("scope") or ""
         now = self.clock()
         with self.control.begin() as conn:
+            self._record_grant(conn, user.subject_id, client_id, scope, now)
             conn.execute(
                 insert(oauth_codes).values(
                     hash=keys.token_hash(self.keyring, code),
-                    client_id=request.client.client_id,
+                    client_id=client_id,
                     subject_id=user.subject_id,
                     redirect_uri=data.get("redirect_uri"),
-                    scope=data.get("scope") or "",
+                    scope=scope,
                     nonce=data.get("nonce"),
                     challenge=data.get("code_challenge"),
                     auth_time=user.auth_time,
@@ -313,6 +325,25 @@ class OAuthProvider:
                     expires_at=now + CODE_TTL * MICROS,
                     used_at=None,
                     session_id=None,
+                )
+            )
+
+    @staticmethod
+    def _record_grant(conn: Any, subject_id: str, client_id: str, scope: str, now: int) -> None:
+        """The person authorized the client for ``scope`` (Accounts & Permission lists it)."""
+        updated = conn.execute(
+            update(oauth_grants)
+            .where(oauth_grants.c.subject_id == subject_id, oauth_grants.c.client_id == client_id)
+            .values(scope=scope, granted_at=now, revoked_at=None)
+        ).rowcount
+        if not updated:
+            conn.execute(
+                insert(oauth_grants).values(
+                    subject_id=subject_id,
+                    client_id=client_id,
+                    scope=scope,
+                    granted_at=now,
+                    revoked_at=None,
                 )
             )
 
@@ -385,7 +416,7 @@ class OAuthProvider:
         )
         if row.token_expires <= now or not alive or row.status != "active":
             return None
-        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h)
+        return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h, row.auth_time)
 
     def find_token(self, token: str) -> TokenFamily | None:
         h = keys.token_hash(self.keyring, str(token))

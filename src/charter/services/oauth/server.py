@@ -15,7 +15,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import OpenIDCode, UserInfo
+from authlib.oidc.core import OpenIDCode, OpenIDToken, UserInfo
 from sqlalchemy import select
 
 from charter.clock import Clock
@@ -161,16 +161,8 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
         def revoke_old_credential(self, refresh_token: TokenFamily) -> None:
             return None  # spent atomically with the new pair in save_token
 
-    class OpenID(OpenIDCode):  # type: ignore[misc]
-        def exists_nonce(self, nonce: str, request: Any) -> bool:
-            with provider.control.connect().execution_options(readonly=True) as conn:
-                found = conn.execute(
-                    select(oauth_codes.c.hash).where(
-                        oauth_codes.c.client_id == request.payload.client_id,
-                        oauth_codes.c.nonce == nonce,
-                    )
-                ).first()
-            return found is not None
+    class Signing:
+        """How ID tokens are signed and what they say (both grants)."""
 
         def resolve_client_private_key(self, client: Client) -> Any:
             return provider.keystore.signing_key()
@@ -193,9 +185,32 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
         def generate_user_info(self, user: OAuthUser, scope: str) -> UserInfo:
             info = UserInfo(sub=user.sub)
             if "profile" in (scope or "").split():
-                info["nickname"] = user.nickname
-                info["picture"] = user.picture
+                for name in ("nickname", "picture"):
+                    if getattr(user, name) is not None:
+                        info[name] = getattr(user, name)
             return info
+
+    class OpenID(Signing, OpenIDCode):  # type: ignore[misc]
+        def exists_nonce(self, nonce: str, request: Any) -> bool:
+            with provider.control.connect().execution_options(readonly=True) as conn:
+                found = conn.execute(
+                    select(oauth_codes.c.hash).where(
+                        oauth_codes.c.client_id == request.payload.client_id,
+                        oauth_codes.c.nonce == nonce,
+                    )
+                ).first()
+            return found is not None
+
+    class RefreshOpenID(Signing, OpenIDToken):  # type: ignore[misc]
+        """A refresh of an ``openid`` grant returns a new ID token (OpenID Connect Core 12.2):
+        same ``iss``, ``sub``, ``aud`` and ``auth_time``, a new ``iat``, no ``nonce``."""
+
+        def get_compatible_claims(self, request: Any) -> dict[str, Any]:
+            claims: dict[str, Any] = super().get_compatible_claims(request)
+            family: TokenFamily | None = request.refresh_token
+            if family is not None and family.auth_time:
+                claims["auth_time"] = family.auth_time // MICROS
+            return claims
 
     class Revocation(RevocationEndpoint):  # type: ignore[misc]
         CLIENT_AUTH_METHODS = auth_methods
@@ -209,6 +224,6 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
     server = Server(scopes_supported=list(SCOPES))
     server.register_token_generator("default", generate_token(provider))
     server.register_grant(CodeGrant, [S256Only(required=True), OpenID(require_nonce=False)])
-    server.register_grant(Refresh)
+    server.register_grant(Refresh, [RefreshOpenID()])
     server.register_endpoint(Revocation)
     return server

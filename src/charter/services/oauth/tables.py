@@ -22,6 +22,18 @@ clients = Table(
     Column("redirect_uris", Text, nullable=False, comment="JSON list, matched exactly."),
     Column("sector", String(255), nullable=False, comment="Sector identifier for pairwise sub."),
     Column("created_at", BigInteger, nullable=False),
+    Column(
+        "post_logout_redirect_uris",
+        Text,
+        nullable=True,
+        comment="JSON list for RP-initiated logout, matched exactly.",
+    ),
+    Column(
+        "sector_identifier_uri",
+        Text,
+        nullable=True,
+        comment="OIDC Core 8.1 sector_identifier_uri, when the client named one.",
+    ),
     Column("revoked_at", BigInteger, nullable=True),
     comment="Registered OAuth 2.0 / OpenID Connect clients.",
 )
@@ -60,7 +72,17 @@ grants = Table(
 
 register_table(
     clients,
-    neither=("id", "name", "secret_hash", "redirect_uris", "sector", "created_at", "revoked_at"),
+    neither=(
+        "id",
+        "name",
+        "secret_hash",
+        "redirect_uris",
+        "sector",
+        "created_at",
+        "revoked_at",
+        "post_logout_redirect_uris",
+        "sector_identifier_uri",
+    ),
 )
 register_table(
     codes,
