@@ -77,6 +77,8 @@ def test_user_and_staff_routes(charter: Charter, client: TestClient) -> None:
     )
     shown = client.get(f"/v1/staff/requests/{request_id}", headers=staff).json()
     assert shown["texts"]["message"] == "Too many ads."
+    assigned = [h for h in shown["history"] if h["state"] == "assigned"]
+    assert [(h["actor"], h["assigned_to"]) for h in assigned] == [("staff:ana", "ana")]
     assert (
         client.post(
             f"/v1/staff/requests/{request_id}/close", json={"outcome": "fulfilled"}, headers=staff

@@ -41,6 +41,12 @@ def test_the_history_names_who_assigned_and_to_whom(charter: Charter) -> None:
     assert entry is not None
     assert entry.actor == "staff:ana"
     assert json.loads(entry.detail) == {"request": req.id, "assigned_to": "bo"}
+    queue.assign(req.id, "ana", actor="staff:bo")  # handed back
+    assert [row[1:] for row in queue.history_with_assignees(req.id)] == [
+        ("open", "subject", None),
+        ("assigned", "staff:ana", "bo"),
+        ("assigned", "staff:bo", "ana"),
+    ]
 
 
 def test_an_unknown_handle_is_refused_and_changes_nothing(charter: Charter) -> None:

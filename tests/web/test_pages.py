@@ -230,7 +230,11 @@ def test_requests_complaints_and_staff_queue(
     assert "Too many ads" in detail and "days left" in detail
     assert "Complaint · Mi Video" in user_client.get("/requests").text  # the name, not the id
     page = f"/admin/requests/{mine.id}"
+    post(staff_client, f"{page}/assign", {"staff": "nobody-here"}, page=page)
+    assert "no staff member has this handle" in flash(staff_client, page).lower()
+    assert rights.requests.get(mine.id).assigned_to is None  # refused: nothing changed
     post(staff_client, f"{page}/assign", {"staff": ""}, page=page)
+    assert "assigned to demo-staff by staff:demo-staff" in staff_client.get(page).text
     post(staff_client, f"{page}/answer", {"text": "We turned them down for you."}, page=page)
     post(staff_client, f"{page}/close", {"outcome": "fulfilled"}, page=page)
     assert rights.requests.get(mine.id).state.value == "closed"

@@ -28,6 +28,7 @@ from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.rights import tables as rt
 from charter.rights._common import DAY, LEGAL_DEADLINE_DAYS, canonical, new_id
+from charter.store.schema import audit_log
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -291,6 +292,41 @@ class RequestQueue:
                 .order_by(e.c.id)
             ).all()
         return [(r.at, r.state, r.actor) for r in rows]
+
+    def assignees(self, request_id: str) -> list[str | None]:
+        """To whom each assignment of a request went, in order, from the audit log (where
+        each ``request_assigned`` entry names the assignee; None for entries older than
+        that). The history's ``assigned`` rows name who assigned it."""
+        a = audit_log
+        with self.gate.stores.control().connect() as conn:
+            rows = conn.execute(
+                select(a.c.detail)
+                .where(
+                    a.c.action == "request_" + RequestState.ASSIGNED.value,
+                    a.c.detail.contains(f'"request":"{request_id}"', autoescape=True),
+                )
+                .order_by(a.c.seq)
+            ).scalars()
+            found: list[str | None] = []
+            for text in rows:
+                detail = json.loads(text)
+                if detail.get("request") == request_id:
+                    to = detail.get("assigned_to")
+                    found.append(str(to) if to is not None else None)
+        return found
+
+    def history_with_assignees(self, request_id: str) -> list[tuple[int, str, str, str | None]]:
+        """:meth:`history` with, for each ``assigned`` row, the staff member it went to."""
+        assignees = iter(self.assignees(request_id))
+        return [
+            (
+                at,
+                state,
+                actor,
+                next(assignees, None) if state == RequestState.ASSIGNED.value else None,
+            )
+            for at, state, actor in self.history(request_id)
+        ]
 
     def _move(
         self,
