@@ -111,6 +111,7 @@ def create_api(charter: Charter) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(cloud.shared)
     _complete_openapi(app, charter)
     return app
 

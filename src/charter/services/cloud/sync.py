@@ -28,6 +28,7 @@ from sqlalchemy import insert, select, update
 from charter.errors import CharterError, InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import Category, category
+from charter.services.cloud.links import SharedLinks
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, items
 from charter.services.cloud.uploads import Uploads
@@ -101,6 +102,7 @@ class CloudSync:
         self.gate = gate
         self.clock = gate.clock
         self.uploads = Uploads(self, data_dir / "cloud" / "uploads")
+        self.links = SharedLinks(self)
 
     @property
     def control(self) -> Any:
