@@ -31,7 +31,7 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
-from charter.services.cloud import CloudSync
+from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
@@ -60,7 +60,7 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
-    cloud: CloudSync
+    cloud: Cloud
 
     @classmethod
     def open(
@@ -121,7 +121,7 @@ class Charter:
             ),
             staff=StaffRoles(gate),
             rights=rights,
-            cloud=CloudSync(gate, data_dir=settings.data_dir),
+            cloud=Cloud(gate, data_dir=settings.data_dir),
         )
 
     @staticmethod

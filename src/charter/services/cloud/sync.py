@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
@@ -28,10 +27,8 @@ from sqlalchemy import insert, select, update
 from charter.errors import CharterError, InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import Category, category
-from charter.services.cloud.links import SharedLinks
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, items
-from charter.services.cloud.uploads import Uploads
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -98,11 +95,9 @@ def _item(row: Any) -> Item:
 class CloudSync:
     """The sync service of one deployment."""
 
-    def __init__(self, gate: Gate, *, data_dir: Path) -> None:
+    def __init__(self, gate: Gate) -> None:
         self.gate = gate
         self.clock = gate.clock
-        self.uploads = Uploads(self, data_dir / "cloud" / "uploads")
-        self.links = SharedLinks(self)
 
     @property
     def control(self) -> Any:
