@@ -291,3 +291,28 @@ def test_charter_purge_destroys_expired_trash(tmp_path: Any) -> None:
         assert live_records(again, subject) == 0
     finally:
         again.close()
+
+
+def test_staff_cli_sets_plans_and_shows_usage(tmp_path: Any) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from charter.cli import app as cli  # noqa: PLC0415
+    from charter.config import Settings  # noqa: PLC0415
+
+    data = tmp_path / "data"
+    Charter.init(data)
+    charter = Charter.open(Settings(data_dir=data))
+    subject = person(charter)
+    charter.cloud.upload(subject, "notes", b"12345")
+    charter.close()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["cloud", "plans"])
+    assert shown.exit_code == 0 and "premium" in shown.output and "180 days" in shown.output
+    moved = runner.invoke(cli, ["cloud", "plan", subject, "plus", "--data-dir", str(data)])
+    assert moved.exit_code == 0, moved.output
+    usage = runner.invoke(cli, ["cloud", "usage", subject, "--data-dir", str(data)])
+    assert "plan: plus" in usage.output and "used: 5 of" in usage.output
+    bad = runner.invoke(cli, ["cloud", "plan", subject, "gold", "--data-dir", str(data)])
+    assert bad.exit_code != 0
+    purged = runner.invoke(cli, ["cloud", "purge", "--data-dir", str(data)])
+    assert purged.exit_code == 0 and "destroyed 0 cloud items" in purged.output
