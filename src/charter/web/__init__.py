@@ -28,7 +28,16 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI, charter: Charter) -> None:
     """Serve the Privacy Center of ``charter`` at ``/`` (user pages), ``/admin`` (staff) and
     ``/static``."""
-    from charter.web import activity, admin, auth, center, items, mine, where  # noqa: PLC0415 - keeps import light
+    from charter.web import (  # noqa: PLC0415 - keeps import light
+        activity,
+        admin,
+        auth,
+        center,
+        cloud,
+        items,
+        mine,
+        where,
+    )
     from charter.web.deps import build_services  # noqa: PLC0415
 
     app.state.web = build_services(charter)
@@ -38,6 +47,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         auth.router,
         center.router,
         items.router,
+        cloud.router,
         activity.router,
         where.router,
         mine.router,
