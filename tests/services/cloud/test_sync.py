@@ -316,3 +316,27 @@ def test_staff_cli_sets_plans_and_shows_usage(tmp_path: Any) -> None:
     assert bad.exit_code != 0
     purged = runner.invoke(cli, ["cloud", "purge", "--data-dir", str(data)])
     assert purged.exit_code == 0 and "destroyed 0 cloud items" in purged.output
+
+
+def test_a_batch_creates_many_items_in_order_or_none(charter: Charter, api: TestClient) -> None:
+    subject = person(charter)
+    phone = device(charter, subject)
+    cards = [f"BEGIN:VCARD\nFN:Person {n}\nEND:VCARD".encode() for n in range(250)]
+    made = api.post(
+        "/v1/cloud/contacts/batch",
+        json={"items": [base64.b64encode(c).decode() for c in cards]},
+        headers=phone,
+    )
+    assert made.status_code == 201, made.text
+    created = made.json()
+    assert len(created) == 250 and [c["change"] for c in created] == list(range(1, 251))
+    assert api.get(f"/v1/cloud/items/{created[7]['id']}", headers=phone).content == cards[7]
+    page = api.get("/v1/cloud/changes", params={"since": 240}, headers=phone).json()
+    assert [c["id"] for c in page["changes"]] == [c["id"] for c in created[240:]]
+    other = person(charter, cloud=False)
+    refused = api.post(
+        "/v1/cloud/contacts/batch", json={"items": ["eA=="]}, headers=device(charter, other)
+    )
+    assert refused.status_code == 403 and live_records(charter, other) == 0
+    bad = api.post("/v1/cloud/contacts/batch", json={"items": ["not base64!"]}, headers=phone)
+    assert bad.status_code == 422

@@ -60,6 +60,14 @@ class ChangesOut(BaseModel):
     more: bool = Field(description="More changes are waiting: ask again with the token.")
 
 
+class BatchIn(BaseModel):
+    """Many new items of one category (a device's first sync)."""
+
+    items: list[str] = Field(
+        min_length=1, max_length=1000, description="Each item's content, base64."
+    )
+
+
 class UploadIn(BaseModel):
     """A resumable upload to start."""
 
@@ -197,6 +205,19 @@ async def create_item(
     content = await request.body()
     item = await run_in_threadpool(charter.cloud.upload, subject_id, category, content)
     return _out(item)
+
+
+@router.post("/{category}/batch", status_code=201, responses=responses(401, 403, 404, 422))
+def create_items(
+    category: CategoryName, body: BatchIn, principal: AnyPrincipal, charter: CharterDep
+) -> list[ItemOut]:
+    """Upload up to 1,000 new items of a category at once (all or nothing)."""
+    try:
+        contents = [base64.b64decode(c, validate=True) for c in body.items]
+    except ValueError:
+        raise InputError("each item is base64", field="items") from None
+    found = charter.cloud.upload_many(_subject(principal), category, contents)
+    return [_out(i) for i in found]
 
 
 @router.put(

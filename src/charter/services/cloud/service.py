@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from charter.services.cloud.batch import upload_many
 from charter.services.cloud.links import SharedLinks
-from charter.services.cloud.sync import CloudSync
+from charter.services.cloud.sync import CloudSync, Item
 from charter.services.cloud.uploads import Uploads
 
 if TYPE_CHECKING:
@@ -24,3 +25,7 @@ class Cloud(CloudSync):
         super().__init__(gate)
         self.uploads = Uploads(self, data_dir / "cloud" / "uploads")
         self.links = SharedLinks(self)
+
+    def upload_many(self, subject_id: str, category: str, contents: list[bytes]) -> list[Item]:
+        """Create many items at once (see :func:`.batch.upload_many`)."""
+        return upload_many(self, subject_id, category, contents)
