@@ -31,6 +31,7 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
@@ -60,6 +61,7 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
+    cloud: Cloud
 
     @classmethod
     def open(
@@ -121,6 +123,7 @@ class Charter:
             ),
             staff=staff,
             rights=rights,
+            cloud=Cloud(gate, data_dir=settings.data_dir),
         )
 
     @staticmethod

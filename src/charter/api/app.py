@@ -22,7 +22,9 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    cloud,
     collect,
+    items,
     oauth,
     photos,
     records,
@@ -88,6 +90,7 @@ def create_api(charter: Charter) -> FastAPI:
                 "name": "oauth",
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
+            {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -103,14 +106,17 @@ def create_api(charter: Charter) -> FastAPI:
         collect,
         records,
         rights,
+        items,
         staff,
         photos,
         wellknown,
         account,
         oauth,
+        cloud,
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(cloud.shared)
     _complete_openapi(app, charter)
     docs.install(app)
     return app

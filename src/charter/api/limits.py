@@ -25,6 +25,11 @@ ROUTE_LIMITS: Mapping[str, int] = {
 }
 """Routes whose bodies may be larger than the default, by path."""
 
+PREFIX_LIMITS: Mapping[str, int] = {
+    "/v1/cloud/": 8 * MIB + 64 * 1024,  # an item or a chunk of a resumable upload, 8 MiB
+}
+"""Route families whose bodies may be larger than the default, by path prefix."""
+
 
 def message(limit: int) -> str:
     """What a 413 says: the limit, and what to do."""
@@ -33,8 +38,15 @@ def message(limit: int) -> str:
 
 
 def limit_for(path: str, default: int, routes: Mapping[str, int] = ROUTE_LIMITS) -> int:
-    """The body limit of a path: its own, or the default."""
-    return routes.get(path.rstrip("/") or "/", default)
+    """The body limit of a path: its own, its family's (:data:`PREFIX_LIMITS`), or the
+    default."""
+    found = routes.get(path.rstrip("/") or "/")
+    if found is not None:
+        return found
+    for prefix, limit in PREFIX_LIMITS.items():
+        if path.startswith(prefix):
+            return limit
+    return default
 
 
 class BodyLimitMiddleware:

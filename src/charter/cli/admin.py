@@ -107,7 +107,8 @@ def purge(
     data_dir: DataDir = Path("data"),
     batch: Annotated[int, typer.Option(min=1, max=100_000)] = 5_000,
 ) -> None:
-    """Delete records past their retention, with their blobs (idempotent, resumable)."""
+    """Delete records past their retention, with their blobs, and destroy cloud items whose
+    trash window ended (idempotent, resumable)."""
     charter = open_charter(data_dir)
     total = jobs.count_expired(charter.gate)
     with _progress() as progress:
@@ -115,7 +116,10 @@ def purge(
         report = jobs.purge_expired(
             charter.gate, batch=batch, progress=lambda n: progress.advance(task, n)
         )
+    trashed = charter.cloud.purge_expired()
+    charter.cloud.uploads.purge_expired()
     console.print(f"purged {report.records} records and {report.blobs} blobs")
+    console.print(f"destroyed {trashed} cloud items whose trash window ended")
 
 
 def serve(

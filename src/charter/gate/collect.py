@@ -130,8 +130,8 @@ class Collector:
         now = self.clock()
         rows: list[tuple[Any, ...]] = []
         written_blobs: list[Path] = []
-        accepted: Counter[tuple[str, str, str]] = Counter()
-        refused: Counter[tuple[str, str, str, str]] = Counter()
+        accepted: Counter[tuple[str, str, str, str]] = Counter()
+        refused: Counter[tuple[str, str, str, str, str]] = Counter()
         engine = self.stores.region(region)
         compiled = self.compiled
         try:
@@ -155,14 +155,14 @@ class Collector:
                     if status.get(ev.subject_id) != ACTIVE:
                         reason = Reason.SUBJECT_INACTIVE.value
                         results[i] = ItemResult(i, False, reason, "the subject is no longer active")
-                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
                         continue
                     if blocked and (ev.subject_id, ev.service) in blocked:
                         reason = Reason.RECONSENT_REQUIRED.value
                         results[i] = ItemResult(
                             i, False, reason, "the service changed materially; consent again first"
                         )
-                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
                         continue
                     subject = subjects[ev.subject_id]
                     decision = decide_collect(
@@ -179,7 +179,7 @@ class Collector:
                     if not decision.allowed or row is None:
                         reason = decision.reason.value
                         results[i] = ItemResult(i, False, reason, decision.message)
-                        refused[(ev.service, ev.data_type, purpose, reason)] += 1
+                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
                         continue
                     if not row.stored:
                         results[i] = ItemResult(
@@ -188,19 +188,19 @@ class Collector:
                             "processed_not_stored",
                             "processed for this request and not stored",
                         )
-                        accepted[(ev.service, ev.data_type, purpose)] += 1
+                        accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
                         continue
                     try:
                         stored = self._prepare(batch, ev, row, decision.expires_at, written_blobs)
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
-                        refused[(ev.service, ev.data_type, purpose, exc.code)] += 1
+                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, exc.code)] += 1
                         continue
                     rows.append(stored)
                     results[i] = ItemResult(
                         i, True, "stored", "stored", stored[0], True, decision.expires_at
                     )
-                    accepted[(ev.service, ev.data_type, purpose)] += 1
+                    accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
                 if rows:
                     conn.exec_driver_sql(_insert_records_sql(conn), rows)
                 if batch.used:
@@ -208,17 +208,9 @@ class Collector:
                         _COUNT_ENCRYPTIONS,
                         [{"sid": sid, "n": n} for sid, n in batch.used.items()],
                     )
-                detail = {
-                    "accepted": [[s, d, p, n] for (s, d, p), n in sorted(accepted.items())],
-                    "refused": [[s, d, p, r, n] for (s, d, p, r), n in sorted(refused.items())],
-                    "subjects": len(ids),
-                }
-                subject_ref = self.journal.subject_ref(ids[0]) if len(ids) == 1 else None
-                if accepted or refused:
-                    action = "collect" if accepted else "refuse"
-                    self.journal.record_many(
-                        conn, [AuditEntry(now, actor, action, subject_ref, detail)]
-                    )
+                entries = _audit_entries(self.journal, now, actor, accepted, refused)
+                if entries:
+                    self.journal.record_many(conn, entries)
         except BaseException:
             for path in written_blobs:
                 path.unlink(missing_ok=True)
@@ -350,3 +342,29 @@ def _write_durably(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+def _audit_entries(
+    journal: Journal,
+    now: int,
+    actor: str,
+    accepted: Counter[tuple[str, str, str, str]],
+    refused: Counter[tuple[str, str, str, str, str]],
+) -> list[AuditEntry]:
+    """One entry per subject of the batch (counts by service, data type and purpose), so a
+    person's activity finds every collection under their own keyed fingerprint."""
+    by_subject: dict[str, tuple[list[list[object]], list[list[object]]]] = {}
+    for (sid, s, d, p), n in sorted(accepted.items()):
+        by_subject.setdefault(sid, ([], []))[0].append([s, d, p, n])
+    for (sid, s, d, p, r), n in sorted(refused.items()):
+        by_subject.setdefault(sid, ([], []))[1].append([s, d, p, r, n])
+    return [
+        AuditEntry(
+            now,
+            actor,
+            "collect" if ok else "refuse",
+            journal.subject_ref(sid),
+            {"accepted": ok, "refused": no, "subjects": 1},
+        )
+        for sid, (ok, no) in sorted(by_subject.items())
+    ]

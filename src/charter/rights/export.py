@@ -41,6 +41,7 @@ from charter.gate import export as gx
 from charter.rights import tables as rt
 from charter.rights._common import DAY, new_id, rfc3339
 from charter.rights._zipstream import ChunkSink
+from charter.rights.residency import residence
 from charter.store.files import register_file_writer
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def _stream(gate: Gate, subjects: list[Subject], actor: str) -> Iterator[bytes]:
                 }
                 for sid in services
             ],
+            "residence": _residence(gate, subjects),
             "files": [
                 "index.html",
                 "switches.json",
@@ -234,6 +236,14 @@ def _stream(gate: Gate, subjects: list[Subject], actor: str) -> Iterator[bytes]:
     yield sink.drain()
 
 
+def _residence(gate: Gate, subjects: list[Subject]) -> list[dict[str, Any]]:
+    """Where each covered identifier's data is kept and who is responsible, once per region."""
+    seen: dict[str, dict[str, Any]] = {}
+    for s in subjects:
+        seen.setdefault(s.region, residence(gate.catalog, s).as_json())
+    return list(seen.values())
+
+
 def _name(gate: Gate, sid: str) -> str:
     service = gate.catalog.services.get(sid)
     return service.name if service else sid
@@ -305,6 +315,7 @@ def _index(
         generated_at=manifest["generated_at"],
         subjects=manifest["subjects"],
         services=manifest["services"],
+        residence=manifest["residence"],
         sections=sections,
         switch_history=flat,
         consents=consents,

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
+from charter.gate.journal import AuditEntry
 from charter.rights import tables as rt
 from charter.rights._common import DAY, LEGAL_DEADLINE_DAYS, canonical, new_id
 from charter.store.schema import audit_log
@@ -359,13 +360,12 @@ class RequestQueue:
                     request_id=request_id, at=now, state=state.value, actor=actor
                 )
             )
-            self.gate.journal.record(
-                conn,
-                actor,
-                "request_" + state.value,
-                None,
-                {"request": request_id, **(audit or {})},
-            )
+            # under the requester's keyed fingerprint, so their activity shows staff actions
+            entry = AuditEntry(
+                now, actor, "request_" + state.value, current.subject_ref or None,
+                {"request": request_id, "kind": current.kind.value, **(audit or {})},
+            )  # fmt: skip
+            self.gate.journal.record_many(conn, [entry])
         return self.get(request_id)
 
     def assign(self, request_id: str, staff: str, *, actor: str | None = None) -> Request:

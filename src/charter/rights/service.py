@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from charter.rights import erasure
+from charter.rights import corrections, erasure, items
+from charter.rights.activity import ActivityLog
 from charter.rights.devices import DeviceCommands, EnrolledDevices
 from charter.rights.export import Exports, ExportTicket, stream_export
 from charter.rights.portability import ImportReport, import_export
 from charter.rights.requests import RequestKind, RequestQueue, StaffCheck
+from charter.rights.residency import Residence, residence
 from charter.rights.transparency import GovRegister
 from charter.rights.verify import ErasureReport, verify_erasure
 
@@ -40,6 +42,8 @@ class Rights:
         self.devices = DeviceCommands(gate, enrolled=enrolled_devices)
         self.exports = Exports(gate)
         self.register = GovRegister(gate)
+        self.activity = ActivityLog(gate)
+        """Who touched my data: the person's audit entries in plain words."""
 
     def export(
         self, subject_id: str, *, pseudonyms: Sequence[str] = (), actor: str = "subject"
@@ -129,3 +133,44 @@ class Rights:
     ) -> ErasureReport:
         """Scan for residue of a subject (see :func:`charter.rights.verify.verify_erasure`)."""
         return verify_erasure(self.gate, subject_id, record_ids=record_ids, markers=markers)
+
+    # -- each item, where it lives -----------------------------------------------------------
+
+    def items(
+        self,
+        subject_id: str,
+        service: str,
+        *,
+        data_type: str | None = None,
+        cursor: str | None = None,
+        limit: int = 20,
+    ) -> items.ItemsView:
+        """A page of the person's own items of one service, newest first (page decrypted)."""
+        subject = self.gate.subject(subject_id)
+        return items.items_page(
+            self.gate, subject, service, data_type=data_type, cursor=cursor, limit=limit
+        )
+
+    def item_file(self, subject_id: str, record_id: str) -> tuple[str, bytes]:
+        """The file of one of the person's items: (download name, bytes)."""
+        return items.item_file(self.gate, self.gate.subject(subject_id), record_id)
+
+    def delete_item(
+        self, subject_id: str, record_id: str, *, actor: str = "subject"
+    ) -> erasure.ErasureResult:
+        """R3 for one item (an account's own details are refused: they go with the account)."""
+        return items.delete_item(self.gate, subject_id, record_id, actor=actor)
+
+    def residence(self, subject_id: str) -> Residence:
+        """Where the person's data is kept and who is responsible for it."""
+        return residence(self.gate.catalog, self.gate.subject(subject_id))
+
+    def correction_candidates(self, request_id: str) -> list[corrections.Candidate]:
+        """The records a correction request may be about, by fingerprint (for staff)."""
+        return corrections.candidates(self.gate, request_id)
+
+    def apply_correction(
+        self, request_id: str, reference: str, value: Any, *, staff: str
+    ) -> corrections.AppliedCorrection:
+        """Staff apply a requested correction through the gate and close the request."""
+        return corrections.apply_correction(self.gate, request_id, reference, value, staff=staff)

@@ -202,6 +202,7 @@ audit_log = Table(
     Column("detail", Text, nullable=False, comment="Canonical JSON without personal values."),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_subject", "subject_ref", "seq"),
     comment="Tamper-evident journal: each entry's hash covers the previous entry's hash.",
 )
 

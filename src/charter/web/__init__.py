@@ -28,13 +28,31 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI, charter: Charter) -> None:
     """Serve the Privacy Center of ``charter`` at ``/`` (user pages), ``/admin`` (staff) and
     ``/static``."""
-    from charter.web import admin, auth, center, mine  # noqa: PLC0415 - keeps import light
+    from charter.web import (  # noqa: PLC0415 - keeps import light
+        activity,
+        admin,
+        auth,
+        center,
+        cloud,
+        items,
+        mine,
+        where,
+    )
     from charter.web.deps import build_services  # noqa: PLC0415
 
     app.state.web = build_services(charter)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
-    for router in (auth.router, center.router, mine.router, admin.router):
+    for router in (
+        auth.router,
+        center.router,
+        items.router,
+        cloud.router,
+        activity.router,
+        where.router,
+        mine.router,
+        admin.router,
+    ):
         app.include_router(router)
 
 

@@ -59,12 +59,12 @@ class Deployment:
         ).client
         self.outbox = self.charter.settings.outbox()
 
-    def last_code(self) -> str:
+    def last_code(self, to: str = EMAIL) -> str:
         import json  # noqa: PLC0415
 
         for line in reversed(self.outbox.read_text(encoding="utf-8").splitlines()):
             message = json.loads(line)
-            if message["to"] == EMAIL and message["purpose"] == "login":
+            if message["to"] == to and message["purpose"] == "login":
                 return str(message["code"])
         raise LookupError("no code in the outbox")
 
@@ -184,3 +184,43 @@ def test_a_person_signed_in_at_the_privacy_center_goes_straight_to_consent(
     page.goto(rp + "/login")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert page.url == charter + "/signin"
+
+
+def test_an_account_with_two_step_verification_signs_in_to_the_app_with_its_authenticator(
+    deployment: Deployment, page: Any
+) -> None:
+    import time  # noqa: PLC0415
+
+    import pyotp  # noqa: PLC0415
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    accounts = deployment.charter.accounts
+    email, password = "erin@example.org", "quiet harbour lamps at nine"
+    account_id = accounts.create(email, password, "de")
+    outcome = accounts.login(email, password)
+    if outcome.status == "step_up":
+        outcome = accounts.complete_login(
+            outcome.challenge_id or "", code=deployment.last_code(email)
+        )
+    assert outcome.tokens is not None
+    session = accounts.authenticate(outcome.tokens.access_token)
+    seed, _uri = accounts.begin_totp(session)
+    accounts.confirm_totp(session, pyotp.TOTP(seed).at(time.time() - 30))
+
+    rp, charter = deployment.rp_url, deployment.url
+    page.goto(rp + "/login")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email address or phone number").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    expect(page.get_by_text("2-step verification is on for your account.")).to_be_visible()
+    shot(page, "2b-two-step")
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(seed).now())
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Allow Band to sign you in?")).to_be_visible()
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+    sub = page.locator("#sub").inner_text()
+    assert sub == pairwise_sub(deployment.charter.keyring, deployment.client.sector, account_id)
+    assert page.url == rp + "/" and charter not in page.url

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
 from charter.api.errors import responses
 from charter.api.models import rfc3339
@@ -40,6 +40,33 @@ class StaffCloseIn(BaseModel):
     """How the request ended."""
 
     outcome: Literal["fulfilled", "partially_fulfilled", "rejected", "withdrawn"]
+
+
+class StaffCorrectionIn(BaseModel):
+    """The correction a person asked for: which record (by its keyed fingerprint, as the
+    candidates list names it) and the corrected value."""
+
+    record: str = Field(pattern=r"^[0-9a-f]{16}$")
+    value: JsonValue
+
+
+class CandidateOut(BaseModel):
+    """A record a correction request may be about (no value, no id)."""
+
+    reference: str
+    service: str
+    data_type: str
+    label: str
+    collected_at: str
+
+
+class StaffCorrectionOut(BaseModel):
+    """What was applied: the record's fingerprint and those of the old and new value."""
+
+    request_id: str
+    record_ref: str
+    old_fingerprint: str
+    new_fingerprint: str
 
 
 class GovRequestIn(BaseModel):
@@ -144,6 +171,52 @@ async def staff_close(
         lambda: rights.requests.close(request_id, f"staff:{staff}", outcome=body.outcome)
     )
     return request_out(r, rights.gate.clock())
+
+
+@router.get(
+    "/v1/staff/requests/{request_id}/correction-candidates",
+    response_model=list[CandidateOut],
+    responses=responses(401, 403, 404, 422),
+)
+async def staff_correction_candidates(
+    request_id: Annotated[str, Path(pattern=ID_PATTERN)], staff: Staff, rights: RightsDep
+) -> list[CandidateOut]:
+    """The requester's records a correction request may be about, by fingerprint."""
+    found = await run_in_threadpool(rights.correction_candidates, request_id)
+    return [
+        CandidateOut(
+            reference=c.reference,
+            service=c.service,
+            data_type=c.data_type,
+            label=c.label,
+            collected_at=rfc3339(c.collected_at) or "",
+        )
+        for c in found
+    ]
+
+
+@router.post(
+    "/v1/staff/requests/{request_id}/correction",
+    response_model=StaffCorrectionOut,
+    responses=responses(401, 403, 404, 422),
+)
+async def staff_apply_correction(
+    request_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    body: StaffCorrectionIn,
+    staff: Staff,
+    rights: RightsDep,
+) -> StaffCorrectionOut:
+    """Apply the correction a person asked for, through the gate (protected as declared,
+    audited with fingerprints), and close the request as fulfilled."""
+    done = await run_in_threadpool(
+        lambda: rights.apply_correction(request_id, body.record, body.value, staff=staff)
+    )
+    return StaffCorrectionOut(
+        request_id=done.request_id,
+        record_ref=done.record_ref,
+        old_fingerprint=done.old_fingerprint,
+        new_fingerprint=done.new_fingerprint,
+    )
 
 
 @router.get("/v1/staff/gov-requests", responses=responses(401, 403))

@@ -127,6 +127,35 @@ class Journal:
             rows = conn.execute(select(a).order_by(a.c.seq.desc()).limit(limit)).all()
         return [LogEntry(r.seq, r.at, r.actor, r.action, r.subject_ref, r.detail) for r in rows]
 
+    def for_subject(
+        self,
+        engine: Engine,
+        subject_id: str,
+        *,
+        before: int | None = None,
+        limit: int = 20,
+        mentioning: str | None = None,
+    ) -> list[LogEntry]:
+        """
+        One database's entries about a subject (found by its keyed fingerprint through the
+        ``(subject_ref, seq)`` index), newest first, below seq ``before``; with
+        ``mentioning``, only entries whose detail holds that word as a JSON string.
+        """
+        a = audit_log
+        query = (
+            select(a)
+            .where(a.c.subject_ref == self.subject_ref(subject_id))
+            .order_by(a.c.seq.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            query = query.where(a.c.seq < before)
+        if mentioning is not None:
+            query = query.where(a.c.detail.contains(f'"{mentioning}"', autoescape=True))
+        with engine.connect().execution_options(readonly=True) as conn:
+            rows = conn.execute(query).all()
+        return [LogEntry(r.seq, r.at, r.actor, r.action, r.subject_ref, r.detail) for r in rows]
+
 
 register_file_writer(
     "audit witness",

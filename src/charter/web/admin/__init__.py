@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from charter.web.admin import journal, keys, queue
+from charter.web.admin import corrections, journal, keys, queue
 
 router = APIRouter()
 router.include_router(queue.router)
+router.include_router(corrections.router)
 router.include_router(journal.router)
 router.include_router(keys.router)
 

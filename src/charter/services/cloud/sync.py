@@ -1,0 +1,494 @@
+"""
+Sync: upload, list changes since a change token, download, delete to the trash, restore,
+empty the trash, and destroy what the trash window let go.
+
+- **Change tokens**: every change of an account takes the next number of the account's
+  counter (``cloud_accounts.seq``) and stores it on the item; "changes since N" is an index
+  range scan on ``(subject_id, seq)``, so its cost follows the number of changes, not the
+  account's size. Deletions stay visible as changes (a tombstone: state ``gone``).
+- **Versions**: an update names the version it was based on; if the item moved on meanwhile
+  (another device), nothing is stored and :class:`ConflictError` carries both versions.
+- **Content** goes through the gate as a record of service ``cloud`` (the category's data
+  type, purpose ``app_functionality``): no authorization, no sync. A replaced version's
+  record is deleted through the gate.
+- **Trash**: deleting an item of a trash category keeps it for the plan's window
+  (:mod:`.plans`); restoring brings it back with its version history; the window's end, or
+  emptying the trash, destroys it (the gate record and its blob go).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+
+from charter.errors import CharterError, InputError, NotFoundError, RefusedError
+from charter.gate import Event
+from charter.services.cloud.categories import Category, category
+from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
+from charter.services.cloud.tables import accounts, items
+from charter.taxonomy import Purpose
+
+if TYPE_CHECKING:
+    from charter.gate import Gate
+
+SERVICE = "cloud"
+ACTOR = "service:cloud"
+PURPOSE = Purpose.APP_FUNCTIONALITY
+MICROS = 1_000_000
+DAY = 86_400 * MICROS
+MAX_CHANGES = 1000
+LIVE, TRASHED, GONE = "live", "trashed", "gone"
+
+
+class ConflictError(CharterError):
+    """An update was based on an older version than the item's current one."""
+
+    code = "version_conflict"
+
+    def __init__(self, current: Item, attempted_base: int) -> None:
+        super().__init__(
+            f"the item is at version {current.version}, the change was based on version "
+            f"{attempted_base}; nothing was stored: merge both and send again with "
+            f"base version {current.version}",
+            field="base_version",
+        )
+        self.current = current
+        self.attempted_base = attempted_base
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An item as a device sees it (its content is fetched separately)."""
+
+    id: str
+    category: str
+    version: int
+    state: str
+    size: int
+    change: int
+    created_at: int
+    updated_at: int
+    purge_at: int | None
+
+
+Change = Item
+"""A change is the item's state after it."""
+
+
+def item_of(row: Any) -> Item:
+    """An :class:`Item` from a ``cloud_items`` row."""
+    return Item(
+        row.id,
+        row.category,
+        row.version,
+        row.state,
+        row.size,
+        row.seq,
+        row.created_at,
+        row.updated_at,
+        row.purge_at,
+    )
+
+
+class CloudSync:
+    """The sync service of one deployment."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.clock = gate.clock
+
+    @property
+    def control(self) -> Any:
+        return self.gate.stores.control()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def item(self, subject_id: str, item_id: str) -> Item:
+        """
+        An item (any state).
+
+        Raises:
+            NotFoundError: no such item of this person.
+        """
+        with self.control.connect() as conn:
+            row = conn.execute(
+                select(items).where(items.c.subject_id == subject_id, items.c.id == item_id)
+            ).first()
+        if row is None:
+            raise NotFoundError("no such cloud item", field="item_id")
+        return item_of(row)
+
+    def content(self, subject_id: str, item_id: str) -> tuple[Item, bytes]:
+        """
+        An item and its content, read through the gate.
+
+        Raises:
+            NotFoundError: no such item, or it was destroyed.
+            RefusedError: the gate refused the read (e.g. the authorization was withdrawn).
+        """
+        with self.control.connect() as conn:
+            row = conn.execute(
+                select(items).where(items.c.subject_id == subject_id, items.c.id == item_id)
+            ).first()
+        if row is None or row.record_id is None:
+            raise NotFoundError("no such cloud item", field="item_id")
+        data = self.gate.read_blob(
+            subject_id, row.record_id, service=SERVICE, purpose=PURPOSE, actor=ACTOR
+        )
+        return item_of(row), data
+
+    def changes(
+        self, subject_id: str, since: int = 0, limit: int = MAX_CHANGES
+    ) -> tuple[list[Change], int, bool]:
+        """The changes after change number ``since``, oldest first: the changes, the token to
+        ask from next time, and whether more are waiting."""
+        if since < 0:
+            raise InputError("a change token is 0 or a number this service gave", field="since")
+        limit = max(1, min(limit, MAX_CHANGES))
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(items)
+                .where(items.c.subject_id == subject_id, items.c.seq > since)
+                .order_by(items.c.seq)
+                .limit(limit + 1)
+            ).all()
+        found = [item_of(r) for r in rows[:limit]]
+        token = found[-1].change if found else max(since, self._counter(subject_id))
+        return found, token, len(rows) > limit
+
+    def trash(self, subject_id: str) -> list[Item]:
+        """The person's trashed items, soonest destroyed first."""
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(items)
+                .where(items.c.subject_id == subject_id, items.c.state == TRASHED)
+                .order_by(items.c.purge_at, items.c.id)
+            ).all()
+        return [item_of(r) for r in rows]
+
+    def usage(self, subject_id: str) -> tuple[Plan, int]:
+        """The person's plan and the bytes they use (live and trashed)."""
+        with self.control.connect() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.subject_id == subject_id)).first()
+        if row is None:
+            return PLANS[DEFAULT_PLAN], 0
+        return PLANS.get(row.plan, PLANS[DEFAULT_PLAN]), int(row.used_bytes)
+
+    def _counter(self, subject_id: str) -> int:
+        with self.control.connect() as conn:
+            seq = conn.execute(
+                select(accounts.c.seq).where(accounts.c.subject_id == subject_id)
+            ).scalar()
+        return int(seq or 0)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upload(
+        self,
+        subject_id: str,
+        category_name: str,
+        content: bytes,
+        *,
+        item_id: str | None = None,
+        base_version: int | None = None,
+    ) -> Item:
+        """
+        Create an item (``item_id`` None) or replace one's content (with ``base_version``,
+        the version the change was made on).
+
+        Raises:
+            InputError: unknown category, or an update without ``base_version``.
+            NotFoundError: no such live item.
+            ConflictError: the item moved past ``base_version``.
+            RefusedError: over the plan's quota, or refused by the gate (no authorization).
+        """
+        kind = category(category_name)
+        if item_id is not None and base_version is None:
+            raise InputError("an update names the version it is based on", field="base_version")
+        previous = self._live(subject_id, item_id) if item_id is not None else None
+        if previous is not None and previous.category != kind.name:
+            raise InputError("an item keeps its category", field="category")
+        if previous is not None and base_version != previous.version:
+            raise ConflictError(item_of(previous), base_version or 0)
+        self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
+        record_id = self._store(subject_id, kind, content)
+        now = self.clock()
+        try:
+            with self.control.begin() as conn:
+                seq = self._next_change(
+                    conn, subject_id, len(content) - (previous.size if previous else 0)
+                )
+                if previous is None:
+                    new_id = "ci_" + secrets.token_hex(16)
+                    conn.execute(
+                        insert(items).values(
+                            subject_id=subject_id,
+                            id=new_id,
+                            category=kind.name,
+                            version=1,
+                            seq=seq,
+                            record_id=record_id,
+                            size=len(content),
+                            state=LIVE,
+                            trashed_at=None,
+                            purge_at=None,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+                    item_id = new_id
+                else:
+                    moved = conn.execute(
+                        update(items)
+                        .where(
+                            items.c.subject_id == subject_id,
+                            items.c.id == previous.id,
+                            items.c.version == base_version,
+                            items.c.state == LIVE,
+                        )
+                        .values(
+                            version=items.c.version + 1,
+                            seq=seq,
+                            record_id=record_id,
+                            size=len(content),
+                            updated_at=now,
+                        )
+                    ).rowcount
+                    if moved != 1:
+                        raise _LostRaceError()
+        except _LostRaceError:
+            self.forget(subject_id, [record_id], why="lost_conflict")
+            raise ConflictError(self.item(subject_id, item_id or ""), base_version or 0) from None
+        except BaseException:
+            self.forget(subject_id, [record_id], why="upload_failed")
+            raise
+        if previous is not None:
+            self.forget(subject_id, [previous.record_id], why="replaced")
+        return self.item(subject_id, item_id or "")
+
+    def delete(self, subject_id: str, item_id: str, *, base_version: int | None = None) -> Item:
+        """
+        Delete an item: to the trash (trash categories) or at once.
+
+        Raises:
+            NotFoundError: no such live item.
+            ConflictError: ``base_version`` given and the item moved past it.
+        """
+        row = self._live(subject_id, item_id)
+        if base_version is not None and base_version != row.version:
+            raise ConflictError(item_of(row), base_version)
+        kind = category(row.category)
+        if not kind.trash:
+            return self._destroy(subject_id, row)
+        plan, _ = self.usage(subject_id)
+        now = self.clock()
+        with self.control.begin() as conn:
+            seq = self._next_change(conn, subject_id, 0)
+            conn.execute(
+                update(items)
+                .where(items.c.subject_id == subject_id, items.c.id == item_id)
+                .values(
+                    state=TRASHED,
+                    seq=seq,
+                    version=items.c.version + 1,
+                    trashed_at=now,
+                    purge_at=now + plan.trash_days * DAY,
+                    updated_at=now,
+                )
+            )
+        return self.item(subject_id, item_id)
+
+    def restore(self, subject_id: str, item_id: str) -> Item:
+        """
+        Bring a trashed item back.
+
+        Raises:
+            NotFoundError: no such item in the trash.
+        """
+        now = self.clock()
+        with self.control.begin() as conn:
+            row = conn.execute(
+                select(items).where(
+                    items.c.subject_id == subject_id,
+                    items.c.id == item_id,
+                    items.c.state == TRASHED,
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError("no such item in the trash", field="item_id")
+            seq = self._next_change(conn, subject_id, 0)
+            conn.execute(
+                update(items)
+                .where(items.c.subject_id == subject_id, items.c.id == item_id)
+                .values(
+                    state=LIVE,
+                    seq=seq,
+                    version=items.c.version + 1,
+                    trashed_at=None,
+                    purge_at=None,
+                    updated_at=now,
+                )
+            )
+        return self.item(subject_id, item_id)
+
+    def empty_trash(self, subject_id: str) -> int:
+        """Destroy every trashed item of the person now; returns how many."""
+        gone = 0
+        for found in self.trash(subject_id):
+            with self.control.connect() as conn:
+                row = conn.execute(
+                    select(items).where(
+                        items.c.subject_id == subject_id,
+                        items.c.id == found.id,
+                        items.c.state == TRASHED,
+                    )
+                ).first()
+            if row is not None:
+                self._destroy(subject_id, row)
+                gone += 1
+        return gone
+
+    def purge_expired(self, *, batch: int = 500) -> int:
+        """Destroy trashed items whose window ended (resumable: it works from the data);
+        returns how many."""
+        total = 0
+        while True:
+            with self.control.connect() as conn:
+                rows = conn.execute(
+                    select(items)
+                    .where(items.c.state == TRASHED, items.c.purge_at <= self.clock())
+                    .order_by(items.c.purge_at)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return total
+            for row in rows:
+                self._destroy(row.subject_id, row)
+                total += 1
+
+    def delete_category(self, subject_id: str, category_name: str, *, why: str) -> int:
+        """Destroy every item of a category at once (its sync was switched off and the
+        catalog says its cloud copy goes with it); returns how many."""
+        kind = category(category_name)
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(items).where(
+                    items.c.subject_id == subject_id,
+                    items.c.category == kind.name,
+                    items.c.state != GONE,
+                )
+            ).all()
+        for row in rows:
+            self._destroy(subject_id, row, why=why)
+        return len(rows)
+
+    def set_plan(self, subject_id: str, plan: str) -> Plan:
+        """
+        Put a person on a plan (a membership purchase or its end).
+
+        Raises:
+            InputError: no such plan.
+        """
+        if plan not in PLANS:
+            raise InputError(f"no plan {plan!r}; use one of: {', '.join(PLANS)}", field="plan")
+        with self.control.begin() as conn:
+            self.ensure_account(conn, subject_id)
+            conn.execute(
+                update(accounts).where(accounts.c.subject_id == subject_id).values(plan=plan)
+            )
+        return PLANS[plan]
+
+    # -- parts -----------------------------------------------------------------------------
+
+    def _live(self, subject_id: str, item_id: str | None) -> Any:
+        with self.control.connect() as conn:
+            row = conn.execute(
+                select(items).where(
+                    items.c.subject_id == subject_id,
+                    items.c.id == (item_id or ""),
+                    items.c.state == LIVE,
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError("no such cloud item", field="item_id")
+        return row
+
+    def check_quota(self, subject_id: str, growth: int) -> None:
+        """
+        Raises:
+            RefusedError: ``growth`` more bytes would not fit the person's plan (with figures).
+        """
+        plan, used = self.usage(subject_id)
+        if growth > 0 and used + growth > plan.quota_bytes:
+            raise RefusedError(
+                f"this upload needs {growth} bytes and {plan.quota_bytes - used} of the "
+                f"{plan.quota_bytes} bytes of the {plan.name} plan are left; delete items, "
+                "empty the trash or choose a larger plan",
+                code="quota_exceeded",
+            )
+
+    def _store(self, subject_id: str, kind: Category, content: bytes) -> str:
+        result = self.gate.collect(
+            [Event(subject_id, SERVICE, kind.data_type, PURPOSE, blob=content)], actor=ACTOR
+        )
+        outcome = result.items[0]
+        if not outcome.accepted or not outcome.record_id:
+            raise RefusedError(outcome.message, code=outcome.reason)
+        return outcome.record_id
+
+    def forget(self, subject_id: str, record_ids: list[str | None], *, why: str) -> None:
+        """Delete content records through the gate (audited with ``why``)."""
+        ids = [r for r in record_ids if r]
+        if ids:
+            self.gate.delete_records(subject_id, ids, service=SERVICE, actor=ACTOR, why=why)
+
+    def _destroy(self, subject_id: str, row: Any, *, why: str = "deleted") -> Item:
+        now = self.clock()
+        with self.control.begin() as conn:
+            seq = self._next_change(conn, subject_id, -int(row.size))
+            conn.execute(
+                update(items)
+                .where(items.c.subject_id == subject_id, items.c.id == row.id)
+                .values(
+                    state=GONE,
+                    seq=seq,
+                    version=items.c.version + 1,
+                    record_id=None,
+                    size=0,
+                    trashed_at=None,
+                    purge_at=None,
+                    updated_at=now,
+                )
+            )
+        self.forget(subject_id, [row.record_id], why=why)
+        return self.item(subject_id, row.id)
+
+    def ensure_account(self, conn: Any, subject_id: str) -> None:
+        """Create the person's counter row on their first change, in ``conn``."""
+        exists = conn.execute(
+            select(accounts.c.subject_id).where(accounts.c.subject_id == subject_id)
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(accounts).values(
+                    subject_id=subject_id, seq=0, plan=DEFAULT_PLAN, used_bytes=0
+                )
+            )
+
+    def _next_change(self, conn: Any, subject_id: str, growth: int) -> int:
+        """Take the account's next change number (and count the bytes), in ``conn``."""
+        self.ensure_account(conn, subject_id)
+        seq = conn.execute(
+            update(accounts)
+            .where(accounts.c.subject_id == subject_id)
+            .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + growth)
+            .returning(accounts.c.seq)
+        ).scalar_one()
+        return int(seq)
+
+
+class _LostRaceError(Exception):
+    """The conditional update found another version (a concurrent change won)."""

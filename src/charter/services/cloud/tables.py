@@ -1,0 +1,123 @@
+"""
+Tables of the cloud service (control database). They hold sync state, never content: the
+content of every item is a gate record (encrypted, in the person's region), named here by
+its record id. Rows are keyed by the subject first, as a distributed deployment wants;
+erasing an account deletes them (the gate erases the records).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+
+from charter.store.registry import Erase, register_table
+from charter.store.schema import metadata
+
+items = Table(
+    "cloud_items",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Item id (ci_...)."),
+    Column("category", String(20), nullable=False),
+    Column("version", Integer, nullable=False, comment="1 on creation, +1 on every change."),
+    Column(
+        "seq", BigInteger, nullable=False, comment="The account's change number of the last change."
+    ),
+    Column(
+        "record_id",
+        String(40),
+        nullable=True,
+        comment="Gate record of the content; null once gone.",
+    ),
+    Column("size", BigInteger, nullable=False),
+    Column("state", String(8), nullable=False, comment="live | trashed | gone."),
+    Column("trashed_at", BigInteger, nullable=True),
+    Column("purge_at", BigInteger, nullable=True, comment="When a trashed item is destroyed."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_cloud_items_changes", "subject_id", "seq"),
+    Index("ix_cloud_items_purge", "purge_at"),
+    comment="Synced items: versions, change numbers and trash state (content is in the gate).",
+)
+
+accounts = Table(
+    "cloud_accounts",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("seq", BigInteger, nullable=False, comment="The account's last change number."),
+    Column("plan", String(20), nullable=False),
+    Column("used_bytes", BigInteger, nullable=False, comment="Live and trashed content."),
+    comment="Per account: the change counter, the plan and the storage used.",
+)
+
+uploads = Table(
+    "cloud_uploads",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Upload id (cu_...)."),
+    Column("category", String(20), nullable=False),
+    Column("item_id", String(40), nullable=True, comment="The item it replaces, if any."),
+    Column("base_version", Integer, nullable=True),
+    Column("size", BigInteger, nullable=False, comment="Announced total size."),
+    Column("sha256", String(64), nullable=False, comment="Announced digest of the whole content."),
+    Column("received", BigInteger, nullable=False, comment="Content bytes received so far."),
+    Column("stored", BigInteger, nullable=False, comment="Length of the encrypted part file."),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_cloud_uploads_expires", "expires_at"),
+    comment="Resumable uploads in progress (the chunks, encrypted, in cloud/uploads/).",
+)
+
+links = Table(
+    "cloud_links",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Link id (cl_...)."),
+    Column(
+        "token_hash",
+        String(64),
+        nullable=False,
+        unique=True,
+        comment="Keyed hash of the link's token.",
+    ),
+    Column("item_id", String(40), nullable=False),
+    Column("views", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Shared photo links (the photo is served stripped of location and metadata).",
+)
+
+register_table(
+    links,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("id", "token_hash", "item_id", "views", "created_at", "expires_at", "revoked_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    uploads,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "category", "item_id", "base_version", "size", "sha256", "received", "stored",
+        "created_at", "expires_at",
+    ),
+    erase=Erase.DELETE,
+)  # fmt: skip
+register_table(
+    items,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=(
+        "id", "category", "version", "seq", "record_id", "size", "state",
+        "trashed_at", "purge_at", "created_at", "updated_at",
+    ),
+    erase=Erase.DELETE,
+)  # fmt: skip
+register_table(
+    accounts,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("seq", "plan", "used_bytes"),
+    erase=Erase.DELETE,
+)
