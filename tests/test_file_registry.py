@@ -42,6 +42,7 @@ WRITERS = {
     "exports": True,
     "verification outbox": True,
     "photo uploads": True,
+    "cloud uploads": True,
     "audit witness": False,
     "keyring": False,
     "OpenID signing keys": False,
@@ -64,6 +65,7 @@ def test_patterns_match_what_they_say() -> None:
     assert writer_of("blobs/india/ab/cd.bin") is not None
     assert writer_of("exports/.ex_1.zip.tmp") is not None
     assert writer_of("outbox/codes.jsonl") is not None
+    assert writer_of("cloud/uploads/cu_0123.part") is not None
     assert writer_of("outbox/other.jsonl") is None
     assert writer_of("logs/charter.log") is None
     assert writer_of("control.db.bak") is None

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
@@ -60,16 +60,29 @@ class ChangesOut(BaseModel):
     more: bool = Field(description="More changes are waiting: ask again with the token.")
 
 
+Base64Text = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        max_length=1_400_000,
+    ),
+]
+
+
 class BatchIn(BaseModel):
     """Many new items of one category (a device's first sync)."""
 
-    items: list[str] = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Base64Text] = Field(
         min_length=1, max_length=1000, description="Each item's content, base64."
     )
 
 
 class UploadIn(BaseModel):
     """A resumable upload to start."""
+
+    model_config = ConfigDict(extra="forbid")
 
     size: int = Field(ge=1, description="Total bytes of the content.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole content.")
@@ -92,6 +105,8 @@ class UploadOut(BaseModel):
 
 class LinkIn(BaseModel):
     """A link to make."""
+
+    model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=7, ge=1, le=30, description="How long the link works.")
 
