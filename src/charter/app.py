@@ -34,10 +34,11 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
-from charter.services.cloud import CloudSync
+from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
+from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
 PROFILES: dict[str, Argon2Params] = {"production": PRODUCTION}
@@ -63,7 +64,7 @@ class Charter:
     oauth: OAuthProvider
     staff: StaffRoles
     rights: Rights
-    cloud: CloudSync
+    cloud: Cloud
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -116,13 +117,14 @@ class Charter:
         stores = RegionStores(settings, tuple(catalog.regions))
         journal = Journal(keyring, stores, clock)
         gate = Gate(catalog, compiled, keyring, stores, clock, journal)
-        rights = Rights(gate)
+        staff = StaffRoles(gate)
         accounts = AccountService(
             gate,
             sender=sender or _sender(settings),
             hashing=hashing,
             profile=password_profile or _profile(settings),
         )
+        rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -139,9 +141,9 @@ class Charter:
             oauth=OAuthProvider(
                 gate, issuer=settings.issuer, keystore=KeyStore.for_data_dir(settings.data_dir)
             ),
-            staff=StaffRoles(gate),
+            staff=staff,
             rights=rights,
-            cloud=CloudSync(gate, data_dir=settings.data_dir),
+            cloud=Cloud(gate, data_dir=settings.data_dir),
             enforcers=enforcers,
         )
 
@@ -181,3 +183,17 @@ def _profile(settings: Settings) -> Argon2Params:
     if profile is None:
         raise ConfigError(f"unknown CHARTER_ARGON2 profile; use one of: {', '.join(PROFILES)}")
     return profile
+
+
+register_file_writer(
+    "keyring",
+    ("keyring.json", "keyring.json.lock", ".keyring.lock", ".keyring.json.*.tmp"),
+    holds="",
+    erasure="kept: keys, never data (a subject's data key is in the database, and shredded there)",
+)
+register_file_writer(
+    "OpenID signing keys",
+    ("oidc/jwks.json", "oidc/jwks.json.*.tmp"),
+    holds="",
+    erasure="kept: the provider's signing keys, never data",
+)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from charter.errors import CharterError
 from charter.gate import Event
+from charter.store.files import register_file_writer
 from charter.taxonomy import AtRest, Qualifier
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def seed_demo(charter: Charter, *, accounts: AccountService | None = None) -> De
     records = _seed_person(charter, accounts, user_id)
     staff_id = accounts.create(STAFF_IDENTIFIER, staff_password, MARKET, actor="admin:demo")
     accounts.update_profile(staff_id, nickname="Demo staff member")
-    charter.staff.grant(staff_id, STAFF_HANDLE, actor="admin:demo")
+    charter.staff.grant(staff_id, STAFF_HANDLE, role="admin", actor="admin:demo")
     _mark(charter)
     return DemoInfo(
         True,
@@ -179,3 +180,11 @@ def _seed_person(charter: Charter, accounts: AccountService, subject_id: str) ->
             actor="admin:demo",
         )
     return result.accepted if result is not None else 0
+
+
+register_file_writer(
+    "demo marker",
+    (DEMO_FILE,),
+    holds="",
+    erasure="kept: it records that the demo was seeded, never an id or a secret",
+)

@@ -35,6 +35,8 @@ def _token(charter: Charter, subject_id: str) -> dict[str, str]:
 
 
 def _staff(charter: Charter) -> dict[str, str]:
+    if not charter.staff.has_handle("ana"):
+        charter.staff.grant(charter.gate.create_subject("account", "de").id, "ana")
     key = charter.credentials.create_api_key("privacy_center").secret
     return {"Authorization": "Bearer " + key, "X-Staff-Member": "ana"}
 
@@ -42,6 +44,7 @@ def _staff(charter: Charter) -> dict[str, str]:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_user_and_staff_routes(charter: Charter, client: TestClient) -> None:
     me = seed_subject(charter, limit=6, blob=False)
+    charter.rights.devices.register(me.subject_id, "dev-1")  # the device agent enrolls
     headers = _token(charter, me.subject_id)
     r = client.post(
         "/v1/me/requests", json={"kind": "complain", "message": "Too many ads."}, headers=headers
@@ -74,6 +77,8 @@ def test_user_and_staff_routes(charter: Charter, client: TestClient) -> None:
     )
     shown = client.get(f"/v1/staff/requests/{request_id}", headers=staff).json()
     assert shown["texts"]["message"] == "Too many ads."
+    assigned = [h for h in shown["history"] if h["state"] == "assigned"]
+    assert [(h["actor"], h["assigned_to"]) for h in assigned] == [("staff:ana", "ana")]
     assert (
         client.post(
             f"/v1/staff/requests/{request_id}/close", json={"outcome": "fulfilled"}, headers=staff
@@ -115,6 +120,10 @@ def test_cli(charter: Charter, rights: Rights) -> None:
     req = rights.requests.file(me.subject_id, "access", message="hello")
     runner = CliRunner()
     env = {"CHARTER_DATA_DIR": str(data_dir)}
+    charter.staff.grant(charter.gate.create_subject("account", "de").id, "bo")
+    refused = runner.invoke(rights_cli, ["requests", "assign", req.id, "--to", "nobody"], env=env)
+    assert refused.exit_code != 0  # the top-level `charter` prints the message, no traceback
+    assert "no staff member has this handle" in str(refused.exception)
     result = runner.invoke(rights_cli, ["requests", "list"], env=env)
     assert result.exit_code == 0 and req.id[:10] in result.output
     assert (

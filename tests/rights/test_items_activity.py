@@ -159,6 +159,7 @@ def test_activity_says_who_touched_what_and_why(
     clock.advance(seconds=1)
     request = charter.rights.requests.file(me, "access")
     clock.advance(seconds=1)
+    charter.staff.grant(charter.gate.create_subject("account", "de").id, "ana")  # staff only
     charter.rights.requests.assign(request.id, "ana")
     clock.advance(seconds=1)
     charter.rights.requests.close(request.id, "staff:ana", outcome="fulfilled")

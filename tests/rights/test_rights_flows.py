@@ -40,6 +40,9 @@ def test_request_lifecycle_and_deadline_alarm(
     clock.advance(days=1, micros=1)  # day 25: five days left -> alarm, before day 30
     assert [r.id for r in rights.requests.alarms()] == [req.id]
     assert rights.requests.overdue() == []
+    ana = charter.gate.create_subject(SubjectKind.ACCOUNT, "de")
+    charter.staff.grant(ana.id, "ana")
+    rights = charter.rights  # the composition root's queue knows the staff
     rights.requests.assign(req.id, "ana")
     answered = rights.requests.answer(req.id, "ana", "Your export is ready.")
     assert answered.state is RequestState.ANSWERED and answered.has_answer
@@ -155,11 +158,12 @@ def test_withdrawal_stops_collection_deletes_and_queues_device_commands(
     )
     assert again.items[0].reason == "consent_required"
     pending = rights.devices.pending(subject_id=me.id)
-    assert {c.device_id for c in pending} == {"phone-1", "phone-2"} and {
-        c.kind for c in pending
-    } == {"delete_service_data"}
+    # "phone-1" is only a record's source, not an enrolled device: no command goes there
+    assert {c.device_id for c in pending} == {"phone-2"} and {c.kind for c in pending} == {
+        "delete_service_data"
+    }
     rights.devices.ack(pending[0].id, device_id=pending[0].device_id)
-    assert len(rights.devices.pending(subject_id=me.id)) == 1
+    assert rights.devices.pending(subject_id=me.id) == []
     assert rights.consents.status(me.id, "themes").status is ConsentStatus.WITHDRAWN
     with pytest.raises(InputError):
         rights.withdraw(me.id, "account")  # no consent to withdraw

@@ -35,6 +35,7 @@ STAFF_PAGES = (
     "/admin/requests?state=closed",
     "/admin/audit",
     "/admin/gov",
+    "/admin/keys",
 )
 
 
@@ -215,8 +216,11 @@ def test_requests_complaints_and_staff_queue(
         page="/requests",
     )
     assert "Your request was filed" in flash(user_client, "/requests")
-    post(user_client, "/requests", {"kind": "complain", "message": "  "}, page="/requests")
-    assert "describe your complaint" in flash(user_client, "/requests").lower()
+    refused = post(
+        user_client, "/requests", {"kind": "complain", "message": "  "}, page="/requests"
+    )
+    assert refused.status_code == 400
+    assert "describe your complaint" in refused.text.lower()
     queue = staff_client.get("/admin/requests").text
     ids = re.findall(r'href="/admin/requests/(rq_[0-9a-f]{32})"', queue)
     assert len(ids) >= 3  # two demo requests and the new complaint
@@ -224,8 +228,13 @@ def test_requests_complaints_and_staff_queue(
     mine = next(r for r in rights.requests.queue() if r.service == "video")
     detail = staff_client.get(f"/admin/requests/{mine.id}").text
     assert "Too many ads" in detail and "days left" in detail
+    assert "Complaint · Mi Video" in user_client.get("/requests").text  # the name, not the id
     page = f"/admin/requests/{mine.id}"
+    post(staff_client, f"{page}/assign", {"staff": "nobody-here"}, page=page)
+    assert "no staff member has this handle" in flash(staff_client, page).lower()
+    assert rights.requests.get(mine.id).assigned_to is None  # refused: nothing changed
     post(staff_client, f"{page}/assign", {"staff": ""}, page=page)
+    assert "assigned to demo-staff by staff:demo-staff" in staff_client.get(page).text
     post(staff_client, f"{page}/answer", {"text": "We turned them down for you."}, page=page)
     post(staff_client, f"{page}/close", {"outcome": "fulfilled"}, page=page)
     assert rights.requests.get(mine.id).state.value == "closed"

@@ -15,10 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from charter.api import errors, limits
+from charter.api import docs, errors, limits
 from charter.api.admission import AdmissionMiddleware, parse_limits
 from charter.api.cors import ProviderCORSMiddleware
 from charter.api.limits import BodyLimitMiddleware
+from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
     cloud,
@@ -61,6 +62,9 @@ def create_api(charter: Charter) -> FastAPI:
         The ASGI application.
     """
     app = FastAPI(
+        docs_url=None,  # served offline by charter.api.docs, with the pages' CSP
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         title="Charter",
         version="0.1.0",
         summary="Privacy-by-design personal-data platform",
@@ -92,6 +96,7 @@ def create_api(charter: Charter) -> FastAPI:
     )
     app.state.charter = charter
     errors.install(app)
+    app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
     app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
     app.add_middleware(ProviderCORSMiddleware, allowed=charter.oauth.cors_allowed)
@@ -111,7 +116,9 @@ def create_api(charter: Charter) -> FastAPI:
     )
     for module in routers:
         app.include_router(module.router)
+    app.include_router(cloud.shared)
     _complete_openapi(app, charter)
+    docs.install(app)
     return app
 
 
@@ -145,7 +152,8 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
             changes["propertyNames"] = {"enum": sorted(charter.compiled.defaults)}
         # Every body is bounded while it streams (charter.api.limits): 413 once past the
         # route's limit. A JSON body that is not JSON or not UTF-8, or a malformed multipart
-        # form, is a 400 in the same error shape before the route runs.
+        # form, is a 400 in the same error shape before the route runs; a JSON route's body
+        # in another media type is a 415 (charter.api.media).
         # Any request may be shed under load (charter.api.admission) and any write may
         # meet a full disk (507).
         for path, operations in spec.get("paths", {}).items():
@@ -161,6 +169,13 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
                 if "requestBody" not in operation:
                     continue
                 answers.setdefault("400", errors.response_doc(400))
+                if "application/json" in operation["requestBody"].get("content", {}):
+                    answers.setdefault(
+                        "415",
+                        errors.response_doc(
+                            415, "The body was not sent as `Content-Type: application/json`."
+                        ),
+                    )
                 answers.setdefault(
                     "413", errors.response_doc(413, limits.message(limits.limit_for(path, default)))
                 )

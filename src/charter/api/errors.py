@@ -36,7 +36,11 @@ from charter.errors import (
     RefusedError,
 )
 from charter.services.account.errors import BusyError, ThrottledError
-from charter.store.faults import is_database_unavailable, is_storage_full
+from charter.store.faults import (
+    is_constraint_violation,
+    is_database_unavailable,
+    is_storage_full,
+)
 
 logger = logging.getLogger("charter.api")
 
@@ -67,6 +71,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
@@ -261,6 +266,18 @@ DATABASE_UNAVAILABLE_MESSAGE = (
 DATABASE_RETRY_AFTER = 5
 
 
+CONFLICT_MESSAGE = (
+    "the request conflicts with the data's current state (it changed meanwhile, perhaps "
+    "in another process); nothing was stored: reload and try again"
+)
+
+
+def conflict_response() -> JSONResponse:
+    """409 ``conflict``: a database constraint refused the write (e.g. the subject was erased
+    meanwhile); the transaction rolled back."""
+    return error_response(409, "conflict", CONFLICT_MESSAGE)
+
+
 def database_unavailable_response() -> JSONResponse:
     """503 ``database_unavailable``: a database server could not be reached or was lost."""
     headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
@@ -269,8 +286,9 @@ def database_unavailable_response() -> JSONResponse:
 
 class CatchAllMiddleware:
     """
-    Turn any unexpected exception into a generic 500 in the one shape, and a full disk or
-    database into 507 ``storage_full`` with ``Retry-After``.
+    Turn any unexpected exception into a generic 500 in the one shape, a full disk or
+    database into 507 ``storage_full`` with ``Retry-After``, and a database constraint
+    violation into 409 ``conflict`` (never a 500).
 
     Sits inside Starlette's ``ServerErrorMiddleware`` so that the exception is answered and
     logged here (type and frames only) instead of re-raised with its message to the server log.
@@ -296,13 +314,22 @@ class CatchAllMiddleware:
         except Exception as exc:
             full = is_storage_full(exc)
             gone = not full and is_database_unavailable(exc)
+            conflict = not (full or gone) and is_constraint_violation(exc)
             _log_failure(
                 exc,
-                "storage full" if full else "database unavailable" if gone else "unhandled error",
+                "storage full"
+                if full
+                else "database unavailable"
+                if gone
+                else "constraint violation"
+                if conflict
+                else "unhandled error",
             )
             if started:
                 raise RuntimeError("response already started") from None
-            if gone:
+            if conflict:
+                response = conflict_response()
+            elif gone:
                 response = database_unavailable_response()
             elif full:
                 app = scope.get("app")
@@ -339,6 +366,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Refused: `code` is the policy reason (e.g. `consent_required`).",
     },
     404: {"model": ErrorBody, "description": "No such subject or resource (or not yours)."},
+    409: {
+        "model": ErrorBody,
+        "description": "Conflict with the data's current state (e.g. the subject was erased "
+        "meanwhile): nothing was stored.",
+    },
     422: {"model": ErrorBody, "description": "Malformed request; `field` is the dotted location."},
     429: {
         "model": ErrorBody,

@@ -15,8 +15,10 @@ from rich.console import Console
 from charter.cli import account as account_cli
 from charter.cli import admin
 from charter.cli import audit as audit_cli
+from charter.cli import cloud as cloud_cli
 from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
+from charter.cli import service as service_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -37,6 +39,8 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(rights_cli.app)
 app.add_typer(account_cli.app, name="account")
 app.add_typer(account_cli.oauth_app, name="oauth")
+app.add_typer(service_cli.app, name="service")
+app.add_typer(cloud_cli.app, name="cloud")
 
 app.add_typer(photos_cli.app, name="photo")
 

@@ -56,10 +56,14 @@ def verify_erasure(
     ] = None,
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Scan databases, WAL, blob folders, exports and logs for residue of a subject; exit 1 if any."""
-    report = _rights(data_dir).verify_erasure(
-        subject, record_ids=record or [], markers=marker or []
-    )
+    """Scan databases, WAL, blob folders, exports, the outbox and every other registered file for residue of a subject; exit 1 if any."""
+    charter = Charter.open(Settings.from_env(data_dir=data_dir))
+    try:
+        report = charter.rights.verify_erasure(
+            subject, record_ids=record or [], markers=marker or []
+        )
+    finally:
+        charter.close()
     for f in report.findings:
         console.print(
             f"[red]residue[/] {f.where}: {f.needle} ({f.encoding}) x{f.count}", highlight=False
@@ -162,10 +166,18 @@ def requests_show(request_id: str, staff: Staff = "cli", data_dir: DataDir = Pat
 
 @requests_app.command("assign")
 def requests_assign(
-    request_id: str, staff: Staff = "cli", data_dir: DataDir = Path("data")
+    request_id: str,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The staff handle to assign it to (default: --staff)."),
+    ] = None,
+    staff: Staff = "cli",
+    data_dir: DataDir = Path("data"),
 ) -> None:
-    """Assign a request to a staff member."""
-    console.print(_rights(data_dir).requests.assign(request_id, staff).state.value)
+    """Assign a request to a staff member (an unknown handle is refused)."""
+    assignee = to or staff
+    request = _rights(data_dir).requests.assign(request_id, assignee, actor=f"staff:{staff}")
+    console.print(f"{request.state.value} to {assignee} by staff:{staff}", highlight=False)
 
 
 @requests_app.command("answer")

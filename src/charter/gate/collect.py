@@ -108,7 +108,7 @@ class Collector:
                 )
                 continue
             try:
-                subject = subjects.get(ev.subject_id) or self.subjects.subject(ev.subject_id)
+                subject = subjects.get(ev.subject_id) or self.subjects.locate(ev.subject_id)
             except NotFoundError:
                 results[i] = ItemResult(i, False, "unknown_subject", "no such subject")
                 continue
@@ -148,6 +148,7 @@ class Collector:
                     pairs = {(events[i].subject_id, events[i].service) for i in indexes}
                     blocked = self.collect_guard(conn, pairs)
                 batch = _Batch(conn, region, now, self.keys)
+                batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
                 for i in indexes:
                     ev = events[i]
                     purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)

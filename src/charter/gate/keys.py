@@ -1,17 +1,24 @@
 """
 :class:`DataKeys`: the one door to subjects' data keys. A key is made on a subject's first
-encrypted value, wrapped by the keyring's current KEK; unwrapped keys are cached as ready
-ciphers; destroying a key (crypto-shredding) goes through :meth:`DataKeys.destroy`.
+encrypted value, wrapped by the keyring's current KEK; unwrapped keys are cached by their
+wrapped form (the row is read in every transaction, so a key another process destroyed or
+rewrapped is never used from the cache); destroying a key (crypto-shredding) goes through :meth:`DataKeys.destroy`.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from charter.clock import Clock
 from charter.crypto import FieldCipher, Keyring, new_data_key, unwrap_data_key, wrap_data_key
 from charter.gate.protect import CipherCache
 from charter.store import schema as t
+
+_KEY_ROW = select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(
+    t.data_keys.c.subject_id == bindparam("sid")
+)
 
 
 class DataKeys:
@@ -30,34 +37,54 @@ class DataKeys:
         is made and stored when the subject has none. None when there is no key (never made,
         or destroyed: its values are unreadable for good).
         """
-        cached = self._cache.get(subject_id)
-        if cached is not None:
-            return cached
-        row = conn.execute(
-            select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(
-                t.data_keys.c.subject_id == subject_id
-            )
-        ).first()
+        row = conn.execute(_KEY_ROW, {"sid": subject_id}).first()
         if row is not None:
-            dek = unwrap_data_key(self.keyring, row.wrapped, subject_id=subject_id, region=region)
-            cipher = FieldCipher(dek, encryptions=row.encryptions)
-        elif create:
-            dek = new_data_key()
-            wrapped = wrap_data_key(self.keyring, dek, subject_id=subject_id, region=region)
-            conn.execute(
-                insert(t.data_keys).values(
-                    subject_id=subject_id,
-                    wrapped=wrapped,
-                    kek_version=self.keyring.current_version,
-                    encryptions=0,
-                    created_at=self._clock(),
+            return self._from_row(subject_id, region, row.wrapped, row.encryptions)
+        self._cache.evict(subject_id)
+        if not create:
+            return None
+        dek = new_data_key()
+        wrapped = wrap_data_key(self.keyring, dek, subject_id=subject_id, region=region)
+        conn.execute(
+            insert(t.data_keys).values(
+                subject_id=subject_id,
+                wrapped=wrapped,
+                kek_version=self.keyring.current_version,
+                encryptions=0,
+                created_at=self._clock(),
+            )
+        )
+        self._cache.put(subject_id, wrapped, dek)
+        return FieldCipher(dek)
+
+    def ciphers(
+        self, conn: Connection, subject_ids: Sequence[str], region: str
+    ) -> dict[str, FieldCipher]:
+        """The ciphers of those of ``subject_ids`` that have a key, read in one query inside
+        ``conn``'s transaction (a collect batch primes itself with them)."""
+        k = t.data_keys
+        found: dict[str, FieldCipher] = {}
+        for start in range(0, len(subject_ids), 500):
+            chunk = list(subject_ids[start : start + 500])
+            rows = conn.execute(
+                select(k.c.subject_id, k.c.wrapped, k.c.encryptions).where(
+                    k.c.subject_id.in_(chunk)
                 )
             )
-            cipher = FieldCipher(dek)
-        else:
-            return None
-        self._cache.put(subject_id, cipher)
-        return cipher
+            for r in rows:
+                found[r.subject_id] = self._from_row(r.subject_id, region, r.wrapped, r.encryptions)
+        return found
+
+    def _from_row(
+        self, subject_id: str, region: str, wrapped: bytes, encryptions: int
+    ) -> FieldCipher:
+        # The row is read in every transaction: another process may have destroyed
+        # (shredded) the key or used it; only the unwrapping is saved, for this very key.
+        dek = self._cache.get(subject_id, wrapped)
+        if dek is None:
+            dek = unwrap_data_key(self.keyring, wrapped, subject_id=subject_id, region=region)
+            self._cache.put(subject_id, wrapped, dek)
+        return FieldCipher(dek, encryptions=encryptions)
 
     def destroy(self, conn: Connection, subject_id: str) -> int:
         """Delete the subject's key inside ``conn``'s transaction (crypto-shredding) and

@@ -15,6 +15,7 @@ Values are JSON: encoded canonically (UTF-8, compact) before protection.
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -97,33 +98,41 @@ def decode_value(data: bytes) -> Any:
 
 
 class CipherCache:
-    """A bounded cache of unwrapped data keys, as ready-made ciphers, by subject id."""
+    """A bounded cache of unwrapped data keys by subject id, each kept with the wrapped form
+    it came from: a lookup names the wrapped key just read, so a key replaced or destroyed
+    elsewhere is never returned."""
 
     def __init__(self, capacity: int = 50_000) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[str, FieldCipher] = OrderedDict()
+        self._items: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, subject_id: str) -> FieldCipher | None:
-        """The cached cipher of a subject, if any."""
-        cipher = self._items.get(subject_id)
-        if cipher is not None:
+    def get(self, subject_id: str, wrapped: bytes) -> bytes | None:
+        """The cached data key of a subject, if it was unwrapped from ``wrapped``."""
+        with self._lock:
+            item = self._items.get(subject_id)
+            if item is None or item[0] != wrapped:
+                return None
             self._items.move_to_end(subject_id)
-        return cipher
+            return item[1]
 
-    def put(self, subject_id: str, cipher: FieldCipher) -> None:
-        """Remember a subject's cipher, evicting the least recently used beyond capacity."""
-        self._items[subject_id] = cipher
-        self._items.move_to_end(subject_id)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
+    def put(self, subject_id: str, wrapped: bytes, dek: bytes) -> None:
+        """Remember a subject's data key, evicting the least recently used beyond capacity."""
+        with self._lock:
+            self._items[subject_id] = (bytes(wrapped), dek)
+            self._items.move_to_end(subject_id)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
 
     def evict(self, subject_id: str) -> None:
         """Forget a subject's key (after erasure or rewrap)."""
-        self._items.pop(subject_id, None)
+        with self._lock:
+            self._items.pop(subject_id, None)
 
     def clear(self) -> None:
         """Forget every key."""
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
 
 
 def protect(

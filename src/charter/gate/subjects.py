@@ -1,13 +1,19 @@
 """
 :class:`SubjectDirectory`: data subjects (accounts and pseudonymous identifiers), which
-region holds each, and whether it is still active. A bounded cache keeps lookups off the
-databases on the hot path.
+region holds each, and whether it is still active.
+
+A bounded cache keeps only what never changes (a subject's kind, market and region) off the
+control database; the status is read from the region database on every :meth:`subject`
+call, so a reset or erasure made by another process (``charter delete-account`` beside a
+running ``charter serve``) is seen at once. The collect path, which re-reads the status
+inside its own transaction, uses :meth:`SubjectDirectory.locate` and skips that read.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
 from sqlalchemy import insert, select, update
 
@@ -91,7 +97,26 @@ class SubjectDirectory:
 
     def subject(self, subject_id: str) -> Subject:
         """
-        A subject by id.
+        A subject by id, with its current status (read now, never from a cache).
+
+        Raises:
+            NotFoundError: no such subject.
+        """
+        placed = self.locate(subject_id)
+        with self.stores.region(placed.region).connect().execution_options(readonly=True) as conn:
+            status = conn.execute(
+                select(t.subjects.c.status).where(t.subjects.c.id == subject_id)
+            ).scalar_one_or_none()
+        if status is None:  # erased (perhaps by another process) since it was cached
+            self.forget(subject_id)
+            raise NotFoundError("no such subject", field="subject_id")
+        return placed if status == placed.status else replace(placed, status=status)
+
+    def locate(self, subject_id: str) -> Subject:
+        """
+        A subject's kind, market and region (cached: they never change). Its ``status`` is
+        as last seen and may be stale: callers that act on it re-read it in their own
+        transaction (as collect does) or use :meth:`subject`.
 
         Raises:
             NotFoundError: no such subject.
@@ -117,7 +142,7 @@ class SubjectDirectory:
         return subject
 
     def remember(self, subject: Subject) -> None:
-        """Cache a subject (bounded, least recently added first out)."""
+        """Cache a subject's placement (bounded, least recently added first out)."""
         with self._directory_lock:
             self._directory[subject.id] = subject
             while len(self._directory) > 100_000:

@@ -47,11 +47,12 @@ class Switches:
         self._groups_lock = threading.Lock()
 
     def current(self, subject_id: str) -> dict[str, bool]:
-        """Every switch of a subject: its own settings over the catalog defaults."""
+        """Every switch of a subject as it acts: its own settings over the catalog defaults,
+        with a service's secondary switches off while its authorization is off."""
         subject = self.subjects.subject(subject_id)
         with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
             own = self.load(conn, [subject_id]).get(subject_id, {})
-        return {**self.compiled.defaults, **own}
+        return effective({**self.compiled.defaults, **own})
 
     def history(self, subject_id: str) -> list[SwitchChange]:
         """Every switch change of a subject, oldest first."""
@@ -159,7 +160,7 @@ class Switches:
         # Concurrent switch changes of a region share one durable commit (each in its own
         # savepoint): no caller hears "done" before its change is on disk.
         current, changed = self._group(subject.region).run(work)
-        return {**self.compiled.defaults, **current}, changed
+        return effective({**self.compiled.defaults, **current}), changed
 
     def _group(self, region: str) -> GroupCommit:
         with self._groups_lock:
@@ -204,3 +205,21 @@ class Switches:
         ):
             out.setdefault(row.subject_id, {})[row.key] = bool(row.value)
         return out
+
+
+AUTHORIZATION = "authorization"
+
+
+def effective(values: Mapping[str, bool]) -> dict[str, bool]:
+    """
+    Switch values as they act and read: a service's secondary switches (personalization,
+    ads, ...) are off while its authorization is off (never authorized, or withdrawn),
+    whatever was set before; system switches and the authorization itself are as set.
+    """
+    out = dict(values)
+    for key in values:
+        service, _, kind = key.partition(".")
+        unauthorized = values.get(f"{service}.{AUTHORIZATION}") is False
+        if service != "system" and kind != AUTHORIZATION and unauthorized:
+            out[key] = False
+    return out

@@ -322,6 +322,8 @@ def _other(
     words = {
         "subject_create": "Your account was created.",
         "shred": f"{who} destroyed your encryption key.",
+        "shared_link_view": "Someone with your link opened a photo you shared (it was "
+        "served without its location and other metadata).",
     }
     return (), words.get(action, f"{who}: {action.replace('_', ' ')}.")
 

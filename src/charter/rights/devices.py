@@ -3,19 +3,21 @@ Commands for a person's devices: after a withdrawal (R4) or an account deletion 
 device of the person is told to delete the data it keeps; until a device confirms, the
 command is pending and shown by the API.
 
-A person's devices are those registered to the account plus every device id found as the
-``source`` of the person's records.
+A person's devices are what enrolled as devices: the ones registered here (a device agent)
+and the account's signed-in devices (the composition root passes them in as ``enrolled``).
+A record's ``source`` is not a device: it may name a sign-in step ("login"), a service or
+anything a collector wrote, and a command to it could never be confirmed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from charter.errors import InputError, NotFoundError
-from charter.gate.erasure import record_sources
 from charter.rights import tables as rt
 from charter.rights._common import new_id
 
@@ -45,11 +47,20 @@ def _command(r: Any) -> DeviceCommand:
     )
 
 
+EnrolledDevices = Callable[[str], Iterable[str]]
+"""The ids of a subject's devices enrolled elsewhere (the account's signed-in devices)."""
+
+
+def _none_elsewhere(_subject_id: str) -> Iterable[str]:
+    return ()
+
+
 class DeviceCommands:
     """The device registry and command queue (control database)."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, *, enrolled: EnrolledDevices | None = None) -> None:
         self.gate = gate
+        self.enrolled = enrolled or _none_elsewhere
 
     def register(self, subject_id: str, device_id: str) -> None:
         """Register a device as belonging to a subject (idempotent)."""
@@ -75,13 +86,14 @@ class DeviceCommands:
                 )
 
     def devices(self, subject_id: str) -> list[str]:
-        """Every device of a subject: registered ones and record sources."""
+        """Every device of a subject: the ones registered here and those enrolled elsewhere
+        (never record sources)."""
         d = rt.devices
         with self.gate.stores.control().connect() as conn:
             registered = set(
                 conn.execute(select(d.c.device_id).where(d.c.subject_id == subject_id)).scalars()
             )
-        return sorted(registered | set(record_sources(self.gate, subject_id)))
+        return sorted(registered | set(self.enrolled(subject_id)))
 
     def queue(
         self,

@@ -4,6 +4,9 @@ Deletion (R3), withdrawal of consent (R4) and account deletion (R5).
 Account deletion runs as a resumable job (``rights_jobs``, keyed by the subject's keyed
 fingerprint) in steps, each committed before the next starts::
 
+    (before)  the services' rows of the subject deleted (sign-in fails at once), and every
+              registered file writer's files cleaned of the subject (e.g. the outbox lines
+              sent to its addresses; :mod:`charter.store.files`)
     started   request filed, deletion commands queued for every device
     shredded  data key destroyed (crypto-shredding): nothing encrypted is readable any more
     exports   the subject's export archives deleted
@@ -33,6 +36,7 @@ from charter.rights.devices import DeviceCommands
 from charter.rights.export import Exports
 from charter.rights.requests import RequestKind, RequestQueue
 from charter.store.engines import checkpoint
+from charter.store.files import erase_subject_files
 from charter.store.registry import clear_subject_references, erase_subject_rows
 
 if TYPE_CHECKING:
@@ -148,7 +152,12 @@ def correct(
 
 
 def withdraw_consent(
-    gate: Gate, subject_id: str, service: str, *, actor: str = "subject"
+    gate: Gate,
+    subject_id: str,
+    service: str,
+    *,
+    actor: str = "subject",
+    devices: DeviceCommands | None = None,
 ) -> ErasureResult:
     """
     Withdraw consent for a service (R4): its authorization switch goes off (collection and
@@ -165,7 +174,7 @@ def withdraw_consent(
         raise InputError(
             "this service has no consent to withdraw; delete its data instead", field="service"
         )
-    devices = DeviceCommands(gate)
+    devices = devices or DeviceCommands(gate)
     targets = devices.devices(subject_id)
     held = count_records(gate, gate.subject(subject_id)).get(service, 0)
     gate.set_switches(
@@ -220,9 +229,12 @@ def delete_account(
     actor: str = "subject",
     batch: int = 1_000,
     progress: Progress | None = None,
+    devices: DeviceCommands | None = None,
 ) -> str:
     """
     Delete an account (R5): crypto-shred first, then remove everything; resumable.
+    ``devices`` (the deployment's, knowing the account's enrolled devices) gets a
+    deletion command for each device, listed before the account's rows go.
 
     Returns:
         The id of the deletion request (closed as fulfilled when the job finishes).
@@ -234,20 +246,23 @@ def delete_account(
     job = _job(gate, ref)
     if job is None:
         gate.subject(subject_id)  # NotFoundError before anything is touched
+        devices = devices or DeviceCommands(gate)
+        targets = devices.devices(subject_id)  # before the account's device rows go
         with gate.stores.control().begin() as conn:  # services' state first: sign-in fails
+            # files first, while the rows a file hook matches by (e.g. address hashes) exist
+            erase_subject_files(gate.stores.settings.data_dir, conn, subject_id, gate.keyring)
             erase_subject_rows(conn, subject_id)
-        job = _start(gate, subject_id, ref, actor)
+        job = _start(gate, subject_id, ref, actor, targets)
     return _run(gate, job.id, subject_id, job.region, actor=actor, batch=batch, progress=progress)
 
 
-def _start(gate: Gate, subject_id: str, ref: str, actor: str) -> Any:
+def _start(gate: Gate, subject_id: str, ref: str, actor: str, targets: list[str]) -> Any:
     subject = gate.subject(subject_id)
     if subject.kind.value != "account":
         raise InputError(
             "only accounts are deleted this way; reset a pseudonymous id instead",
             field="subject_id",
         )
-    targets = DeviceCommands(gate).devices(subject_id)
     now = gate.clock()
     job_id = new_id("jb")
     with gate.stores.control().begin() as conn:

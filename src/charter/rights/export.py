@@ -42,6 +42,7 @@ from charter.rights import tables as rt
 from charter.rights._common import DAY, new_id, rfc3339
 from charter.rights._zipstream import ChunkSink
 from charter.rights.residency import residence
+from charter.store.files import register_file_writer
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -491,3 +492,11 @@ class Exports:
                 (self.folder / f".{eid}.zip.tmp").unlink(missing_ok=True)
             conn.execute(delete(e).where(e.c.subject_id == subject_id))
         return len(ids)
+
+
+register_file_writer(
+    "exports",
+    ("exports/*.zip", "exports/.*.zip.tmp"),
+    holds="a person's export archives (decrypted data, as the person asked)",
+    erasure="deleted when the account is deleted, and when they expire",
+)

@@ -17,6 +17,7 @@ request row only points at them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from charter.gate import Event
 from charter.gate.journal import AuditEntry
 from charter.rights import tables as rt
 from charter.rights._common import DAY, LEGAL_DEADLINE_DAYS, canonical, new_id
+from charter.store.schema import audit_log
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -114,11 +116,23 @@ def _request(r: Any) -> Request:
     )
 
 
-class RequestQueue:
-    """Requests and complaints of a deployment (control database)."""
+StaffCheck = Callable[[str], bool]
+"""Whether a handle names a staff member (the composition root wires the staff roles)."""
 
-    def __init__(self, gate: Gate) -> None:
+
+def _no_staff_directory(_handle: str) -> bool:
+    return False
+
+
+class RequestQueue:
+    """Requests and complaints of a deployment (control database).
+
+    ``is_staff`` tells staff handles from anything else; without it (a queue built outside
+    the composition root) no one can be assigned a request."""
+
+    def __init__(self, gate: Gate, *, is_staff: StaffCheck | None = None) -> None:
         self.gate = gate
+        self.is_staff = is_staff or _no_staff_directory
 
     def _store_text(self, subject_id: str, data_type: str, text: str, actor: str) -> str:
         if not text.strip() or len(text) > 20_000:
@@ -280,7 +294,50 @@ class RequestQueue:
             ).all()
         return [(r.at, r.state, r.actor) for r in rows]
 
-    def _move(self, request_id: str, state: RequestState, actor: str, **values: Any) -> Request:
+    def assignees(self, request_id: str) -> list[str | None]:
+        """To whom each assignment of a request went, in order, from the audit log (where
+        each ``request_assigned`` entry names the assignee; None for entries older than
+        that). The history's ``assigned`` rows name who assigned it."""
+        a = audit_log
+        with self.gate.stores.control().connect() as conn:
+            rows = conn.execute(
+                select(a.c.detail)
+                .where(
+                    a.c.action == "request_" + RequestState.ASSIGNED.value,
+                    a.c.detail.contains(f'"request":"{request_id}"', autoescape=True),
+                )
+                .order_by(a.c.seq)
+            ).scalars()
+            found: list[str | None] = []
+            for text in rows:
+                detail = json.loads(text)
+                if detail.get("request") == request_id:
+                    to = detail.get("assigned_to")
+                    found.append(str(to) if to is not None else None)
+        return found
+
+    def history_with_assignees(self, request_id: str) -> list[tuple[int, str, str, str | None]]:
+        """:meth:`history` with, for each ``assigned`` row, the staff member it went to."""
+        assignees = iter(self.assignees(request_id))
+        return [
+            (
+                at,
+                state,
+                actor,
+                next(assignees, None) if state == RequestState.ASSIGNED.value else None,
+            )
+            for at, state, actor in self.history(request_id)
+        ]
+
+    def _move(
+        self,
+        request_id: str,
+        state: RequestState,
+        actor: str,
+        *,
+        audit: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> Request:
         current = self.get(request_id)
         if state not in _NEXT[current.state]:
             raise InputError(
@@ -306,16 +363,29 @@ class RequestQueue:
             # under the requester's keyed fingerprint, so their activity shows staff actions
             entry = AuditEntry(
                 now, actor, "request_" + state.value, current.subject_ref or None,
-                {"request": request_id, "kind": current.kind.value},
+                {"request": request_id, "kind": current.kind.value, **(audit or {})},
             )  # fmt: skip
             self.gate.journal.record_many(conn, [entry])
         return self.get(request_id)
 
-    def assign(self, request_id: str, staff: str) -> Request:
-        """Assign a request to a staff member."""
-        if not staff or len(staff) > 60:
-            raise InputError("staff name must be 1-60 characters", field="staff")
-        return self._move(request_id, RequestState.ASSIGNED, f"staff:{staff}", assigned_to=staff)
+    def assign(self, request_id: str, staff: str, *, actor: str | None = None) -> Request:
+        """
+        Assign a request to the staff member with the handle ``staff``. ``actor`` is who
+        does it (``staff:<handle>``, ``admin``; default: the assignee takes it): the history
+        and the audit log record the actor, and the audit entry names the assignee.
+
+        Raises:
+            InputError: ``staff`` is no staff member's handle (``field="staff"``).
+        """
+        if not staff or len(staff) > 60 or not self.is_staff(staff):
+            raise InputError(
+                "no staff member has this handle; assign the request to a staff account's handle",
+                field="staff",
+            )
+        by = actor or f"staff:{staff}"
+        return self._move(
+            request_id, RequestState.ASSIGNED, by, audit={"assigned_to": staff}, assigned_to=staff
+        )
 
     def answer(self, request_id: str, staff: str, text: str) -> Request:
         """

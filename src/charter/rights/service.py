@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from charter.rights import corrections, erasure, items
 from charter.rights.activity import ActivityLog
-from charter.rights.devices import DeviceCommands
+from charter.rights.devices import DeviceCommands, EnrolledDevices
 from charter.rights.export import Exports, ExportTicket, stream_export
 from charter.rights.portability import ImportReport, import_export
-from charter.rights.requests import RequestKind, RequestQueue
+from charter.rights.requests import RequestKind, RequestQueue, StaffCheck
 from charter.rights.residency import Residence, residence
 from charter.rights.transparency import GovRegister
 from charter.rights.verify import ErasureReport, verify_erasure
@@ -29,11 +29,17 @@ if TYPE_CHECKING:
 class Rights:
     """User rights (R1-R5), consent records (G3), requests (G4) and transparency (G5)."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        *,
+        is_staff: StaffCheck | None = None,
+        enrolled_devices: EnrolledDevices | None = None,
+    ) -> None:
         self.gate = gate
         self.consents = gate.consents
-        self.requests = RequestQueue(gate)
-        self.devices = DeviceCommands(gate)
+        self.requests = RequestQueue(gate, is_staff=is_staff)
+        self.devices = DeviceCommands(gate, enrolled=enrolled_devices)
         self.exports = Exports(gate)
         self.register = GovRegister(gate)
         self.activity = ActivityLog(gate)
@@ -105,13 +111,17 @@ class Rights:
         self, subject_id: str, service: str, *, actor: str = "subject"
     ) -> erasure.ErasureResult:
         """R4: withdraw consent for a service."""
-        return erasure.withdraw_consent(self.gate, subject_id, service, actor=actor)
+        return erasure.withdraw_consent(
+            self.gate, subject_id, service, actor=actor, devices=self.devices
+        )
 
     def delete_account(
         self, subject_id: str, *, actor: str = "subject", progress: erasure.Progress | None = None
     ) -> str:
         """R5: delete the account (crypto-shredding first; resumable). Returns the request id."""
-        return erasure.delete_account(self.gate, subject_id, actor=actor, progress=progress)
+        return erasure.delete_account(
+            self.gate, subject_id, actor=actor, progress=progress, devices=self.devices
+        )
 
     def resume(self) -> int:
         """Finish interrupted account deletions and clean up interrupted exports."""

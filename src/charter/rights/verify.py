@@ -11,10 +11,13 @@ Where it looks:
   tables are scanned because they registered) in every database (control and each region),
   every text column, for a row equal to (or, in free-text columns and columns naming files,
   containing) the subject id or a record id;
-- **files** (embedded SQLite deployments): every file under the data directory — database
-  files with their ``-wal``/``-shm``/journal companions, blob folders, exports, temporary
-  files and Charter's log folder — read in chunks with overlap (constant memory), and every
-  file *name*. The keyring is skipped (it holds keys, not data).
+- **files**: every file under the data directory — database files with their
+  ``-wal``/``-shm``/journal companions, blob folders, exports, the verification outbox,
+  temporary files — read in chunks with overlap (constant memory), and every file *name*;
+  plus the short-lived files registered writers keep in the system's temporary folder. The
+  keyring is skipped (it holds keys, not data). Every place Charter writes files is a
+  registered writer (:mod:`charter.store.files`); a file no writer registered is listed in
+  ``unregistered`` (and a note), since nothing would erase it.
 
 PostgreSQL keeps its files on the server: Charter reports the row scan only and notes that
 a raw scan of the data directory and WAL needs filesystem access on the database server
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Connection, Engine, String, Table, Text, func, or_, select
 
 from charter.rights import tables as _tables  # noqa: F401 - registers the rights tables
+from charter.store.files import temp_files, writer_of
 from charter.store.registry import FILE_NAME, Registered, metadata, registered
 
 if TYPE_CHECKING:
@@ -61,6 +65,8 @@ class ErasureReport:
     bytes_scanned: int = 0
     tables_scanned: int = 0
     notes: list[str] = field(default_factory=list)
+    unregistered: list[str] = field(default_factory=list)
+    """Files under the data directory that no registered writer owns (relative paths)."""
 
     @property
     def clean(self) -> bool:
@@ -118,14 +124,21 @@ def _scan_file(
     return size, hits
 
 
-def _scan_files(root: Path, needles: dict[str, str], report: ErasureReport) -> None:
-    if not root.is_dir():
-        return
+def _scan_files(
+    root: Path,
+    needles: dict[str, str],
+    report: ErasureReport,
+    extra: Sequence[Path] = (),
+) -> None:
     pattern, lookup, longest = _pattern(needles)
-    for path in sorted(root.rglob("*")):
+    paths = sorted(root.rglob("*")) if root.is_dir() else []
+    for path in [*paths, *extra]:
         if path.name in SKIPPED_FILES or not path.is_file():
             continue
-        rel = str(path.relative_to(root))
+        inside = path.is_relative_to(root)
+        rel = path.relative_to(root).as_posix() if inside else str(path)
+        if inside and writer_of(rel) is None:
+            report.unregistered.append(rel)
         for label, text in needles.items():
             if text in rel:
                 report.findings.append(Finding(f"file name {rel}", label, "utf-8"))
@@ -195,7 +208,14 @@ def verify_erasure(
     for name, engine in _engines(gate):
         _scan_rows(name, engine, ids, report)
         postgres = postgres or engine.dialect.name == "postgresql"
-    _scan_files(gate.stores.settings.data_dir, needles, report)
+    _scan_files(gate.stores.settings.data_dir, needles, report, temp_files())
+    if report.unregistered:
+        report.notes.append(
+            f"{len(report.unregistered)} file(s) under the data directory belong to no registered "
+            "writer, so erasure does not know them: "
+            + ", ".join(report.unregistered[:10])
+            + " (their writer must register with charter.store.files)"
+        )
     if postgres:
         report.notes.append(
             "PostgreSQL databases were checked row by row only; scanning their data directory and WAL "

@@ -73,6 +73,35 @@ def _looks_unreachable(exc: object) -> bool:
     return module.startswith("psycopg") and getattr(exc, "sqlstate", None) is None
 
 
+PG_INTEGRITY_CLASS = "23"
+"""SQLSTATE class of integrity constraint violations (unique, foreign key, not null, check)."""
+
+
+def is_constraint_violation(exc: BaseException) -> bool:
+    """
+    Whether ``exc`` (or an exception it wraps or was raised from) is a database constraint
+    violation: a unique key taken, a row referenced that another transaction or process
+    removed meanwhile. The request conflicts with the data's current state; nothing of it
+    was stored (the transaction rolled back), so it is answered 409, never 500.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for candidate in (current, getattr(current, "orig", None)):
+            if candidate is None:
+                continue
+            if type(candidate).__name__ == "IntegrityError" and type(
+                candidate
+            ).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+                return True
+            sqlstate = getattr(candidate, "sqlstate", None)
+            if isinstance(sqlstate, str) and sqlstate.startswith(PG_INTEGRITY_CLASS):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def free_bytes(path: Path) -> int:
     """Free space for unprivileged writers on the file system holding ``path``."""
     target = path

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from charter.config import Settings
 from charter.store import migrate
 from charter.store.engines import make_engine
+from charter.store.files import register_file_writer
 
 CONTROL = "_control"
 
@@ -82,3 +83,23 @@ def _private_file(path: Path) -> None:
     path.parent.chmod(0o700)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+register_file_writer(
+    "databases",
+    (
+        "control.db",
+        "control.db-*",
+        "regions/*.db",
+        "regions/*.db-*",
+    ),
+    holds="every registered table's rows: encrypted records, subject ids, switch history",
+    erasure="the subject's rows go as the table registry says; the write-ahead log is "
+    "checkpointed and truncated so no old page keeps them",
+)
+register_file_writer(
+    "blobs",
+    ("blobs/**",),
+    holds="encrypted large values (photos, files) named by record id",
+    erasure="deleted with their records (the data key is shredded first)",
+)

@@ -23,9 +23,12 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from charter.errors import AuthError, CharterError, NotFoundError, RefusedError
+from charter.store.faults import is_constraint_violation
 from charter.web.deps import SignInRequiredError, redirect, render, save_session, web_session
 
 log = logging.getLogger("charter.web")
+
+CONFLICT_MESSAGE = "This changed meanwhile, so nothing was saved; reload the page and try again."
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -84,6 +87,10 @@ class WebRoute(APIRoute):
             except CharterError as exc:
                 response = _failure(request, message_of(exc), status_of(exc))
             except Exception as exc:  # the last resort: no stack trace ever reaches a page
+                if is_constraint_violation(exc):  # changed meanwhile (e.g. by another process)
+                    response = _failure(request, CONFLICT_MESSAGE, 409)
+                    save_session(request, response)
+                    return response
                 log.error(
                     "unhandled %s on %s %s", type(exc).__name__, request.method, self.path
                 )  # no traceback: it may hold personal values

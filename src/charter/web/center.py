@@ -28,7 +28,13 @@ from charter.web.deps import (
     services,
     web_session,
 )
-from charter.web.views import KEPT_WITH_ACCOUNT, service_cards, switch_label, system_switches
+from charter.web.views import (
+    KEPT_WITH_ACCOUNT,
+    service_cards,
+    switch_label,
+    system_switches,
+    terms_used,
+)
 
 router = APIRouter(route_class=WebRoute, dependencies=[Depends(csrf_protect)])
 
@@ -159,6 +165,7 @@ def policy(request: Request, user: Me, scope: str) -> Response:
             "scope": scope,
             "policy": current,
             "body": markdown_lite(current.text),
+            "terms": terms_used(web.charter.catalog, current.text),
             "versions": library.versions(scope),
             "records": records,
             "status": STATUS_WORDS[status.status],

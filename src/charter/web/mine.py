@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from charter.errors import InputError
 from charter.rights.requests import RequestKind
-from charter.web._routing import WebRoute
+from charter.web._routing import WebRoute, message_of
 from charter.web.accounts import delete_account
 from charter.web.deps import (
     User,
@@ -42,6 +42,18 @@ FILEABLE = (RequestKind.ACCESS, RequestKind.CORRECT, RequestKind.DELETE, Request
 @router.get("/requests", include_in_schema=False)
 def my_requests(request: Request, user: Me) -> Response:
     """My requests and complaints, their state and deadline, and a form to file one."""
+    return _requests_page(request, user)
+
+
+def _requests_page(
+    request: Request,
+    user: User,
+    *,
+    chosen: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    """The requests page; after a refused form, with what was chosen and each error beside
+    its field (status 400)."""
     web = services(request)
     queue = web.rights.requests
     rows = []
@@ -63,8 +75,12 @@ def my_requests(request: Request, user: Me) -> Response:
             "kinds": [(k.value, KIND_WORDS[k]) for k in FILEABLE],
             "kind_words": {k.value: w for k, w in KIND_WORDS.items()},
             "services": offered,
+            "service_names": {s.id: s.name for s in web.charter.catalog},
+            "chosen": chosen or {},
+            "errors": errors or {},
             "now": web.charter.clock(),
         },
+        status=400 if errors else 200,
     )
 
 
@@ -76,17 +92,31 @@ def file_request(
     message: Annotated[str, Form(max_length=20_000)] = "",
     service: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """File a request or a complaint (due in 30 days)."""
+    """File a request or a complaint (due in 30 days). A refused form comes back as it was
+    filled in, with the error next to its field."""
+    chosen = {"kind": kind, "service": service, "message": message}
     if kind not in {k.value for k in FILEABLE}:
-        raise InputError("choose what you are asking for", field="kind")
+        return _requests_page(
+            request, user, chosen=chosen, errors={"kind": "Choose what you are asking for."}
+        )
     if kind == RequestKind.COMPLAIN.value and not message.strip():
-        raise InputError("describe your complaint", field="message")
-    filed = services(request).rights.requests.file(
-        user.subject_id,
-        kind,
-        service=service or None,
-        message=message if message.strip() else None,
-    )
+        return _requests_page(
+            request,
+            user,
+            chosen=chosen,
+            errors={"message": "Describe your complaint: what happened, and with which service."},
+        )
+    try:
+        filed = services(request).rights.requests.file(
+            user.subject_id,
+            kind,
+            service=service or None,
+            message=message if message.strip() else None,
+        )
+    except InputError as exc:
+        if exc.field not in chosen:
+            raise
+        return _requests_page(request, user, chosen=chosen, errors={exc.field: message_of(exc)})
     web_session(request).say(
         f"Your request was filed. We answer by {day(filed.due_at)}.", "success"
     )
@@ -97,15 +127,22 @@ def file_request(
 def my_devices(request: Request, user: Me) -> Response:
     """My devices (from the account service), live sessions and pending device commands."""
     web = services(request)
+    signed_in = web.accounts.devices(user.subject_id)
+    names = {d["id"]: d["model"] or "Unnamed device" for d in signed_in}
+    # the devices deletion commands go to: the same list, plus device agents registered
+    # without signing in (never record sources)
+    agents = [d for d in web.rights.devices.devices(user.subject_id) if d not in names]
     return render(
         request,
         "devices.html",
         {
             "title": "My devices",
-            "devices": web.accounts.devices(user.subject_id),
+            "devices": signed_in,
+            "agents": agents,
+            "names": names,
+            "service_names": {s.id: s.name for s in web.charter.catalog},
             "sessions": web.accounts.sessions(user.subject_id),
             "current_session": user.session.session_id,
-            "registered": web.rights.devices.devices(user.subject_id),
             "commands": web.rights.devices.pending(subject_id=user.subject_id),
         },
     )

@@ -5,14 +5,15 @@ catalog (the same declarations the gate enforces) and the person's switches.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from charter.catalog import Catalog
-from charter.catalog.model import Service
+from charter.catalog.model import InventoryRow, Service
 from charter.catalog.promises import STATUS_MARKS, Status, code_marks, deployment_rules
 from charter.policy import CompiledCatalog
 from charter.services import ENFORCERS
-from charter.taxonomy import AtRest, Purpose, Qualifier
+from charter.taxonomy import AtRest, Purpose, Qualifier, RetentionKind
 
 PURPOSE_WORDS: dict[str, str] = {
     Purpose.APP_FUNCTIONALITY.value: "to make the service work",
@@ -70,6 +71,8 @@ class SwitchView:
     label: str
     help: str
     on: bool
+    locked: str = ""
+    """Why the switch cannot be changed now ("" when it can), e.g. its service is not in use."""
 
 
 KIND_WORDS: dict[str, str] = {
@@ -139,8 +142,14 @@ class ServiceCard:
     promises: tuple[PromiseView, ...] = ()
 
 
-def _plain_retention(label: str) -> str:
-    return label[0].lower() + label[1:] if label else label
+def _plain_retention(row: InventoryRow) -> str:
+    """How long a row's data is kept, as a phrase (never the table's "N/A")."""
+    kind = row.retention.kind
+    if kind is RetentionKind.NOT_STORED or row.at_rest == AtRest.NOT_STORED.value:
+        return "used only while your request is served, then dropped"
+    if kind is RetentionKind.DAYS:
+        return f"kept for {row.retention.days} days"
+    return "kept until you delete it"
 
 
 def refused_here(
@@ -188,7 +197,7 @@ def collected(
         protection = PROTECTION_WORDS.get(row.at_rest, "stored protected")
         if protection not in entry["protection"]:
             entry["protection"].append(protection)
-        retention = _plain_retention(row.retention.label)
+        retention = _plain_retention(row)
         if retention not in entry["retention"]:
             entry["retention"].append(retention)
     return tuple(
@@ -219,12 +228,18 @@ def service_switches(
 ) -> tuple[SwitchView, ...]:
     """The service's own switches the person controls (given a market, those offered there)."""
     out = []
+    auth_key = f"{service_id}.authorization"
+    in_use = switches.get(auth_key, compiled.defaults.get(auth_key, True))
     for kind, (label, help_text) in SWITCH_WORDS.items():
         key = f"{service_id}.{kind}"
         if market is not None and not switch_offered(compiled, service_id, key, market):
             continue
         if key in compiled.defaults:
-            out.append(SwitchView(key, label, help_text, switches.get(key, compiled.defaults[key])))
+            locked = ""
+            if kind != "authorization" and not in_use:
+                locked = f"Off while “{SWITCH_WORDS['authorization'][0]}” is off."
+            on = switches.get(key, compiled.defaults[key]) and not locked
+            out.append(SwitchView(key, label, help_text, on, locked))
     return tuple(out)
 
 
@@ -281,3 +296,20 @@ def switch_label(catalog: Catalog, key: str) -> str:
     service = catalog.services.get(owner)
     name = service.name if service else owner
     return f"{name}: {SWITCH_WORDS.get(kind, (kind, ''))[0]}"
+
+
+_ABBREVIATED = re.compile(r"^(?P<words>.+?) \((?P<short>[A-Z][A-Za-z0-9]{1,9})\)$")
+
+
+def terms_used(catalog: Catalog, text: str) -> list[tuple[str, str, str]]:
+    """
+    The abbreviations of data types a text uses (e.g. ``GAID`` in a policy written before
+    the label was spelled out), each as (abbreviation, words, definition), so a page can
+    explain them.
+    """
+    found: list[tuple[str, str, str]] = []
+    for term in catalog.data_types.values():
+        m = _ABBREVIATED.match(term.label)
+        if m and re.search(rf"\b{re.escape(m['short'])}\b", text):
+            found.append((m["short"], m["words"], term.definition))
+    return sorted(found)

@@ -291,3 +291,52 @@ def test_charter_purge_destroys_expired_trash(tmp_path: Any) -> None:
         assert live_records(again, subject) == 0
     finally:
         again.close()
+
+
+def test_staff_cli_sets_plans_and_shows_usage(tmp_path: Any) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from charter.cli import app as cli  # noqa: PLC0415
+    from charter.config import Settings  # noqa: PLC0415
+
+    data = tmp_path / "data"
+    Charter.init(data)
+    charter = Charter.open(Settings(data_dir=data))
+    subject = person(charter)
+    charter.cloud.upload(subject, "notes", b"12345")
+    charter.close()
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["cloud", "plans"])
+    assert shown.exit_code == 0 and "premium" in shown.output and "180 days" in shown.output
+    moved = runner.invoke(cli, ["cloud", "plan", subject, "plus", "--data-dir", str(data)])
+    assert moved.exit_code == 0, moved.output
+    usage = runner.invoke(cli, ["cloud", "usage", subject, "--data-dir", str(data)])
+    assert "plan: plus" in usage.output and "used: 5 of" in usage.output
+    bad = runner.invoke(cli, ["cloud", "plan", subject, "gold", "--data-dir", str(data)])
+    assert bad.exit_code != 0
+    purged = runner.invoke(cli, ["cloud", "purge", "--data-dir", str(data)])
+    assert purged.exit_code == 0 and "destroyed 0 cloud items" in purged.output
+
+
+def test_a_batch_creates_many_items_in_order_or_none(charter: Charter, api: TestClient) -> None:
+    subject = person(charter)
+    phone = device(charter, subject)
+    cards = [f"BEGIN:VCARD\nFN:Person {n}\nEND:VCARD".encode() for n in range(250)]
+    made = api.post(
+        "/v1/cloud/contacts/batch",
+        json={"items": [base64.b64encode(c).decode() for c in cards]},
+        headers=phone,
+    )
+    assert made.status_code == 201, made.text
+    created = made.json()
+    assert len(created) == 250 and [c["change"] for c in created] == list(range(1, 251))
+    assert api.get(f"/v1/cloud/items/{created[7]['id']}", headers=phone).content == cards[7]
+    page = api.get("/v1/cloud/changes", params={"since": 240}, headers=phone).json()
+    assert [c["id"] for c in page["changes"]] == [c["id"] for c in created[240:]]
+    other = person(charter, cloud=False)
+    refused = api.post(
+        "/v1/cloud/contacts/batch", json={"items": ["eA=="]}, headers=device(charter, other)
+    )
+    assert refused.status_code == 403 and live_records(charter, other) == 0
+    bad = api.post("/v1/cloud/contacts/batch", json={"items": ["not base64!"]}, headers=phone)
+    assert bad.status_code == 422

@@ -187,3 +187,23 @@ def test_an_upload_resumes_after_the_server_is_killed(tmp_path: Path) -> None:
             at = answer.json()["received"]
         item = http.post(f"/v1/cloud/uploads/{upload}/complete", headers=headers).json()
         assert http.get(f"/v1/cloud/items/{item['id']}", headers=headers).content == data
+
+
+def test_deleting_the_account_removes_its_uploads_in_progress(charter: Charter) -> None:
+    subject, _ = person(charter)
+    other, _ = person(charter)
+    data = b"half of a video"
+    mine = charter.cloud.uploads.begin(
+        subject, "gallery", size=100, sha256=hashlib.sha256(b"x").hexdigest()
+    )
+    charter.cloud.uploads.put_chunk(
+        subject, mine.id, offset=0, chunk=data, sha256=hashlib.sha256(data).hexdigest()
+    )
+    theirs = charter.cloud.uploads.begin(
+        other, "gallery", size=100, sha256=hashlib.sha256(b"y").hexdigest()
+    )
+    folder = charter.settings.data_dir / "cloud" / "uploads"
+    charter.rights.delete_account(subject, actor="test")
+    assert not (folder / f"{mine.id}.part").exists()
+    assert (folder / f"{theirs.id}.part").exists()
+    assert charter.rights.verify_erasure(subject).clean

@@ -15,16 +15,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
 from charter.errors import InputError, RefusedError
 from charter.services.cloud import CATEGORIES, ConflictError, Item
+from charter.services.cloud.links import Link
 from charter.services.cloud.uploads import CHUNK_BYTES, Upload
 
 router = APIRouter(prefix="/v1/cloud", tags=["cloud"])
+shared = APIRouter(tags=["cloud"])
+"""The public side: ``/s/{token}`` serves a shared photo, stripped, to anyone with the link."""
 
+LinkId = Annotated[str, Path(pattern=r"^cl_[0-9a-f]{32}$", description="A link id.")]
 UploadId = Annotated[str, Path(pattern=r"^cu_[0-9a-f]{32}$", description="An upload id.")]
 ItemId = Annotated[str, Path(pattern=r"^ci_[0-9a-f]{32}$", description="A cloud item id.")]
 CategoryName = Annotated[
@@ -56,8 +60,29 @@ class ChangesOut(BaseModel):
     more: bool = Field(description="More changes are waiting: ask again with the token.")
 
 
+Base64Text = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        max_length=1_400_000,
+    ),
+]
+
+
+class BatchIn(BaseModel):
+    """Many new items of one category (a device's first sync)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Base64Text] = Field(
+        min_length=1, max_length=1000, description="Each item's content, base64."
+    )
+
+
 class UploadIn(BaseModel):
     """A resumable upload to start."""
+
+    model_config = ConfigDict(extra="forbid")
 
     size: int = Field(ge=1, description="Total bytes of the content.")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the whole content.")
@@ -76,6 +101,26 @@ class UploadOut(BaseModel):
     received: int = Field(description="Send the next chunk from here.")
     expires_at: int
     chunk_bytes: int = Field(description="The largest chunk accepted.")
+
+
+class LinkIn(BaseModel):
+    """A link to make."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=30, description="How long the link works.")
+
+
+class LinkOut(BaseModel):
+    """A shared link; ``url`` only when it was just made (the token is shown once)."""
+
+    id: str
+    item_id: str
+    views: int
+    created_at: int
+    expires_at: int
+    revoked_at: int | None
+    url: str | None
 
 
 class UsageOut(BaseModel):
@@ -175,6 +220,19 @@ async def create_item(
     content = await request.body()
     item = await run_in_threadpool(charter.cloud.upload, subject_id, category, content)
     return _out(item)
+
+
+@router.post("/{category}/batch", status_code=201, responses=responses(401, 403, 404, 422))
+def create_items(
+    category: CategoryName, body: BatchIn, principal: AnyPrincipal, charter: CharterDep
+) -> list[ItemOut]:
+    """Upload up to 1,000 new items of a category at once (all or nothing)."""
+    try:
+        contents = [base64.b64decode(c, validate=True) for c in body.items]
+    except ValueError:
+        raise InputError("each item is base64", field="items") from None
+    found = charter.cloud.upload_many(_subject(principal), category, contents)
+    return [_out(i) for i in found]
 
 
 @router.put(
@@ -386,3 +444,62 @@ def complete_upload(upload_id: UploadId, principal: AnyPrincipal, charter: Chart
     except ConflictError as exc:
         return _conflict(charter, subject_id, exc, b"")
     return JSONResponse(_out(item).model_dump(), status_code=201)
+
+
+def _link_out(link: Link, issuer: str) -> LinkOut:
+    return LinkOut(
+        id=link.id,
+        item_id=link.item_id,
+        views=link.views,
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        url=f"{issuer}/s/{link.token}" if link.token else None,
+    )
+
+
+@router.post("/items/{item_id}/links", status_code=201, responses=responses(401, 403, 404, 422))
+def share_item(
+    item_id: ItemId, principal: AnyPrincipal, charter: CharterDep, body: LinkIn | None = None
+) -> LinkOut:
+    """Share a gallery photo by link: whoever opens it gets the photo without its location or
+    other metadata, until it expires or is revoked. The URL is shown this once."""
+    link = charter.cloud.links.share(_subject(principal), item_id, days=(body.days if body else 7))
+    return _link_out(link, charter.settings.issuer)
+
+
+@router.get("/links", responses=responses(401, 403))
+def list_links(principal: AnyPrincipal, charter: CharterDep) -> list[LinkOut]:
+    """The person's shared links with their view counts, newest first."""
+    issuer = charter.settings.issuer
+    return [_link_out(k, issuer) for k in charter.cloud.links.list(_subject(principal))]
+
+
+@router.delete("/links/{link_id}", responses=responses(401, 403, 404))
+def revoke_link(link_id: LinkId, principal: AnyPrincipal, charter: CharterDep) -> LinkOut:
+    """End a link now."""
+    link = charter.cloud.links.revoke(_subject(principal), link_id)
+    return _link_out(link, charter.settings.issuer)
+
+
+@shared.get(
+    "/s/{token}",
+    response_class=Response,
+    responses={200: {"content": {"image/*": {}}, "description": "The photo."}, **responses(404)},
+)
+def open_link(
+    token: Annotated[str, Path(pattern=r"^sl_[A-Za-z0-9_-]{20,60}$")], charter: CharterDep
+) -> Response:
+    """A shared photo, with its location and metadata removed."""
+    content, media_type = charter.cloud.links.open(token)
+    return Response(
+        content,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Disposition": "inline",
+        },
+    )

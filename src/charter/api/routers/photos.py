@@ -16,6 +16,7 @@ from starlette.types import Message
 
 from charter.photos import PhotoFormatError, StripMode, StripOptions, StripReport
 from charter.photos.strip import strip_stream
+from charter.store.files import TEMP, register_file_writer
 
 MAX_UPLOAD_BYTES = 64 << 20
 """Largest accepted request body (64 MiB)."""
@@ -110,8 +111,19 @@ def _parse_options(mode: str | None, drop_icc: str | None) -> StripOptions | JSO
     return StripOptions(mode=strip_mode, drop_icc=flag in ("true", "1", "yes", "on"))
 
 
+TEMP_PREFIX = "charter-photo-"
+
+register_file_writer(
+    "photo uploads",
+    (f"{TEMP_PREFIX}*.part",),
+    holds="a photo being stripped (its metadata may locate or name a person)",
+    erasure="never kept: deleted as soon as the stripped photo is sent (or the strip fails)",
+    where=TEMP,
+)
+
+
 def _strip_to_temp(upload: UploadFile, options: StripOptions, name: str) -> tuple[str, StripReport]:
-    fd, path = tempfile.mkstemp(prefix="charter-photo-", suffix=".part")
+    fd, path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
             upload.file.seek(0)

@@ -113,8 +113,8 @@ async def staff_show(
         lambda: rights.requests.texts(request_id, actor=f"staff:{staff}")
     )
     history = [
-        {"at": rfc3339(at), "state": s, "actor": a}
-        for at, s, a in rights.requests.history(request_id)
+        {"at": rfc3339(at), "state": s, "actor": a} | ({"assigned_to": to} if to else {})
+        for at, s, a, to in rights.requests.history_with_assignees(request_id)
     ]
     return {
         "request": request_out(r, rights.gate.clock()).model_dump(),

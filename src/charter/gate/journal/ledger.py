@@ -18,6 +18,7 @@ from charter.gate.journal.chain import AuditEntry, append_entries
 from charter.gate.journal.proofs import tree_head
 from charter.gate.journal.treehead import SignedTreeHead, read_witness, write_witness
 from charter.gate.journal.verify import AuditReport, verify_chain
+from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 from charter.store.schema import audit_log
 
@@ -154,3 +155,11 @@ class Journal:
         with engine.connect().execution_options(readonly=True) as conn:
             rows = conn.execute(query).all()
         return [LogEntry(r.seq, r.at, r.actor, r.action, r.subject_ref, r.detail) for r in rows]
+
+
+register_file_writer(
+    "audit witness",
+    ("audit/*.sth.json", "audit/.*.sth.json.*.tmp"),
+    holds="",
+    erasure="kept: signed tree heads hold hashes only, never a subject id",
+)

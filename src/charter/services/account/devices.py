@@ -21,6 +21,17 @@ class Devices:
     def __init__(self, context: AccountContext) -> None:
         self.context = context
 
+    def device_ids(self, subject_id: str) -> list[str]:
+        """The ids of the account's enrolled (not removed) devices, oldest first."""
+        with self.context.control.connect().execution_options(readonly=True) as conn:
+            return list(
+                conn.execute(
+                    select(devices.c.id)
+                    .where(devices.c.subject_id == subject_id, devices.c.removed_at.is_(None))
+                    .order_by(devices.c.created_at)
+                ).scalars()
+            )
+
     def devices(self, subject_id: str) -> list[dict[str, Any]]:
         """Devices of the account with their model and whether a session is live on them."""
         ctx = self.context

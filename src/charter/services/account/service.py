@@ -164,6 +164,10 @@ class AccountService:
         """Devices of the account with their model and whether a session is live on them."""
         return self.manage_devices.devices(subject_id)
 
+    def device_ids(self, subject_id: str) -> list[str]:
+        """The ids of the account's enrolled devices (what device commands address)."""
+        return self.manage_devices.device_ids(subject_id)
+
     def remove_device(self, subject_id: str, device_id: str) -> None:
         """Sign a device out and forget it (see :meth:`Devices.remove_device`)."""
         self.manage_devices.remove_device(subject_id, device_id)

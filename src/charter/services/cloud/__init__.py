@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from charter.services.cloud.categories import CATEGORIES, Category
 from charter.services.cloud.plans import PLANS, Plan
+from charter.services.cloud.service import Cloud
 from charter.services.cloud.sync import Change, CloudSync, ConflictError, Item
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "PLANS",
     "Category",
     "Change",
+    "Cloud",
     "CloudSync",
     "ConflictError",
     "Item",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
@@ -30,7 +29,6 @@ from charter.gate import Event
 from charter.services.cloud.categories import Category, category
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, items
-from charter.services.cloud.uploads import Uploads
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -80,7 +78,8 @@ Change = Item
 """A change is the item's state after it."""
 
 
-def _item(row: Any) -> Item:
+def item_of(row: Any) -> Item:
+    """An :class:`Item` from a ``cloud_items`` row."""
     return Item(
         row.id,
         row.category,
@@ -97,10 +96,9 @@ def _item(row: Any) -> Item:
 class CloudSync:
     """The sync service of one deployment."""
 
-    def __init__(self, gate: Gate, *, data_dir: Path) -> None:
+    def __init__(self, gate: Gate) -> None:
         self.gate = gate
         self.clock = gate.clock
-        self.uploads = Uploads(self, data_dir / "cloud" / "uploads")
 
     @property
     def control(self) -> Any:
@@ -121,7 +119,7 @@ class CloudSync:
             ).first()
         if row is None:
             raise NotFoundError("no such cloud item", field="item_id")
-        return _item(row)
+        return item_of(row)
 
     def content(self, subject_id: str, item_id: str) -> tuple[Item, bytes]:
         """
@@ -140,7 +138,7 @@ class CloudSync:
         data = self.gate.read_blob(
             subject_id, row.record_id, service=SERVICE, purpose=PURPOSE, actor=ACTOR
         )
-        return _item(row), data
+        return item_of(row), data
 
     def changes(
         self, subject_id: str, since: int = 0, limit: int = MAX_CHANGES
@@ -157,7 +155,7 @@ class CloudSync:
                 .order_by(items.c.seq)
                 .limit(limit + 1)
             ).all()
-        found = [_item(r) for r in rows[:limit]]
+        found = [item_of(r) for r in rows[:limit]]
         token = found[-1].change if found else max(since, self._counter(subject_id))
         return found, token, len(rows) > limit
 
@@ -169,7 +167,7 @@ class CloudSync:
                 .where(items.c.subject_id == subject_id, items.c.state == TRASHED)
                 .order_by(items.c.purge_at, items.c.id)
             ).all()
-        return [_item(r) for r in rows]
+        return [item_of(r) for r in rows]
 
     def usage(self, subject_id: str) -> tuple[Plan, int]:
         """The person's plan and the bytes they use (live and trashed)."""
@@ -214,7 +212,7 @@ class CloudSync:
         if previous is not None and previous.category != kind.name:
             raise InputError("an item keeps its category", field="category")
         if previous is not None and base_version != previous.version:
-            raise ConflictError(_item(previous), base_version or 0)
+            raise ConflictError(item_of(previous), base_version or 0)
         self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
         record_id = self._store(subject_id, kind, content)
         now = self.clock()
@@ -262,13 +260,13 @@ class CloudSync:
                     if moved != 1:
                         raise _LostRaceError()
         except _LostRaceError:
-            self._forget(subject_id, [record_id], why="lost_conflict")
+            self.forget(subject_id, [record_id], why="lost_conflict")
             raise ConflictError(self.item(subject_id, item_id or ""), base_version or 0) from None
         except BaseException:
-            self._forget(subject_id, [record_id], why="upload_failed")
+            self.forget(subject_id, [record_id], why="upload_failed")
             raise
         if previous is not None:
-            self._forget(subject_id, [previous.record_id], why="replaced")
+            self.forget(subject_id, [previous.record_id], why="replaced")
         return self.item(subject_id, item_id or "")
 
     def delete(self, subject_id: str, item_id: str, *, base_version: int | None = None) -> Item:
@@ -281,7 +279,7 @@ class CloudSync:
         """
         row = self._live(subject_id, item_id)
         if base_version is not None and base_version != row.version:
-            raise ConflictError(_item(row), base_version)
+            raise ConflictError(item_of(row), base_version)
         kind = category(row.category)
         if not kind.trash:
             return self._destroy(subject_id, row)
@@ -397,7 +395,7 @@ class CloudSync:
         if plan not in PLANS:
             raise InputError(f"no plan {plan!r}; use one of: {', '.join(PLANS)}", field="plan")
         with self.control.begin() as conn:
-            self._ensure_account(conn, subject_id)
+            self.ensure_account(conn, subject_id)
             conn.execute(
                 update(accounts).where(accounts.c.subject_id == subject_id).values(plan=plan)
             )
@@ -441,7 +439,8 @@ class CloudSync:
             raise RefusedError(outcome.message, code=outcome.reason)
         return outcome.record_id
 
-    def _forget(self, subject_id: str, record_ids: list[str | None], *, why: str) -> None:
+    def forget(self, subject_id: str, record_ids: list[str | None], *, why: str) -> None:
+        """Delete content records through the gate (audited with ``why``)."""
         ids = [r for r in record_ids if r]
         if ids:
             self.gate.delete_records(subject_id, ids, service=SERVICE, actor=ACTOR, why=why)
@@ -464,10 +463,11 @@ class CloudSync:
                     updated_at=now,
                 )
             )
-        self._forget(subject_id, [row.record_id], why=why)
+        self.forget(subject_id, [row.record_id], why=why)
         return self.item(subject_id, row.id)
 
-    def _ensure_account(self, conn: Any, subject_id: str) -> None:
+    def ensure_account(self, conn: Any, subject_id: str) -> None:
+        """Create the person's counter row on their first change, in ``conn``."""
         exists = conn.execute(
             select(accounts.c.subject_id).where(accounts.c.subject_id == subject_id)
         ).first()
@@ -480,7 +480,7 @@ class CloudSync:
 
     def _next_change(self, conn: Any, subject_id: str, growth: int) -> int:
         """Take the account's next change number (and count the bytes), in ``conn``."""
-        self._ensure_account(conn, subject_id)
+        self.ensure_account(conn, subject_id)
         seq = conn.execute(
             update(accounts)
             .where(accounts.c.subject_id == subject_id)

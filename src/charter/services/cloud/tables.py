@@ -67,6 +67,33 @@ uploads = Table(
     comment="Resumable uploads in progress (the chunks, encrypted, in cloud/uploads/).",
 )
 
+links = Table(
+    "cloud_links",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Link id (cl_...)."),
+    Column(
+        "token_hash",
+        String(64),
+        nullable=False,
+        unique=True,
+        comment="Keyed hash of the link's token.",
+    ),
+    Column("item_id", String(40), nullable=False),
+    Column("views", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    comment="Shared photo links (the photo is served stripped of location and metadata).",
+)
+
+register_table(
+    links,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("id", "token_hash", "item_id", "views", "created_at", "expires_at", "revoked_at"),
+    erase=Erase.DELETE,
+)
 register_table(
     uploads,
     subject_column="subject_id",

@@ -35,6 +35,7 @@ from sqlalchemy import delete, insert, select, update
 from charter.errors import InputError, IntegrityError, NotFoundError
 from charter.services.cloud.categories import category
 from charter.services.cloud.tables import uploads
+from charter.store.files import SubjectFiles, register_file_writer
 
 if TYPE_CHECKING:
     from charter.services.cloud.sync import CloudSync, Item
@@ -282,3 +283,27 @@ class Uploads:
 
 def _aad(upload_id: str, offset: int) -> bytes:
     return f"{upload_id}:{offset}".encode()
+
+
+def _erase_parts(path: Path, found: SubjectFiles) -> int:
+    """Account erasure: remove a part file when its upload is the person's."""
+    upload_id = path.name.removesuffix(".part")
+    mine = found.conn.execute(
+        select(uploads.c.id).where(
+            uploads.c.subject_id == found.subject_id, uploads.c.id == upload_id
+        )
+    ).first()
+    if mine is None:
+        return 0
+    path.unlink(missing_ok=True)
+    return 1
+
+
+register_file_writer(
+    "cloud uploads",
+    ("cloud/uploads/*.part",),
+    holds="content of cloud uploads in progress (encrypted chunks)",
+    erasure="a person's uploads in progress are removed with their account; others expire "
+    "after 24 hours",
+    on_erase=_erase_parts,
+)

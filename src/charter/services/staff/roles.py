@@ -80,6 +80,14 @@ class StaffRoles:
             row = conn.execute(select(s).where(s.c.subject_id == subject_id)).first()
         return StaffMember(row.subject_id, row.handle, row.role) if row is not None else None
 
+    def has_handle(self, handle: str) -> bool:
+        """Whether a staff member has the handle ``handle``."""
+        s = staff_table
+        with self.gate.stores.control().connect() as conn:
+            return (
+                conn.execute(select(s.c.subject_id).where(s.c.handle == handle)).first() is not None
+            )
+
     def revoke(self, subject_id: str, *, actor: str = "admin") -> bool:
         """Remove an account's staff role; whether it had one."""
         s = staff_table

@@ -50,6 +50,7 @@ def overview(request: Request, user: Staff) -> Response:
             "overdue": len(queue.overdue()),
             "now": services(request).charter.clock(),
             "kind_words": {k.value: w for k, w in KIND_WORDS.items()},
+            "service_names": {s.id: s.name for s in services(request).charter.catalog},
         },
     )
 
@@ -100,6 +101,7 @@ def request_queue(request: Request, user: Staff, state: str = "") -> Response:
             "state": state,
             "now": services(request).charter.clock(),
             "kind_words": {k.value: w for k, w in KIND_WORDS.items()},
+            "service_names": {s.id: s.name for s in services(request).charter.catalog},
         },
     )
 
@@ -123,11 +125,12 @@ def request_detail(request: Request, user: Staff, request_id: str) -> Response:
             "title": f"Request {request_id[:11]}…",
             "item": item,
             "texts": texts,
-            "history": queue.history(request_id),
+            "history": queue.history_with_assignees(request_id),
             "outcomes": OUTCOMES,
             "me": handle(user),
             "now": services(request).charter.clock(),
             "kind_words": {k.value: w for k, w in KIND_WORDS.items()},
+            "service_names": {s.id: s.name for s in services(request).charter.catalog},
         },
     )
 
@@ -137,7 +140,9 @@ def assign(
     request: Request, user: Staff, request_id: str, staff: Annotated[str, Form(max_length=60)] = ""
 ) -> Response:
     """Assign a request (to oneself by default)."""
-    services(request).rights.requests.assign(request_id, staff.strip() or handle(user))
+    services(request).rights.requests.assign(
+        request_id, staff.strip() or handle(user), actor=f"staff:{handle(user)}"
+    )
     web_session(request).say("Request assigned.", "success")
     return redirect(f"/admin/requests/{request_id}")
 

@@ -1,5 +1,5 @@
-"""Cloud sync state: items (versions, change numbers, trash), per-account counters and
-resumable uploads
+"""Cloud sync state: items (versions, change numbers, trash), per-account counters,
+resumable uploads and shared photo links
 
 Revision ID: 0008
 Revises: 0007
@@ -94,8 +94,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_cloud_uploads_expires", "cloud_uploads", ["expires_at"], unique=False)
 
+    op.create_table(
+        "cloud_links",
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False, comment="Link id (cl_...)."),
+        sa.Column(
+            "token_hash",
+            sa.String(length=64),
+            nullable=False,
+            comment="Keyed hash of the link's token.",
+        ),
+        sa.Column("item_id", sa.String(length=40), nullable=False),
+        sa.Column("views", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sa.BigInteger(), nullable=False),
+        sa.Column("revoked_at", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("subject_id", "id", name=op.f("pk_cloud_links")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_cloud_links_token_hash")),
+        comment="Shared photo links (the photo is served stripped of location and metadata).",
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("cloud_links")
     op.drop_index("ix_cloud_uploads_expires", table_name="cloud_uploads")
     op.drop_table("cloud_uploads")
     op.drop_table("cloud_accounts")

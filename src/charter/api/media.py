@@ -1,0 +1,126 @@
+"""
+JSON bodies are JSON: every API route that takes a JSON body answers **415**
+``unsupported_media_type`` to a request whose body comes with any other ``Content-Type``
+(or none), before authentication and before the route runs, so a ``text/plain`` body that
+happens to parse as JSON is never stored.
+
+Which routes take JSON is read from the routes themselves (:func:`json_body_routes`): a
+declared body that is not a form or file upload, or an ``openapi_extra`` request body in
+``application/json`` (``POST /v1/collect`` reads its body itself). A new JSON route is
+covered without being listed; ``tests/api/test_api_media.py`` walks them all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, params
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from charter.api.errors import error_response
+
+JSON = "application/json"
+MESSAGE = "the body must be JSON sent with Content-Type: application/json"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _extra_json(route: APIRoute) -> bool:
+    extra: dict[str, Any] = route.openapi_extra or {}
+    content = extra.get("requestBody", {}).get("content", {})
+    return JSON in content
+
+
+def takes_json(route: APIRoute) -> bool:
+    """Whether ``route`` takes a JSON request body."""
+    body = route.body_field
+    if body is not None:
+        return not isinstance(body.field_info, params.Form)  # File is a Form
+    return _extra_json(route)
+
+
+@dataclass(frozen=True)
+class JsonRoute:
+    """A route that takes a JSON body: its full path (with its router's prefix) and methods."""
+
+    path: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request of ``method`` on ``path`` reaches this route."""
+        return method in self.methods and self.regex.match(path) is not None
+
+
+def _flat(routes: Sequence[BaseRoute]) -> Iterator[tuple[BaseRoute, str | None, set[str]]]:
+    """(original route, full path, methods) of every route, included routers flattened."""
+    try:
+        from fastapi.routing import iter_route_contexts  # noqa: PLC0415
+    except ImportError:  # older FastAPI: routes are flat already
+        for route in routes:
+            yield route, getattr(route, "path", None), set(getattr(route, "methods", None) or ())
+        return
+    for ctx in iter_route_contexts(routes):
+        yield ctx.original_route, ctx.path, set(ctx.methods or ())
+
+
+def json_body_routes(routes: Sequence[BaseRoute]) -> list[JsonRoute]:
+    """The routes among ``routes`` (included routers too) that take a JSON body."""
+    found: list[JsonRoute] = []
+    for original, path, methods in _flat(routes):
+        if isinstance(original, APIRoute) and path and takes_json(original):
+            regex, _format, _convertors = compile_path(path)
+            found.append(JsonRoute(path, frozenset(methods), regex))
+    return found
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` value is ``application/json`` (parameters allowed)."""
+    if not content_type:
+        return False
+    return content_type.split(";", 1)[0].strip().lower() == JSON
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _has_body(scope: Scope) -> bool:
+    length = _header(scope, b"content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return _header(scope, b"transfer-encoding") is not None
+
+
+class JsonBodyMiddleware:
+    """Answers 415 when a JSON route gets a body in another media type (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._routes: Sequence[JsonRoute] | None = None
+
+    def _json_routes(self, scope: Scope) -> Sequence[JsonRoute]:
+        if self._routes is None:
+            app = scope.get("app")
+            self._routes = json_body_routes(app.routes) if isinstance(app, FastAPI) else ()
+        return self._routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in BODY_METHODS
+            and _has_body(scope)
+            and not is_json(_header(scope, b"content-type"))
+            and any(r.matches(scope["method"], scope["path"]) for r in self._json_routes(scope))
+        ):
+            response = error_response(415, "unsupported_media_type", MESSAGE)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

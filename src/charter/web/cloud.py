@@ -1,0 +1,138 @@
+"""
+My cloud: the person's synced items by category, each downloadable and deletable; the
+trash with restore and "empty now"; the plan, quota and trash window; shared links.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from charter.services.cloud import CATEGORIES
+from charter.web._routing import WebRoute
+from charter.web.deps import (
+    User,
+    csrf_protect,
+    current_user,
+    redirect,
+    render,
+    services,
+    web_session,
+)
+
+router = APIRouter(route_class=WebRoute, dependencies=[Depends(csrf_protect)])
+
+Me = Annotated[User, Depends(current_user)]
+
+CATEGORY_WORDS = {
+    "gallery": "Gallery",
+    "messages": "Messages",
+    "contacts": "Contacts",
+    "call_history": "Call history",
+    "notes": "Notes",
+    "recordings": "Recordings",
+    "calendar": "Calendar",
+    "browser": "Browser",
+    "wifi": "Wi-Fi",
+    "home_screen": "Home screen",
+    "phrases": "Frequent phrases",
+}
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+@router.get("/cloud", include_in_schema=False)
+def my_cloud(
+    request: Request,
+    user: Me,
+    category: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
+) -> Response:
+    """The items synced to the cloud, by category, with the trash and the plan."""
+    cloud = services(request).charter.cloud
+    subject = user.subject_id
+    found, _token, _more = cloud.changes(subject, 0, 1000)
+    live = [i for i in found if i.state == "live"]
+    counts = {name: sum(1 for i in live if i.category == name) for name in CATEGORIES}
+    chosen = category if category in CATEGORIES else None
+    shown = sorted(
+        (i for i in live if chosen is None or i.category == chosen),
+        key=lambda i: i.updated_at,
+        reverse=True,
+    )
+    plan, used = cloud.usage(subject)
+    return render(
+        request,
+        "cloud.html",
+        {
+            "title": "My cloud",
+            "counts": counts,
+            "words": CATEGORY_WORDS,
+            "chosen": chosen,
+            "items": shown,
+            "trash": cloud.trash(subject),
+            "plan": plan,
+            "used": _size(used),
+            "quota": _size(plan.quota_bytes),
+            "links": cloud.links.list(subject),
+            "size": _size,
+        },
+    )
+
+
+@router.get("/cloud/items/{item_id}", include_in_schema=False)
+def download(request: Request, user: Me, item_id: str) -> Response:
+    """Download one item."""
+    item, content = services(request).charter.cloud.content(user.subject_id, item_id)
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{item.category}-{item.id[3:11]}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.post("/cloud/items/{item_id}/delete", include_in_schema=False)
+def delete(request: Request, user: Me, item_id: str) -> Response:
+    """Delete one item (to the trash, or at once)."""
+    item = services(request).charter.cloud.delete(user.subject_id, item_id)
+    web_session(request).say(
+        "Moved to the trash." if item.state == "trashed" else "Deleted.", "success"
+    )
+    return redirect(f"/cloud?category={item.category}")
+
+
+@router.post("/cloud/items/{item_id}/restore", include_in_schema=False)
+def restore(request: Request, user: Me, item_id: str) -> Response:
+    """Bring a trashed item back."""
+    services(request).charter.cloud.restore(user.subject_id, item_id)
+    web_session(request).say("Restored.", "success")
+    return redirect("/cloud#trash")
+
+
+@router.post("/cloud/trash/empty", include_in_schema=False)
+def empty_trash(request: Request, user: Me) -> Response:
+    """Destroy everything in the trash now."""
+    n = services(request).charter.cloud.empty_trash(user.subject_id)
+    web_session(request).say(
+        f"Emptied the trash: {n} item{'s' if n != 1 else ''} destroyed.", "success"
+    )
+    return redirect("/cloud#trash")
+
+
+@router.post("/cloud/links/{link_id}/revoke", include_in_schema=False)
+def revoke_link(request: Request, user: Me, link_id: str) -> Response:
+    """End a shared link now."""
+    services(request).charter.cloud.links.revoke(user.subject_id, link_id)
+    web_session(request).say("The link no longer works.", "success")
+    return redirect("/cloud#links")
