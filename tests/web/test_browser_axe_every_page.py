@@ -1,0 +1,87 @@
+"""
+Every page of the Privacy Center in a real browser (Debian's chromium, Playwright), as a new
+person and as staff would reach them, at desktop and 375 px: no sideways scroll and no
+serious or critical axe-core violation (the engine runs inside the page; nothing is fetched).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import ARGS, CHROMIUM, Server, check_page, sign_in
+from web_support import Deployment, deploy
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None
+        or importlib.util.find_spec("axe_playwright_python") is None,
+        reason="the playwright or axe-playwright-python package is not installed",
+    ),
+]
+
+PUBLIC = ["/signin", "/policies/general"]
+PERSON = [
+    "/",
+    "/items",
+    "/items/account",
+    "/cloud",
+    "/activity",
+    "/where",
+    "/requests",
+    "/devices",
+    "/account/delete",
+    "/policies/cloud",
+]
+STAFF = ["/admin", "/admin/requests", "/admin/catalog", "/admin/catalog/cloud", "/admin/audit",
+         "/admin/gov", "/admin/transparency/2026", "/admin/keys"]  # fmt: skip
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
+    deployment = deploy(tmp_path / "data")
+    with Server(deployment) as server:
+        yield deployment, server.url
+    deployment.charter.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.parametrize("width", [pytest.param(1280, id="desktop"), pytest.param(375, id="375px")])
+def test_every_page_is_accessible_and_fits(
+    served: tuple[Deployment, str], browser: Any, width: int
+) -> None:
+    deployment, url = served
+    viewport = {"width": width, "height": 900 if width > 500 else 812}
+    anonymous = browser.new_context(viewport=viewport).new_page()
+    for path in PUBLIC:
+        response = anonymous.goto(url + path)
+        assert response is not None and response.status == 200, path
+        check_page(anonymous, "page" + path.replace("/", "-"))
+    person = browser.new_context(viewport=viewport).new_page()
+    user = deployment.demo.user
+    sign_in(person, deployment, url, user.identifier, user.password or "")
+    for path in PERSON:
+        response = person.goto(url + path)
+        assert response is not None and response.status == 200, path
+        check_page(person, "page" + (path.replace("/", "-") if path != "/" else "-home"))
+    staff = browser.new_context(viewport=viewport).new_page()
+    member = deployment.demo.staff
+    sign_in(staff, deployment, url, member.identifier, member.password or "")
+    for path in STAFF:
+        response = staff.goto(url + path)
+        assert response is not None and response.status == 200, path
+        check_page(staff, "page" + path.replace("/", "-"))
