@@ -92,16 +92,18 @@ def test_proofs_are_read_from_markers_without_running(tmp_path: Path) -> None:
 
 
 def test_statuses_follow_enforcers_and_tests(builtin: Catalog) -> None:
-    cloud_rules = {r.enforcer for r in builtin.service("cloud").rules if r.enforcer}
-    report = {p.id: p for p in _report(builtin, cloud=frozenset(cloud_rules))}
+    pay_rules = {r.enforcer for r in builtin.service("pay").rules if r.enforcer}
+    report = {p.id: p for p in _report(builtin, pay=frozenset(pay_rules))}
     # a loaded service with its enforcers but no test proving them: unkept, and says why
-    assert report["cloud.trash_retention"].status is Status.UNKEPT
-    assert report["cloud.trash_retention"].why == "no test proves it"
-    report = {p.id: p for p in _report(builtin, cloud=frozenset())}
-    assert report["cloud.trash_retention"].status is Status.UNKEPT
-    assert "registers no such enforcer" in report["cloud.trash_retention"].why
+    assert report["pay.unbind"].status is Status.UNKEPT
+    assert report["pay.unbind"].why == "no test proves it"
+    report = {p.id: p for p in _report(builtin, pay=frozenset())}
+    assert report["pay.unbind"].status is Status.UNKEPT
+    assert "registers no such enforcer" in report["pay.unbind"].why
     report = {p.id: p for p in _report(builtin)}
-    assert report["cloud.trash_retention"].status is Status.PENDING
+    assert report["pay.unbind"].status is Status.PENDING  # pay is not built yet
+    assert report["cloud.trash_retention"].status is Status.KEPT  # cloud is, with a test
+    assert report["account.oauth_union_id"].status is Status.KEPT
     assert report["get_apps.app_security_audit"].status is Status.STATEMENT
     assert report["browser.no_url_collection"].status is Status.PENDING
     assert report["get_apps.points_mall_markets"].status is Status.KEPT
@@ -116,7 +118,7 @@ def test_startup_fails_when_a_loaded_service_lacks_an_enforcer(
     with pytest.raises(ConfigError) as info:
         Charter.open(
             settings_for(tmp_path / "data"),
-            enforcers={"cloud": frozenset({"cloud.trash_window"})},
+            enforcers={**ENFORCERS, "cloud": frozenset({"cloud.trash_window"})},
         )
     assert "cloud.delete_on_sync_off" in str(info.value)
     assert "cloud.trash_retention" not in str(info.value)
@@ -166,7 +168,7 @@ def test_rendered_paper_marks_every_promise_and_never_names_its_sources(builtin:
     assert len(marked) == sum(len(s.rules) for s in builtin)
     assert ("points_mall_markets", "Kept by code") in marked
     assert ("app_security_audit", "Statement") in marked
-    assert ("trash_retention", "Not yet kept by code") in marked
+    assert ("trash_retention", "Not yet kept by code") in marked  # no enforcers given
     html = render_catalog(builtin, "html").decode()
     assert html.count("Kept by code. ") == sum(1 for _i, m in marked if m == "Kept by code")
     for text in (md, html):

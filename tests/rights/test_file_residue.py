@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 
+import pytest
 from typer.testing import CliRunner
 
 from charter.app import Charter
@@ -50,6 +51,7 @@ def _env(charter: Charter) -> dict[str, str]:
     return env
 
 
+@pytest.mark.promise("account.deletion_effect")
 def test_deleting_an_account_leaves_nothing_of_it_in_the_outbox(charter: Charter) -> None:
     outbox = charter.settings.outbox()
     accounts = AccountService(

@@ -316,6 +316,17 @@ def _request(
     return (), verbs.get(action, f"{who} updated {what}.")
 
 
+def _cloud_sync_words(d: dict[str, Any]) -> str:
+    what = str(d.get("category", "a category")).replace("_", " ")
+    if d.get("on"):
+        return f"You switched on cloud sync of {what}."
+    deleted = int(d.get("deleted") or 0)
+    gone = (
+        f"; its {deleted} cloud item{'s' if deleted != 1 else ''} were deleted" if deleted else ""
+    )
+    return f"You switched off cloud sync of {what}{gone}."
+
+
 def _other(
     log: ActivityLog, who: str, action: str, d: dict[str, Any]
 ) -> tuple[tuple[str, ...], str]:
@@ -324,6 +335,7 @@ def _other(
         "shred": f"{who} destroyed your encryption key.",
         "shared_link_view": "Someone with your link opened a photo you shared (it was "
         "served without its location and other metadata).",
+        "cloud_sync": _cloud_sync_words(d),
     }
     return (), words.get(action, f"{who}: {action.replace('_', ' ')}.")
 

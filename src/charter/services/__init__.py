@@ -5,12 +5,19 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.account`: accounts, sign-in, sessions, 2-step verification;
 - :mod:`charter.services.oauth`: the OAuth 2.0 / OpenID Connect provider;
 - :mod:`charter.services.credentials`: service API keys and interim user tokens;
-- :mod:`charter.services.staff`: staff roles of the Privacy Center.
+- :mod:`charter.services.staff`: staff roles of the Privacy Center;
+- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links.
 """
 
 from collections.abc import Mapping
 
-ENFORCERS: Mapping[str, frozenset[str]] = {}
+from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
+from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+
+ENFORCERS: Mapping[str, frozenset[str]] = {
+    "account": ACCOUNT_ENFORCERS,
+    "cloud": CLOUD_ENFORCERS,
+}
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for
 the catalog's ``service`` rules (``enforcer:`` in the catalog). The composition root refuses to

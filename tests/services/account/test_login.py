@@ -16,6 +16,7 @@ from support.accounts import HUMAN, PASSWORD, PHONE, make_account
 MICROS = 1_000_000
 
 
+@pytest.mark.promise("account.login_environment_check")
 def test_environment_check_steps_up_new_device_new_location_and_bots(accounts, sender) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     same = accounts.login(alice.email, PASSWORD, device=PHONE, ip="192.0.2.77", signals=HUMAN)
@@ -187,6 +188,7 @@ def test_frozen_and_blocked_accounts_cannot_sign_in(accounts, sender) -> None:
     )
 
 
+@pytest.mark.promise("account.human_check_signals_discarded")
 def test_human_check_signals_never_reach_database_or_logs(
     client, accounts, sender, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

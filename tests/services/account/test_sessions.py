@@ -131,6 +131,7 @@ def test_sensitive_operations_need_a_fresh_session(accounts, sender, clock) -> N
     assert len(base64.b32decode(seed)) * 8 >= 160
 
 
+@pytest.mark.promise("account.two_step_verification")
 def test_two_step_sign_in_is_approved_from_another_device(accounts, sender, clock) -> None:
     alice = make_account(accounts, sender, "alice@example.org")
     phone = accounts.authenticate(alice.tokens.access_token)

@@ -129,6 +129,7 @@ def test_a_stale_update_gets_both_versions_and_stores_nothing(
     assert missing.status_code == 422  # If-Match is required
 
 
+@pytest.mark.promise("cloud.trash_retention")
 def test_trash_keeps_items_for_the_plan_window_then_destroys_them(
     charter: Charter, api: TestClient, clock: FakeClock
 ) -> None:
@@ -340,3 +341,33 @@ def test_a_batch_creates_many_items_in_order_or_none(charter: Charter, api: Test
     assert refused.status_code == 403 and live_records(charter, other) == 0
     bad = api.post("/v1/cloud/contacts/batch", json={"items": ["not base64!"]}, headers=phone)
     assert bad.status_code == 422
+
+
+@pytest.mark.promise("cloud.delete_on_sync_off")
+def test_switching_off_wifi_sync_deletes_its_cloud_copy_at_once(
+    charter: Charter, api: TestClient
+) -> None:
+    subject = person(charter)
+    phone = device(charter, subject)
+    wifi = upload(api, phone, "wifi", b'{"ssid": "home", "psk": "hunter22"}').json()
+    upload(api, phone, "phrases", b"on my way")
+    note = upload(api, phone, "notes", b"stays").json()
+    off = api.put("/v1/cloud/categories/wifi", json={"sync": False}, headers=phone)
+    assert off.status_code == 200 and off.json()["deleted"] == 1
+    assert charter.cloud.item(subject, wifi["id"]).state == "gone"
+    assert live_records(charter, subject) == 2  # the phrase and the note
+    refused = upload(api, phone, "wifi", b'{"ssid": "cafe"}')
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "sync_off"
+    notes_off = api.put("/v1/cloud/categories/notes", json={"sync": False}, headers=phone)
+    assert notes_off.json()["deleted"] == 0  # notes keep their copy; sync only stops
+    assert charter.cloud.item(subject, note["id"]).state == "live"
+    listed = {c["category"]: c for c in api.get("/v1/cloud/categories", headers=phone).json()}
+    assert listed["wifi"]["sync"] is False and listed["wifi"]["deletes_when_off"] is True
+    assert listed["gallery"]["sync"] is True
+    words = [e.text for e in charter.rights.activity.page(subject).entries]
+    assert any("switched off cloud sync of wifi" in w and "1 cloud item" in w for w in words)
+    on = api.put("/v1/cloud/categories/wifi", json={"sync": True}, headers=phone)
+    assert on.status_code == 200
+    assert upload(api, phone, "wifi", b'{"ssid": "cafe"}').status_code == 201
+    report = charter.rights.verify_erasure(subject, markers=["hunter22"])
+    assert not [f for f in report.findings if "hunter22" in f.needle], report

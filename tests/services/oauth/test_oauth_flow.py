@@ -537,6 +537,7 @@ def test_id_token_tampering_none_and_key_confusion_are_rejected(
     )
 
 
+@pytest.mark.promise("account.oauth_union_id")
 def test_consent_and_userinfo_encode_no_account_id(
     client: Any, alice: Account, app_client: str
 ) -> None:

@@ -16,6 +16,7 @@ from charter.services.oauth import KeyStore, pairwise_sub
 from charter.services.oauth.clients import ClientRegistry
 
 
+@pytest.mark.promise("account.oauth_union_id")
 def test_thousand_users_five_sectors_never_collide() -> None:
     keyring = Keyring.generate()
     sectors = [f"app{i}.example.com" for i in range(5)]

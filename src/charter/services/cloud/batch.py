@@ -30,6 +30,7 @@ def upload_many(
         RefusedError: over the quota, or the gate refused one (nothing is kept).
     """
     kind = category(category_name)
+    sync.check_sync_on(subject_id, kind.name)
     if not 1 <= len(contents) <= MAX_BATCH:
         raise InputError(f"a batch holds 1 to {MAX_BATCH} items", field="items")
     sync.check_quota(subject_id, sum(len(c) for c in contents))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from charter.services.cloud.batch import upload_many
 from charter.services.cloud.links import SharedLinks
+from charter.services.cloud.switches import set_sync, sync_settings
 from charter.services.cloud.sync import CloudSync, Item
 from charter.services.cloud.uploads import Uploads
 
@@ -29,3 +30,11 @@ class Cloud(CloudSync):
     def upload_many(self, subject_id: str, category: str, contents: list[bytes]) -> list[Item]:
         """Create many items at once (see :func:`.batch.upload_many`)."""
         return upload_many(self, subject_id, category, contents)
+
+    def sync_settings(self, subject_id: str) -> dict[str, bool]:
+        """Each category's sync switch (see :mod:`.switches`)."""
+        return sync_settings(self, subject_id)
+
+    def set_sync(self, subject_id: str, category: str, on: bool) -> int:
+        """Switch a category's sync; returns how many items switching off deleted."""
+        return set_sync(self, subject_id, category, on)

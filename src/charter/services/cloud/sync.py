@@ -28,7 +28,7 @@ from charter.errors import CharterError, InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import Category, category
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
-from charter.services.cloud.tables import accounts, items
+from charter.services.cloud.tables import accounts, items, settings
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -206,6 +206,7 @@ class CloudSync:
             RefusedError: over the plan's quota, or refused by the gate (no authorization).
         """
         kind = category(category_name)
+        self.check_sync_on(subject_id, kind.name)
         if item_id is not None and base_version is None:
             raise InputError("an update names the version it is based on", field="base_version")
         previous = self._live(subject_id, item_id) if item_id is not None else None
@@ -415,6 +416,24 @@ class CloudSync:
         if row is None:
             raise NotFoundError("no such cloud item", field="item_id")
         return row
+
+    def check_sync_on(self, subject_id: str, category_name: str) -> None:
+        """
+        Raises:
+            RefusedError: the person switched this category's sync off.
+        """
+        with self.control.connect() as conn:
+            on = conn.execute(
+                select(settings.c.sync).where(
+                    settings.c.subject_id == subject_id, settings.c.category == category_name
+                )
+            ).scalar()
+        if on is False:
+            raise RefusedError(
+                f"sync of {category_name} is switched off for this account; switch it on "
+                "to store its items",
+                code="sync_off",
+            )
 
     def check_quota(self, subject_id: str, growth: int) -> None:
         """

@@ -7,7 +7,7 @@ erasing an account deletes them (the gate erases the records).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
@@ -87,6 +87,23 @@ links = Table(
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
 
+settings = Table(
+    "cloud_categories",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("sync", Boolean, nullable=False),
+    Column("changed_at", BigInteger, nullable=False),
+    comment="Per account and category: sync on or off (on unless set).",
+)
+
+register_table(
+    settings,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("category", "sync", "changed_at"),
+    erase=Erase.DELETE,
+)
 register_table(
     links,
     subject_column="subject_id",

@@ -114,8 +114,19 @@ def upgrade() -> None:
         comment="Shared photo links (the photo is served stripped of location and metadata).",
     )
 
+    op.create_table(
+        "cloud_categories",
+        sa.Column("subject_id", sa.String(length=40), nullable=False),
+        sa.Column("category", sa.String(length=20), nullable=False),
+        sa.Column("sync", sa.Boolean(), nullable=False),
+        sa.Column("changed_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("subject_id", "category", name=op.f("pk_cloud_categories")),
+        comment="Per account and category: sync on or off (on unless set).",
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("cloud_categories")
     op.drop_table("cloud_links")
     op.drop_index("ix_cloud_uploads_expires", table_name="cloud_uploads")
     op.drop_table("cloud_uploads")
