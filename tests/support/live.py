@@ -1,4 +1,5 @@
-"""A real ``charter serve`` in a separate process, for tests over HTTP."""
+"""Servers for tests over HTTP: a real ``charter serve`` in a separate process, or an ASGI
+app served by uvicorn in a thread of the test."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,3 +55,33 @@ def live_server(data_dir: Path, env: Mapping[str, str] | None = None) -> Iterato
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class Served:
+    """An ASGI app served by uvicorn in a thread, on a socket listening before it starts."""
+
+    def __init__(self, sock: socket.socket, app: Any) -> None:
+        import uvicorn  # noqa: PLC0415 - only threaded servers need it here
+
+        self.sock = sock
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+
+    def __enter__(self) -> Served:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def listening_socket() -> tuple[socket.socket, str]:
+    """A loopback socket already listening, and its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"

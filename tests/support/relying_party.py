@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import html
 import secrets
-import socket
-import threading
 from typing import Any
 
-import uvicorn
 from authlib.integrations.starlette_client import OAuth
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -119,31 +116,3 @@ def httpx_url(base: str, **params: str) -> str:
     import httpx  # noqa: PLC0415
 
     return str(httpx.URL(base, params=params))
-
-
-class Served:
-    """An ASGI app served by uvicorn in a thread, on a socket listening before it starts."""
-
-    def __init__(self, sock: socket.socket, app: Any) -> None:
-        self.sock = sock
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
-
-
-def listening_socket() -> tuple[socket.socket, str]:
-    """A loopback socket already listening, and its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock, f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -6,12 +6,12 @@ through Playwright, sign-in through the real form, and axe-core run inside the p
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 from typing import Any
 
 from web_support import Deployment, last_code
+
+from support.live import Served, listening_socket
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -23,30 +23,12 @@ BLOCKING = ("serious", "critical")
 """axe impacts a page must have none of."""
 
 
-class Server:
-    """uvicorn in a thread on a socket that is listening before the thread starts."""
+class Server(Served):
+    """A deployment's app served by uvicorn in a thread; ``url`` is where it answers."""
 
     def __init__(self, deployment: Deployment) -> None:
-        import uvicorn  # noqa: PLC0415
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(deployment.app, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
+        sock, self.url = listening_socket()
+        super().__init__(sock, deployment.app)
 
 
 def sign_in(page: Any, deployment: Deployment, url: str, identifier: str, password: str) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser_support import ARGS, ARTIFACTS, CHROMIUM, Server
 from web_support import Deployment, TestClient, deploy, sign_in
 
 
@@ -51,3 +53,24 @@ def staff_client(deployment: Deployment, new_client: Callable[[], TestClient]) -
     c = new_client()
     sign_in(c, deployment.outbox, staff.identifier, staff.password)
     return c
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
+    """A deployment with demo data served over HTTP: it and its base URL."""
+    deployment = deploy(tmp_path / "data")
+    with Server(deployment) as server:
+        yield deployment, server.url
+    deployment.charter.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield instance
+        instance.close()

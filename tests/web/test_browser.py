@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import socket
-import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import Deployment, deploy, last_code
+from browser_support import ARTIFACTS, CHROMIUM, no_horizontal_scroll, sign_in
+from web_support import Deployment
 
 from charter.gate import Event
 from charter.rights import Rights
 from charter.taxonomy import Purpose
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
 MARKER = "PLANTED-browser-record-9f3"
 
 pytestmark = [
@@ -41,69 +33,6 @@ pytestmark = [
         reason="the playwright package is not installed",
     ),
 ]
-
-
-class Server:
-    """uvicorn in a thread on a socket that is listening before the thread starts."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        import uvicorn  # noqa: PLC0415
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(128)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        config = uvicorn.Config(deployment.app, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
-        )
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
-    deployment = deploy(tmp_path / "data")
-    with Server(deployment) as server:
-        yield deployment, server.url
-    deployment.charter.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
-
-
-def sign_in(page: Any, deployment: Deployment, url: str, identifier: str, password: str) -> None:
-    """Sign in through the pages; the step-up code comes from the file sender's outbox."""
-    from playwright.sync_api import expect  # noqa: PLC0415
-
-    page.goto(url + "/")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email address or phone number").fill(identifier)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
-    page.get_by_label("Verification code").fill(last_code(deployment.outbox, identifier))
-    page.get_by_role("button", name="Continue").click()
-
-
-def no_horizontal_scroll(page: Any) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def test_person_manages_their_privacy(

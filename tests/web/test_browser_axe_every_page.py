@@ -7,13 +7,11 @@ serious or critical axe-core violation (the engine runs inside the page; nothing
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import ARGS, CHROMIUM, Server, check_page, sign_in
-from web_support import Deployment, deploy
+from browser_support import CHROMIUM, check_page, sign_in
+from web_support import Deployment
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,24 +38,6 @@ PERSON = [
 ]
 STAFF = ["/admin", "/admin/requests", "/admin/catalog", "/admin/catalog/cloud", "/admin/audit",
          "/admin/gov", "/admin/transparency/2026", "/admin/keys"]  # fmt: skip
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
-    deployment = deploy(tmp_path / "data")
-    with Server(deployment) as server:
-        yield deployment, server.url
-    deployment.charter.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize("width", [pytest.param(1280, id="desktop"), pytest.param(375, id="375px")])

@@ -7,13 +7,12 @@ deletes a photo to the trash and restores it, empties the trash, and ends a shar
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import ARGS, CHROMIUM, Server, check_page, sign_in
-from web_support import Deployment, deploy
+from browser_support import CHROMIUM, check_page, sign_in
+from web_support import Deployment
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,24 +29,6 @@ PNG = (
     b"\x90wS\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef"
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
-    deployment = deploy(tmp_path / "data")
-    with Server(deployment) as server:
-        yield deployment, server.url
-    deployment.charter.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize("width", [pytest.param(1280, id="desktop"), pytest.param(375, id="375px")])

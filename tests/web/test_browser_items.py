@@ -7,13 +7,12 @@ and at 375 px, signed in through the real form, with axe-core checked on every p
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import ARGS, CHROMIUM, Server, check_page, sign_in
-from web_support import Deployment, deploy
+from browser_support import CHROMIUM, check_page, sign_in
+from web_support import Deployment
 
 from charter.gate import Event
 from charter.taxonomy import Purpose
@@ -32,24 +31,6 @@ pytestmark = [
 
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(375, id="375px")]
 PHOTO = b"\x89PNG\r\n\x1a\n-a-photo-of-the-sea"
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Deployment, str]]:
-    deployment = deploy(tmp_path / "data")
-    with Server(deployment) as server:
-        yield deployment, server.url
-    deployment.charter.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield instance
-        instance.close()
 
 
 def _viewport(width: int) -> dict[str, int]:

@@ -11,15 +11,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from test_browser import ARTIFACTS, browser, pytestmark, served  # noqa: F401
+from browser_support import ARTIFACTS
+from test_browser import pytestmark  # noqa: F401 - the same skips
 from web_support import Deployment
 
 SAME = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
 
 
 def test_docs_render_with_other_hosts_blocked(
-    served: tuple[Deployment, str],  # noqa: F811
-    browser: Any,  # noqa: F811
+    served: tuple[Deployment, str],
+    browser: Any,
 ) -> None:
     _deployment, url = served
     own = urlsplit(url).netloc
@@ -51,7 +52,7 @@ def test_docs_render_with_other_hosts_blocked(
     assert violations == []  # and nothing the CSP had to refuse
 
 
-def test_docs_carry_the_pages_security_headers(served: tuple[Deployment, str]) -> None:  # noqa: F811
+def test_docs_carry_the_pages_security_headers(served: tuple[Deployment, str]) -> None:
     _deployment, url = served
     docs = httpx.get(url + "/docs")
     signin = httpx.get(url + "/signin")

@@ -9,21 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_browser import (  # noqa: F401
-    ARTIFACTS,
-    browser,
-    no_horizontal_scroll,
-    pytestmark,
-    served,
-    sign_in,
-)
+from browser_support import ARTIFACTS, no_horizontal_scroll, sign_in
+from test_browser import pytestmark  # noqa: F401 - the same skips
 from web_support import Deployment
 
 
 @pytest.mark.parametrize("width", [1280, 375])
 def test_an_empty_complaint_keeps_the_form(
-    served: tuple[Deployment, str],  # noqa: F811
-    browser: Any,  # noqa: F811
+    served: tuple[Deployment, str],
+    browser: Any,
     width: int,
 ) -> None:
     from playwright.sync_api import expect  # noqa: PLC0415
@@ -51,8 +45,8 @@ def test_an_empty_complaint_keeps_the_form(
 
 
 def test_withdrawn_service_switches_read_off(
-    served: tuple[Deployment, str],  # noqa: F811
-    browser: Any,  # noqa: F811
+    served: tuple[Deployment, str],
+    browser: Any,
 ) -> None:
     from playwright.sync_api import expect  # noqa: PLC0415
 

@@ -21,7 +21,8 @@ from charter.asgi import create_app
 from charter.config import Settings
 from charter.services.account import FAST_FOR_TESTS, HashingGate
 from charter.services.oauth.pairwise import pairwise_sub
-from support.relying_party import Served, listening_socket, relying_party
+from support.live import Served, listening_socket
+from support.relying_party import relying_party
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
