@@ -96,10 +96,10 @@ def save_session(request: Request, response: Response) -> None:
     changed = session.cookie_changed
     services(request).browser.save(session)
     if changed:
-        https = request.url.scheme == "https" or services(
-            request
-        ).charter.settings.issuer.startswith("https://")
-        response.set_cookie(COOKIE, session.token, **cookie_options(https=https))
+        options = cookie_options(
+            scheme=request.url.scheme, issuer=services(request).charter.settings.issuer
+        )
+        response.set_cookie(COOKIE, session.token, **options)
 
 
 async def csrf_protect(request: Request) -> None:

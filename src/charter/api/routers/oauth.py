@@ -112,8 +112,8 @@ def _save(request: Request, session: BrowserSession, response: Response) -> Resp
     changed = session.cookie_changed
     charter.accounts.browser.save(session)
     if changed:
-        https = request.url.scheme == "https" or charter.settings.issuer.startswith("https://")
-        response.set_cookie(COOKIE, session.token, **cookie_options(https=https))
+        options = cookie_options(scheme=request.url.scheme, issuer=charter.settings.issuer)
+        response.set_cookie(COOKIE, session.token, **options)
     return response
 
 

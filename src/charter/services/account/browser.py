@@ -99,9 +99,10 @@ class BrowserSession:
         self.dirty = True
 
 
-def cookie_options(*, https: bool) -> dict[str, Any]:
+def cookie_options(*, scheme: str, issuer: str) -> dict[str, Any]:
     """How the cookie is set: ``HttpOnly``, ``SameSite=Lax``, whole site, ``Secure`` over
-    HTTPS (the request's scheme, or an ``https`` issuer behind a TLS-terminating proxy)."""
+    HTTPS (the request's ``scheme``, or an ``https`` issuer behind a TLS-terminating proxy)."""
+    https = scheme == "https" or issuer.startswith("https://")
     return {"httponly": True, "samesite": "lax", "secure": https, "path": "/"}
 
 

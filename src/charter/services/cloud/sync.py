@@ -337,20 +337,13 @@ class CloudSync:
 
     def empty_trash(self, subject_id: str) -> int:
         """Destroy every trashed item of the person now; returns how many."""
-        gone = 0
-        for found in self.trash(subject_id):
-            with self.control.connect() as conn:
-                row = conn.execute(
-                    select(items).where(
-                        items.c.subject_id == subject_id,
-                        items.c.id == found.id,
-                        items.c.state == TRASHED,
-                    )
-                ).first()
-            if row is not None:
-                self._destroy(subject_id, row)
-                gone += 1
-        return gone
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(items).where(items.c.subject_id == subject_id, items.c.state == TRASHED)
+            ).all()
+        for row in rows:
+            self._destroy(subject_id, row)
+        return len(rows)
 
     def purge_expired(self, *, batch: int = 500) -> int:
         """Destroy trashed items whose window ended (resumable: it works from the data);
@@ -465,23 +458,34 @@ class CloudSync:
             self.gate.delete_records(subject_id, ids, service=SERVICE, actor=ACTOR, why=why)
 
     def _destroy(self, subject_id: str, row: Any, *, why: str = "deleted") -> Item:
+        """Destroy an item as ``row`` found it; an item that changed meanwhile (restored,
+        edited) is left alone."""
         now = self.clock()
-        with self.control.begin() as conn:
-            seq = self._next_change(conn, subject_id, -int(row.size))
-            conn.execute(
-                update(items)
-                .where(items.c.subject_id == subject_id, items.c.id == row.id)
-                .values(
-                    state=GONE,
-                    seq=seq,
-                    version=items.c.version + 1,
-                    record_id=None,
-                    size=0,
-                    trashed_at=None,
-                    purge_at=None,
-                    updated_at=now,
-                )
-            )
+        try:
+            with self.control.begin() as conn:
+                seq = self._next_change(conn, subject_id, -int(row.size))
+                moved = conn.execute(
+                    update(items)
+                    .where(
+                        items.c.subject_id == subject_id,
+                        items.c.id == row.id,
+                        items.c.version == row.version,
+                    )
+                    .values(
+                        state=GONE,
+                        seq=seq,
+                        version=items.c.version + 1,
+                        record_id=None,
+                        size=0,
+                        trashed_at=None,
+                        purge_at=None,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if moved != 1:
+                    raise _LostRaceError()
+        except _LostRaceError:
+            return self.item(subject_id, row.id)
         self.forget(subject_id, [row.record_id], why=why)
         return self.item(subject_id, row.id)
 
