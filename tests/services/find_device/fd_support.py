@@ -56,3 +56,9 @@ def device(
     )
     OPEN.append(agent)
     return agent
+
+
+def refresh(charter: Charter, who: Owner) -> None:
+    """A new user token for the owner (the fake clock outlived the old one)."""
+    who.token = charter.credentials.issue_user_token(who.subject_id, actor="test").secret
+    who.api.transport.headers = {"Authorization": f"Bearer {who.token}"}
