@@ -278,6 +278,14 @@ class FindDeviceAgent:
 
     def send_batch(self, entries: list[tuple[str, str | None, Position]]) -> list[str]:
         """Send many sealed positions in one batch signed with the device's key."""
+        return self.post_batch(self.seal_batch(entries))
+
+    def post_batch(self, body: dict[str, Any]) -> list[str]:
+        """Send a batch :meth:`seal_batch` made."""
+        return list(self._request("POST", "/device/reports", json=body)["ids"])
+
+    def seal_batch(self, entries: list[tuple[str, str | None, Position]]) -> dict[str, Any]:
+        """Seal positions to the owner and sign the batch (nothing is sent)."""
         key = self._key()
         owner_seal = b64d(self.state["owner"]["seal_public"])
         now = self.clock()
@@ -300,8 +308,7 @@ class FindDeviceAgent:
             for kind, command_id, pos in entries
         ]
         message = canonical({"device": self.device_id, "reports": items})
-        body = {"reports": items, "sig": b64e(key.sign(message))}
-        return list(self._request("POST", "/device/reports", json=body)["ids"])
+        return {"reports": items, "sig": b64e(key.sign(message))}
 
     def tick(self) -> int:
         """In lost mode, send the position when its interval has come; returns reports sent."""

@@ -48,8 +48,13 @@ def owner(charter: Charter, url: str, *, market: str = "de") -> Owner:
 
 
 def device(
-    charter: Charter, url: str, tmp: Path, *, ids: dict[str, str] | None = None,
-    position: Position = BERLIN, name: str = "phone",
+    charter: Charter,
+    url: str,
+    tmp: Path,
+    *,
+    ids: dict[str, str] | None = None,
+    position: Position = BERLIN,
+    name: str = "phone",
 ) -> FindDeviceAgent:
     agent = FindDeviceAgent(
         url, tmp / f"{name}.json", ids or IDS, lambda: position, clock=charter.clock

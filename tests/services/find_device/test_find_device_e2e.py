@@ -118,9 +118,7 @@ def test_enrol_locate_lost_mode_ring_lock_erase_reset(
         assert actions.count("find_device_ack") == 5  # a locate is answered by its report
 
 
-def test_identifiers_change_nothing_when_any_matches(
-    charter: Charter, tmp_path: Path
-) -> None:
+def test_identifiers_change_nothing_when_any_matches(charter: Charter, tmp_path: Path) -> None:
     """A reset may change the Android ID: the MAC address or FID still finds the binding."""
     with served(charter) as url:
         alice = owner(charter, url)

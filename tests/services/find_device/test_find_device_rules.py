@@ -82,9 +82,7 @@ def test_forged_altered_replayed_expired_commands_are_refused_by_the_device(
             assert getattr(refused.value, "code", "") in {"replayed", "bad_signature", "expired"}
 
 
-def test_a_report_batch_with_a_bad_signature_is_refused(
-    charter: Charter, tmp_path: Path
-) -> None:
+def test_a_report_batch_with_a_bad_signature_is_refused(charter: Charter, tmp_path: Path) -> None:
     with served(charter) as url:
         alice = owner(charter, url)
         phone = device(charter, url, tmp_path)
@@ -153,9 +151,7 @@ def _encodings(value: float) -> list[bytes]:
     ]  # fmt: skip
 
 
-def test_no_file_the_server_writes_holds_a_coordinate(
-    charter: Charter, tmp_path: Path
-) -> None:
+def test_no_file_the_server_writes_holds_a_coordinate(charter: Charter, tmp_path: Path) -> None:
     with served(charter) as url:
         alice = owner(charter, url)
         phone = device(charter, url, tmp_path / "..", name=f"canary-{tmp_path.name}")
@@ -173,9 +169,7 @@ def test_no_file_the_server_writes_holds_a_coordinate(
     assert found == []
 
 
-def test_account_erasure_leaves_no_find_device_residue(
-    charter: Charter, tmp_path: Path
-) -> None:
+def test_account_erasure_leaves_no_find_device_residue(charter: Charter, tmp_path: Path) -> None:
     with served(charter) as url:
         alice = owner(charter, url)
         phone = device(charter, url, tmp_path)
