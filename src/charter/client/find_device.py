@@ -143,7 +143,7 @@ class FindDeviceAgent:
         }
         self._restore_lost(answer)
         self._save()
-        return answer
+        return dict(answer)
 
     def _restore_lost(self, answer: dict[str, Any]) -> None:
         found = answer.get("lost_command")
