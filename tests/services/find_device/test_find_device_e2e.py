@@ -47,6 +47,7 @@ def test_enrol_locate_lost_mode_ring_lock_erase_reset(
         assert seen["commands"][0]["outcome"] == "done"
 
         alice.api.send(fd_id, "ring")
+        clock.advance(seconds=1)  # commands are delivered in the order they were queued
         alice.api.send(fd_id, "lock")
         assert phone.poll() == [("ring", "done"), ("lock", "done")]
         assert phone.rang == 1 and phone.locked
