@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.live import Served, listening_socket
 
 from charter.app import Charter
 from charter.asgi import create_app
 from charter.device import Device
 from charter.device.keys import FileKeys
 from charter.testing import FakeClock
+from support.live import Served, listening_socket
 
 PASSWORD = "device-pass-1"
 

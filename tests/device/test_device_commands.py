@@ -21,7 +21,11 @@ def test_withdrawal_deletes_local_data_on_each_device_of_the_person_and_each_con
     charter: Charter, make_device: Callable[..., Device], new_person: Callable[[], str], server: str
 ) -> None:
     ana, bo = new_person(), new_person()
-    phone, tablet, other = make_device(ana, "ana-phone"), make_device(ana, "ana-tablet"), make_device(bo, "bo-phone")
+    phone, tablet, other = (
+        make_device(ana, "ana-phone"),
+        make_device(ana, "ana-tablet"),
+        make_device(bo, "bo-phone"),
+    )
     for d in (phone, tablet, other):
         d.owner.put(THEMES, "wallpaper", b"sunset")
         d.owner.put("notes", "n1", b"keep me")
