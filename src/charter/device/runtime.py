@@ -24,13 +24,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from charter.client import ApiError, CloudClient, Command, DeviceClient, Transport
+from charter.client.find_device import FindDeviceAgent
 from charter.clock import Clock, system_clock
 from charter.device import commands as k
 from charter.device.biometrics import Biometrics
 from charter.device.browser import Browser
 from charter.device.commands import Handlers
 from charter.device.db import set_setting, setting
+from charter.device.hardware import HARDWARE, Hardware
 from charter.device.keys import KeyStore, key_of, keys_for
+from charter.device.lost import COMPONENT, LockScreen, LostDevice, SpaceState, register_handlers
+from charter.device.lost import enabled as find_device_enabled
 from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
 from charter.device.usage import UsageReporter
@@ -69,6 +73,11 @@ class Device:
         self.data_dir = data_dir
         self.config: dict[str, Any] = json.loads(path.read_text())
         self.clock = clock
+        self.hardware = Hardware.make(data_dir)
+        self.erased = False
+        self.closed = False
+        """Set once a remote erase wiped the device (the object is closed then)."""
+        self.rang = 0
         self.keys = keys or keys_for(data_dir)
         self.notices: list[Notification] = []
         self.owner = Space(
@@ -95,6 +104,11 @@ class Device:
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
         self.handlers.register(k.CLEAR_BROWSER_HISTORY, self._clear_browser_history)
+        register_handlers(self.handlers, ring=self._ring, erase=self._remote_erase)
+        self.find_device: LostDevice | None = None
+        if self.server is not None and find_device_enabled(self.owner.conn):
+            self.find_device = self._lost_device()
+            self.components[COMPONENT] = self.find_device
 
     # -- making one -------------------------------------------------------------------------
 
@@ -110,19 +124,26 @@ class Device:
         clock: Clock = system_clock,
         keys: KeyStore | None = None,
         http: httpx.Client | None = None,
+        find_device: bool = False,
+        phone_number: str | None = None,
+        identifiers: dict[str, str] | None = None,
     ) -> Device:
         """
-        Set up a device (and, with a server and token, enrol it with the person's account).
+        Set up a device (and, with a server and token, enrol it with the person's account;
+        with ``find_device``, switch Find Device on too). ``identifiers`` are the simulated
+        hardware's (made at random the first time, kept across resets).
 
         Raises:
             InputError: a device exists there already, or a password under 6 characters.
-            ApiError: the server refused the enrolment.
+            ApiError: the server refused the enrolment or Find Device (nothing is left on
+                the device then).
         """
         if (data_dir / CONFIG).exists():
             raise InputError(f"{data_dir} already holds a device", field="data_dir")
         if len(password) < 6:
             raise InputError("the device password has at least 6 characters", field="password")
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        Hardware.make(data_dir, identifiers)
         config = {
             "device_id": device_id or "dev-" + secrets.token_hex(8),
             "server": server.rstrip("/") if server else None,
@@ -136,9 +157,15 @@ class Device:
             device.close()
             device = cls(data_dir, clock=clock, keys=keys, http=http)
             assert device.server is not None
-            enrolment = device.server.register()
-            device.config["subject_id"] = enrolment.subject_id
-            _write_json(data_dir / CONFIG, device.config)
+            try:
+                enrolment = device.server.register()
+                device.config["subject_id"] = enrolment.subject_id
+                _write_json(data_dir / CONFIG, device.config)
+                if find_device:
+                    device.enable_find_device(phone_number=phone_number)
+            except BaseException:
+                device.factory_reset()
+                raise
         return device
 
     @property
@@ -168,8 +195,89 @@ class Device:
         except VerificationError:
             return False
 
+    # -- find device --------------------------------------------------------------------------
+
+    def _lost_device(self) -> LostDevice:
+        agent = FindDeviceAgent(
+            str(self.config["server"]),
+            SpaceState(self.owner.conn),
+            self.hardware.identifiers,
+            self.hardware.fix,
+            clock=self.clock,
+        )
+        return LostDevice(agent, self.handlers)
+
+    def enable_find_device(self, *, phone_number: str | None = None) -> bool:
+        """
+        Switch Find Device on (the person's choice); whether lost mode came back (the device
+        was marked lost before an erase or a reset).
+
+        Raises:
+            ConfigError: the device is not enrolled with a server.
+            ApiError: the server refused (``bound_to_another_account``: the owner releases
+                the device first; ``owner_keys_missing``-like codes: see the message).
+        """
+        token = setting(self.owner.conn, "token")
+        if self.server is None or not token:
+            raise ConfigError(
+                "Find Device needs a server: enrol the device (charter device init) first",
+                field="server",
+            )
+        component = self.find_device or self._lost_device()
+        try:
+            lost = component.activate(token, phone_number=phone_number)
+        except BaseException:
+            if component is not self.find_device:
+                component.close()
+            raise
+        self.find_device = component
+        self.components[COMPONENT] = component
+        return lost
+
+    def disable_find_device(self) -> None:
+        """
+        Switch Find Device off on this device.
+
+        Raises:
+            RefusedError: lost mode is on (``lost_mode_on``).
+        """
+        if self.find_device is not None:
+            self.find_device.switch_off()
+            self.find_device.close()
+            self.find_device = None
+            self.components.pop(COMPONENT, None)
+
+    @property
+    def lock_screen(self) -> LockScreen | None:
+        """What the lock screen shows (the owner's message and number in lost mode)."""
+        return self.find_device.lock_screen if self.find_device is not None else None
+
+    def unlock(self, password: str) -> None:
+        """
+        Unlock with the device password (lost mode, if on, keeps reporting).
+
+        Raises:
+            AuthError: wrong password (``wrong_credential``).
+        """
+        if not self.check_password(password):
+            raise AuthError("wrong device password", code="wrong_credential")
+        if self.find_device is not None:
+            self.find_device.unlock()
+
+    def _ring(self) -> None:
+        self.rang += 1
+
+    def _remote_erase(self) -> None:
+        self.factory_reset()
+        self.erased = True
+
     def close(self) -> None:
-        """Close every space and the connections."""
+        """Close every space and the connections (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.find_device is not None:
+            self.find_device.close()
         for space in self.open_spaces.values():
             space.close()
         self.open_spaces.clear()
@@ -334,23 +442,31 @@ class Device:
         every: float = 5.0,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
-        """Stay connected until ``stop`` is set: commands, switches, cloud, then wait."""
-        while not stop.is_set():
+        """Stay connected until ``stop`` is set (or a remote erase): commands, switches,
+        cloud, then wait; with Find Device on, the wait is a long poll for its commands."""
+        while not stop.is_set() and not self.erased:
+            waited = False
             try:
                 self.poll()
                 self.refresh_switches()
                 self.sync_cloud()
                 self.owner.apps.reset_unused()
                 self.owner.log.purge()
+                if self.find_device is not None and self.find_device.on:
+                    self.find_device.poll(wait=min(every, 30.0))
+                    waited = True
             except (ApiError, httpx.TransportError) as exc:
                 if on_error is not None:
                     on_error(exc)
-            stop.wait(every)
+            if not waited and not self.erased:
+                stop.wait(every)
 
     # -- resets -----------------------------------------------------------------------------
 
     def factory_reset(self) -> None:
-        """Everything on the device goes: biometric features, every space and its key."""
+        """Everything on the device goes: biometric features, every space and its key (the
+        keys first: what is left of a file cannot be read). The hardware stays, and with it
+        the server's Find Device binding of a lost device."""
         self.biometrics.wipe()
         for name in self.spaces.names():
             self.delete_space(name)
@@ -358,7 +474,7 @@ class Device:
         for name in (OWNER, "tee"):
             self.keys.delete(name)
         for f in sorted(self.data_dir.rglob("*"), reverse=True):
-            if f.is_file():
+            if f.is_file() and f.name != HARDWARE:
                 f.unlink()
             elif f.is_dir():
                 f.rmdir()
