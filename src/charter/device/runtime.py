@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from charter.client import ApiError, CloudClient, Command, DeviceClient, Transport
+from charter.client.account import StepUp
 from charter.client.find_device import FindDeviceAgent
 from charter.clock import Clock, system_clock
 from charter.device import commands as k
@@ -35,13 +36,14 @@ from charter.device.hardware import HARDWARE, Hardware
 from charter.device.keys import KeyStore, key_of, keys_for
 from charter.device.lost import COMPONENT, LockScreen, LostDevice, SpaceState, register_handlers
 from charter.device.lost import enabled as find_device_enabled
+from charter.device.session import Session, sign_in
 from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
+from charter.device.sync import CloudSync, Pushed
 from charter.device.usage import UsageReporter
 from charter.errors import AuthError, ConfigError, InputError
 
 CONFIG = "device.json"
-CLOUD = "cloud"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -93,14 +95,17 @@ class Device:
         self.handlers = Handlers()
         self.browser = Browser(self.owner, clear_elsewhere=self._clear_history_elsewhere)
         self.components: dict[str, object] = {}
-        token = setting(self.owner.conn, "token")
+        self.session = Session(self.owner.conn, self.config.get("server"))
+        token = self.session.token
         self.server: DeviceClient | None = None
         self.cloud: CloudClient | None = None
         if token and self.config.get("server"):
             base = str(self.config["server"])
-            transport = Transport(base, token, client=http)
+            transport = Transport(base, token, client=http, refresh=self.session.renew)
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
+        self.cloud_sync = CloudSync(self.owner, self.cloud) if self.cloud is not None else None
+        self.last_push: Pushed | None = None
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
         self.handlers.register(k.CLEAR_BROWSER_HISTORY, self._clear_browser_history)
@@ -120,6 +125,7 @@ class Device:
         password: str,
         server: str | None = None,
         token: str | None = None,
+        refresh_token: str | None = None,
         device_id: str | None = None,
         clock: Clock = system_clock,
         keys: KeyStore | None = None,
@@ -130,6 +136,8 @@ class Device:
     ) -> Device:
         """
         Set up a device (and, with a server and token, enrol it with the person's account;
+        with a ``refresh_token`` too, from :func:`charter.device.session.sign_in`, the device
+        renews its access token by itself;
         with ``find_device``, switch Find Device on too). ``identifiers`` are the simulated
         hardware's (made at random the first time, kept across resets).
 
@@ -153,7 +161,7 @@ class Device:
         device = cls(data_dir, clock=clock, keys=keys)
         set_setting(device.owner.conn, "password", PasswordHasher().hash(password))
         if server and token:
-            set_setting(device.owner.conn, "token", token)
+            device.session.keep(token, refresh_token)
             device.close()
             device = cls(data_dir, clock=clock, keys=keys, http=http)
             assert device.server is not None
@@ -167,6 +175,23 @@ class Device:
                 device.factory_reset()
                 raise
         return device
+
+    def sign_in(self, identifier: str, password: str, *, answer: StepUp | None = None) -> None:
+        """
+        Sign the person in again (their session ended): new tokens, kept in the owner's
+        space, used from the next request on.
+
+        Raises:
+            ConfigError: the device has no server.
+            ApiError: wrong identifier or password, or a locked account.
+            StepUpRequiredError: a second step was asked and not answered.
+        """
+        server = self.config.get("server")
+        if not server or self.server is None:
+            raise ConfigError("this device has no server; set it up again", field="server")
+        tokens = sign_in(str(server), identifier, password, answer=answer, device_id=self.device_id)
+        self.session.keep(tokens.access_token, tokens.refresh_token)
+        self.server.transport.headers = {"Authorization": f"Bearer {tokens.access_token}"}
 
     @property
     def device_id(self) -> str:
@@ -217,7 +242,7 @@ class Device:
             ApiError: the server refused (``bound_to_another_account``: the owner releases
                 the device first; ``owner_keys_missing``-like codes: see the message).
         """
-        token = setting(self.owner.conn, "token")
+        token = self.session.token
         if self.server is None or not token:
             raise ConfigError(
                 "Find Device needs a server: enrol the device (charter device init) first",
@@ -225,7 +250,14 @@ class Device:
             )
         component = self.find_device or self._lost_device()
         try:
-            lost = component.activate(token, phone_number=phone_number)
+            try:
+                lost = component.activate(token, phone_number=phone_number)
+            except ApiError as error:  # an access token past its minutes: renew once
+                if error.status != 401:
+                    raise
+                token = self.session.renew()
+                self.server.transport.headers = {"Authorization": f"Bearer {token}"}
+                lost = component.activate(token, phone_number=phone_number)
         except BaseException:
             if component is not self.find_device:
                 component.close()
@@ -414,25 +446,13 @@ class Device:
         return switches
 
     def sync_cloud(self) -> int:
-        """Bring the person's cloud items here (when the cloud is authorised); how many
-        changes were applied."""
-        if self.cloud is None or not self.usage.switches.get("cloud.authorization", False):
+        """Sync the person's cloud both ways (when the cloud is authorised): the server's
+        changes come here, this device's go there; how many server changes were applied.
+        Conflicts are kept for the person (:attr:`cloud_sync` ``.conflicts()``)."""
+        if self.cloud_sync is None or not self.usage.switches.get("cloud.authorization", False):
             return 0
-        since = setting(self.owner.conn, "cloud_token", "0") or "0"
-        applied = 0
-        for change in self.cloud.all_changes(since):
-            if change.state == "live":
-                try:
-                    self.owner.put(CLOUD, change.id, self.cloud.download(change.id))
-                except ApiError as error:
-                    if error.status != 404:
-                        raise
-            else:
-                self.owner.conn.execute(
-                    "delete from local_data where service = ? and key = ?", (CLOUD, change.id)
-                )
-            applied += 1
-        set_setting(self.owner.conn, "cloud_token", self.cloud.last_token)
+        applied = self.cloud_sync.pull()
+        self.last_push = self.cloud_sync.push()
         return applied
 
     def run(
