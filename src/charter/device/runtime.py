@@ -40,7 +40,7 @@ from charter.device.session import Session, sign_in
 from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
 from charter.device.sync import CloudSync, Pushed
-from charter.device.usage import UsageReporter
+from charter.device.usage import UsageReporter, sender_for
 from charter.errors import AuthError, ConfigError, InputError
 
 CONFIG = "device.json"
@@ -105,6 +105,9 @@ class Device:
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
         self.cloud_sync = CloudSync(self.owner, self.cloud) if self.cloud is not None else None
+        self.usage.sink = sender_for(
+            self.config, self.server.transport if self.server else None, self.device_id
+        )
         self.last_push: Pushed | None = None
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
@@ -470,6 +473,7 @@ class Device:
                 self.poll()
                 self.refresh_switches()
                 self.sync_cloud()
+                self.usage.flush()
                 self.owner.apps.reset_unused()
                 self.owner.log.purge()
                 if self.find_device is not None and self.find_device.on:
