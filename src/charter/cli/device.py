@@ -172,16 +172,35 @@ def sign_in_again(
 def run(
     device_dir: DeviceDir = Path("charter-device"),
     every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 5.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="One round (commands, switches, cloud), then exit.")
+    ] = False,
 ) -> None:
-    """Stay connected: carry out and confirm commands, read switches, sync the cloud."""
+    """Stay connected: carry out and confirm commands, read switches, sync the cloud, send
+    allowed usage, answer Find Device (a remote erase ends it)."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if not once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Device(device_dir) as device:
+        if once:
+            done = device.poll()
+            device.refresh_switches()
+            synced = device.sync_cloud()
+            sent = device.usage.flush()
+            if device.find_device is not None:
+                device.find_device.poll()
+            console.print(
+                f"device {device.device_id}: {len(done)} commands done, {synced} cloud changes, "
+                f"{sent} usage events sent; lock screen: {describe(device.lock_screen)}"
+            )
+            return
         console.print(f"device {device.device_id} running; Ctrl-C to stop")
         try:
             device.run(stop, every=every, on_error=lambda e: console.print(f"[yellow]{e}[/]"))
         except KeyboardInterrupt:
             stop.set()
+        if device.erased:
+            console.print("the device was erased from the owner's account")
 
 
 @app.command("privacy-report")
