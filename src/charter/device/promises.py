@@ -17,6 +17,7 @@ KEPT_BY: dict[str, tuple[str, ...]] = {
         "face_off_keeps_features",  # Biometrics.set_face_unlock keeps them
         "raw_biometrics_not_kept",  # features_of: a one-way digest, the sample is dropped
         "fingerprint_in_tee",  # Biometrics.check_for_app: the result only
+        "biometrics_single_purpose",  # Biometrics._serves: face matched for unlocking only
     ),
     "browser": (
         "no_url_collection",  # Browser.usage: counts only
