@@ -41,6 +41,7 @@ from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
 from charter.device.sync import CloudSync, Pushed
 from charter.device.usage import UsageReporter, sender_for
+from charter.device.withdrawal import apply_pending, delete_everywhere
 from charter.errors import AuthError, ConfigError, InputError
 
 CONFIG = "device.json"
@@ -349,7 +350,7 @@ class Device:
                 raise AuthError("this space needs its credential", code="wrong_credential")
             space = self.open_spaces.get(name) or self.spaces.open(name, credential, self._notice)
             self.open_spaces[name] = space
-            self._apply_pending(space)
+            apply_pending(self.owner, space)
             self.active = space
         self.browser.exit()
         self.browser = Browser(self.active, clear_elsewhere=self._clear_history_elsewhere)
@@ -378,43 +379,14 @@ class Device:
             out += space.shade()
         return out + self.notices
 
-    def _pending_deletions(self) -> list[str]:
-        return list(json.loads(setting(self.owner.conn, "pending_deletions", "[]") or "[]"))
-
-    def _apply_pending(self, space: Space) -> None:
-        done = json.loads(setting(space.conn, "deletions_done", "[]") or "[]")
-        for entry in self._pending_deletions():
-            if entry not in done:
-                if entry == "*":
-                    for service in space.services():
-                        space.delete_service(service)
-                else:
-                    space.delete_service(entry)
-                done.append(entry)
-        set_setting(space.conn, "deletions_done", json.dumps(done))
-
-    # -- commands ---------------------------------------------------------------------------
-
-    def _delete_everywhere(self, service: str | None) -> bool:
-        entry = service or "*"
-        pending = self._pending_deletions()
-        if entry not in pending:  # spaces locked now delete it when next opened
-            set_setting(self.owner.conn, "pending_deletions", json.dumps([*pending, entry]))
-        services = [service] if service else self.owner.services()
-        for name in services:
-            self.owner.delete_service(name)
-        for space in self.open_spaces.values():
-            self._apply_pending(space)
-        return True
-
     def _delete_service_data(self, command: Command) -> bool:
         if not command.service:
             return False
-        return self._delete_everywhere(command.service)
+        return delete_everywhere(self.owner, self.open_spaces.values(), command.service)
 
     def _delete_account_data(self, command: Command) -> bool:
         del command
-        return self._delete_everywhere(None)
+        return delete_everywhere(self.owner, self.open_spaces.values(), None)
 
     def _clear_browser_history(self, command: Command) -> bool:
         del command
