@@ -11,6 +11,7 @@ take it). ``Device.run`` long-polls and stops by itself after a remote erase.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,9 @@ class People:
 
 
 @pytest.fixture
-def people(charter: Charter, server: str, clock: FakeClock) -> People:
+def people(charter: Charter, server: str, clock: FakeClock) -> Iterator[People]:
     made = People(charter, server, clock)
-    yield made  # type: ignore[misc]
+    yield made
     made.close()
 
 
@@ -182,7 +183,9 @@ def test_lost_device_through_the_runtime(people: People, clock: FakeClock, tmp_p
     assert ana_api.devices()[0]["state"] == "off"
 
 
-def test_run_long_polls_and_stops_after_a_remote_erase(people: People, tmp_path: Path) -> None:
+def test_run_long_polls_and_stops_after_a_remote_erase(
+    people: People, clock: FakeClock, tmp_path: Path
+) -> None:
     folder = tmp_path / "phone"
     ana, ana_api = people.owner()
     phone = people.device(folder, ana)
@@ -190,6 +193,7 @@ def test_run_long_polls_and_stops_after_a_remote_erase(people: People, tmp_path:
     assert phone.find_device is not None
     fd_id = phone.find_device.device_id or ""
     ana_api.send(fd_id, "locate")
+    clock.advance(seconds=1)  # commands are delivered in the order they were queued
     ana_api.send(fd_id, "erase")
     stop, errors = threading.Event(), []
     runner = threading.Thread(
