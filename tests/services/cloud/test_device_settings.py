@@ -16,6 +16,7 @@ from charter.app import Charter
 from charter.asgi import create_app
 from charter.client import ApiError, CloudClient, Transport
 from charter.client.protection import DeviceKey, ProtectedCloud
+from charter.errors import RefusedError
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 
@@ -143,6 +144,6 @@ def test_plan_changes_are_kept_as_purchase_history(
     )
     assert len(records) == 2  # gate records: exported and erased with the account
     outsider = charter.gate.create_subject("account", "de", actor="test").id
-    with pytest.raises(Exception, match="consent|authoriz|switch"):
+    with pytest.raises(RefusedError, match=r"consent|authoriz|switch"):
         charter.cloud.set_plan(outsider, "plus")  # the gate refuses: Cloud not authorized
     assert charter.cloud.usage(outsider)[0].name == "free"

@@ -64,6 +64,6 @@ def purchases(sync: CloudSync, subject_id: str) -> list[Purchase]:
             str(r.value["source"]),
         )
         for r in found
-        if isinstance(r.value, dict)
+        if isinstance(r.value, dict) and {"plan", "previous", "at", "source"} <= r.value.keys()
     ]
     return sorted(out, key=lambda p: p.at, reverse=True)
