@@ -36,6 +36,7 @@ from charter.services.account import (
 )
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.find_device import FindDevice
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
 from charter.store.files import register_file_writer
@@ -65,6 +66,7 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -144,6 +146,7 @@ class Charter:
             staff=staff,
             rights=rights,
             cloud=Cloud(gate, data_dir=settings.data_dir),
+            find_device=FindDevice(gate),
             enforcers=enforcers,
         )
 

@@ -24,6 +24,7 @@ from charter.api.routers import (
     account,
     cloud,
     collect,
+    find_device,
     items,
     oauth,
     photos,
@@ -91,6 +92,7 @@ def create_api(charter: Charter) -> FastAPI:
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
             {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
+            {"name": "find_device", "description": "Locate, lost mode, ring, lock, erase."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -113,6 +115,7 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        find_device,
     )
     for module in routers:
         app.include_router(module.router)

@@ -6,17 +6,20 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.oauth`: the OAuth 2.0 / OpenID Connect provider;
 - :mod:`charter.services.credentials`: service API keys and interim user tokens;
 - :mod:`charter.services.staff`: staff roles of the Privacy Center;
-- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links.
+- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links;
+- :mod:`charter.services.find_device`: locate, lost mode, ring, lock, erase, sealed positions.
 """
 
 from collections.abc import Mapping
 
 from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
 from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+from charter.services.find_device.promises import ENFORCERS as FIND_DEVICE_ENFORCERS
 
 ENFORCERS: Mapping[str, frozenset[str]] = {
     "account": ACCOUNT_ENFORCERS,
     "cloud": CLOUD_ENFORCERS,
+    "find_device": FIND_DEVICE_ENFORCERS,
 }
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for
