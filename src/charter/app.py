@@ -34,10 +34,13 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.browser import Browser
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
+from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
+from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
@@ -65,6 +68,9 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    browser: Browser
+    video: Video
+    pay: Pay
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -125,6 +131,7 @@ class Charter:
             profile=password_profile or _profile(settings),
         )
         rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
+        cloud = Cloud(gate, data_dir=settings.data_dir)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -143,7 +150,10 @@ class Charter:
             ),
             staff=staff,
             rights=rights,
-            cloud=Cloud(gate, data_dir=settings.data_dir),
+            cloud=cloud,
+            browser=Browser(gate, cloud=cloud, notify_devices=rights.devices.send),
+            video=Video(gate),
+            pay=Pay(gate),
             enforcers=enforcers,
         )
 

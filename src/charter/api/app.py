@@ -22,16 +22,19 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    browser,
     cloud,
     collect,
     items,
     oauth,
+    pay,
     photos,
     records,
     rights,
     staff,
     subjects,
     switches,
+    video,
     wellknown,
 )
 from charter.app import Charter
@@ -113,6 +116,9 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        browser,
+        video,
+        pay,
     )
     for module in routers:
         app.include_router(module.router)

@@ -6,17 +6,25 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.oauth`: the OAuth 2.0 / OpenID Connect provider;
 - :mod:`charter.services.credentials`: service API keys and interim user tokens;
 - :mod:`charter.services.staff`: staff roles of the Privacy Center;
-- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links.
+- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links;
+- :mod:`charter.services.browser`, :mod:`charter.services.video`, :mod:`charter.services.pay`:
+  Mi Browser, Mi Video and Mi Pay (:mod:`charter.services.aggregates`: their analytics counters).
 """
 
 from collections.abc import Mapping
 
 from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
+from charter.services.browser.promises import ENFORCERS as BROWSER_ENFORCERS
 from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+from charter.services.pay.promises import ENFORCERS as PAY_ENFORCERS
+from charter.services.video.promises import ENFORCERS as VIDEO_ENFORCERS
 
 ENFORCERS: Mapping[str, frozenset[str]] = {
     "account": ACCOUNT_ENFORCERS,
     "cloud": CLOUD_ENFORCERS,
+    "browser": BROWSER_ENFORCERS,
+    "video": VIDEO_ENFORCERS,
+    "pay": PAY_ENFORCERS,
 }
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for
