@@ -44,7 +44,7 @@ def my_pay(request: Request, user: Me) -> Response:
     charter = services(request).charter
     subject = user.subject_id
     market = charter.gate.subject(subject).market
-    offered = market in charter.pay.bill_markets()
+    offered = charter.pay.offered_in(market)
     allowed = bool(charter.gate.switches(subject).get("pay.authorization"))
     context: dict[str, object] = {"title": "Mi Pay", "offered": offered, "allowed": allowed}
     if offered and allowed:

@@ -388,3 +388,19 @@ def test_a_card_number_is_found_in_any_text(body: str, around: str) -> None:
     number = next(body + c for c in "0123456789" if luhn_ok(body + c))
     assert holds_card_number(f"x {number} y") and holds_card_number({"a": [number]})
     assert holds_card_number(around) == holds_card_number(around + " ")
+
+
+@pytest.mark.promise("pay.card_verified_by_bank")
+def test_the_bank_checks_a_card_before_it_is_added(charter: Charter, api: TestClient) -> None:
+    subject = person(charter, "in", *ON)
+    phone = device(charter, subject)
+    expired = api.post(
+        "/v1/pay/cards", json={"card_number": card_number(), "valid_to": "12/20"}, headers=phone
+    )
+    assert expired.status_code == 403 and expired.json()["error"]["code"] == "card_expired"
+    malformed = api.post(
+        "/v1/pay/cards", json={"card_number": card_number(), "valid_to": "13/29"}, headers=phone
+    )
+    assert malformed.status_code == 422 and malformed.json()["error"]["field"] == "valid_to"
+    assert pay_records(charter, subject) == 0
+    assert api.get("/v1/pay/cards", headers=phone).json() == []

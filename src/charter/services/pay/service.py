@@ -187,6 +187,13 @@ class Pay:
             subject_id, card_token, cvv, amount_paise, "biller:" + bill_type, "bill", "", extra
         )
 
+    def offered_in(self, market: str) -> bool:
+        """Mi Pay is offered in ``market`` (the catalog's markets of the service)."""
+        compiled = self.gate.compiled
+        allowed = compiled.markets_by_service.get(SERVICE)
+        excluded = compiled.excluded_by_service.get(SERVICE, frozenset())
+        return market not in excluded and (allowed is None or market in allowed)
+
     def bill_markets(self) -> frozenset[str]:
         """The markets of the catalog's ``bill_payment_markets`` rule."""
         for rule in self.gate.catalog.services[SERVICE].rules:
