@@ -37,6 +37,7 @@ from charter.services.account import (
 from charter.services.browser import Browser
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.find_device import FindDevice
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
@@ -71,6 +72,7 @@ class Charter:
     browser: Browser
     video: Video
     pay: Pay
+    find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -154,6 +156,7 @@ class Charter:
             browser=Browser(gate, cloud=cloud, notify_devices=rights.devices.send),
             video=Video(gate),
             pay=Pay(gate),
+            find_device=FindDevice(gate),
             enforcers=enforcers,
         )
 
