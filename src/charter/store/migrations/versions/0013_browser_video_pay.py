@@ -2,7 +2,7 @@
 kinds, Mi Video's online/local mode and Mi Pay's tokenisation vault
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 11:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
