@@ -34,10 +34,13 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.app_vault import AppVault
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.get_apps import GetApps
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
+from charter.services.themes import Themes
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
@@ -65,6 +68,9 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    themes: Themes
+    app_vault: AppVault
+    get_apps: GetApps
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -144,6 +150,9 @@ class Charter:
             staff=staff,
             rights=rights,
             cloud=Cloud(gate, data_dir=settings.data_dir),
+            themes=Themes(gate),
+            app_vault=AppVault(gate),
+            get_apps=GetApps(gate),
             enforcers=enforcers,
         )
 
