@@ -22,8 +22,10 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    app_vault,
     cloud,
     collect,
+    get_apps,
     items,
     oauth,
     photos,
@@ -32,6 +34,7 @@ from charter.api.routers import (
     staff,
     subjects,
     switches,
+    themes,
     wellknown,
 )
 from charter.app import Charter
@@ -91,6 +94,9 @@ def create_api(charter: Charter) -> FastAPI:
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
             {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
+            {"name": "themes", "description": "Themes store: favourites, purchases, first run."},
+            {"name": "app_vault", "description": "App Vault: display-only cards, the News card."},
+            {"name": "get_apps", "description": "Get Apps: catalogue, installs, reviews, points."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -113,6 +119,9 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        themes,
+        app_vault,
+        get_apps,
     )
     for module in routers:
         app.include_router(module.router)
