@@ -31,12 +31,15 @@ def install(app: FastAPI, charter: Charter) -> None:
     from charter.web import (  # noqa: PLC0415 - keeps import light
         activity,
         admin,
+        apps,
         auth,
         center,
         cloud,
         items,
         mine,
         promises,
+        themes,
+        vault,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -49,6 +52,9 @@ def install(app: FastAPI, charter: Charter) -> None:
         center.router,
         items.router,
         cloud.router,
+        themes.router,
+        apps.router,
+        vault.router,
         activity.router,
         where.router,
         mine.router,
