@@ -6,7 +6,7 @@ no credential, so a caller may be no one; the market is then named by the client
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -36,6 +36,11 @@ def maybe_principal(
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(maybe_principal)]
+
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}]}
+"""``openapi_extra`` of a route that also answers without a credential: FastAPI appends the
+empty requirement to the bearer schemes, so the published document says authentication is
+optional there."""
 
 
 def person(principal: Principal | None) -> str | None:

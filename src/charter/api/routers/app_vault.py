@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.content_deps import (
+    OPTIONAL_AUTH,
     MarketQuery,
     MaybePrincipal,
     market_for,
@@ -105,7 +106,7 @@ class CountedOut(BaseModel):
     counted: bool
 
 
-@router.post("/cards/render", responses=responses(401, 403, 422))
+@router.post("/cards/render", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 422))
 def render(
     request: Request,
     body: CardsIn,
@@ -121,7 +122,7 @@ def render(
     return [CardOut(kind=c.kind, title=c.title, lines=list(c.lines)) for c in cards]
 
 
-@router.get("/news", responses=responses(401, 403, 422))
+@router.get("/news", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 422))
 def news(
     request: Request, charter: CharterDep, principal: MaybePrincipal, market: MarketQuery = None
 ) -> FeedOut:
@@ -143,7 +144,7 @@ def interact(body: InteractionIn, charter: CharterDep, principal: MaybePrincipal
     )
 
 
-@router.post("/analytics", responses=responses(401, 422))
+@router.post("/analytics", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 422))
 def report(body: AnalyticsIn, charter: CharterDep, principal: MaybePrincipal) -> CountedOut:
     """Count one click or page view (aggregate only; follows the User Experience Program)."""
     sid = person(principal)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.content_deps import (
+    OPTIONAL_AUTH,
     MarketQuery,
     MaybePrincipal,
     market_for,
@@ -136,7 +137,7 @@ def _points(p: Points) -> PointsOut:
     return PointsOut(balance=p.balance, prizes=p.prizes)
 
 
-@router.get("", responses=responses(401, 403, 422))
+@router.get("", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 422))
 def catalogue(
     request: Request,
     charter: CharterDep,
@@ -169,7 +170,9 @@ def install(app_id: AppId, charter: CharterDep, principal: MaybePrincipal) -> Ap
     return _app(charter.get_apps.install(require_person(principal), app_id))
 
 
-@router.get("/{app_id}/reviews", responses=responses(401, 403, 404, 422))
+@router.get(
+    "/{app_id}/reviews", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 404, 422)
+)
 def reviews(
     request: Request,
     app_id: AppId,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.content_deps import (
+    OPTIONAL_AUTH,
     MarketQuery,
     MaybePrincipal,
     market_for,
@@ -107,7 +108,7 @@ def _recommended(found: Recommendations) -> RecommendationsOut:
     )
 
 
-@router.get("/resources", responses=responses(401, 403, 422))
+@router.get("/resources", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 422))
 def browse(
     request: Request,
     charter: CharterDep,
@@ -120,7 +121,9 @@ def browse(
     return [_out(r) for r in charter.themes.browse(where, kind)]
 
 
-@router.get("/resources/{resource_id}", responses=responses(401, 403, 404, 422))
+@router.get(
+    "/resources/{resource_id}", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 404, 422)
+)
 def view(
     request: Request,
     resource_id: ResourceId,
@@ -195,7 +198,7 @@ def purchase(
     return _out(charter.themes.purchase(person(principal), resource_id))
 
 
-@router.get("/recommendations", responses=responses(401, 403, 422))
+@router.get("/recommendations", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 403, 422))
 def recommendations(
     request: Request, charter: CharterDep, principal: MaybePrincipal, market: MarketQuery = None
 ) -> RecommendationsOut:
@@ -204,7 +207,7 @@ def recommendations(
     return _recommended(charter.themes.recommendations(where, person(principal)))
 
 
-@router.post("/analytics", responses=responses(401, 422))
+@router.post("/analytics", openapi_extra=OPTIONAL_AUTH, responses=responses(401, 422))
 def report(body: AnalyticsIn, charter: CharterDep, principal: MaybePrincipal) -> CountedOut:
     """Count one click or page view (aggregate only; follows the User Experience Program)."""
     sid = person(principal)
