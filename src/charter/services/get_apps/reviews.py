@@ -11,7 +11,7 @@ app functionality, audited), newest first, keyset-paged on ``(created_at, id)``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.services.get_apps.apps import app
 from charter.services.get_apps.tables import reviews
+from charter.services.mirrors import drop_rows
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -165,8 +166,9 @@ class Reviews:
         last = rows[-1] if rows and more else None
         return ReviewPage(shown, f"{last.created_at}.{last.id}" if last is not None else None)
 
-    def _values(self, rows: Iterable[Any]) -> dict[str, dict[str, Any]]:
-        """The gate records of the rows, one read per author."""
+    def _values(self, rows: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        """The gate records of the rows, one read per author. Rows of a readable author whose
+        record is gone (erased, withdrawn and re-authorized, expired) are dropped."""
         by_author: dict[str, set[str]] = {}
         for row in rows:
             by_author.setdefault(row.subject_id, set()).add(row.record_id)
@@ -185,6 +187,9 @@ class Reviews:
             for rec in found:
                 if rec.id in wanted and isinstance(rec.value, dict):
                     out[rec.id] = rec.value
+            gone = [rid for rid in wanted if rid not in out]
+            if gone:
+                drop_rows(self.control, reviews, author, gone)
         return out
 
     def mine(self, subject_id: str) -> list[Review]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from charter.errors import InputError, RefusedError
 from charter.gate import Event
@@ -21,6 +21,7 @@ from charter.policy import SubjectKind
 from charter.services.get_apps.apps import APPS, PRIZES, App, app
 from charter.services.get_apps.reviews import Review, ReviewPage, Reviews
 from charter.services.get_apps.tables import installs, points
+from charter.services.mirrors import live_rows
 from charter.services.offering import purpose_refusal, require_purpose, require_service
 from charter.taxonomy import Purpose
 
@@ -101,7 +102,7 @@ class GetApps:
         Raises:
             RefusedError: ``market_unavailable`` or the gate's reason (no authorization).
         """
-        market = self.market_of(subject_id)
+        self.market_of(subject_id)
         found = app(app_id)
         if found.id in {a.id for a in self.installed(subject_id)}:
             return found
@@ -128,17 +129,21 @@ class GetApps:
                     installed_at=self.clock(),
                 )
             )
-        self._earn(subject_id, market, INSTALL_POINTS)
         return found
 
     def installed(self, subject_id: str) -> list[App]:
-        """The apps a person installed through the store, oldest first."""
-        i = installs.c
-        with self.control.connect() as conn:
-            ids = conn.execute(
-                select(i.app_id).where(i.subject_id == subject_id).order_by(i.installed_at)
-            ).scalars()
-            return [app(a) for a in ids]
+        """The apps a person installed through the store, oldest first (while the gate
+        holds their install records)."""
+        rows = live_rows(
+            self.gate,
+            self.control,
+            installs,
+            subject_id,
+            service=SERVICE,
+            data_type="app_list",
+            order_by=installs.c.installed_at,
+        )
+        return [app(r.app_id) for r in rows]
 
     # -- reviews ----------------------------------------------------------------------------
 
@@ -153,9 +158,8 @@ class GetApps:
         """
         if self.gate.subject(subject_id).kind is not SubjectKind.ACCOUNT:
             raise RefusedError("a review needs a signed-in account", code="login_required")
-        market = self.market_of(subject_id)
+        self.market_of(subject_id)
         found = self.reviews.write(subject_id, app_id, rating=rating, text=text, nickname=nickname)
-        self._earn(subject_id, market, REVIEW_POINTS)
         return found
 
     def review_page(
@@ -229,21 +233,25 @@ class GetApps:
         )
         return market
 
-    def _earn(self, subject_id: str, market: str, amount: int) -> None:
-        if not self.points_offered(market):
-            return
-        now = self.clock()
-        p = points.c
-        with self.control.begin() as conn:
-            done = conn.execute(
-                update(points)
-                .where(p.subject_id == subject_id)
-                .values(balance=p.balance + amount, updated_at=now)
-            ).rowcount
-            if not done:
-                conn.execute(
-                    insert(points).values(subject_id=subject_id, balance=amount, updated_at=now)
-                )
+    def _balance(self, subject_id: str) -> int:
+        """Points earned by the installs and reviews the gate holds, less those exchanged:
+        what the person withdraws or erases takes its points with it."""
+        try:
+            records = self.gate.read(
+                subject_id, service=SERVICE, purpose=Purpose.APP_FUNCTIONALITY, actor=ACTOR
+            )
+        except RefusedError:
+            return 0
+        balance = 0
+        for rec in records:
+            value = rec.value if isinstance(rec.value, dict) else {}
+            if rec.data_type == "app_list":
+                balance += INSTALL_POINTS
+            elif rec.data_type == "comments":
+                balance += REVIEW_POINTS
+            elif rec.data_type == "points_redeem_records":
+                balance -= int(value.get("points", 0))
+        return max(balance, 0)
 
     def points(self, subject_id: str) -> Points:
         """
@@ -253,14 +261,12 @@ class GetApps:
             RefusedError: ``market_unavailable`` outside India.
         """
         self._require_points(subject_id)
-        p = points.c
-        with self.control.connect() as conn:
-            balance = conn.execute(select(p.balance).where(p.subject_id == subject_id)).scalar()
-        return Points(int(balance or 0), dict(PRIZES))
+        return Points(self._balance(subject_id), dict(PRIZES))
 
     def redeem(self, subject_id: str, prize: str) -> Points:
         """
-        Exchange points for a prize; the exchange is kept (a gate record).
+        Exchange points for a prize; the exchange is kept (a gate record). Exchanges of one
+        person take turns (a lock row), so points are never spent twice.
 
         Raises:
             InputError: unknown prize.
@@ -274,14 +280,16 @@ class GetApps:
         now = self.clock()
         p = points.c
         with self.control.begin() as conn:
-            taken = conn.execute(
-                update(points)
-                .where(p.subject_id == subject_id, p.balance >= cost)
-                .values(balance=p.balance - cost, updated_at=now)
+            held = conn.execute(
+                update(points).where(p.subject_id == subject_id).values(updated_at=now)
             ).rowcount
-            if not taken:
+            if not held:
+                conn.execute(insert(points).values(subject_id=subject_id, updated_at=now))
+            balance = self._balance(subject_id)
+            if balance < cost:
                 raise RefusedError(
-                    f"{prize} costs {cost} points; earn more first", code="not_enough_points"
+                    f"{prize} costs {cost} points and {balance} are left; earn more first",
+                    code="not_enough_points",
                 )
             result = self.gate.collect(
                 [

@@ -38,9 +38,9 @@ points = Table(
     "get_apps_points",
     metadata,
     Column("subject_id", String(40), primary_key=True),
-    Column("balance", BigInteger, nullable=False, comment="Points not yet exchanged."),
-    Column("updated_at", BigInteger, nullable=False),
-    comment="Points Mall balances (India only); each exchange is a gate record.",
+    Column("updated_at", BigInteger, nullable=False, comment="The last exchange."),
+    comment="One row per person who exchanged points (exchanges take turns on it); points "
+    "follow from the gate's records of installs, reviews and exchanges.",
 )
 
 for _table in (installs, reviews, points):

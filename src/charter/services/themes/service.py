@@ -26,6 +26,7 @@ from charter.errors import InputError, RefusedError
 from charter.gate import Event
 from charter.policy import SubjectKind
 from charter.services.aggregates import UXP, Aggregates
+from charter.services.mirrors import live_rows
 from charter.services.offering import require_service
 from charter.services.themes.resources import RESOURCES, Resource, resource
 from charter.services.themes.tables import favorites, purchases
@@ -217,14 +218,18 @@ class Themes:
         return True
 
     def favorites(self, subject_id: str | None) -> list[Resource]:
-        """A signed-in person's favourites, oldest first."""
+        """A signed-in person's favourites, oldest first (those the gate still holds)."""
         sid = self.require_account(subject_id)
-        f = favorites.c
-        with self.control.connect() as conn:
-            ids = conn.execute(
-                select(f.resource_id).where(f.subject_id == sid).order_by(f.created_at)
-            ).scalars()
-            return [resource(i) for i in ids]
+        rows = live_rows(
+            self.gate,
+            self.control,
+            favorites,
+            sid,
+            service=SERVICE,
+            data_type="favorite_resource_list",
+            order_by=favorites.c.created_at,
+        )
+        return [resource(r.resource_id) for r in rows]
 
     def purchase(self, subject_id: str | None, resource_id: str) -> Resource:
         """
@@ -253,12 +258,16 @@ class Themes:
     def purchases(self, subject_id: str | None) -> list[Resource]:
         """What a signed-in person bought or downloaded, oldest first."""
         sid = self.require_account(subject_id)
-        p = purchases.c
-        with self.control.connect() as conn:
-            ids = conn.execute(
-                select(p.resource_id).where(p.subject_id == sid).order_by(p.purchased_at)
-            ).scalars()
-            return [resource(i) for i in ids]
+        rows = live_rows(
+            self.gate,
+            self.control,
+            purchases,
+            sid,
+            service=SERVICE,
+            data_type="resource_download_record",
+            order_by=purchases.c.purchased_at,
+        )
+        return [resource(r.resource_id) for r in rows]
 
     # -- recommendations --------------------------------------------------------------------
 

@@ -100,10 +100,10 @@ def upgrade() -> None:
     op.create_table(
         "get_apps_points",
         sa.Column("subject_id", sa.String(length=40), nullable=False),
-        sa.Column("balance", sa.BigInteger(), nullable=False, comment="Points not yet exchanged."),
-        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False, comment="The last exchange."),
         sa.PrimaryKeyConstraint("subject_id", name=op.f("pk_get_apps_points")),
-        comment="Points Mall balances (India only); each exchange is a gate record.",
+        comment="One row per person who exchanged points (exchanges take turns on it); points "
+        "follow from the gate's records of installs, reviews and exchanges.",
     )
 
 
