@@ -4,8 +4,8 @@ author's nickname are a gate record of ``comments`` (the author's account); the 
 the app, the rating and the time for listing. A listing shows every review to everyone with
 the nickname masked (:func:`mask_nickname`), except to its author, who sees theirs whole.
 
-A page reads each author's reviews through the gate (one read per author on the page, for
-app functionality, audited), newest first, keyset-paged on ``(created_at, id)``.
+A page reads its authors' reviews through the gate (:func:`~charter.gate.many.read_many`:
+each author's own query, one transaction, one audit entry per author), newest first, keyset-paged on ``(created_at, id)``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete, insert, or_, select
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
+from charter.gate.many import read_many
 from charter.services.get_apps.apps import app
 from charter.services.get_apps.tables import reviews
 from charter.services.mirrors import drop_rows
@@ -172,19 +173,18 @@ class Reviews:
         by_author: dict[str, set[str]] = {}
         for row in rows:
             by_author.setdefault(row.subject_id, set()).add(row.record_id)
+        found = read_many(
+            self.gate,
+            by_author,
+            service=SERVICE,
+            purpose=Purpose.APP_FUNCTIONALITY,
+            data_type="comments",
+            actor=ACTOR,
+        )
         out: dict[str, dict[str, Any]] = {}
-        for author, wanted in by_author.items():
-            try:
-                found = self.gate.read(
-                    author,
-                    service=SERVICE,
-                    purpose=Purpose.APP_FUNCTIONALITY,
-                    data_type="comments",
-                    actor=ACTOR,
-                )
-            except (RefusedError, NotFoundError):
-                continue  # the author withdrew or left: their reviews are not shown
-            for rec in found:
+        for author, records in found.items():  # authors who withdrew or left are not shown
+            wanted = by_author[author]
+            for rec in records:
                 if rec.id in wanted and isinstance(rec.value, dict):
                     out[rec.id] = rec.value
             gone = [rid for rid in wanted if rid not in out]
