@@ -37,6 +37,7 @@ from charter.services.account import (
 from charter.services.app_vault import AppVault
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.find_device import FindDevice
 from charter.services.get_apps import GetApps
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
@@ -71,6 +72,7 @@ class Charter:
     themes: Themes
     app_vault: AppVault
     get_apps: GetApps
+    find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -153,6 +155,7 @@ class Charter:
             themes=Themes(gate),
             app_vault=AppVault(gate),
             get_apps=GetApps(gate),
+            find_device=FindDevice(gate),
             enforcers=enforcers,
         )
 

@@ -25,6 +25,7 @@ from charter.api.routers import (
     app_vault,
     cloud,
     collect,
+    find_device,
     get_apps,
     items,
     oauth,
@@ -97,6 +98,7 @@ def create_api(charter: Charter) -> FastAPI:
             {"name": "themes", "description": "Themes store: favourites, purchases, first run."},
             {"name": "app_vault", "description": "App Vault: display-only cards, the News card."},
             {"name": "get_apps", "description": "Get Apps: catalogue, installs, reviews, points."},
+            {"name": "find_device", "description": "Locate, lost mode, ring, lock, erase."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -122,6 +124,7 @@ def create_api(charter: Charter) -> FastAPI:
         themes,
         app_vault,
         get_apps,
+        find_device,
     )
     for module in routers:
         app.include_router(module.router)

@@ -8,7 +8,8 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.staff`: staff roles of the Privacy Center;
 - :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links;
 - :mod:`charter.services.themes`, :mod:`charter.services.app_vault`,
-  :mod:`charter.services.get_apps`: the content services (store, cards, app store).
+  :mod:`charter.services.get_apps`: the content services (store, cards, app store);
+- :mod:`charter.services.find_device`: locate, lost mode, ring, lock, erase, sealed positions.
 """
 
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
 from charter.services.app_vault.promises import ENFORCERS as APP_VAULT_ENFORCERS
 from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+from charter.services.find_device.promises import ENFORCERS as FIND_DEVICE_ENFORCERS
 from charter.services.get_apps.promises import ENFORCERS as GET_APPS_ENFORCERS
 from charter.services.themes.promises import ENFORCERS as THEMES_ENFORCERS
 
@@ -25,6 +27,7 @@ ENFORCERS: Mapping[str, frozenset[str]] = {
     "themes": THEMES_ENFORCERS,
     "app_vault": APP_VAULT_ENFORCERS,
     "get_apps": GET_APPS_ENFORCERS,
+    "find_device": FIND_DEVICE_ENFORCERS,
 }
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for

@@ -2,7 +2,7 @@
 and the aggregate-only analytics counters of the content services
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-04 11:45:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
