@@ -34,13 +34,16 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.app_vault import AppVault
 from charter.services.browser import Browser
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.find_device import FindDevice
+from charter.services.get_apps import GetApps
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
+from charter.services.themes import Themes
 from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
@@ -72,6 +75,9 @@ class Charter:
     browser: Browser
     video: Video
     pay: Pay
+    themes: Themes
+    app_vault: AppVault
+    get_apps: GetApps
     find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
@@ -156,6 +162,9 @@ class Charter:
             browser=Browser(gate, cloud=cloud, notify_devices=rights.devices.send),
             video=Video(gate),
             pay=Pay(gate),
+            themes=Themes(gate),
+            app_vault=AppVault(gate),
+            get_apps=GetApps(gate),
             find_device=FindDevice(gate),
             enforcers=enforcers,
         )

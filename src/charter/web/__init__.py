@@ -31,6 +31,7 @@ def install(app: FastAPI, charter: Charter) -> None:
     from charter.web import (  # noqa: PLC0415 - keeps import light
         activity,
         admin,
+        apps,
         auth,
         browser,
         center,
@@ -39,6 +40,8 @@ def install(app: FastAPI, charter: Charter) -> None:
         mine,
         pay,
         promises,
+        themes,
+        vault,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -53,6 +56,9 @@ def install(app: FastAPI, charter: Charter) -> None:
         cloud.router,
         pay.router,
         browser.router,
+        themes.router,
+        apps.router,
+        vault.router,
         activity.router,
         where.router,
         mine.router,
