@@ -25,6 +25,7 @@ from argon2.exceptions import VerificationError
 
 from charter.client import ApiError, CloudClient, Command, DeviceClient, Transport
 from charter.client.account import StepUp
+from charter.client.browser import BrowserClient
 from charter.client.find_device import FindDeviceAgent
 from charter.clock import Clock, system_clock
 from charter.device import commands as k
@@ -100,11 +101,13 @@ class Device:
         token = self.session.token
         self.server: DeviceClient | None = None
         self.cloud: CloudClient | None = None
+        self.browser_server: BrowserClient | None = None
         if token and self.config.get("server"):
             base = str(self.config["server"])
             transport = Transport(base, token, client=http, refresh=self.session.renew)
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
+            self.browser_server = BrowserClient(transport, self.device_id)
         self.cloud_sync = CloudSync(self.owner, self.cloud) if self.cloud is not None else None
         self.usage.sink = sender_for(
             self.config, self.server.transport if self.server else None, self.device_id
@@ -399,6 +402,8 @@ class Device:
         hook = self.components.get("clear_history_elsewhere")
         if callable(hook):
             hook()
+        elif self.browser_server is not None:
+            self.browser_server.clear_history_elsewhere()
 
     def poll(self) -> list[Command]:
         """Carry out the commands waiting at the server and confirm each; the ones done."""
