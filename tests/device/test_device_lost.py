@@ -160,6 +160,7 @@ def test_lost_device_through_the_runtime(people: People, clock: FakeClock, tmp_p
         people.device(folder, bo)
     assert taken.value.code == "bound_to_another_account"
     assert _files(folder) == [HARDWARE]
+    assert people.charter.rights.devices.devices(bo) == []  # not enrolled either
 
     # The owner sets it up again: lost mode comes back with its message, and reports.
     again = people.device(folder, ana)

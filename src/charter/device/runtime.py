@@ -172,12 +172,12 @@ class Device:
             device.close()
             device = cls(data_dir, clock=clock, keys=keys, http=http)
             assert device.server is not None
-            try:
+            try:  # Find Device first: a device bound to another account is not enrolled
+                if find_device:
+                    device.enable_find_device(phone_number=phone_number)
                 enrolment = device.server.register()
                 device.config["subject_id"] = enrolment.subject_id
                 _write_json(data_dir / CONFIG, device.config)
-                if find_device:
-                    device.enable_find_device(phone_number=phone_number)
             except BaseException:
                 device.factory_reset()
                 raise
