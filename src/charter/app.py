@@ -34,10 +34,12 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.ads import Ads
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
+from charter.services.usage import Usage
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
@@ -65,6 +67,8 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    usage: Usage
+    ads: Ads
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -144,6 +148,8 @@ class Charter:
             staff=staff,
             rights=rights,
             cloud=Cloud(gate, data_dir=settings.data_dir),
+            usage=Usage(gate),
+            ads=Ads(gate),
             enforcers=enforcers,
         )
 

@@ -22,6 +22,7 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    ads,
     cloud,
     collect,
     items,
@@ -32,6 +33,7 @@ from charter.api.routers import (
     staff,
     subjects,
     switches,
+    usage,
     wellknown,
 )
 from charter.app import Charter
@@ -113,6 +115,8 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        usage,
+        ads,
     )
     for module in routers:
         app.include_router(module.router)

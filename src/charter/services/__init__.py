@@ -6,17 +6,24 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.oauth`: the OAuth 2.0 / OpenID Connect provider;
 - :mod:`charter.services.credentials`: service API keys and interim user tokens;
 - :mod:`charter.services.staff`: staff roles of the Privacy Center;
-- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links.
+- :mod:`charter.services.cloud`: sync between a person's devices, trash, shared links;
+- :mod:`charter.services.usage`: app usage events, DP aggregates with a privacy budget;
+- :mod:`charter.services.ads`: advertising IDs, segments from allowed sources, ad decisions;
+- :mod:`charter.services.ai`: no training on user data, training data from non-personal sources.
 """
 
 from collections.abc import Mapping
 
 from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
+from charter.services.ads.promises import ENFORCERS as ADS_ENFORCERS
 from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+from charter.services.usage.promises import ENFORCERS as USAGE_ENFORCERS
 
 ENFORCERS: Mapping[str, frozenset[str]] = {
     "account": ACCOUNT_ENFORCERS,
     "cloud": CLOUD_ENFORCERS,
+    "app_usage_data": USAGE_ENFORCERS,
+    "advertisement": ADS_ENFORCERS,
 }
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for
