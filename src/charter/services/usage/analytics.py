@@ -22,6 +22,8 @@ from sqlalchemy import insert, select, update
 
 from charter.errors import RefusedError
 from charter.gate import Gate
+from charter.gate.export import register_export_part
+from charter.gate.model import Subject
 from charter.services.usage import dp
 from charter.services.usage.apps import INDEX, SYSTEM_APPS
 from charter.services.usage.params import DATA_TYPE, SERVICE, UsageParams
@@ -214,3 +216,21 @@ class Analytics:
             }
             for r in rows
         ]
+
+
+def _budget_part(gate: Gate, subject: Subject) -> list[dict[str, Any]]:
+    """The person's spent privacy budget, as their export shows it."""
+    analytics = Analytics(gate, UsageParams.from_catalog(gate.catalog))
+    return [
+        {
+            "purpose": s.purpose,
+            "spent": s.spent,
+            "cap": s.cap,
+            "left": s.left,
+            "releases": s.releases,
+        }
+        for s in analytics.spent(subject.id)
+    ]
+
+
+register_export_part("privacy_budget", _budget_part)

@@ -37,7 +37,7 @@ def estimate(
         sb = b[start : start + chunk, None]
         sy = buckets[start : start + chunk, None]
         support += (bucket_of(sa, sb, values[None, :], params.g) == sy).sum(axis=0)
-    out: FloatArray = (support - n * params.q) / (params.p - params.q)
+    out: FloatArray = np.asarray((support - n * params.q) / (params.p - params.q), dtype=np.float64)
     return out
 
 
