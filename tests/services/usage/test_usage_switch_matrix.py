@@ -158,7 +158,9 @@ def test_snapshot_keeps_the_latest_per_device_and_refuses_above_its_frequency(
     assert [o["reason"] for o in out] == ["stored", "frequency_exceeded"]
 
 
-def test_bad_batches_are_refused_whole_with_where_and_how(charter: Charter, api: TestClient) -> None:
+def test_bad_batches_are_refused_whole_with_where_and_how(
+    charter: Charter, api: TestClient
+) -> None:
     subject = person(charter)
     h = headers(charter, subject)
     bad = {"kind": "usage_sequence", "fields": {"package_name": "x", "imei": "123"}}
@@ -170,9 +172,10 @@ def test_bad_batches_are_refused_whole_with_where_and_how(charter: Charter, api:
     assert "events[1]" in body["error"]["message"] and "imei" in body["error"]["message"]
     assert "123" not in resp.text
     assert _readable(charter, subject, "app_usage_data", Purpose.ADVERTISING) == "allowed"
-    assert charter.gate.read(
-        subject, service="app_usage_data", purpose=Purpose.ADVERTISING, actor="t"
-    ) == []
+    assert (
+        charter.gate.read(subject, service="app_usage_data", purpose=Purpose.ADVERTISING, actor="t")
+        == []
+    )
     resp = api.post(
         "/v1/usage/events", json={"device": "p", "events": [{"kind": "keystrokes"}]}, headers=h
     )
