@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from support.telemetry import TestClient, event, headers, person
 
 from charter.app import Charter
 from charter.asgi import create_app
@@ -23,6 +22,7 @@ from charter.services.usage.analytics import THIRD_PARTY_COLUMNS
 from charter.services.usage.apps import INDEX, SYSTEM_APPS
 from charter.services.usage.tables import budget, releases
 from charter.store.registry import registered
+from support.telemetry import TestClient, event, headers, person
 
 DEVICES = 1_000_000
 
@@ -115,7 +115,7 @@ def test_counts_below_k_are_never_released_and_big_ones_are(charter: Charter) ->
     assert {r.category for r in kept} <= set(INDEX)
 
 
-@pytest.mark.promise("app_usage_data.aggregated_analysis")
+@pytest.mark.promise("app_usage_data.aggregated_analysis", "app_usage_data.no_raw_event_sharing")
 def test_third_party_interface_has_no_identifier_column(charter: Charter, api: TestClient) -> None:
     people = _people(charter, 40)
     charter.usage.analytics.release_app_usage(actor="staff:test")

@@ -11,7 +11,6 @@ import itertools
 from collections.abc import Iterator
 
 import pytest
-from support.telemetry import KINDS, TestClient, event, headers, person
 
 from charter.app import Charter
 from charter.asgi import create_app
@@ -19,6 +18,7 @@ from charter.errors import RefusedError
 from charter.services.usage.tables import essential
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
+from support.telemetry import KINDS, TestClient, event, headers, person
 
 MARKETS = ("de", "in", "cn", "us", "br")
 COMBOS = list(itertools.product([False, True], repeat=3))

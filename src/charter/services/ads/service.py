@@ -73,7 +73,7 @@ class Ads:
 
     # -- advertising IDs -----------------------------------------------------------------
 
-    def _hash(self, value: str, context: str) -> str:
+    def keyed(self, value: str, context: str) -> str:
         return keyed_hash(self.gate.keyring.hmac_key, value.encode("utf-8"), context=context).hex()
 
     def new_id(self, subject_id: str, device: str) -> str:
@@ -85,8 +85,8 @@ class Ads:
         if not device or len(device) > 120:
             raise InputError("device must be text of 1 to 120 characters", field="device")
         ad_id = str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
-        dev = self._hash(device, "ads.device")
-        values = {"id_hash": self._hash(ad_id, "ads.id"), "created_at": self.gate.clock()}
+        dev = self.keyed(device, "ads.device")
+        values = {"id_hash": self.keyed(ad_id, "ads.id"), "created_at": self.gate.clock()}
         key = (ad_ids.c.subject_id == subject_id) & (ad_ids.c.device_hash == dev)
         with self.gate.stores.control().begin() as conn:
             done = conn.execute(update(ad_ids).where(key).values(**values)).rowcount
@@ -106,7 +106,7 @@ class Ads:
             found = conn.execute(
                 select(ad_ids.c.device_hash).where(
                     ad_ids.c.subject_id == subject_id,
-                    ad_ids.c.id_hash == self._hash(ad_id, "ads.id"),
+                    ad_ids.c.id_hash == self.keyed(ad_id, "ads.id"),
                 )
             ).first()
         if found is None:
