@@ -37,6 +37,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         items,
         mine,
         promises,
+        telemetry,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -53,6 +54,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         where.router,
         mine.router,
         promises.router,
+        telemetry.router,
         admin.router,
     ):
         app.include_router(router)
