@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,11 +239,7 @@ class Ads:
             current = self._current_segments(subject_id)
         except RefusedError as exc:
             return AdChoice(_general(slot), False, f"non-personalized: {exc.code}")
-        if not current:
-            return AdChoice(_general(slot), False, "non-personalized: no segment")
-        best = sorted(current)[_pick(slot, len(current))]
-        ads = seg.ADS.get(best, seg.NON_PERSONALIZED)
-        return AdChoice(ads[_pick(slot, len(ads))], True, f"segment {best}", best)
+        return choose(current, slot)
 
     # -- the person's view -----------------------------------------------------------------
 
@@ -265,6 +262,16 @@ class Ads:
         return self.gate.delete_records(
             subject_id, sorted(chosen), service=SERVICE, actor="subject", why="segment deleted"
         )
+
+
+def choose(segments: Iterable[str], slot: str) -> AdChoice:
+    """The ad for ``slot`` given the person's segments (pure: no I/O)."""
+    names = sorted(segments)
+    if not names:
+        return AdChoice(_general(slot), False, "non-personalized: no segment")
+    best = names[_pick(slot, len(names))]
+    ads = seg.ADS.get(best, seg.NON_PERSONALIZED)
+    return AdChoice(ads[_pick(slot, len(ads))], True, f"segment {best}", best)
 
 
 def _pick(slot: str, n: int) -> int:
