@@ -22,9 +22,12 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from charter.client.http import Transport
 
 PRIME = (1 << 31) - 1
 """The modulus of the universal hash family ``((a·v + b) mod P) mod g``."""
@@ -122,3 +125,37 @@ def privatise_many(
     other = rng.integers(0, params.g - 1, size=n, dtype=np.int64)
     other += other >= true_bucket
     return a, b, np.where(keep, true_bucket, other)
+
+
+class UsageClient:
+    """A device's usage telemetry over HTTP: events, locally private reports, the budget."""
+
+    def __init__(self, base_url: str, token: str, *, transport: Transport | None = None) -> None:
+        self.transport = transport or Transport(base_url, token)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.transport.close()
+
+    def send_events(self, device: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send a batch of events; each gets the server's outcome and reason."""
+        answer = self.transport.request(
+            "POST", "/v1/usage/events", json={"device": device, "events": events}
+        )
+        out: list[dict[str, Any]] = answer.json()
+        return out
+
+    def report_histogram(
+        self, histogram: Mapping[int, int], epsilon: float, rng: random.Random | None = None
+    ) -> Report:
+        """Privatise the device's app-usage histogram and send only the report."""
+        report = privatise(histogram, epsilon, rng)
+        self.transport.request(
+            "POST", "/v1/usage/ldp", json={"epsilon": epsilon, "reports": [report.to_json()]}
+        )
+        return report
+
+    def budget(self) -> list[dict[str, Any]]:
+        """The person's privacy budget, per purpose."""
+        out: list[dict[str, Any]] = self.transport.request("GET", "/v1/usage/budget").json()
+        return out

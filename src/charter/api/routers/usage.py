@@ -104,3 +104,32 @@ async def post_release(staff: Staff, charter: CharterDep) -> dict[str, Any]:
 async def get_aggregates(principal: AnyPrincipal, charter: CharterDep) -> list[dict[str, Any]]:
     """The third-party interface: released aggregates only, with no identifier column."""
     return await run_in_threadpool(charter.usage.analytics.third_party_view)
+
+
+class ReportIn(BaseModel):
+    """One locally privatised report (optimized local hashing)."""
+
+    a: int
+    b: int
+    bucket: int
+
+
+class ReportsIn(BaseModel):
+    """A batch of privatised reports at the declared ε (no device, no person)."""
+
+    epsilon: float
+    reports: list[ReportIn] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/ldp", responses=responses(401, 422))
+async def post_ldp(body: ReportsIn, principal: AnyPrincipal, charter: CharterDep) -> dict[str, int]:
+    """Keep locally private reports; nothing of the sender is kept with them."""
+    reports = [r.model_dump() for r in body.reports]
+    n = await run_in_threadpool(charter.usage.local.add, body.epsilon, reports)
+    return {"kept": n}
+
+
+@router.get("/ldp/estimates", responses=responses(401, 403))
+async def get_ldp_estimates(staff: Staff, charter: CharterDep) -> dict[str, float]:
+    """Staff: estimated reports per system app, from the locally private reports."""
+    return await run_in_threadpool(charter.usage.local.estimates)

@@ -33,6 +33,7 @@ class UsageParams:
     epsilon_per_query: float
     lifetime_epsilon: float
     k_threshold: int
+    local_epsilon: float
 
     @classmethod
     def from_catalog(cls, catalog: Catalog) -> UsageParams:
@@ -60,6 +61,7 @@ class UsageParams:
                 epsilon_per_query=float(str(agg["epsilon_per_query"])),
                 lifetime_epsilon=float(str(agg["lifetime_epsilon"])),
                 k_threshold=int(str(agg["k_threshold"])),
+                local_epsilon=float(str(agg["local_epsilon"])),
             )
         except KeyError as exc:
             raise ConfigError(

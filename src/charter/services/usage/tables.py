@@ -68,6 +68,24 @@ releases = Table(
     comment="Differentially private aggregates as released: no subject, no device, no id.",
 )
 
+ldp_reports = Table(
+    "usage_ldp_reports",
+    metadata,
+    Column("report_id", String(40), primary_key=True, comment="Report id (lr_...)."),
+    Column("day", Integer, nullable=False, comment="UTC day number received."),
+    Column("epsilon_micro", BigInteger, nullable=False),
+    Column("a", BigInteger, nullable=False, comment="The report's hash function: multiplier."),
+    Column("b", BigInteger, nullable=False, comment="The report's hash function: offset."),
+    Column("bucket", Integer, nullable=False, comment="The privatised bucket."),
+    Index("ix_usage_ldp_reports_eps", "epsilon_micro"),
+    comment="Locally privatised app-usage reports (OLH): no subject, no device, no true value.",
+)
+
+register_table(
+    ldp_reports,
+    neither=("report_id", "day", "epsilon_micro", "a", "b", "bucket"),
+    erase=Erase.NONE,
+)
 register_table(
     people,
     subject_column="subject_id",

@@ -1,6 +1,6 @@
 """App usage data, analytics and advertising: latest installed-apps snapshot per device,
 essential telemetry counters, the privacy-budget ledger, the usage population, released
-aggregates, and advertising IDs (keyed hashes)
+aggregates, locally private reports, and advertising IDs (keyed hashes)
 
 Revision ID: 0011
 Revises: 0008
@@ -124,8 +124,29 @@ def upgrade() -> None:
     )
     op.create_index("ix_ads_ids_id_hash", "ads_ids", ["id_hash"], unique=False)
 
+    op.create_table(
+        "usage_ldp_reports",
+        sa.Column("report_id", sa.String(length=40), nullable=False, comment="Report id (lr_...)."),
+        sa.Column("day", sa.Integer(), nullable=False, comment="UTC day number received."),
+        sa.Column("epsilon_micro", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "a", sa.BigInteger(), nullable=False, comment="The report's hash function: multiplier."
+        ),
+        sa.Column(
+            "b", sa.BigInteger(), nullable=False, comment="The report's hash function: offset."
+        ),
+        sa.Column("bucket", sa.Integer(), nullable=False, comment="The privatised bucket."),
+        sa.PrimaryKeyConstraint("report_id", name=op.f("pk_usage_ldp_reports")),
+        comment="Locally privatised app-usage reports (OLH): no subject, no device, no true value.",
+    )
+    op.create_index(
+        "ix_usage_ldp_reports_eps", "usage_ldp_reports", ["epsilon_micro"], unique=False
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_usage_ldp_reports_eps", table_name="usage_ldp_reports")
+    op.drop_table("usage_ldp_reports")
     op.drop_index("ix_ads_ids_id_hash", table_name="ads_ids")
     op.drop_table("ads_ids")
     op.drop_table("usage_releases")
