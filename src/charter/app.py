@@ -35,6 +35,8 @@ from charter.services.account import (
     VerificationSender,
 )
 from charter.services.ads import Ads
+from charter.services.ai import TrainingExport
+from charter.services.ai.training import synthetic
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.oauth import KeyStore, OAuthProvider
@@ -69,6 +71,7 @@ class Charter:
     cloud: Cloud
     usage: Usage
     ads: Ads
+    training: TrainingExport
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -129,6 +132,7 @@ class Charter:
             profile=password_profile or _profile(settings),
         )
         rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
+        usage = Usage(gate)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -148,8 +152,11 @@ class Charter:
             staff=staff,
             rights=rights,
             cloud=Cloud(gate, data_dir=settings.data_dir),
-            usage=Usage(gate),
+            usage=usage,
             ads=Ads(gate),
+            training=TrainingExport(
+                {"released_aggregates": usage.analytics.third_party_view, "synthetic": synthetic}
+            ),
             enforcers=enforcers,
         )
 

@@ -23,6 +23,7 @@ from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
     ads,
+    ai,
     cloud,
     collect,
     items,
@@ -117,6 +118,7 @@ def create_api(charter: Charter) -> FastAPI:
         cloud,
         usage,
         ads,
+        ai,
     )
     for module in routers:
         app.include_router(module.router)

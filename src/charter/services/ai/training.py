@@ -52,6 +52,14 @@ class TrainingJob:
         return self.trained
 
 
+def synthetic(n: int = 100) -> list[dict[str, Any]]:
+    """Synthetic app-usage samples drawn from no person's data (a fixed generator)."""
+    import random  # noqa: PLC0415 - only this source needs it
+
+    rng = random.Random(0)  # noqa: S311 - synthetic samples, not a secret
+    return [{"app": rng.randrange(40), "minutes": rng.randrange(1, 120)} for _ in range(n)]
+
+
 class TrainingExport:
     """The staff export of training data: declared non-personal sources only."""
 
