@@ -109,15 +109,15 @@ async def get_aggregates(principal: AnyPrincipal, charter: CharterDep) -> list[d
 class ReportIn(BaseModel):
     """One locally privatised report (optimized local hashing)."""
 
-    a: int
-    b: int
-    bucket: int
+    a: int = Field(ge=1, lt=(1 << 31) - 1, description="Hash multiplier.")
+    b: int = Field(ge=0, lt=(1 << 31) - 1, description="Hash offset.")
+    bucket: int = Field(ge=0, lt=1 << 16, description="Below g = round(e^ε) + 1.")
 
 
 class ReportsIn(BaseModel):
     """A batch of privatised reports at the declared ε (no device, no person)."""
 
-    epsilon: float
+    epsilon: float = Field(gt=0, le=20, description="Must be the ε the catalog declares.")
     reports: list[ReportIn] = Field(min_length=1, max_length=10_000)
 
 
