@@ -39,6 +39,7 @@ from charter.services.ai import TrainingExport
 from charter.services.ai.training import synthetic
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.find_device import FindDevice
 from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.staff import StaffRoles
 from charter.services.usage import Usage
@@ -72,6 +73,7 @@ class Charter:
     usage: Usage
     ads: Ads
     training: TrainingExport
+    find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -157,6 +159,7 @@ class Charter:
             training=TrainingExport(
                 {"released_aggregates": usage.analytics.third_party_view, "synthetic": synthetic}
             ),
+            find_device=FindDevice(gate),
             enforcers=enforcers,
         )
 

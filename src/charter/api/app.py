@@ -26,6 +26,7 @@ from charter.api.routers import (
     ai,
     cloud,
     collect,
+    find_device,
     items,
     oauth,
     photos,
@@ -94,6 +95,7 @@ def create_api(charter: Charter) -> FastAPI:
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
             {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
+            {"name": "find_device", "description": "Locate, lost mode, ring, lock, erase."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -119,6 +121,7 @@ def create_api(charter: Charter) -> FastAPI:
         usage,
         ads,
         ai,
+        find_device,
     )
     for module in routers:
         app.include_router(module.router)

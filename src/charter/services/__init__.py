@@ -10,6 +10,7 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.usage`: app usage events, DP aggregates with a privacy budget;
 - :mod:`charter.services.ads`: advertising IDs, segments from allowed sources, ad decisions;
 - :mod:`charter.services.ai`: no training on user data, training data from non-personal sources.
+- :mod:`charter.services.find_device`: locate, lost mode, ring, lock, erase, sealed positions.
 """
 
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from charter.services.account.promises import ENFORCERS as ACCOUNT_ENFORCERS
 from charter.services.ads.promises import ENFORCERS as ADS_ENFORCERS
 from charter.services.cloud.promises import ENFORCERS as CLOUD_ENFORCERS
+from charter.services.find_device.promises import ENFORCERS as FIND_DEVICE_ENFORCERS
 from charter.services.usage.promises import ENFORCERS as USAGE_ENFORCERS
 
 ENFORCERS: Mapping[str, frozenset[str]] = {
@@ -24,6 +26,7 @@ ENFORCERS: Mapping[str, frozenset[str]] = {
     "cloud": CLOUD_ENFORCERS,
     "app_usage_data": USAGE_ENFORCERS,
     "advertisement": ADS_ENFORCERS,
+    "find_device": FIND_DEVICE_ENFORCERS,
 }
 """
 Per catalog service that a package here implements, the ids of the enforcers it registers for

@@ -3,7 +3,7 @@ essential telemetry counters, the privacy-budget ledger, the usage population, r
 aggregates, locally private reports, and advertising IDs (keyed hashes)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
