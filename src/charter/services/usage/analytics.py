@@ -106,8 +106,7 @@ class Analytics:
                     )
                 ).all()
             }
-        indices: list[int] = []
-        used: list[str] = []
+        contributions: dict[str, list[int]] = {}
         over = refused = 0
         for sid in population:
             if spent.get(sid, 0) + eps_micro > cap_micro:
@@ -132,10 +131,11 @@ class Analytics:
                 }
             )[: self.max_apps]
             if apps:
-                indices.extend(apps)
-                used.append(sid)
+                contributions[sid] = apps
         now = self.gate.clock()
-        self._charge(used, purpose, eps_micro, now)
+        used = self._charge(list(contributions), purpose, eps_micro, cap_micro, now)
+        over += len(contributions) - len(used)  # a concurrent release spent it meanwhile
+        indices = [i for sid in used for i in contributions[sid]]
         counts = dp.histogram(np.asarray(indices, dtype=np.int64), len(SYSTEM_APPS))
         out = dp.release(counts, epsilon=eps, sensitivity=self.max_apps, k=self.params.k_threshold)
         release_id = "ur_" + secrets.token_hex(16)
@@ -159,38 +159,35 @@ class Analytics:
         )
         return Outcome(release_id, out, len(used), over, refused)
 
-    def _charge(self, used: list[str], purpose: str, eps_micro: int, now: int) -> None:
-        """Charge each contributor before anything is released (a crash then only
-        over-counts, never under-counts, what was spent)."""
+    def _charge(
+        self, candidates: list[str], purpose: str, eps_micro: int, cap_micro: int, now: int
+    ) -> list[str]:
+        """
+        Charge each candidate whose budget allows it, atomically (``spent + ε <= cap`` is part
+        of the update, so two concurrent releases cannot both pass the cap), before anything
+        is released: a crash then only over-counts what was spent. Returns those charged; only
+        their contributions are used.
+        """
         b = budget
+        charged: list[str] = []
         with self.control.begin() as conn:
-            known = (
-                {
-                    r.subject_id
-                    for r in conn.execute(
-                        select(b.c.subject_id).where(
-                            b.c.purpose == purpose, b.c.subject_id.in_(used)
-                        )
-                    ).all()
-                }
-                if used
-                else set()
-            )
-            for sid in used:
-                if sid in known:
-                    conn.execute(
-                        update(b)
-                        .where(
-                            b.c.subject_id == sid,
-                            b.c.purpose == purpose,
-                        )
-                        .values(
-                            spent_micro=b.c.spent_micro + eps_micro,
-                            releases=b.c.releases + 1,
-                            updated_at=now,
-                        )
+            for sid in candidates:
+                key = (b.c.subject_id == sid) & (b.c.purpose == purpose)
+                done = conn.execute(
+                    update(b)
+                    .where(key, b.c.spent_micro + eps_micro <= cap_micro)
+                    .values(
+                        spent_micro=b.c.spent_micro + eps_micro,
+                        releases=b.c.releases + 1,
+                        updated_at=now,
                     )
-                else:
+                ).rowcount
+                if done:
+                    charged.append(sid)
+                    continue
+                if conn.execute(select(b.c.subject_id).where(key)).first() is not None:
+                    continue  # at the cap
+                if eps_micro <= cap_micro:
                     conn.execute(
                         insert(b).values(
                             subject_id=sid,
@@ -200,6 +197,8 @@ class Analytics:
                             updated_at=now,
                         )
                     )
+                    charged.append(sid)
+        return charged
 
     def third_party_view(self) -> list[dict[str, Any]]:
         """The only interface a third party gets: released aggregates, no identifier."""
