@@ -24,11 +24,13 @@ from charter.api.routers import (
     account,
     ads,
     ai,
+    browser,
     cloud,
     collect,
     find_device,
     items,
     oauth,
+    pay,
     photos,
     records,
     rights,
@@ -36,6 +38,7 @@ from charter.api.routers import (
     subjects,
     switches,
     usage,
+    video,
     wellknown,
 )
 from charter.app import Charter
@@ -121,6 +124,9 @@ def create_api(charter: Charter) -> FastAPI:
         usage,
         ads,
         ai,
+        browser,
+        video,
+        pay,
         find_device,
     )
     for module in routers:

@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from charter.client import ApiError, CloudClient, Command, DeviceClient, Transport
+from charter.client.browser import BrowserClient
 from charter.clock import Clock, system_clock
 from charter.device import commands as k
 from charter.device.biometrics import Biometrics
@@ -87,11 +88,13 @@ class Device:
         token = setting(self.owner.conn, "token")
         self.server: DeviceClient | None = None
         self.cloud: CloudClient | None = None
+        self.browser_server: BrowserClient | None = None
         if token and self.config.get("server"):
             base = str(self.config["server"])
             transport = Transport(base, token, client=http)
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
+            self.browser_server = BrowserClient(transport, self.device_id)
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
         self.handlers.register(k.CLEAR_BROWSER_HISTORY, self._clear_browser_history)
@@ -284,6 +287,8 @@ class Device:
         hook = self.components.get("clear_history_elsewhere")
         if callable(hook):
             hook()
+        elif self.browser_server is not None:
+            self.browser_server.clear_history_elsewhere()
 
     def poll(self) -> list[Command]:
         """Carry out the commands waiting at the server and confirm each; the ones done."""

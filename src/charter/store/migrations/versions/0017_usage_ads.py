@@ -2,8 +2,8 @@
 essential telemetry counters, the privacy-budget ledger, the usage population, released
 aggregates, locally private reports, and advertising IDs (keyed hashes)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0017
+Revises: 0013
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0017"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
