@@ -3,7 +3,7 @@ essential telemetry counters, the privacy-budget ledger, the usage population, r
 aggregates, locally private reports, and advertising IDs (keyed hashes)
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0011, 0013
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = ("0011", "0013")  # also joins main's two heads (the lead re-chains)
 branch_labels = None
 depends_on = None
 
