@@ -34,6 +34,9 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.ads import Ads
+from charter.services.ai import TrainingExport
+from charter.services.ai.training import synthetic
 from charter.services.app_vault import AppVault
 from charter.services.browser import Browser
 from charter.services.cloud import Cloud
@@ -44,6 +47,7 @@ from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
 from charter.services.themes import Themes
+from charter.services.usage import Usage
 from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
@@ -72,6 +76,9 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    usage: Usage
+    ads: Ads
+    training: TrainingExport
     browser: Browser
     video: Video
     pay: Pay
@@ -140,6 +147,7 @@ class Charter:
         )
         rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
         cloud = Cloud(gate, data_dir=settings.data_dir)
+        usage = Usage(gate)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -165,6 +173,11 @@ class Charter:
             themes=Themes(gate),
             app_vault=AppVault(gate),
             get_apps=GetApps(gate),
+            usage=usage,
+            ads=Ads(gate),
+            training=TrainingExport(
+                {"released_aggregates": usage.analytics.third_party_view, "synthetic": synthetic}
+            ),
             find_device=FindDevice(gate),
             enforcers=enforcers,
         )

@@ -37,6 +37,7 @@ SEMANTIC_PREFIXES = (
     "/v1/themes/",
     "/v1/vault/",
     "/v1/apps",
+    "/v1/usage/ldp",
 )
 """Operations whose schema-valid inputs may still be refused for their content (see the
 in-process test): every check but positive acceptance."""

@@ -22,6 +22,8 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    ads,
+    ai,
     app_vault,
     browser,
     cloud,
@@ -38,6 +40,7 @@ from charter.api.routers import (
     subjects,
     switches,
     themes,
+    usage,
     video,
     wellknown,
 )
@@ -124,6 +127,9 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        usage,
+        ads,
+        ai,
         browser,
         video,
         pay,

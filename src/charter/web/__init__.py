@@ -40,6 +40,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         mine,
         pay,
         promises,
+        telemetry,
         themes,
         vault,
         where,
@@ -63,6 +64,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         where.router,
         mine.router,
         promises.router,
+        telemetry.router,
         admin.router,
     ):
         app.include_router(router)
