@@ -1,9 +1,8 @@
 """
 Usage events over HTTP: the device's sender posts the events the person's switches allow,
 batched, with the person's token, to the URL set in ``device.json`` (``usage_url``), in the
-usage API's shape. The usage API is not on this server yet, so a collector on its own
-loopback port stands for it (it records what arrives and answers each event as accepted);
-the switches come from the real served server.
+usage API's shape. A collector on its own loopback port proves the configured URL and
+the token; the server's own usage API (the default URL) proves what is stored.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from fastapi import FastAPI, Request
 from charter.app import Charter
 from charter.device import Device, UsageEvent
 from charter.device.keys import FileKeys
-from charter.device.usage import USAGE_SWITCH, HttpUsageSender
+from charter.device.usage import DIAGNOSTICS_SWITCH, USAGE_SWITCH, HttpUsageSender
 from support.live import Served, listening_socket
 
 
@@ -67,7 +66,12 @@ def test_only_allowed_events_leave_and_they_reach_the_configured_url(
 
         charter.gate.set_switches(
             ana,
-            {USAGE_SWITCH: True, "browser.authorization": True, "cloud.authorization": False},
+            {
+                USAGE_SWITCH: True,
+                DIAGNOSTICS_SWITCH: True,
+                "browser.authorization": True,
+                "cloud.authorization": False,
+            },
             source="user",
             actor="subject",
         )
@@ -98,29 +102,72 @@ def test_only_allowed_events_leave_and_they_reach_the_configured_url(
         phone.close()
 
 
-def test_without_the_usage_api_a_batch_is_refused_and_dropped(
+SEQUENCE = (
+    ("package_name", "com.example.browser"),
+    ("version_type", "stable"),
+    ("open_close", "open"),
+    ("duration", 42),
+    ("operator", "op"),
+    ("network_type", "wifi"),
+)
+ESSENTIAL_FIELDS = (
+    ("purpose", "system_updates"),
+    ("system_version", "14.0.3"),
+    ("device_model", "M2101"),
+    ("update_status", "up_to_date"),
+)
+
+
+def test_the_servers_usage_api_takes_what_the_switches_let_out(
     charter: Charter, make_device: Callable[..., Device], new_person: Callable[[], str]
 ) -> None:
-    """The default URL is the server's usage route; on a server without it the batch is
-    answered 404: dropped and counted, never retried."""
+    """By default the sender posts to the server's own usage API: an app usage event with
+    the switches on is stored; with Usage and Diagnostics off it never leaves the device,
+    and only the essential telemetry goes."""
+    ana = new_person()
+    phone = make_device(ana, "ana-phone")
+    sender = phone.usage.sink
+    assert isinstance(sender, HttpUsageSender) and sender.url == "/v1/usage/events"
+    used = UsageEvent("browser", "opened", 1, fields=SEQUENCE)
+    essential = UsageEvent("system", "update", 1, kind="essential", fields=ESSENTIAL_FIELDS)
+    charter.gate.set_switches(
+        ana,
+        {USAGE_SWITCH: True, DIAGNOSTICS_SWITCH: True, "browser.authorization": True},
+        source="user",
+        actor="subject",
+    )
+    phone.refresh_switches()
+    assert phone.usage.offer(used) and phone.usage.offer(essential)
+    assert phone.usage.flush() == 2
+    assert [(o["kind"], o["accepted"], o["reason"]) for o in sender.outcomes] == [
+        ("usage_sequence", True, "stored"),
+        ("essential", True, "essential"),
+    ]
+
+    charter.gate.set_switches(ana, {DIAGNOSTICS_SWITCH: False}, source="user", actor="subject")
+    phone.refresh_switches()
+    assert not phone.usage.offer(used)  # dropped on the device
+    assert phone.usage.offer(essential)
+    assert phone.usage.flush() == 1
+    assert [(o["kind"], o["accepted"]) for o in sender.outcomes] == [("essential", True)]
+    assert sender.refused == 0 and sender.queue == []
+
+
+def test_a_batch_the_server_refuses_is_dropped_not_retried(
+    charter: Charter, make_device: Callable[..., Device], new_person: Callable[[], str]
+) -> None:
     ana = new_person()
     phone = make_device(ana, "ana-phone")
     charter.gate.set_switches(
-        ana, {USAGE_SWITCH: True, "browser.authorization": True}, source="user", actor="subject"
+        ana,
+        {USAGE_SWITCH: True, DIAGNOSTICS_SWITCH: True, "browser.authorization": True},
+        source="user",
+        actor="subject",
     )
     phone.refresh_switches()
     sender = phone.usage.sink
-    assert isinstance(sender, HttpUsageSender) and sender.url == "/v1/usage/events"
-    assert phone.usage.offer(UsageEvent("browser", "pages", 3))
-    if "/v1/usage/events" in {getattr(r, "path", "") for r in _routes(charter)}:
-        assert phone.usage.flush() == 1  # the usage API (issue 17) answers each event
-    else:
-        assert phone.usage.flush() == 0
-        assert sender.refused == 1
-    assert sender.queue == []
-
-
-def _routes(charter: Charter) -> list[Any]:
-    from charter.asgi import create_app  # noqa: PLC0415
-
-    return list(create_app(charter).routes)
+    assert isinstance(sender, HttpUsageSender)
+    bad = UsageEvent("browser", "opened", 1, fields=(("not_declared", "x"),))
+    assert phone.usage.offer(bad)
+    assert phone.usage.flush() == 0  # 422: an undeclared field refuses the whole batch
+    assert sender.refused == 1 and sender.queue == []

@@ -1,6 +1,7 @@
 """
 Usage events leave the device only as the person's switches allow: an event whose switch is
-off is dropped here, before anything is sent. The switches come from the server (the person
+off is dropped here, before anything is sent (only the declared essential telemetry, kind
+``essential``, passes whatever the switches, as the server's usage API also takes it). The switches come from the server (the person
 sets them anywhere: the Privacy Center, another device).
 
 Allowed events go to a :data:`Sink`. The runtime's sink is :class:`HttpUsageSender`: it
@@ -20,6 +21,12 @@ from charter.client import ApiError, Transport
 
 USAGE_SWITCH = "system.user_experience_program"
 """The switch that lets usage statistics leave the device."""
+
+DIAGNOSTICS_SWITCH = "system.usage_diagnostics"
+"""The switch under which the server keeps app usage events ("Usage and Diagnostics")."""
+
+ESSENTIAL = "essential"
+"""The kind of the telemetry system updates and security need, sent whatever the switches."""
 
 USAGE_PATH = "/v1/usage/events"
 """The usage API's route on the server (the default ``usage_url``)."""
@@ -66,6 +73,8 @@ class HttpUsageSender:
         self.sent = 0
         self.refused = 0
         """Events the server answered as not accepted (its outcome says why)."""
+        self.outcomes: list[dict[str, Any]] = []
+        """The server's outcome of each event of the last batch (accepted, reason)."""
 
     def __call__(self, event: UsageEvent) -> None:
         self.queue.append(event)
@@ -92,6 +101,7 @@ class HttpUsageSender:
             del self.queue[: len(batch)]
             outcomes = answer.json() if answer.content else []
             if isinstance(outcomes, list):
+                self.outcomes = outcomes
                 self.refused += sum(1 for o in outcomes if not o.get("accepted", True))
             sent += len(batch)
         self.sent += sent
@@ -107,8 +117,12 @@ class UsageReporter:
         self.dropped = 0
 
     def allowed(self, event: UsageEvent) -> bool:
-        """The usage switch and the service's own authorization (when it has one) are on."""
-        if not self.switches.get(USAGE_SWITCH, False):
+        """Essential telemetry (system updates and security) always; any other event when
+        the usage switches (User Experience Program, Usage and Diagnostics) and the
+        service's own authorization (when it has one) are on."""
+        if event.kind == ESSENTIAL:
+            return True
+        if not all(self.switches.get(s, False) for s in (USAGE_SWITCH, DIAGNOSTICS_SWITCH)):
             return False
         return self.switches.get(f"{event.service}.authorization", True)
 
