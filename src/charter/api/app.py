@@ -184,6 +184,7 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
             for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
+                _headers_are_never_null(operation)
                 answers = operation.setdefault("responses", {})
                 answers.setdefault(
                     "503", errors.response_doc(503, "Busy: retry after `Retry-After`.")
@@ -207,3 +208,16 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _headers_are_never_null(operation: dict[str, Any]) -> None:
+    """An optional header is absent or a string, never ``null``: keep only the string schema
+    (an ``str | None`` parameter would otherwise invite clients to send the text "null")."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") != "header" or "anyOf" not in schema:
+            continue
+        kept = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        if len(kept) == 1:
+            del schema["anyOf"]
+            schema.update(kept[0])
