@@ -33,6 +33,7 @@ PERSON = [
     "/where",
     "/requests",
     "/devices",
+    "/find-device",
     "/account/delete",
     "/policies/cloud",
 ]

@@ -20,6 +20,7 @@ from charter.services.find_device.wire import b64d, batch_message, verify
 
 if TYPE_CHECKING:
     from charter.gate import Gate
+    from charter.services.find_device.commands import Waiters
 
 MAX_BATCH = 1000
 MAX_SEALED = 4096
@@ -41,8 +42,9 @@ class Report:
 class Reports:
     """Accept and list sealed reports."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, waiters: Waiters | None = None) -> None:
         self.gate = gate
+        self.waiters = waiters
 
     @property
     def control(self) -> Any:
@@ -110,6 +112,9 @@ class Reports:
                 .values(last_seen=now)
             )
         audit(self.gate, subject_id, "device", "find_device_report", {"reports": len(rows)})
+        if self.waiters is not None:
+            for command_id in asked:
+                self.waiters.notify((subject_id, command_id))
         return [r["id"] for r in rows]
 
     def _check_asked(self, conn: Any, subject_id: str, device_id: str, asked: set[str]) -> None:
@@ -132,6 +137,19 @@ class Reports:
             .where(commands.c.subject_id == subject_id, commands.c.id.in_(sorted(asked)))
             .values(acked_at=self.gate.clock(), outcome="done", payload=None, signature=None)
         )
+
+    def answering(self, subject_id: str, command_id: str) -> list[Report]:
+        """The sealed report(s) that answered one locate command."""
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(reports).where(
+                    reports.c.subject_id == subject_id, reports.c.command_id == command_id
+                )
+            ).all()
+        return [
+            Report(r.id, r.device_id, r.kind, r.command_id, bytes(r.sealed), r.received_at)
+            for r in rows
+        ]
 
     def list(
         self, subject_id: str, *, device_id: str | None = None, limit: int = 200
