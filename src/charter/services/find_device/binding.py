@@ -259,7 +259,7 @@ class Bindings:
                 "send the device token: Authorization: Bearer fdt.<...>", code="invalid_token"
             )
         _, subject_id, device_id, secret = parts
-        with self.control.connect() as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             stored = conn.execute(
                 select(devices.c.token_hash).where(
                     devices.c.subject_id == subject_id, devices.c.id == device_id
