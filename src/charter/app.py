@@ -34,11 +34,14 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.browser import Browser
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
 from charter.services.find_device import FindDevice
 from charter.services.oauth import KeyStore, OAuthProvider
+from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
+from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
@@ -66,6 +69,9 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    browser: Browser
+    video: Video
+    pay: Pay
     find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
@@ -127,6 +133,7 @@ class Charter:
             profile=password_profile or _profile(settings),
         )
         rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
+        cloud = Cloud(gate, data_dir=settings.data_dir)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -145,7 +152,10 @@ class Charter:
             ),
             staff=staff,
             rights=rights,
-            cloud=Cloud(gate, data_dir=settings.data_dir),
+            cloud=cloud,
+            browser=Browser(gate, cloud=cloud, notify_devices=rights.devices.send),
+            video=Video(gate),
+            pay=Pay(gate),
             find_device=FindDevice(gate),
             enforcers=enforcers,
         )

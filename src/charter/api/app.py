@@ -22,17 +22,20 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    browser,
     cloud,
     collect,
     find_device,
     items,
     oauth,
+    pay,
     photos,
     records,
     rights,
     staff,
     subjects,
     switches,
+    video,
     wellknown,
 )
 from charter.app import Charter
@@ -115,6 +118,9 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        browser,
+        video,
+        pay,
         find_device,
     )
     for module in routers:
