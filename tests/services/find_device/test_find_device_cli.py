@@ -76,7 +76,16 @@ def test_owner_commands_over_http_with_the_key_file(charter: Charter, tmp_path: 
         with answering(phone) as done:
             lost = runner.invoke(
                 app,
-                ["find-device", "lost-mode", "on", fd_id, "--message", "Call me", "--phone", "+49 1"],
+                [
+                    "find-device",
+                    "lost-mode",
+                    "on",
+                    fd_id,
+                    "--message",
+                    "Call me",
+                    "--phone",
+                    "+49 1",
+                ],
                 env=env,
             )
         assert lost.exit_code == 0 and "lost mode on: done" in lost.output, lost.output
