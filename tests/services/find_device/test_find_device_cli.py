@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fd_support import BERLIN, device, served
+import pytest
+from fd_support import BERLIN, device, owner, served
 from typer.testing import CliRunner
 
 from charter.app import Charter
@@ -125,3 +126,22 @@ def test_owner_commands_over_http_with_the_key_file(charter: Charter, tmp_path: 
         app, ["find-device", "devices", "--keys", str(tmp_path / "none.key")], env=env
     )
     assert missing.exit_code == 1 and "keygen" in missing.output
+
+
+def test_staff_purge_destroys_history_off_for_30_days(charter: Charter, tmp_path: Path) -> None:
+    if charter.stores.control().dialect.name != "sqlite":
+        pytest.skip("the command opens the deployment from its data directory (SQLite)")
+    with served(charter) as url:
+        alice = owner(charter, url)
+        phone = device(charter, url, tmp_path)
+        phone.activate(alice.token)
+        alice.api.send(phone.device_id or "", "locate")
+        phone.poll()
+        alice.api.switch_off(phone.device_id or "")
+    # Switched off on the fake clock (2026-01-01); the command runs on the real one, which
+    # is more than 30 days later.
+    data_dir = str(charter.settings.data_dir)
+    purged = runner.invoke(app, ["find-device", "purge", "--data-dir", data_dir])
+    assert purged.exit_code == 0, purged.output
+    assert "destroyed 1 sealed positions" in purged.output
+    assert charter.find_device.reports.list(alice.subject_id) == []
