@@ -134,6 +134,26 @@ def keygen(
     )
 
 
+@app.command("wrap")
+def wrap_keys(keys: Keys, server: Server, token: Token) -> None:
+    """Let the Privacy Center page use your key file's keys: they are wrapped here under a
+    passphrase (asked here, never sent) and the wrapped copy is stored with your account."""
+    found = _load(keys)
+    passphrase = typer.prompt(
+        "Passphrase (12 characters or more)", hide_input=True, confirmation_prompt=True
+    )
+    if len(passphrase) < 12:
+        raise _fail("choose a passphrase of 12 characters or more", 2)
+    body = {
+        "seal_public": b64e(found.seal_public),
+        "sign_public": b64e(found.sign_public),
+        "wrapped": b64e(found.wrap(passphrase)),
+    }
+    with _owner(server, token, keys) as owner:
+        owner.transport.request("PUT", "/v1/find-device/owner", json=body)
+    console.print("your keys are stored wrapped; unlock them on the Find my device page")
+
+
 @app.command("import-web")
 def import_web(keys: Keys, server: Server, token: Token) -> None:
     """Write the keys you set up on the Privacy Center page to a key file (the passphrase

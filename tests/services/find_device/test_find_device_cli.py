@@ -122,6 +122,15 @@ def test_owner_commands_over_http_with_the_key_file(charter: Charter, tmp_path: 
         assert wrong.exit_code == 1 and "does not open" in wrong.output
         assert not (tmp_path / "x.key").exists()
 
+        rewrapped = runner.invoke(
+            app, ["find-device", "wrap"], env=env, input="another passphrase!\n" * 2
+        )
+        assert rewrapped.exit_code == 0, rewrapped.output
+        stored = charter.find_device.owner_keys(subject)
+        assert stored is not None and stored.wrapped is not None
+        again_keys = OwnerKeyFile.unwrap(stored.wrapped, "another passphrase!")
+        assert again_keys.seal_public == keys.seal_public == stored.seal_public
+
     missing = runner.invoke(
         app, ["find-device", "devices", "--keys", str(tmp_path / "none.key")], env=env
     )

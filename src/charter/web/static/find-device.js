@@ -352,6 +352,13 @@ function wire() {
       say(status, error.message);
     }
   });
+  const reset = document.getElementById("fd-reset");
+  if (reset) {
+    reset.addEventListener("click", () => {
+      setup.hidden = false;
+      document.getElementById("fd-pass1").focus();
+    });
+  }
   for (const form of document.querySelectorAll("form.fd-command")) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
