@@ -22,10 +22,14 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    ads,
+    ai,
+    app_vault,
     browser,
     cloud,
     collect,
     find_device,
+    get_apps,
     items,
     oauth,
     pay,
@@ -35,6 +39,8 @@ from charter.api.routers import (
     staff,
     subjects,
     switches,
+    themes,
+    usage,
     video,
     wellknown,
 )
@@ -95,6 +101,9 @@ def create_api(charter: Charter) -> FastAPI:
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
             {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
+            {"name": "themes", "description": "Themes store: favourites, purchases, first run."},
+            {"name": "app_vault", "description": "App Vault: display-only cards, the News card."},
+            {"name": "get_apps", "description": "Get Apps: catalogue, installs, reviews, points."},
             {"name": "find_device", "description": "Locate, lost mode, ring, lock, erase."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
@@ -118,9 +127,15 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        usage,
+        ads,
+        ai,
         browser,
         video,
         pay,
+        themes,
+        app_vault,
+        get_apps,
         find_device,
     )
     for module in routers:
@@ -169,6 +184,7 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
             for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
+                _headers_are_never_null(operation)
                 answers = operation.setdefault("responses", {})
                 answers.setdefault(
                     "503", errors.response_doc(503, "Busy: retry after `Retry-After`.")
@@ -192,3 +208,16 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _headers_are_never_null(operation: dict[str, Any]) -> None:
+    """An optional header is absent or a string, never ``null``: keep only the string schema
+    (an ``str | None`` parameter would otherwise invite clients to send the text "null")."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        if parameter.get("in") != "header" or "anyOf" not in schema:
+            continue
+        kept = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        if len(kept) == 1:
+            del schema["anyOf"]
+            schema.update(kept[0])

@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
-Base64Wrap = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{130,136}={0,2}$", max_length=136)
-]
+Base64Wrap = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{132}$", max_length=132)]
 """A wrapped key (99 bytes), base64."""
 DeviceIdText = Annotated[str, StringConstraints(pattern=r"^dv_[0-9a-f]{32}$")]
 Recipient = Annotated[str, StringConstraints(pattern=r"^(dv_[0-9a-f]{32}|recovery)$")]
 CategoryText = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")]
+ONLY_NAMED_KEYS: JsonDict = {"additionalProperties": False}
+"""A map's keys must match its key pattern (the schema says so, as the model checks)."""
 
 
 class DeviceIn(BaseModel):
@@ -66,7 +67,9 @@ class KeysIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    wrapped: dict[CategoryText, Base64Wrap] = Field(min_length=1, max_length=20)
+    wrapped: dict[CategoryText, Base64Wrap] = Field(
+        min_length=1, max_length=20, json_schema_extra=ONLY_NAMED_KEYS
+    )
 
 
 class WrappedKeyOut(BaseModel):
@@ -91,6 +94,7 @@ class ProtectIn(BaseModel):
     wrapped: dict[Recipient, Base64Wrap] = Field(
         min_length=2,
         max_length=50,
+        json_schema_extra=ONLY_NAMED_KEYS,
         description="The key wrapped to this device, to 'recovery' and to every approved device.",
     )
 

@@ -31,6 +31,7 @@ def install(app: FastAPI, charter: Charter) -> None:
     from charter.web import (  # noqa: PLC0415 - keeps import light
         activity,
         admin,
+        apps,
         auth,
         browser,
         center,
@@ -40,6 +41,9 @@ def install(app: FastAPI, charter: Charter) -> None:
         mine,
         pay,
         promises,
+        telemetry,
+        themes,
+        vault,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -55,10 +59,14 @@ def install(app: FastAPI, charter: Charter) -> None:
         find_device.router,
         pay.router,
         browser.router,
+        themes.router,
+        apps.router,
+        vault.router,
         activity.router,
         where.router,
         mine.router,
         promises.router,
+        telemetry.router,
         admin.router,
     ):
         app.include_router(router)

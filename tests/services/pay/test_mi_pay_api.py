@@ -315,6 +315,22 @@ def test_deregister_deletes_all_upi_data(charter: Charter, api: TestClient) -> N
     assert pay_records(charter, other) == 1  # another person's data is untouched
 
 
+@pytest.mark.promise("pay.deregister")
+def test_deregister_works_with_the_authorization_switched_off(
+    charter: Charter, api: TestClient
+) -> None:
+    subject = person(charter, "in", *ON)
+    phone = device(charter, subject)
+    api.put("/v1/pay/upi", json={"upi_id": "asha@okbank"}, headers=phone).raise_for_status()
+    add_card(api, phone, card_number())
+    held = pay_records(charter, subject)
+    assert held >= 2  # the UPI id, the card (and what adding it recorded)
+    charter.gate.set_switches(subject, {"pay.authorization": False}, source="user", actor="subject")
+    done = api.delete("/v1/pay/upi", headers=phone)
+    assert done.status_code == 200 and done.json() == {"deleted": held}
+    assert pay_records(charter, subject) == 0
+
+
 @pytest.mark.promise("pay.bill_payment_markets")
 def test_bills_only_for_people_living_in_india(charter: Charter, api: TestClient) -> None:
     spain = person(charter, "es", *ON)
