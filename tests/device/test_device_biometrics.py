@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from charter.device import Device, Kind
+from charter.device.biometrics import APP_CHECK, features_of
 from charter.device.db import open_db
+from charter.device.hardware import HARDWARE
 from charter.errors import AuthError, RefusedError
 from charter.testing import FakeClock
 
@@ -84,7 +86,8 @@ def test_factory_reset_deletes_every_feature(phone: Device) -> None:
     phone.biometrics.enroll(Kind.FINGERPRINT, FINGER, PASSWORD)
     folder = phone.data_dir
     phone.factory_reset()
-    assert not any(p.is_file() for p in folder.rglob("*")) if folder.exists() else True
+    left = [p.name for p in folder.rglob("*") if p.is_file()]
+    assert left == [HARDWARE]  # the simulated hardware's identifiers, nothing of the person
     fresh = Device.create(folder, password=PASSWORD)
     try:
         assert fresh.biometrics.enrolled(PASSWORD) == []
@@ -121,3 +124,27 @@ def test_apps_get_only_the_result_of_a_check(phone: Device) -> None:
     assert bio.check_for_app("com.bank.app", Kind.FINGERPRINT, b"other") is False
     phone.reboot()
     assert bio.check_for_app("com.bank.app", Kind.FINGERPRINT, FINGER) is False
+
+
+@pytest.mark.promise("ai_technology.biometrics_single_purpose")
+def test_facial_features_serve_unlocking_only(phone: Device) -> None:
+    bio = phone.biometrics
+    bio.enroll(Kind.FACE, FACE, PASSWORD)
+    assert bio.unlock(Kind.FACE, FACE) is True  # unlocking the device
+    with pytest.raises(RefusedError) as app_check:
+        bio.check_for_app("com.bank.app", Kind.FACE, FACE)
+    assert app_check.value.code == "face_unlock_only"
+    with pytest.raises(RefusedError) as other:
+        bio.unlock(Kind.FACE, FACE, purpose=APP_CHECK)
+    assert other.value.code == "face_unlock_only"
+    # Nothing the device offers hands the features out: no public name returns bytes, and
+    # the features are in no space an app, sync or backup reads.
+    features = features_of(Kind.FACE, FACE)
+    public = [n for n in dir(bio) if not n.startswith("_")]
+    for name in public:
+        value = getattr(bio, name)
+        assert not isinstance(value, bytes | bytearray), name
+    phone.close()
+    assert not any(
+        features in f.read_bytes() for f in phone.data_dir.rglob("*") if f.is_file()
+    )  # kept encrypted in tee.db only

@@ -10,6 +10,9 @@ import pytest
 from charter.device import Device, UsageEvent
 from charter.device.local_apps import AppVault, LocalVideo
 
+ON = {"system.user_experience_program": True, "system.usage_diagnostics": True}
+"""Both usage switches on."""
+
 
 def files(folder: Path) -> dict[str, str]:
     """Every file the device wrote, with a digest of its bytes."""
@@ -81,7 +84,7 @@ def test_suggestion_requests_leave_nothing_on_the_device(phone: Device) -> None:
 def test_usage_gives_counts_never_an_address(phone: Device) -> None:
     sent: list[UsageEvent] = []
     phone.usage.sink = sent.append
-    phone.usage.switches = {"system.user_experience_program": True, "browser.authorization": True}
+    phone.usage.switches = {**ON, "browser.authorization": True}
     tab = phone.browser.open_tab()
     phone.browser.visit(tab, "https://private.example/path?q=1", "P")
     for name, count in phone.browser.usage().items():
@@ -103,7 +106,7 @@ def test_dnt_and_gpc_go_only_when_asked(phone: Device) -> None:
 def test_local_video_history_stays_and_only_analytics_counts_go(phone: Device) -> None:
     sent: list[UsageEvent] = []
     phone.usage.sink = sent.append
-    phone.usage.switches = {"system.user_experience_program": True}
+    phone.usage.switches = ON
     video = LocalVideo(phone.owner, phone.usage)
     video.play("Holiday 2025.mp4")
     video.play("Birthday.mp4")
@@ -120,7 +123,7 @@ def test_local_video_history_stays_and_only_analytics_counts_go(phone: Device) -
 def test_app_vault_cards_show_local_data_and_upload_nothing(phone: Device) -> None:
     sent: list[UsageEvent] = []
     phone.usage.sink = sent.append
-    phone.usage.switches = {"system.user_experience_program": True}
+    phone.usage.switches = ON
     vault = AppVault(phone.owner)
     vault.add_shortcut("com.example.scanner")
     vault.set_card("note", "buy bread")

@@ -126,7 +126,11 @@ def test_usage_leaves_only_as_the_switches_allow(
     assert not phone.usage.offer(UsageEvent("browser", "pages", 3))
     charter.gate.set_switches(
         ana,
-        {"system.user_experience_program": True, "browser.authorization": True},
+        {
+            "system.user_experience_program": True,
+            "system.usage_diagnostics": True,
+            "browser.authorization": True,
+        },
         source="user",
         actor="subject",
     )

@@ -106,7 +106,10 @@ def test_privacy_report_validates_and_lists_each_access_once_with_its_purpose(
     assert [b["charter"]["notice"] for b in begins if b["category"] == "clipboard"] == [True]
     out = io.StringIO()
     dashboard(phone.owner.log.records(), Console(file=out, width=140))
-    assert "com.example.maps" in out.getvalue()
+    shown = out.getvalue()
+    main, pastes = shown.split("Clipboard reads: 1")
+    assert "com.example.maps" in main and "clipboard" not in main  # its own entry
+    assert "com.example.maps" in pastes and "app_functionality" in pastes
     device_clock.advance(days=31)
     assert phone.owner.log.records() == []  # kept 30 days
 
@@ -136,6 +139,7 @@ def test_a_private_space_is_unreadable_without_its_credential(phone: Device) -> 
 def _jpeg_with_gps() -> bytes:
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (52.0, 31.0, 0.0)}
+    exif[0x0110] = "Pixel Test"
     out = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(out, "JPEG", exif=exif.tobytes())
     return out.getvalue()
@@ -145,5 +149,13 @@ def test_sharing_strips_location_unless_kept_for_this_share() -> None:
     photo = _jpeg_with_gps()
     shared, report = share_photo(photo)
     assert report is not None and Image.open(io.BytesIO(shared)).getexif().get(0x8825) is None
-    kept, none = share_photo(photo, keep_location=True)
-    assert none is None and Image.open(io.BytesIO(kept)).getexif().get(0x8825) is not None
+    exif = Image.open(io.BytesIO(shared)).getexif()
+    assert exif.get(0x0110) is None  # the camera model went too
+    with pytest.raises(InputError) as alone:
+        share_photo(photo, keep_location=True)
+    assert alone.value.field == "keep_location"
+    no_gps, _ = share_photo(photo, keep_other_metadata=True)
+    exif = Image.open(io.BytesIO(no_gps)).getexif()
+    assert exif.get(0x8825) is None and exif.get(0x0110) == "Pixel Test"
+    kept, none = share_photo(photo, keep_location=True, keep_other_metadata=True)
+    assert none is None and kept == photo

@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -49,13 +49,62 @@ class LostModeOnError(Exception):
     """Find Device cannot be switched off while lost mode is on."""
 
 
+class StateStore(Protocol):
+    """Where an agent keeps its state (its private key among it): a file by default, a
+    device's encrypted store when a runtime embeds the agent."""
+
+    def load(self) -> bytes | None:
+        """The saved state, or None when there is none."""
+        ...
+
+    def save(self, data: bytes) -> None:
+        """Keep the state (durably)."""
+        ...
+
+    def destroy(self) -> None:
+        """Destroy the state beyond recovery (the device's key goes with it)."""
+        ...
+
+
+class FileState:
+    """The state in one file (0600), overwritten before it is removed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save(self, data: bytes) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def destroy(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            size = self.path.stat().st_size
+            with self.path.open("r+b") as f:
+                f.write(os.urandom(size))
+                f.flush()
+                os.fsync(f.fileno())
+            self.path.unlink()
+
+
 class FindDeviceAgent:
-    """One device's Find Device, with its state in ``state_path`` (0600)."""
+    """One device's Find Device, with its state in ``state_path`` (a file, 0600) or any
+    :class:`StateStore`."""
 
     def __init__(
         self,
         base_url: str,
-        state_path: Path,
+        state_path: Path | StateStore,
         identifiers: dict[str, str],
         locate: Callable[[], Position],
         *,
@@ -63,7 +112,9 @@ class FindDeviceAgent:
         http: httpx.Client | None = None,
     ) -> None:
         self.base_url = base_url
-        self.state_path = state_path
+        self.store: StateStore = (
+            FileState(state_path) if isinstance(state_path, Path) else state_path
+        )
         self.identifiers = dict(identifiers)
         self.locate = locate
         self.clock = clock
@@ -75,19 +126,11 @@ class FindDeviceAgent:
     # -- state -------------------------------------------------------------------------------
 
     def _load(self) -> dict[str, Any]:
-        try:
-            return dict(json.loads(self.state_path.read_bytes()))
-        except FileNotFoundError:
-            return {}
+        data = self.store.load()
+        return dict(json.loads(data)) if data else {}
 
     def _save(self) -> None:
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(canonical(self.state))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.state_path)
+        self.store.save(canonical(self.state))
 
     @property
     def device_id(self) -> str | None:
@@ -163,9 +206,15 @@ class FindDeviceAgent:
 
     def factory_reset(self) -> None:
         """Wipe the device: its keys and state are gone (the binding stays on the server)."""
-        with contextlib.suppress(FileNotFoundError):
-            self.state_path.unlink()
+        self.store.destroy()
         self.state = {}
+
+    def unlock(self) -> None:
+        """The person entered the device password: the lock screen goes (lost mode, if on,
+        keeps reporting until the owner leaves it)."""
+        if self.state.get("locked"):
+            self.state["locked"] = False
+            self._save()
 
     # -- commands ------------------------------------------------------------------------------
 
@@ -258,13 +307,7 @@ class FindDeviceAgent:
 
     def crypto_erase(self) -> None:
         """Remote erase: the device's keys are destroyed (overwritten, then removed)."""
-        with contextlib.suppress(FileNotFoundError):
-            size = self.state_path.stat().st_size
-            with self.state_path.open("r+b") as f:
-                f.write(os.urandom(size))
-                f.flush()
-                os.fsync(f.fileno())
-            self.state_path.unlink()
+        self.store.destroy()
         self.state = {}
 
     def _ack(self, command_id: str, outcome: str) -> None:

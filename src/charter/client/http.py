@@ -3,6 +3,7 @@ the API's error shape turned into :class:`ApiError`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,7 +24,8 @@ class ApiError(Exception):
 
 
 class Transport:
-    """Requests to one server with one credential."""
+    """Requests to one server with one credential. With ``refresh``, a request refused as
+    unauthenticated (401) gets a new token from it and is sent once more."""
 
     def __init__(
         self,
@@ -32,9 +34,11 @@ class Transport:
         *,
         timeout: float = 30.0,
         client: httpx.Client | None = None,
+        refresh: Callable[[], str] | None = None,
     ) -> None:
         self.http = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self.headers = {"Authorization": f"Bearer {token}"}
+        self.refresh = refresh
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -52,12 +56,22 @@ class Transport:
         expect: tuple[int, ...] = (200, 201),
     ) -> httpx.Response:
         """Send a request; any status outside ``expect`` raises :class:`ApiError`."""
-        all_headers = {**self.headers, **(headers or {})}
+        extra = dict(headers or {})
         if content is not None:
-            all_headers.setdefault("Content-Type", "application/octet-stream")
+            extra.setdefault("Content-Type", "application/octet-stream")
         response = self.http.request(
-            method, path, json=json, content=content, params=params, headers=all_headers
+            method, path, json=json, content=content, params=params, headers=self.headers | extra
         )
+        if response.status_code == 401 and self.refresh is not None and 401 not in expect:
+            self.headers = {"Authorization": f"Bearer {self.refresh()}"}
+            response = self.http.request(
+                method,
+                path,
+                json=json,
+                content=content,
+                params=params,
+                headers=self.headers | extra,
+            )
         if response.status_code not in expect:
             raise error_of(response)
         return response

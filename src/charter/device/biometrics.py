@@ -8,7 +8,10 @@ Face and fingerprint unlock with a simulated sensor and the real rules:
   the password has not been entered for 72 hours, and after 5 failed attempts in a row;
 - entering the biometric settings and turning face unlock on or off needs the password;
 - turning face unlock off keeps the features until the person deletes them by hand;
-- a factory reset deletes every feature.
+- a factory reset deletes every feature;
+- facial features serve one purpose, unlocking the device: the features are read only by
+  the matching for that purpose (:data:`UNLOCK`), an app's face check is refused
+  (``face_unlock_only``), and no method hands features out.
 
 The features live in their own encrypted database (``tee.db``, its own key), apart from the
 spaces' data that sync and backup read.
@@ -29,6 +32,16 @@ from charter.errors import AuthError, InputError, RefusedError
 HOUR_US = 3_600_000_000
 MAX_HOURS_WITHOUT_PASSWORD = 72
 MAX_FAILURES = 5
+
+UNLOCK = "device_unlock"
+"""The purpose of unlocking the device (the only one facial features serve)."""
+APP_CHECK = "app_check"
+"""An app asking whether the person is there (fingerprint only; the app gets a yes or no)."""
+PURPOSES: dict[str, frozenset[str]] = {
+    "face": frozenset({UNLOCK}),
+    "fingerprint": frozenset({UNLOCK, APP_CHECK}),
+}
+"""For each biometric, the purposes its features may be matched for."""
 
 PasswordCheck = Callable[[str], bool]
 """Whether a password is the device's."""
@@ -126,37 +139,57 @@ class Biometrics:
             return "too_many_failures"
         return None
 
-    def _features(self, kind: Kind) -> bytes | None:
+    @staticmethod
+    def _serves(kind: Kind, purpose: str) -> None:
+        if purpose not in PURPOSES[kind.value]:
+            raise RefusedError(
+                f"{kind.value} features serve only: {', '.join(sorted(PURPOSES[kind.value]))}",
+                code=f"{kind.value}_unlock_only",
+            )
+
+    def _matches(self, kind: Kind, sample: bytes, purpose: str) -> bool:
+        """Match a sample against the kept features, for a purpose they may serve; the
+        features never leave this method."""
+        self._serves(kind, purpose)
         row = self.conn.execute(
             "select features from biometrics where kind = ?", (kind.value,)
         ).fetchone()
-        return bytes(row[0]) if row else None
+        return row is not None and hmac.compare_digest(bytes(row[0]), features_of(kind, sample))
 
-    def unlock(self, kind: Kind, sample: bytes) -> bool:
+    def unlock(self, kind: Kind, sample: bytes, *, purpose: str = UNLOCK) -> bool:
         """
-        Unlock with a face or fingerprint.
+        Unlock with a face or fingerprint (``purpose``: :data:`UNLOCK`, or
+        :data:`APP_CHECK` for an app's fingerprint check).
 
         Raises:
-            RefusedError: fingerprint refused now (the reason code), or face unlock is off.
+            RefusedError: fingerprint refused now (the reason code), face unlock is off, or
+                the purpose is not one the biometric serves (``face_unlock_only``).
         """
+        self._serves(kind, purpose)
         if kind is Kind.FINGERPRINT:
             why = self.fingerprint_refusal()
             if why is not None:
                 raise RefusedError("enter the password to unlock", code=why)
         elif not self.face_on:
             raise RefusedError("face unlock is off", code="face_unlock_off")
-        kept = self._features(kind)
-        ok = kept is not None and hmac.compare_digest(kept, features_of(kind, sample))
+        ok = self._matches(kind, sample, purpose)
         if kind is Kind.FINGERPRINT:
             failures = 0 if ok else int(setting(self.conn, "failures", "0") or 0) + 1
             set_setting(self.conn, "failures", str(failures))
         return ok
 
     def check_for_app(self, app: str, kind: Kind, sample: bytes) -> bool:
-        """What an app gets from a biometric check: the result only (never features)."""
+        """
+        What an app gets from a fingerprint check: the result only (never features).
+
+        Raises:
+            RefusedError: a face check (``face_unlock_only``): facial features serve
+                unlocking the device only.
+        """
         del app
+        self._serves(kind, APP_CHECK)
         try:
-            return self.unlock(kind, sample)
+            return self.unlock(kind, sample, purpose=APP_CHECK)
         except RefusedError:
             return False
 

@@ -41,6 +41,10 @@ create table if not exists biometrics (
 create table if not exists spaces (
   name text primary key, salt blob not null, nonce blob not null, wrapped blob not null,
   created_at integer not null);
+create table if not exists cloud_items (
+  id text primary key, category text not null, version integer not null,
+  dirty integer not null default 0, deleted integer not null default 0,
+  conflict_version integer);
 create table if not exists notifications (
   id integer primary key, at integer not null, app text not null, title text not null,
   body text not null);

@@ -17,6 +17,7 @@ KEPT_BY: dict[str, tuple[str, ...]] = {
         "face_off_keeps_features",  # Biometrics.set_face_unlock keeps them
         "raw_biometrics_not_kept",  # features_of: a one-way digest, the sample is dropped
         "fingerprint_in_tee",  # Biometrics.check_for_app: the result only
+        "biometrics_single_purpose",  # Biometrics._serves: face matched for unlocking only
     ),
     "browser": (
         "no_url_collection",  # Browser.usage: counts only
@@ -24,6 +25,12 @@ KEPT_BY: dict[str, tuple[str, ...]] = {
         "suggestions_off_sends_nothing",  # Browser.suggestions
         "suggestions_not_kept",  # Browser.suggestions returns, keeps nothing
         "incognito_leaves_no_trace",  # Tab state in memory, gone at Browser.exit
+    ),
+    "find_device": (
+        "locate_on_request_only",  # LostDevice: a position leaves only to answer a locate
+        "lost_mode_periodic_location",  # LostDevice.tick: one report per lost-mode interval
+        "off_requires_leaving_lost_mode",  # LostDevice.switch_off refuses (lost_mode_on)
+        "lost_mode_survives_reset",  # Device.enable_find_device takes lost mode back
     ),
     "video": ("local_history_on_device", "local_use_analytics_only"),
     "app_vault": ("shortcuts_on_device", "local_only_cards"),

@@ -3,7 +3,9 @@ The privacy report: the access records of a space as a Rich dashboard, and as ND
 shape of Apple's App Privacy Report ("Inspecting app activity data", developer.apple.com),
 so tools that read that report read this one. Each access becomes an ``intervalBegin`` and an
 ``intervalEnd`` line of ``"type": "access"`` sharing one ``identifier``; the declared purpose,
-the permission and foreground/background go in an extra ``charter`` object.
+the permission and foreground/background go in an extra ``charter`` object. A clipboard read
+is an access of category ``clipboard`` (Apple's report has no such category; its ``notice``
+is true), and the dashboard lists each one on its own.
 """
 
 from __future__ import annotations
@@ -51,17 +53,36 @@ def ndjson(records: Iterable[Access]) -> str:
     return "".join(json.dumps(line, sort_keys=True) + "\n" for line in access_lines(records))
 
 
+CLIPBOARD = "clipboard"
+
+
 def dashboard(records: list[Access], console: Console) -> None:
-    """Per app and permission: how many accesses, when last, for what, in the background."""
+    """Per app and permission: how many accesses, when last, for what, in the background;
+    then every clipboard read on its own line (when, which app, why, whether the notice
+    showed), since a paste can carry anything the person copied."""
+    others = [r for r in records if r.permission != CLIPBOARD]
+    pastes = [r for r in records if r.permission == CLIPBOARD]
     table = Table(title=f"Privacy report: {len(records)} accesses (last 30 days, this device only)")
     for column in ("App", "Permission", "Purpose", "Accesses", "Background", "Last"):
         table.add_column(column)
-    counts = Counter((r.app, r.permission, r.purpose) for r in records)
-    background = Counter((r.app, r.permission, r.purpose) for r in records if not r.foreground)
-    last = {(r.app, r.permission, r.purpose): r.at for r in records}
+    counts = Counter((r.app, r.permission, r.purpose) for r in others)
+    background = Counter((r.app, r.permission, r.purpose) for r in others if not r.foreground)
+    last = {(r.app, r.permission, r.purpose): r.at for r in others}
     for key in sorted(counts):
         app, perm, purpose = key
         table.add_row(
             app, perm, purpose, str(counts[key]), str(background[key]), timestamp(last[key])
         )
     console.print(table)
+    clipboard = Table(title=f"Clipboard reads: {len(pastes)}")
+    for column in ("When", "App", "Purpose", "Foreground", "Notice shown"):
+        clipboard.add_column(column)
+    for r in sorted(pastes, key=lambda r: r.at):
+        clipboard.add_row(
+            timestamp(r.at),
+            r.app,
+            r.purpose,
+            "yes" if r.foreground else "no",
+            "yes" if r.notice else "no",
+        )
+    console.print(clipboard)

@@ -24,21 +24,28 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
 from charter.client import ApiError, CloudClient, Command, DeviceClient, Transport
+from charter.client.account import StepUp
 from charter.client.browser import BrowserClient
+from charter.client.find_device import FindDeviceAgent
 from charter.clock import Clock, system_clock
 from charter.device import commands as k
 from charter.device.biometrics import Biometrics
 from charter.device.browser import Browser
 from charter.device.commands import Handlers
 from charter.device.db import set_setting, setting
+from charter.device.hardware import HARDWARE, Hardware
 from charter.device.keys import KeyStore, key_of, keys_for
+from charter.device.lost import COMPONENT, LockScreen, LostDevice, SpaceState, register_handlers
+from charter.device.lost import enabled as find_device_enabled
+from charter.device.session import Session, sign_in
 from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
-from charter.device.usage import UsageReporter
+from charter.device.sync import CloudSync, Pushed
+from charter.device.usage import UsageReporter, sender_for
+from charter.device.withdrawal import apply_pending, delete_everywhere
 from charter.errors import AuthError, ConfigError, InputError
 
 CONFIG = "device.json"
-CLOUD = "cloud"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -70,6 +77,11 @@ class Device:
         self.data_dir = data_dir
         self.config: dict[str, Any] = json.loads(path.read_text())
         self.clock = clock
+        self.hardware = Hardware.make(data_dir)
+        self.erased = False
+        self.closed = False
+        """Set once a remote erase wiped the device (the object is closed then)."""
+        self.rang = 0
         self.keys = keys or keys_for(data_dir)
         self.notices: list[Notification] = []
         self.owner = Space(
@@ -85,19 +97,30 @@ class Device:
         self.handlers = Handlers()
         self.browser = Browser(self.owner, clear_elsewhere=self._clear_history_elsewhere)
         self.components: dict[str, object] = {}
-        token = setting(self.owner.conn, "token")
+        self.session = Session(self.owner.conn, self.config.get("server"))
+        token = self.session.token
         self.server: DeviceClient | None = None
         self.cloud: CloudClient | None = None
         self.browser_server: BrowserClient | None = None
         if token and self.config.get("server"):
             base = str(self.config["server"])
-            transport = Transport(base, token, client=http)
+            transport = Transport(base, token, client=http, refresh=self.session.renew)
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
             self.browser_server = BrowserClient(transport, self.device_id)
+        self.cloud_sync = CloudSync(self.owner, self.cloud) if self.cloud is not None else None
+        self.usage.sink = sender_for(
+            self.config, self.server.transport if self.server else None, self.device_id
+        )
+        self.last_push: Pushed | None = None
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
         self.handlers.register(k.CLEAR_BROWSER_HISTORY, self._clear_browser_history)
+        register_handlers(self.handlers, ring=self._ring, erase=self._remote_erase)
+        self.find_device: LostDevice | None = None
+        if self.server is not None and find_device_enabled(self.owner.conn):
+            self.find_device = self._lost_device()
+            self.components[COMPONENT] = self.find_device
 
     # -- making one -------------------------------------------------------------------------
 
@@ -109,23 +132,33 @@ class Device:
         password: str,
         server: str | None = None,
         token: str | None = None,
+        refresh_token: str | None = None,
         device_id: str | None = None,
         clock: Clock = system_clock,
         keys: KeyStore | None = None,
         http: httpx.Client | None = None,
+        find_device: bool = False,
+        phone_number: str | None = None,
+        identifiers: dict[str, str] | None = None,
     ) -> Device:
         """
-        Set up a device (and, with a server and token, enrol it with the person's account).
+        Set up a device (and, with a server and token, enrol it with the person's account;
+        with a ``refresh_token`` too, from :func:`charter.device.session.sign_in`, the device
+        renews its access token by itself;
+        with ``find_device``, switch Find Device on too). ``identifiers`` are the simulated
+        hardware's (made at random the first time, kept across resets).
 
         Raises:
             InputError: a device exists there already, or a password under 6 characters.
-            ApiError: the server refused the enrolment.
+            ApiError: the server refused the enrolment or Find Device (nothing is left on
+                the device then).
         """
         if (data_dir / CONFIG).exists():
             raise InputError(f"{data_dir} already holds a device", field="data_dir")
         if len(password) < 6:
             raise InputError("the device password has at least 6 characters", field="password")
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        Hardware.make(data_dir, identifiers)
         config = {
             "device_id": device_id or "dev-" + secrets.token_hex(8),
             "server": server.rstrip("/") if server else None,
@@ -135,14 +168,37 @@ class Device:
         device = cls(data_dir, clock=clock, keys=keys)
         set_setting(device.owner.conn, "password", PasswordHasher().hash(password))
         if server and token:
-            set_setting(device.owner.conn, "token", token)
+            device.session.keep(token, refresh_token)
             device.close()
             device = cls(data_dir, clock=clock, keys=keys, http=http)
             assert device.server is not None
-            enrolment = device.server.register()
-            device.config["subject_id"] = enrolment.subject_id
-            _write_json(data_dir / CONFIG, device.config)
+            try:  # Find Device first: a device bound to another account is not enrolled
+                if find_device:
+                    device.enable_find_device(phone_number=phone_number)
+                enrolment = device.server.register()
+                device.config["subject_id"] = enrolment.subject_id
+                _write_json(data_dir / CONFIG, device.config)
+            except BaseException:
+                device.factory_reset()
+                raise
         return device
+
+    def sign_in(self, identifier: str, password: str, *, answer: StepUp | None = None) -> None:
+        """
+        Sign the person in again (their session ended): new tokens, kept in the owner's
+        space, used from the next request on.
+
+        Raises:
+            ConfigError: the device has no server.
+            ApiError: wrong identifier or password, or a locked account.
+            StepUpRequiredError: a second step was asked and not answered.
+        """
+        server = self.config.get("server")
+        if not server or self.server is None:
+            raise ConfigError("this device has no server; set it up again", field="server")
+        tokens = sign_in(str(server), identifier, password, answer=answer, device_id=self.device_id)
+        self.session.keep(tokens.access_token, tokens.refresh_token)
+        self.server.transport.headers = {"Authorization": f"Bearer {tokens.access_token}"}
 
     @property
     def device_id(self) -> str:
@@ -171,8 +227,96 @@ class Device:
         except VerificationError:
             return False
 
+    # -- find device --------------------------------------------------------------------------
+
+    def _lost_device(self) -> LostDevice:
+        agent = FindDeviceAgent(
+            str(self.config["server"]),
+            SpaceState(self.owner.conn),
+            self.hardware.identifiers,
+            self.hardware.fix,
+            clock=self.clock,
+        )
+        return LostDevice(agent, self.handlers)
+
+    def enable_find_device(self, *, phone_number: str | None = None) -> bool:
+        """
+        Switch Find Device on (the person's choice); whether lost mode came back (the device
+        was marked lost before an erase or a reset).
+
+        Raises:
+            ConfigError: the device is not enrolled with a server.
+            ApiError: the server refused (``bound_to_another_account``: the owner releases
+                the device first; ``owner_keys_missing``-like codes: see the message).
+        """
+        token = self.session.token
+        if self.server is None or not token:
+            raise ConfigError(
+                "Find Device needs a server: enrol the device (charter device init) first",
+                field="server",
+            )
+        component = self.find_device or self._lost_device()
+        try:
+            try:
+                lost = component.activate(token, phone_number=phone_number)
+            except ApiError as error:  # an access token past its minutes: renew once
+                if error.status != 401:
+                    raise
+                token = self.session.renew()
+                self.server.transport.headers = {"Authorization": f"Bearer {token}"}
+                lost = component.activate(token, phone_number=phone_number)
+        except BaseException:
+            if component is not self.find_device:
+                component.close()
+            raise
+        self.find_device = component
+        self.components[COMPONENT] = component
+        return lost
+
+    def disable_find_device(self) -> None:
+        """
+        Switch Find Device off on this device.
+
+        Raises:
+            RefusedError: lost mode is on (``lost_mode_on``).
+        """
+        if self.find_device is not None:
+            self.find_device.switch_off()
+            self.find_device.close()
+            self.find_device = None
+            self.components.pop(COMPONENT, None)
+
+    @property
+    def lock_screen(self) -> LockScreen | None:
+        """What the lock screen shows (the owner's message and number in lost mode)."""
+        return self.find_device.lock_screen if self.find_device is not None else None
+
+    def unlock(self, password: str) -> None:
+        """
+        Unlock with the device password (lost mode, if on, keeps reporting).
+
+        Raises:
+            AuthError: wrong password (``wrong_credential``).
+        """
+        if not self.check_password(password):
+            raise AuthError("wrong device password", code="wrong_credential")
+        if self.find_device is not None:
+            self.find_device.unlock()
+
+    def _ring(self) -> None:
+        self.rang += 1
+
+    def _remote_erase(self) -> None:
+        self.factory_reset()
+        self.erased = True
+
     def close(self) -> None:
-        """Close every space and the connections."""
+        """Close every space and the connections (once)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.find_device is not None:
+            self.find_device.close()
         for space in self.open_spaces.values():
             space.close()
         self.open_spaces.clear()
@@ -209,7 +353,7 @@ class Device:
                 raise AuthError("this space needs its credential", code="wrong_credential")
             space = self.open_spaces.get(name) or self.spaces.open(name, credential, self._notice)
             self.open_spaces[name] = space
-            self._apply_pending(space)
+            apply_pending(self.owner, space)
             self.active = space
         self.browser.exit()
         self.browser = Browser(self.active, clear_elsewhere=self._clear_history_elsewhere)
@@ -238,43 +382,14 @@ class Device:
             out += space.shade()
         return out + self.notices
 
-    def _pending_deletions(self) -> list[str]:
-        return list(json.loads(setting(self.owner.conn, "pending_deletions", "[]") or "[]"))
-
-    def _apply_pending(self, space: Space) -> None:
-        done = json.loads(setting(space.conn, "deletions_done", "[]") or "[]")
-        for entry in self._pending_deletions():
-            if entry not in done:
-                if entry == "*":
-                    for service in space.services():
-                        space.delete_service(service)
-                else:
-                    space.delete_service(entry)
-                done.append(entry)
-        set_setting(space.conn, "deletions_done", json.dumps(done))
-
-    # -- commands ---------------------------------------------------------------------------
-
-    def _delete_everywhere(self, service: str | None) -> bool:
-        entry = service or "*"
-        pending = self._pending_deletions()
-        if entry not in pending:  # spaces locked now delete it when next opened
-            set_setting(self.owner.conn, "pending_deletions", json.dumps([*pending, entry]))
-        services = [service] if service else self.owner.services()
-        for name in services:
-            self.owner.delete_service(name)
-        for space in self.open_spaces.values():
-            self._apply_pending(space)
-        return True
-
     def _delete_service_data(self, command: Command) -> bool:
         if not command.service:
             return False
-        return self._delete_everywhere(command.service)
+        return delete_everywhere(self.owner, self.open_spaces.values(), command.service)
 
     def _delete_account_data(self, command: Command) -> bool:
         del command
-        return self._delete_everywhere(None)
+        return delete_everywhere(self.owner, self.open_spaces.values(), None)
 
     def _clear_browser_history(self, command: Command) -> bool:
         del command
@@ -311,25 +426,13 @@ class Device:
         return switches
 
     def sync_cloud(self) -> int:
-        """Bring the person's cloud items here (when the cloud is authorised); how many
-        changes were applied."""
-        if self.cloud is None or not self.usage.switches.get("cloud.authorization", False):
+        """Sync the person's cloud both ways (when the cloud is authorised): the server's
+        changes come here, this device's go there; how many server changes were applied.
+        Conflicts are kept for the person (:attr:`cloud_sync` ``.conflicts()``)."""
+        if self.cloud_sync is None or not self.usage.switches.get("cloud.authorization", False):
             return 0
-        since = setting(self.owner.conn, "cloud_token", "0") or "0"
-        applied = 0
-        for change in self.cloud.all_changes(since):
-            if change.state == "live":
-                try:
-                    self.owner.put(CLOUD, change.id, self.cloud.download(change.id))
-                except ApiError as error:
-                    if error.status != 404:
-                        raise
-            else:
-                self.owner.conn.execute(
-                    "delete from local_data where service = ? and key = ?", (CLOUD, change.id)
-                )
-            applied += 1
-        set_setting(self.owner.conn, "cloud_token", self.cloud.last_token)
+        applied = self.cloud_sync.pull()
+        self.last_push = self.cloud_sync.push()
         return applied
 
     def run(
@@ -339,23 +442,32 @@ class Device:
         every: float = 5.0,
         on_error: Callable[[Exception], None] | None = None,
     ) -> None:
-        """Stay connected until ``stop`` is set: commands, switches, cloud, then wait."""
-        while not stop.is_set():
+        """Stay connected until ``stop`` is set (or a remote erase): commands, switches,
+        cloud, then wait; with Find Device on, the wait is a long poll for its commands."""
+        while not stop.is_set() and not self.erased:
+            waited = False
             try:
                 self.poll()
                 self.refresh_switches()
                 self.sync_cloud()
+                self.usage.flush()
                 self.owner.apps.reset_unused()
                 self.owner.log.purge()
+                if self.find_device is not None and self.find_device.on:
+                    self.find_device.poll(wait=min(every, 30.0))
+                    waited = True
             except (ApiError, httpx.TransportError) as exc:
                 if on_error is not None:
                     on_error(exc)
-            stop.wait(every)
+            if not waited and not self.erased:
+                stop.wait(every)
 
     # -- resets -----------------------------------------------------------------------------
 
     def factory_reset(self) -> None:
-        """Everything on the device goes: biometric features, every space and its key."""
+        """Everything on the device goes: biometric features, every space and its key (the
+        keys first: what is left of a file cannot be read). The hardware stays, and with it
+        the server's Find Device binding of a lost device."""
         self.biometrics.wipe()
         for name in self.spaces.names():
             self.delete_space(name)
@@ -363,7 +475,7 @@ class Device:
         for name in (OWNER, "tee"):
             self.keys.delete(name)
         for f in sorted(self.data_dir.rglob("*"), reverse=True):
-            if f.is_file():
+            if f.is_file() and f.name != HARDWARE:
                 f.unlink()
             elif f.is_dir():
                 f.rmdir()
