@@ -36,6 +36,7 @@ PERSON = [
     "/where",
     "/requests",
     "/devices",
+    "/find-device",
     "/account/delete",
     "/policies/cloud",
 ]

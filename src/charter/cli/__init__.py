@@ -17,6 +17,7 @@ from charter.cli import admin
 from charter.cli import audit as audit_cli
 from charter.cli import cloud as cloud_cli
 from charter.cli import device as device_cli
+from charter.cli import find_device as find_device_cli
 from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
 from charter.cli import service as service_cli
@@ -43,6 +44,7 @@ app.add_typer(account_cli.oauth_app, name="oauth")
 app.add_typer(service_cli.app, name="service")
 app.add_typer(cloud_cli.app, name="cloud")
 app.add_typer(device_cli.app, name="device")
+app.add_typer(find_device_cli.app, name="find-device")
 
 app.add_typer(photos_cli.app, name="photo")
 

@@ -398,20 +398,41 @@ class FindDeviceOwner:
     def switch_off(self, device_id: str) -> dict[str, Any]:
         return dict(self.transport.request("POST", f"{ROOT}/devices/{device_id}/off").json())
 
+    def answer(self, command_id: str, wait: float = 0) -> dict[str, Any]:
+        """A command and the sealed report(s) that answered it, waiting up to ``wait``
+        seconds (at most 30) for the device."""
+        path = f"{ROOT}/commands/{command_id}"
+        return dict(self.transport.request("GET", path, params={"wait": wait}).json())
+
+    def locate(self, device_id: str, wait: float = 30) -> dict[str, Any] | None:
+        """Ask a device where it is and open its answer here; None when it has not answered
+        within ``wait`` seconds. The position's ``verified`` says whether the device's
+        current key signed it."""
+        sent = self.send(device_id, "locate")
+        found = self.answer(sent["id"], wait)
+        if not found["reports"]:
+            return None
+        key = {d["id"]: b64d(d["device_key"]) for d in self.devices()}.get(device_id)
+        return self._open(found["reports"][0], key)
+
+    def _open(self, report: dict[str, Any], device_key: bytes | None) -> dict[str, Any]:
+        sealed = b64d(report["sealed"])
+        try:
+            report["position"] = self.keys.open(sealed, device_key)
+            report["verified"] = device_key is not None
+        except ValueError:
+            try:  # signed by the device's key before a reset, or not for this key
+                report["position"] = self.keys.open(sealed)
+                report["verified"] = False
+            except ValueError as exc:
+                report["position"] = None
+                report["error"] = str(exc)
+        return report
+
     def history(self) -> dict[str, Any]:
         """Commands and sealed reports, each report opened with the owner's key."""
         answer = dict(self.transport.request("GET", ROOT + "/history").json())
         keys = {d["id"]: b64d(d["device_key"]) for d in self.devices()}
         for report in answer["reports"]:
-            sealed = b64d(report["sealed"])
-            try:
-                report["position"] = self.keys.open(sealed, keys.get(report["device_id"]))
-                report["verified"] = True
-            except ValueError:
-                try:  # signed by the device's key before a reset, or not for this key
-                    report["position"] = self.keys.open(sealed)
-                    report["verified"] = False
-                except ValueError as exc:
-                    report["position"] = None
-                    report["error"] = str(exc)
+            self._open(report, keys.get(report["device_id"]))
         return answer

@@ -9,6 +9,7 @@ from the device, not from the server.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -16,11 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+WRAP_AAD = b"charter find-device owner keys v1"
+WRAP_ROUNDS = 600_000
+"""PBKDF2-SHA256 rounds of the passphrase-wrapped owner keys (the web page's format)."""
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 INFO = b"charter find-device position v1"
 MICROS = 1_000_000
@@ -101,6 +106,12 @@ def open_position(
     return dict(body)
 
 
+def _passphrase_key(passphrase: str, salt: bytes, rounds: int) -> bytes:
+    if not 100_000 <= rounds <= 10_000_000 or len(salt) < 16:
+        raise ValueError("the wrapped keys use too few rounds or too short a salt")
+    return hashlib.pbkdf2_hmac("sha256", passphrase.encode(), salt, rounds, 32)
+
+
 class OwnerKeyFile:
     """The owner's private keys in a file (0600): X25519 to open positions, Ed25519 to sign."""
 
@@ -163,6 +174,54 @@ class OwnerKeyFile:
             }
         )
         return payload, self.sign.sign(payload)
+
+    def wrap(self, passphrase: str, *, rounds: int = WRAP_ROUNDS) -> bytes:
+        """The private keys wrapped under a passphrase, in the web page's format: canonical
+        JSON of the PBKDF2-SHA256 salt and rounds and the AES-256-GCM ciphertext."""
+        salt, iv = os.urandom(16), os.urandom(12)
+        inner = canonical(
+            {
+                "seal": b64e(self.seal.private_bytes_raw()),
+                "sign": b64e(self.sign.private_bytes_raw()),
+                "v": 1,
+            }
+        )
+        ct = AESGCM(_passphrase_key(passphrase, salt, rounds)).encrypt(iv, inner, WRAP_AAD)
+        return canonical(
+            {
+                "ct": b64e(ct),
+                "iter": rounds,
+                "iv": b64e(iv),
+                "kdf": "PBKDF2-SHA256",
+                "salt": b64e(salt),
+                "v": 1,
+            }
+        )
+
+    @classmethod
+    def unwrap(cls, wrapped: bytes, passphrase: str) -> OwnerKeyFile:
+        """
+        The keys a passphrase-wrapped blob holds (as the web page made it).
+
+        Raises:
+            ValueError: not a wrapped-key blob, or the passphrase does not open it.
+        """
+        try:
+            blob = json.loads(wrapped)
+            if blob.get("v") != 1 or blob.get("kdf") != "PBKDF2-SHA256":
+                raise ValueError("unknown wrapped-key format")
+            rounds = int(blob["iter"])
+            key = _passphrase_key(passphrase, b64d(blob["salt"]), rounds)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError("not a wrapped owner key") from exc
+        try:
+            inner = json.loads(AESGCM(key).decrypt(b64d(blob["iv"]), b64d(blob["ct"]), WRAP_AAD))
+        except InvalidTag:
+            raise ValueError("the passphrase does not open these keys") from None
+        return cls(
+            X25519PrivateKey.from_private_bytes(b64d(inner["seal"])),
+            Ed25519PrivateKey.from_private_bytes(b64d(inner["sign"])),
+        )
 
     def open(self, sealed: bytes, device_key: bytes | None = None) -> dict[str, Any]:
         """Open a sealed position (see :func:`open_position`)."""

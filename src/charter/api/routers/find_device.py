@@ -163,6 +163,28 @@ def send_command(
     return command_out(command)
 
 
+@router.get("/commands/{command_id}", responses=responses(401, 403, 404))
+async def command_answer(
+    command_id: CommandId,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT)] = 0,
+) -> dict[str, Any]:
+    """One command, once its device answered (waiting up to ``wait`` seconds), with the
+    sealed report that answered a locate."""
+    fd, subject = charter.find_device, _subject(principal)
+    found = await run_in_threadpool(fd.commands.wait_answer, subject, command_id, wait)
+    answers = await run_in_threadpool(fd.reports.answering, subject, command_id)
+    return {
+        "command": command_out(found),
+        "reports": [
+            {"id": r.id, "device_id": r.device_id, "received_at": r.received_at,
+             "sealed": b64e(r.sealed)}
+            for r in answers
+        ],
+    }  # fmt: skip
+
+
 @router.post("/devices/{device_id}/off", responses=responses(401, 403, 404))
 def owner_off(device_id: DeviceId, principal: AnyPrincipal, charter: CharterDep) -> dict[str, Any]:
     """Switch Find Device off for a device (refused while lost mode is on)."""

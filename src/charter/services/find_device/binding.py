@@ -9,12 +9,14 @@ bound to one account cannot be activated for another until its owner releases it
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from charter.crypto.hashing import keyed_hash
 from charter.errors import AuthError, InputError, RefusedError
@@ -71,6 +73,26 @@ def identifier_hashes(hmac_key: bytes, found: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def lock_key(id_hash: str) -> int:
+    """The PostgreSQL advisory-lock key of an identifier's keyed hash (signed 64 bits)."""
+    digest = hashlib.sha256(b"charter find-device binding|" + id_hash.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def serialise(conn: Connection, hashes: Iterable[str]) -> None:
+    """
+    Make activations of the same device take turns, so two accounts (or two activations of
+    one account) cannot both find "not bound" and both bind it. The binding is checked
+    across subjects, so no unique constraint can say it (every unique constraint includes
+    ``subject_id``). PostgreSQL: a transaction-scoped advisory lock per identifier hash, in
+    sorted order (no deadlock), held until commit. SQLite: the write transaction already
+    began with ``BEGIN IMMEDIATE`` (one writer at a time), so nothing more is needed.
+    """
+    if conn.dialect.name == "postgresql":
+        for key in sorted({lock_key(h) for h in hashes}):
+            conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def token_hash(hmac_key: bytes, secret: str) -> str:
     """The keyed hash a device token is stored as."""
     return keyed_hash(hmac_key, secret.encode(), context="find_device.token").hex()
@@ -102,6 +124,7 @@ class Bindings:
         hashes = identifier_hashes(self.hmac_key, found)
         secret = secrets.token_urlsafe(32)
         with self.control.begin() as conn:
+            serialise(conn, hashes.values())
             rows = conn.execute(
                 select(identifiers).where(identifiers.c.id_hash.in_(list(hashes.values())))
             ).all()
@@ -236,7 +259,7 @@ class Bindings:
                 "send the device token: Authorization: Bearer fdt.<...>", code="invalid_token"
             )
         _, subject_id, device_id, secret = parts
-        with self.control.connect() as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             stored = conn.execute(
                 select(devices.c.token_hash).where(
                     devices.c.subject_id == subject_id, devices.c.id == device_id

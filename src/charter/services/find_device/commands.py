@@ -315,6 +315,7 @@ class Commands:
             "find_device_ack",
             {"command": row.kind, "outcome": outcome.split(":", 1)[0]},
         )
+        self.waiters.notify((subject_id, command_id))
         return command_of(done)
 
     def _leave_lost_mode(self, conn: Any, subject_id: str, device_id: str) -> None:
@@ -332,6 +333,29 @@ class Commands:
             .where(devices.c.subject_id == subject_id, devices.c.id == device_id)
             .values(lost=False, lost_command=None)
         )
+
+    def command(self, subject_id: str, command_id: str) -> Command:
+        """One of the owner's commands (:class:`~charter.errors.NotFoundError` otherwise)."""
+        with self.control.connect() as conn:
+            row = conn.execute(
+                select(commands).where(
+                    commands.c.subject_id == subject_id, commands.c.id == command_id
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError("no such command of this account", field="command_id")
+        return command_of(row)
+
+    def wait_answer(self, subject_id: str, command_id: str, timeout: float) -> Command:
+        """The command once the device has answered it (acknowledged, or a locate answered
+        with its report), or as it stands after ``timeout`` seconds."""
+        key = (subject_id, command_id)
+        seen = self.waiters.version(key)
+        found = self.command(subject_id, command_id)
+        if found.acked_at is not None or timeout <= 0:
+            return found
+        self.waiters.wait(key, seen, timeout)
+        return self.command(subject_id, command_id)
 
     def history(self, subject_id: str, limit: int = 200) -> list[Command]:
         """The owner's commands, newest first."""

@@ -25,13 +25,14 @@ DEFAULT_INTERVAL_S = 900
 
 
 def new_id(prefix: str) -> str:
-    """A random 128-bit id with its prefix (``fd_``, ``fc_``); reports use :func:`report_id`."""
+    """A random 128-bit id with its prefix (``fd_``, ``fc_``); reports use :func:`report_ids`."""
     return prefix + secrets.token_hex(16)
 
 
-def report_id(now: int) -> str:
-    """A time-ordered report id: microseconds, then randomness."""
-    return f"fr_{now:016x}{secrets.token_hex(8)}"
+def report_ids(now: int, n: int) -> list[str]:
+    """``n`` report ids for one batch (one call for all the randomness)."""
+    raw = secrets.token_bytes(8 * n).hex()
+    return [f"fr_{now:016x}{raw[16 * i : 16 * i + 16]}" for i in range(n)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from charter.errors import InputError, RefusedError
-from charter.services.find_device.common import audit, device_row, report_id
+from charter.services.find_device.common import audit, device_row, report_ids
 from charter.services.find_device.tables import commands, devices, reports
 from charter.services.find_device.wire import b64d, batch_message, verify
 
 if TYPE_CHECKING:
     from charter.gate import Gate
+    from charter.services.find_device.commands import Waiters
 
 MAX_BATCH = 1000
 MAX_SEALED = 4096
@@ -38,11 +39,25 @@ class Report:
     received_at: int
 
 
+_COLUMNS = ("subject_id", "id", "device_id", "kind", "command_id", "sealed", "received_at")
+
+
+def _insert_sql(conn: Any) -> str:
+    """A driver-level INSERT (executemany over tuples: a batch of reports skips SQLAlchemy's
+    per-row parameter processing)."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO find_device_reports ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants
+        f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+    )
+
+
 class Reports:
     """Accept and list sealed reports."""
 
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, waiters: Waiters | None = None) -> None:
         self.gate = gate
+        self.waiters = waiters
 
     @property
     def control(self) -> Any:
@@ -62,9 +77,10 @@ class Reports:
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
             raise InputError(f"send 1 to {MAX_BATCH} reports per batch", field="reports")
         now = self.gate.clock()
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         asked: set[str] = set()
         lost_reports = False
+        ids = report_ids(now, len(items))
         for n, item in enumerate(items):
             where = f"reports[{n}]"
             if not isinstance(item, dict) or item.get("kind") not in KINDS:
@@ -75,26 +91,26 @@ class Reports:
                     raise InputError(f"{where}.command names the locate command", field=where)
                 asked.add(command)
             else:
+                command = None
                 lost_reports = True
             sealed = b64d(item.get("sealed", ""), field=f"{where}.sealed", limit=MAX_SEALED)
             if not 32 < len(sealed) <= MAX_SEALED:
                 raise InputError(f"{where}.sealed is not a sealed report", field=f"{where}.sealed")
-            rows.append(
-                {
-                    "subject_id": subject_id,
-                    "id": report_id(now),
-                    "device_id": device_id,
-                    "kind": item["kind"],
-                    "command_id": command if item["kind"] == "locate" else None,
-                    "sealed": sealed,
-                    "received_at": now,
-                }
+            rows.append((subject_id, ids[n], device_id, item["kind"], command, sealed, now))
+        # The signature is checked before the write transaction: the canonical JSON of a
+        # large batch is the costliest step, and other devices' batches need not wait for it.
+        with self.control.connect().execution_options(readonly=True) as conn:
+            key = bytes(device_row(conn, subject_id, device_id).device_key)
+        if not verify(key, signature, batch_message(device_id, items)):
+            raise RefusedError(
+                "the batch's signature does not verify with this device's key",
+                code="bad_signature",
             )
         with self.control.begin() as conn:
             device = device_row(conn, subject_id, device_id)
-            if not verify(bytes(device.device_key), signature, batch_message(device_id, items)):
+            if bytes(device.device_key) != key:
                 raise RefusedError(
-                    "the batch's signature does not verify with this device's key",
+                    "the device was activated again meanwhile; sign with its new key",
                     code="bad_signature",
                 )
             if device.state != "on":
@@ -103,14 +119,19 @@ class Reports:
                 raise RefusedError("lost mode is off: no periodic reports", code="not_lost")
             if asked:
                 self._check_asked(conn, subject_id, device_id, asked)
-            conn.execute(insert(reports), rows)
+            conn.exec_driver_sql(_insert_sql(conn), rows)
             conn.execute(
                 update(devices)
                 .where(devices.c.subject_id == subject_id, devices.c.id == device_id)
                 .values(last_seen=now)
             )
-        audit(self.gate, subject_id, "device", "find_device_report", {"reports": len(rows)})
-        return [r["id"] for r in rows]
+        if asked:  # an answer to the owner's request; periodic lost-mode reports are not
+            # audited one by one (the lost-mode command and its acknowledgement are)
+            audit(self.gate, subject_id, "device", "find_device_report", {"reports": len(rows)})
+            if self.waiters is not None:
+                for command_id in asked:
+                    self.waiters.notify((subject_id, command_id))
+        return [r[1] for r in rows]
 
     def _check_asked(self, conn: Any, subject_id: str, device_id: str, asked: set[str]) -> None:
         found = conn.execute(
@@ -132,6 +153,19 @@ class Reports:
             .where(commands.c.subject_id == subject_id, commands.c.id.in_(sorted(asked)))
             .values(acked_at=self.gate.clock(), outcome="done", payload=None, signature=None)
         )
+
+    def answering(self, subject_id: str, command_id: str) -> list[Report]:
+        """The sealed report(s) that answered one locate command."""
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(reports).where(
+                    reports.c.subject_id == subject_id, reports.c.command_id == command_id
+                )
+            ).all()
+        return [
+            Report(r.id, r.device_id, r.kind, r.command_id, bytes(r.sealed), r.received_at)
+            for r in rows
+        ]
 
     def list(
         self, subject_id: str, *, device_id: str | None = None, limit: int = 200

@@ -56,7 +56,7 @@ class FindDevice:
         self.commands = Commands(
             gate, per_owner_hour=locate_per_owner_hour, per_device_hour=locate_per_device_hour
         )
-        self.reports = Reports(gate)
+        self.reports = Reports(gate, self.commands.waiters)
 
     @property
     def control(self) -> Any:
@@ -192,6 +192,11 @@ class FindDevice:
         """One of the owner's devices (:class:`~charter.errors.NotFoundError` otherwise)."""
         with self.control.connect() as conn:
             return device_of(device_row(conn, subject_id, device_id))
+
+    def device_key(self, subject_id: str, device_id: str) -> bytes:
+        """A device's current Ed25519 public key (it signs the positions it seals)."""
+        with self.control.connect() as conn:
+            return bytes(device_row(conn, subject_id, device_id).device_key)
 
     def switch_off(self, subject_id: str, device_id: str, *, actor: str) -> Device:
         """
