@@ -61,6 +61,15 @@ def db_upgrade(data_dir: DataDir = Path("data")) -> None:
     console.print(f"{len(engines)} databases at revision {migrate.head_revision()}")
 
 
+@db_app.command("scale-doc")
+def db_scale_doc() -> None:
+    """Print docs/scale.md: the Citus calls that distribute every table, from the registry."""
+    from charter.store.registry import registered
+    from charter.store.scale import scale_markdown
+
+    typer.echo(scale_markdown(registered()), nl=False)
+
+
 keys_app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)
 
 
