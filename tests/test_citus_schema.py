@@ -15,12 +15,13 @@ The schema is Citus-legal (issue 14), proved by walking :data:`metadata` and the
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 import charter.app  # noqa: F401 - the composition root imports every module that declares tables
 from charter.store.registry import Distribution, Erase, Registered, registered
-from charter.store.scale import citus_problems
+from charter.store.scale import citus_problems, scale_markdown
 
 
 def _entries() -> list[Registered]:
@@ -103,10 +104,6 @@ def test_the_lint_names_table_constraint_and_fix() -> None:
 
 
 def test_docs_scale_md_is_generated_from_the_registry() -> None:
-    from pathlib import Path
-
-    from charter.store.scale import scale_markdown
-
     doc = Path(__file__).resolve().parents[1] / "docs" / "scale.md"
     assert doc.read_text() == scale_markdown(_entries()), (
         "docs/scale.md is stale: run `charter db scale-doc > docs/scale.md`"

@@ -24,8 +24,8 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    text,
     select,
+    text,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 
@@ -57,7 +57,7 @@ def _next_of_subject(table: str) -> Callable[[DefaultExecutionContext], int]:
     """
 
     def next_id(context: DefaultExecutionContext) -> int:
-        subject_id = context.get_current_parameters()["subject_id"]
+        subject_id = context.get_current_parameters()["subject_id"]  # type: ignore[no-untyped-call]
         t = metadata.tables[table]
         found = context.connection.execute(
             select(func.max(t.c.id)).where(t.c.subject_id == subject_id)

@@ -6,7 +6,7 @@ erased. Migration ``0001_initial_schema`` creates them.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, BigInteger, Column, String, Table
+from sqlalchemy import BigInteger, Column, Index, String, Table
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata

@@ -6,7 +6,7 @@ when it is erased; clients hold no personal data. Migration ``0002_accounts`` cr
 
 from __future__ import annotations
 
-from sqlalchemy import Index, BigInteger, Column, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata

@@ -52,7 +52,7 @@ def _records(sqlite: bool, *, clustered: bool) -> None:
         op.drop_index("ix_records_subject_service", table_name="records")
     if sqlite:
         # a WITHOUT ROWID table cannot be altered into or out of: build the new one, copy, swap
-        columns = [
+        columns: list[sa.Column[object]] = [
             sa.Column("subject_id", sa.String(40), sa.ForeignKey("subjects.id", ondelete="CASCADE", name="fk_records_subject_id_subjects"), nullable=False),
             sa.Column("id", sa.String(32), nullable=False, comment="Random record id; bound into the ciphertext."),
             sa.Column("service", sa.String(64), nullable=False),
@@ -74,7 +74,7 @@ def _records(sqlite: bool, *, clustered: bool) -> None:
             sqlite_with_rowid=not clustered,
         )
         names = ", ".join(c.name for c in columns)
-        op.execute(f"INSERT INTO records_rekeyed ({names}) SELECT {names} FROM records")
+        op.execute(f"INSERT INTO records_rekeyed ({names}) SELECT {names} FROM records")  # noqa: S608 - fixed column names
         op.drop_table("records")
         op.rename_table("records_rekeyed", "records")
     else:
