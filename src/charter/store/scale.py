@@ -209,6 +209,15 @@ def scale_markdown(entries: Sequence[Registered]) -> str:
         out += ["```"]
     out += [
         "",
+        "## Lookups that are not yet router queries",
+        "",
+        "No query joins two subjects. One subject-scoped table is still looked up by its id",
+        "alone: `acct_sessions`, by the session id a token or a browser session names (on",
+        "refresh and on each signed-in request). On one server an index on `id` serves it;",
+        "under Citus it asks every node until the token carries its subject id too.",
+    ]
+    out += [
+        "",
         "Run the calls once, after `charter db upgrade` created the tables on the coordinator and",
         "before traffic. The gate's tables exist in every database (the control database keeps",
         "a few gate rows of its own), so both lists distribute them.",

@@ -107,6 +107,7 @@ sessions = Table(
     Column("revoked_at", BigInteger, nullable=True),
     Column("revoked_why", String(24), nullable=True),
     Index("ix_acct_sessions_subject", "subject_id", "kind"),
+    Index("ix_acct_sessions_id", "id"),  # tokens name their session by id alone
     comment="Sessions and OAuth grant families; revoking one kills all its tokens.",
 )
 

@@ -33,6 +33,7 @@ NEW_INDEXES = (
     ("ix_rights_exports_subject", "rights_exports", ["subject_id"]),
     ("ix_rights_jobs_subject", "rights_jobs", ["subject_id"]),
     ("ix_cloud_links_token", "cloud_links", ["token_hash"]),
+    ("ix_acct_sessions_id", "acct_sessions", ["id"]),
 )
 
 _EXPIRING = "expires_at IS NOT NULL"
