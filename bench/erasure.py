@@ -9,6 +9,8 @@ Figures and targets:
 
 - ``verify_erasure_ms_10k`` (< 200): the fast check of one subject among 10,000, median of 7.
 - ``verify_erasure_ms_100k``: the same among 100,000.
+- ``verify_erasure_deep_ms_10k``: the full scan (``--deep``) of the same subject, once, for
+  comparison: it reads every row and file, so it grows with the deployment.
 - ``verify_erasure_ratio_100k_10k`` (<= 2): the second over the first: the check grows with
   the subject's data, not with everyone's.
 
@@ -116,7 +118,7 @@ def collect_all(charter: Charter, subjects: list[str]) -> None:
         charter.gate.collect(batch, actor="service:cloud", service="cloud")
 
 
-def verify_ms(subjects: int) -> float:
+def verify_ms(subjects: int, *, deep_too: bool = False) -> tuple[float, float | None]:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         Charter.init(data)
@@ -136,8 +138,13 @@ def verify_ms(subjects: int) -> float:
             assert any(w.endswith("records.subject_id") and n == RECORDS for w, n in rows.items())
         absent = charter.rights.verify_erasure(new_id("s_"), deep=False)
         assert absent.clean, absent.findings
+        deep = None
+        if deep_too:  # the full scan, once, for comparison
+            start = time.perf_counter()
+            assert not charter.rights.verify_erasure(target, deep=True).clean
+            deep = (time.perf_counter() - start) * 1000
         charter.close()
-        return statistics.median(times)
+        return statistics.median(times), deep
 
 
 def main() -> None:
@@ -145,9 +152,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the size")
     args = parser.parse_args()
     small, large = (1_000, 10_000) if args.quick else (10_000, 100_000)
-    first = verify_ms(small)
+    first, deep = verify_ms(small, deep_too=True)
     report(f"verify_erasure_ms_{small // 1000}k", first, "ms")
-    second = verify_ms(large)
+    assert deep is not None
+    report(f"verify_erasure_deep_ms_{small // 1000}k", deep, "ms")
+    second, _ = verify_ms(large)
     report(f"verify_erasure_ms_{large // 1000}k", second, "ms")
     report(f"verify_erasure_ratio_{large // 1000}k_{small // 1000}k", second / first, "x")
 
