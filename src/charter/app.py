@@ -34,10 +34,21 @@ from charter.services.account import (
     NullSender,
     VerificationSender,
 )
+from charter.services.ads import Ads
+from charter.services.ai import TrainingExport
+from charter.services.ai.training import synthetic
+from charter.services.app_vault import AppVault
+from charter.services.browser import Browser
 from charter.services.cloud import Cloud
 from charter.services.credentials import Credentials
+from charter.services.find_device import FindDevice
+from charter.services.get_apps import GetApps
 from charter.services.oauth import KeyStore, OAuthProvider
+from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
+from charter.services.themes import Themes
+from charter.services.usage import Usage
+from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
 
@@ -65,6 +76,16 @@ class Charter:
     staff: StaffRoles
     rights: Rights
     cloud: Cloud
+    usage: Usage
+    ads: Ads
+    training: TrainingExport
+    browser: Browser
+    video: Video
+    pay: Pay
+    themes: Themes
+    app_vault: AppVault
+    get_apps: GetApps
+    find_device: FindDevice
     enforcers: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """The enforcers loaded services register for the catalog's ``service`` rules."""
 
@@ -125,6 +146,8 @@ class Charter:
             profile=password_profile or _profile(settings),
         )
         rights = Rights(gate, is_staff=staff.has_handle, enrolled_devices=accounts.device_ids)
+        cloud = Cloud(gate, data_dir=settings.data_dir)
+        usage = Usage(gate)
         return cls(
             settings=settings,
             catalog=catalog,
@@ -143,7 +166,19 @@ class Charter:
             ),
             staff=staff,
             rights=rights,
-            cloud=Cloud(gate, data_dir=settings.data_dir),
+            cloud=cloud,
+            browser=Browser(gate, cloud=cloud, notify_devices=rights.devices.send),
+            video=Video(gate),
+            pay=Pay(gate),
+            themes=Themes(gate),
+            app_vault=AppVault(gate),
+            get_apps=GetApps(gate),
+            usage=usage,
+            ads=Ads(gate),
+            training=TrainingExport(
+                {"released_aggregates": usage.analytics.third_party_view, "synthetic": synthetic}
+            ),
+            find_device=FindDevice(gate),
             enforcers=enforcers,
         )
 

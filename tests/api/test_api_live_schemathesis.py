@@ -29,7 +29,16 @@ EXAMPLES = 25 if os.environ.get("CHARTER_TEST_SLOW") == "1" else 4
 PASSWORD = "violet lantern quietly orbits"
 PHONE = DeviceInfo("schemathesis-phone", "Phone 11")
 REDIRECT = "http://127.0.0.1:9/cb"
-SEMANTIC_PREFIXES = ("/v1/photos/strip", "/v1/account/", "/oauth/", "/v1/me")
+SEMANTIC_PREFIXES = (
+    "/v1/photos/strip",
+    "/v1/account/",
+    "/oauth/",
+    "/v1/me",
+    "/v1/themes/",
+    "/v1/vault/",
+    "/v1/apps",
+    "/v1/usage/ldp",
+)
 """Operations whose schema-valid inputs may still be refused for their content (see the
 in-process test): every check but positive acceptance."""
 

@@ -19,11 +19,21 @@ from support.schema_checks import operation_check
 
 EXAMPLES = 15
 
-SEMANTIC_PREFIXES = ("/v1/photos/strip", "/v1/account/", "/oauth/")
+SEMANTIC_PREFIXES = (
+    "/v1/photos/strip",
+    "/v1/account/",
+    "/oauth/",
+    "/v1/themes/",
+    "/v1/vault/",
+    "/v1/apps",
+    "/v1/usage/ldp",
+)
 """Operations whose schema-valid inputs may still be rejected for their content: random bytes
 are a valid ``format: binary`` file but not a photo; a random string is a schema-valid
 identifier, password or one-time code but not a real email, a policy-compliant password or
-the code that was sent. They keep every other check (no 5xx, documented statuses and
+the code that was sent; two letters are a schema-valid market but not always one of the
+catalog's (and a call without a person must name one); a local-privacy report is valid only
+at the declared ε and below its bucket count. They keep every other check (no 5xx, documented statuses and
 shapes), but not positive acceptance."""
 
 

@@ -23,6 +23,7 @@ USER_PAGES = (
     "/",
     "/requests",
     "/devices",
+    "/usage",
     "/account/delete",
     "/policies/general",
     "/policies/themes",

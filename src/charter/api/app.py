@@ -22,16 +22,26 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    ads,
+    ai,
+    app_vault,
+    browser,
     cloud,
     collect,
+    find_device,
+    get_apps,
     items,
     oauth,
+    pay,
     photos,
     records,
     rights,
     staff,
     subjects,
     switches,
+    themes,
+    usage,
+    video,
     wellknown,
 )
 from charter.app import Charter
@@ -91,6 +101,10 @@ def create_api(charter: Charter) -> FastAPI:
                 "description": "OAuth 2.0 / OpenID Connect provider (pairwise subject ids).",
             },
             {"name": "cloud", "description": "Sync between a person's devices, trash, plan."},
+            {"name": "themes", "description": "Themes store: favourites, purchases, first run."},
+            {"name": "app_vault", "description": "App Vault: display-only cards, the News card."},
+            {"name": "get_apps", "description": "Get Apps: catalogue, installs, reviews, points."},
+            {"name": "find_device", "description": "Locate, lost mode, ring, lock, erase."},
             {"name": "meta", "description": "Health and well-known resources."},
         ],
     )
@@ -113,6 +127,16 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        usage,
+        ads,
+        ai,
+        browser,
+        video,
+        pay,
+        themes,
+        app_vault,
+        get_apps,
+        find_device,
     )
     for module in routers:
         app.include_router(module.router)

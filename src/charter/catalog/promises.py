@@ -10,7 +10,8 @@ Statuses:
 - ``pending``: the code that will keep it is not built or not configured yet (a service or
   the device agent on the roadmap, or a rule whose markets the deployment has not named);
 - ``statement``: a promise about people or process that code cannot keep;
-- ``unkept``: a ``gate`` or ``service`` rule with no enforcer or no test.
+- ``unkept``: a ``gate`` or ``service`` rule with no enforcer or no test, or a ``device``
+  rule the device agent registers (``device``) with no test.
 """
 
 from __future__ import annotations
@@ -130,13 +131,20 @@ def promise_report(
     proofs: Mapping[str, tuple[str, ...]],
     bound: Mapping[str, frozenset[str]],
     deployment_markets: Mapping[str, tuple[str, ...]],
+    device: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Promise]:
-    """Every rule of the catalog, in catalog order, with its status."""
+    """Every rule of the catalog, in catalog order, with its status; ``device`` holds the
+    enforcers the device agent registers for ``device`` rules, by service."""
     return [
-        _promise(service, rule, proofs, bound, deployment_markets)
+        _promise(service, rule, proofs, bound, deployment_markets, device or {})
         for service in catalog
         for rule in service.rules
     ]
+
+
+def device_enforcer(service: Service, rule: Rule) -> str:
+    """The enforcer id of a ``device`` rule: the one it names, else ``<service>.<rule>``."""
+    return rule.enforcer or f"{service.id}.{rule.id}"
 
 
 def _promise(
@@ -145,6 +153,7 @@ def _promise(
     proofs: Mapping[str, tuple[str, ...]],
     bound: Mapping[str, frozenset[str]],
     deployment_markets: Mapping[str, tuple[str, ...]],
+    device: Mapping[str, frozenset[str]],
 ) -> Promise:
     pid = f"{service.id}.{rule.id}"
     tests = proofs.get(pid, ())
@@ -157,7 +166,12 @@ def _promise(
             Status.STATEMENT, None, "a promise about people or process; code cannot keep it"
         )
     if rule.kind is RuleKind.DEVICE:
-        return made(Status.PENDING, rule.enforcer, "kept by the device agent (on the roadmap)")
+        enforcer = device_enforcer(service, rule)
+        if enforcer not in device.get(service.id, frozenset()):
+            return made(Status.PENDING, rule.enforcer, "kept by the device agent (on the roadmap)")
+        if not tests:
+            return made(Status.UNKEPT, enforcer, "no test proves it")
+        return made(Status.KEPT, enforcer, "kept by the device agent (charter.device)")
     if rule.kind is RuleKind.GATE:
         markets = rule.gate.markets if rule.gate is not None else None
         if markets is not None and markets.from_deployment and pid not in deployment_markets:
@@ -187,6 +201,7 @@ def code_marks(
     catalog: Catalog,
     bound: Mapping[str, frozenset[str]] | None = None,
     deployment_markets: Mapping[str, tuple[str, ...]] | None = None,
+    device: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, Status]:
     """
     Per rule id, whether code keeps it, as a published document marks it: the status a rule
@@ -199,6 +214,7 @@ def code_marks(
         proofs={f"{s.id}.{r.id}": ("(proved)",) for s in catalog for r in s.rules},
         bound=bound or {},
         deployment_markets=deployment_markets or {},
+        device=device,
     )
     return {p.id: p.status for p in report}
 

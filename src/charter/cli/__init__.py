@@ -16,6 +16,7 @@ from charter.cli import account as account_cli
 from charter.cli import admin
 from charter.cli import audit as audit_cli
 from charter.cli import cloud as cloud_cli
+from charter.cli import device as device_cli
 from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
 from charter.cli import service as service_cli
@@ -41,6 +42,7 @@ app.add_typer(account_cli.app, name="account")
 app.add_typer(account_cli.oauth_app, name="oauth")
 app.add_typer(service_cli.app, name="service")
 app.add_typer(cloud_cli.app, name="cloud")
+app.add_typer(device_cli.app, name="device")
 
 app.add_typer(photos_cli.app, name="photo")
 

@@ -115,8 +115,9 @@ def purge(
     data_dir: DataDir = Path("data"),
     batch: Annotated[int, typer.Option(min=1, max=100_000)] = 5_000,
 ) -> None:
-    """Delete records past their retention, with their blobs, and destroy cloud items whose
-    trash window ended (idempotent, resumable)."""
+    """Delete records past their retention, with their blobs, destroy cloud items whose
+    trash window ended and the location history of devices off for 30 days (idempotent,
+    resumable)."""
     charter = open_charter(data_dir)
     total = jobs.count_expired(charter.gate)
     with _progress() as progress:
@@ -126,8 +127,10 @@ def purge(
         )
     trashed = charter.cloud.purge_expired()
     charter.cloud.uploads.purge_expired()
+    located = charter.find_device.purge_history()
     console.print(f"purged {report.records} records and {report.blobs} blobs")
     console.print(f"destroyed {trashed} cloud items whose trash window ended")
+    console.print(f"destroyed {located} find-device reports of devices off for 30 days")
 
 
 def serve(

@@ -16,6 +16,7 @@ from charter.catalog.diff import diff_catalogs
 from charter.catalog.promises import Promise, Status, counts, promise_report
 from charter.catalog.proofs import collect_proofs
 from charter.config import parse_rule_markets
+from charter.device.promises import ENFORCERS as DEVICE_ENFORCERS
 from charter.errors import CatalogError, InputError
 from charter.services import ENFORCERS
 
@@ -92,6 +93,7 @@ def _promises(catalog: Catalog, tests: Path | None) -> list[Promise]:
         proofs=collect_proofs(folder) if folder is not None else {},
         bound=ENFORCERS,
         deployment_markets=parse_rule_markets(os.environ.get("CHARTER_RULE_MARKETS", "")),
+        device=DEVICE_ENFORCERS,
     )
 
 

@@ -14,6 +14,7 @@ back as :class:`ApiError` with the API's code, message and field.
 from __future__ import annotations
 
 from charter.client.cloud import Change, Changes, CloudClient, ConflictError, Item
+from charter.client.commands import Command, DeviceClient, Enrolment
 from charter.client.http import ApiError, Transport
 
 __all__ = [
@@ -21,7 +22,10 @@ __all__ = [
     "Change",
     "Changes",
     "CloudClient",
+    "Command",
     "ConflictError",
+    "DeviceClient",
+    "Enrolment",
     "Item",
     "Transport",
 ]

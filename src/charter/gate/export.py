@@ -11,7 +11,7 @@ Only the rights engine calls these; every call is audited in the subject's regio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,23 @@ from charter.taxonomy import AtRest
 
 DEFAULT_BATCH = 500
 """Rows per read transaction."""
+
+ExportPart = Callable[[Gate, Subject], Any]
+"""What a service adds to a person's export beside their records (JSON-compatible data)."""
+_PARTS: dict[str, ExportPart] = {}
+
+
+def register_export_part(name: str, producer: ExportPart) -> None:
+    """Add ``parts/<name>.json`` to every export (a service's non-record state of a person,
+    e.g. the privacy budget spent); registered at import, like tables."""
+    if _PARTS.get(name, producer) is not producer:
+        raise ValueError(f"export part {name!r} is registered twice")
+    _PARTS[name] = producer
+
+
+def export_parts() -> Mapping[str, ExportPart]:
+    """Every registered export part, by name."""
+    return dict(_PARTS)
 
 
 @dataclass(frozen=True, slots=True)

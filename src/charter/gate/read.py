@@ -6,13 +6,13 @@ subject's switches allow it, never expired ones, and is audited either way.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from charter.clock import Clock
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
-from charter.gate.model import RecordOut, purposes_of
+from charter.gate.model import RecordOut, Subject, purposes_of
 from charter.gate.protect import blob_aad, reveal
 from charter.gate.subjects import SubjectDirectory
 from charter.gate.switches import Switches
@@ -62,36 +62,7 @@ class Reader:
         now = self.clock()
         r = t.records
         with self.stores.region(subject.region).begin() as conn:
-            switches = Switches.load(conn, [subject_id]).get(subject_id, {})
-            allowed: list[str] = []
-            blocked: Decision | None = None  # a declared purpose refused by a switch
-            for row in self.compiled.rows_for(service, data_type):
-                decision = decide_use(
-                    self.compiled,
-                    row=row,
-                    purpose=purpose,
-                    switches=switches,
-                    market=subject.market,
-                )
-                if decision.allowed:
-                    allowed.append(row.data_type)
-                elif decision.reason is not Reason.PURPOSE_NOT_DECLARED and blocked is None:
-                    blocked = decision
-            if not allowed:
-                reason = blocked.reason.value if blocked else Reason.PURPOSE_NOT_DECLARED.value
-                message = (
-                    blocked.message
-                    if blocked
-                    else f"{service} declares no data usable for {purpose.value}"
-                )
-                self.journal.record(
-                    conn,
-                    actor,
-                    "refuse",
-                    subject_id,
-                    {"use": service, "purpose": purpose.value, "reason": reason},
-                )
-                raise RefusedError(message, code=reason, field="purpose")
+            allowed = self._usable_types(conn, subject, service, purpose, data_type, actor)
             query = (
                 select(r)
                 .where(
@@ -143,6 +114,50 @@ class Reader:
             )
         return out
 
+    def _usable_types(
+        self,
+        conn: Connection,
+        subject: Subject,
+        service: str,
+        purpose: Purpose,
+        data_type: str | None,
+        actor: str,
+    ) -> list[str]:
+        """The data types of ``service`` usable for ``purpose`` now; a refusal is audited
+        and raised with its reason."""
+        subject_id = subject.id
+        switches = Switches.load(conn, [subject_id]).get(subject_id, {})
+        allowed: list[str] = []
+        blocked: Decision | None = None  # a declared purpose refused by a switch
+        for row in self.compiled.rows_for(service, data_type):
+            decision = decide_use(
+                self.compiled,
+                row=row,
+                purpose=purpose,
+                switches=switches,
+                market=subject.market,
+            )
+            if decision.allowed:
+                allowed.append(row.data_type)
+            elif decision.reason is not Reason.PURPOSE_NOT_DECLARED and blocked is None:
+                blocked = decision
+        if not allowed:
+            reason = blocked.reason.value if blocked else Reason.PURPOSE_NOT_DECLARED.value
+            message = (
+                blocked.message
+                if blocked
+                else f"{service} declares no data usable for {purpose.value}"
+            )
+            self.journal.record(
+                conn,
+                actor,
+                "refuse",
+                subject_id,
+                {"use": service, "purpose": purpose.value, "reason": reason},
+            )
+            raise RefusedError(message, code=reason, field="purpose")
+        return allowed
+
     def read_blob(
         self, subject_id: str, record_id: str, *, service: str, purpose: Purpose, actor: str
     ) -> bytes:
@@ -151,25 +166,33 @@ class Reader:
         :meth:`read`; another service's record is reported as not found.
         """
         subject = self.subjects.active(subject_id)
-        with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
+        r = t.records
+        with self.stores.region(subject.region).begin() as conn:
             rec = conn.execute(
-                select(t.records).where(
-                    t.records.c.id == record_id,
-                    t.records.c.subject_id == subject_id,
-                    t.records.c.service == service,
+                select(r).where(
+                    r.c.id == record_id, r.c.subject_id == subject_id, r.c.service == service
                 )
             ).first()
-        if rec is None or rec.blob is None:
-            raise NotFoundError("no such blob", field="record_id")
-        records = self.read(
-            subject_id, service=rec.service, purpose=purpose, data_type=rec.data_type, actor=actor
-        )
-        if not any(x.id == record_id for x in records):
-            raise NotFoundError("no such blob", field="record_id")
-        with self.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
+            if rec is None or rec.blob is None:
+                raise NotFoundError("no such blob", field="record_id")
+            allowed = self._usable_types(conn, subject, service, purpose, rec.data_type, actor)
+            now = self.clock()
+            if (
+                rec.data_type not in allowed
+                or not rec.purposes & PURPOSE_BITS[purpose]
+                or (rec.expires_at is not None and rec.expires_at <= now)
+            ):
+                raise NotFoundError("no such blob", field="record_id")
             cipher = self.keys.cipher(conn, subject_id, subject.region)
-        if cipher is None:
-            raise NotFoundError("no such blob", field="record_id")
+            if cipher is None:
+                raise NotFoundError("no such blob", field="record_id")
+            self.journal.record(
+                conn,
+                actor,
+                "use",
+                subject_id,
+                {"service": service, "purpose": purpose.value, "records": 1},
+            )
         aad = blob_aad(subject_id, record_id)
         return cipher.decrypt(
             (self.stores.blob_dir(subject.region) / rec.blob).read_bytes(), aad=aad

@@ -24,7 +24,7 @@ from charter.rights._common import new_id
 if TYPE_CHECKING:
     from charter.gate import Gate
 
-KINDS = ("delete_service_data", "delete_account_data")
+KINDS = ("delete_service_data", "delete_account_data", "clear_browser_history")
 """What a device can be asked to do."""
 
 
@@ -125,6 +125,32 @@ class DeviceCommands:
             )
             ids.append(cid)
         return ids
+
+    def send(
+        self, subject_id: str, kind: str, service: str | None, exclude: Iterable[str] = ()
+    ) -> list[str]:
+        """
+        Queue a command of ``kind`` to every device of the subject but those in ``exclude``
+        (e.g. the one the person acted on), in its own transaction; returns the command ids.
+
+        Raises:
+            InputError: an unknown kind.
+        """
+        if kind not in KINDS:
+            raise InputError(f"no device command {kind!r}; use one of: {', '.join(KINDS)}")
+        skip = set(exclude)
+        devices = [d for d in self.devices(subject_id) if d not in skip]
+        if not devices:
+            return []
+        with self.gate.stores.control().begin() as conn:
+            return self.queue(
+                conn,
+                subject_id=subject_id,
+                subject_ref=self.gate.subject_ref(subject_id),
+                devices=devices,
+                kind=kind,
+                service=service,
+            )
 
     def pending(
         self, *, subject_id: str | None = None, device_id: str | None = None

@@ -152,6 +152,7 @@ def _stream(gate: Gate, subjects: list[Subject], actor: str) -> Iterator[bytes]:
                 "consents.json",
                 "requests.json",
                 "export.schema.json",
+                *(f"parts/{p}.json" for p in gx.export_parts()),
             ],
         }
         zf.writestr(_info("export.json", now), _dump(manifest))
@@ -220,6 +221,11 @@ def _stream(gate: Gate, subjects: list[Subject], actor: str) -> Iterator[bytes]:
             _dump({"format": FORMAT, "requests": _requests(gate, subjects)}),
         )
         zf.writestr(_info("export.schema.json", now), export_schema_text().encode("utf-8"))
+        for part, producer in gx.export_parts().items():
+            part_rows = [{"subject_id": s.id, "data": producer(gate, s)} for s in subjects]
+            zf.writestr(
+                _info(f"parts/{part}.json", now), _dump({"format": FORMAT, "part": part_rows})
+            )
         yield sink.drain()
         with zf.open(_info("index.html", now), "w", force_zip64=True) as out:
             for piece in _index(gate, subjects, manifest, services, history, consents):

@@ -31,12 +31,18 @@ def install(app: FastAPI, charter: Charter) -> None:
     from charter.web import (  # noqa: PLC0415 - keeps import light
         activity,
         admin,
+        apps,
         auth,
+        browser,
         center,
         cloud,
         items,
         mine,
+        pay,
         promises,
+        telemetry,
+        themes,
+        vault,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -49,10 +55,16 @@ def install(app: FastAPI, charter: Charter) -> None:
         center.router,
         items.router,
         cloud.router,
+        pay.router,
+        browser.router,
+        themes.router,
+        apps.router,
+        vault.router,
         activity.router,
         where.router,
         mine.router,
         promises.router,
+        telemetry.router,
         admin.router,
     ):
         app.include_router(router)

@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from charter.errors import RefusedError
 from charter.services.cloud import CATEGORIES
+from charter.services.cloud.protection import STATEMENT
 from charter.web._routing import WebRoute
 from charter.web.deps import (
     User,
@@ -83,14 +85,25 @@ def my_cloud(
             "quota": _size(plan.quota_bytes),
             "links": cloud.links.list(subject),
             "size": _size,
+            "purchases": cloud.purchases(subject),
+            "protected": sorted(cloud.protected_categories(subject)),
+            "statement": STATEMENT,
+            "devices": cloud.devices.all(subject),
         },
     )
 
 
 @router.get("/cloud/items/{item_id}", include_in_schema=False)
 def download(request: Request, user: Me, item_id: str) -> Response:
-    """Download one item."""
-    item, content = services(request).charter.cloud.content(user.subject_id, item_id)
+    """Download one item (not one under advanced protection: the web holds no key)."""
+    cloud = services(request).charter.cloud
+    item, content = cloud.content(user.subject_id, item_id)
+    if item.category in cloud.protected_categories(user.subject_id):
+        raise RefusedError(
+            "this item is under advanced protection: it is locked on the web; open it on "
+            "your device",
+            code="advanced_protection",
+        )
     return Response(
         content,
         media_type="application/octet-stream",

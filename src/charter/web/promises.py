@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from charter.catalog.promises import STATUS_MARKS, Status, code_marks
+from charter.device.promises import ENFORCERS as DEVICE_ENFORCERS
 from charter.web._routing import WebRoute
 from charter.web.deps import render, services
 from charter.web.views import promise_views
@@ -22,7 +23,7 @@ def promises_page(request: Request) -> Response:
     """Every promise of the catalog with its mark; no sign-in needed."""
     charter = services(request).charter
     catalog = charter.catalog
-    marks = code_marks(catalog, charter.enforcers, charter.settings.rule_markets)
+    marks = code_marks(catalog, charter.enforcers, charter.settings.rule_markets, DEVICE_ENFORCERS)
     groups = [
         (service.name, promise_views(catalog, marks, service.id))
         for service in catalog

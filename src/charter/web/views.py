@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from charter.catalog import Catalog
 from charter.catalog.model import InventoryRow, Service
 from charter.catalog.promises import STATUS_MARKS, Status, code_marks, deployment_rules
+from charter.device.promises import ENFORCERS as DEVICE_ENFORCERS
 from charter.policy import CompiledCatalog
 from charter.services import ENFORCERS
 from charter.taxonomy import AtRest, Purpose, Qualifier, RetentionKind
@@ -121,7 +122,7 @@ def promise_views(
 def service_marks(catalog: Catalog, compiled: CompiledCatalog) -> dict[str, Status]:
     """Per promise id, whether code keeps it in this deployment."""
     chosen = {r: () for r in deployment_rules(catalog) if r not in compiled.rules.pending}
-    return code_marks(catalog, ENFORCERS, chosen)
+    return code_marks(catalog, ENFORCERS, chosen, DEVICE_ENFORCERS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,11 @@ def live_records(charter: Charter, subject_id: str) -> int:
             conn.execute(
                 select(func.count())
                 .select_from(records)
-                .where(records.c.subject_id == subject_id, records.c.service == "cloud")
+                .where(
+                    records.c.subject_id == subject_id,
+                    records.c.service == "cloud",
+                    records.c.data_type != "purchase_history",  # content records only
+                )
             ).scalar_one()
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
@@ -31,6 +31,7 @@ from charter.api.cloud_models import (
 )
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
+from charter.api.routers import cloud_devices
 from charter.errors import InputError, RefusedError
 from charter.services.cloud import CATEGORIES, ConflictError, Item
 from charter.services.cloud.links import Link
@@ -107,10 +108,15 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+DEVICE_SWITCH = [Depends(cloud_devices.check_device_switch)]
+"""A device naming itself (``Charter-Device``) is held to its own category switches."""
+
+
 @router.post(
     "/{category}/items",
     status_code=201,
     responses={**responses(401, 403, 404, 422), **CONFLICT},
+    dependencies=DEVICE_SWITCH,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -130,7 +136,12 @@ async def create_item(
     return _out(item)
 
 
-@router.post("/{category}/batch", status_code=201, responses=responses(401, 403, 404, 422))
+@router.post(
+    "/{category}/batch",
+    status_code=201,
+    responses=responses(401, 403, 404, 422),
+    dependencies=DEVICE_SWITCH,
+)
 def create_items(
     category: CategoryName, body: BatchIn, principal: AnyPrincipal, charter: CharterDep
 ) -> list[ItemOut]:
@@ -308,7 +319,12 @@ def _chunk_digest(header: str) -> str:
     )
 
 
-@router.post("/{category}/uploads", status_code=201, responses=responses(401, 403, 422))
+@router.post(
+    "/{category}/uploads",
+    status_code=201,
+    responses=responses(401, 403, 422),
+    dependencies=DEVICE_SWITCH,
+)
 def begin_upload(
     category: CategoryName, body: UploadIn, principal: AnyPrincipal, charter: CharterDep
 ) -> UploadOut:
@@ -436,3 +452,6 @@ def open_link(
             "Content-Disposition": "inline",
         },
     )
+
+
+router.include_router(cloud_devices.router)

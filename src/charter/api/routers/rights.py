@@ -338,6 +338,19 @@ async def policy_notices(me: Me, rights: RightsDep) -> list[NoticeOut]:
     ]
 
 
+class DeviceIn(BaseModel):
+    """A device agent enrolling with the person's account."""
+
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,120}$")
+
+
+@router.post("/v1/me/devices", status_code=201, responses=responses(401, 403, 404, 422))
+async def register_device(body: DeviceIn, me: Me, rights: RightsDep) -> dict[str, str]:
+    """Register a device of mine, so that commands (withdrawals, deletions) reach it."""
+    await run_in_threadpool(lambda: rights.devices.register(me, body.device_id))
+    return {"device_id": body.device_id, "subject_id": me}
+
+
 @router.get(
     "/v1/me/device-commands", response_model=list[CommandOut], responses=responses(401, 403)
 )

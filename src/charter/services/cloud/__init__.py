@@ -10,9 +10,10 @@ beside it: item ids, categories, versions, change numbers, sizes and trash state
 from __future__ import annotations
 
 from charter.services.cloud.categories import CATEGORIES, Category
+from charter.services.cloud.model import Change, ConflictError, Item
 from charter.services.cloud.plans import PLANS, Plan
 from charter.services.cloud.service import Cloud
-from charter.services.cloud.sync import Change, CloudSync, ConflictError, Item
+from charter.services.cloud.sync import CloudSync
 
 __all__ = [
     "CATEGORIES",

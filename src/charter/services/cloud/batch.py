@@ -12,7 +12,8 @@ from sqlalchemy import insert, select, update
 from charter.errors import InputError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import category
-from charter.services.cloud.sync import ACTOR, LIVE, PURPOSE, SERVICE, CloudSync, Item, item_of
+from charter.services.cloud.model import Item, item_of
+from charter.services.cloud.sync import ACTOR, LIVE, PURPOSE, SERVICE, CloudSync
 from charter.services.cloud.tables import accounts, items
 
 MAX_BATCH = 1000
@@ -34,6 +35,7 @@ def upload_many(
     if not 1 <= len(contents) <= MAX_BATCH:
         raise InputError(f"a batch holds 1 to {MAX_BATCH} items", field="items")
     sync.check_quota(subject_id, sum(len(c) for c in contents))
+    sync.check_contents(subject_id, kind.name, contents)
     result = sync.gate.collect(
         [Event(subject_id, SERVICE, kind.data_type, PURPOSE, blob=c) for c in contents],
         actor=ACTOR,

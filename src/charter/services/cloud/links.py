@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from charter.crypto import keyed_hash
-from charter.errors import InputError, NotFoundError
+from charter.errors import InputError, NotFoundError, RefusedError
 from charter.photos import PhotoFormatError, detect_format, strip_bytes
 from charter.services.cloud.tables import items, links
 
@@ -73,6 +73,12 @@ class SharedLinks:
         item, content = self.sync.content(subject_id, item_id)
         if item.category != "gallery" or item.state != "live":
             raise InputError("only photos of the gallery can be shared by link", field="item_id")
+        if item.category in self.sync.protected_categories(subject_id):
+            raise RefusedError(
+                "the gallery is under advanced protection: the server cannot open its photos, "
+                "so it cannot share them by link; share the photo from your device",
+                code="advanced_protection",
+            )
         if detect_format(content[:64]) is None:
             raise InputError(
                 "this item is not a photo Charter can share without its metadata "

@@ -19,14 +19,14 @@ empty the trash, and destroy what the trash window let go.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from charter.errors import CharterError, InputError, NotFoundError, RefusedError
+from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import Category, category
+from charter.services.cloud.model import Change, ConflictError, Item, item_of
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, items, settings
 from charter.taxonomy import Purpose
@@ -41,56 +41,6 @@ MICROS = 1_000_000
 DAY = 86_400 * MICROS
 MAX_CHANGES = 1000
 LIVE, TRASHED, GONE = "live", "trashed", "gone"
-
-
-class ConflictError(CharterError):
-    """An update was based on an older version than the item's current one."""
-
-    code = "version_conflict"
-
-    def __init__(self, current: Item, attempted_base: int) -> None:
-        super().__init__(
-            f"the item is at version {current.version}, the change was based on version "
-            f"{attempted_base}; nothing was stored: merge both and send again with "
-            f"base version {current.version}",
-            field="base_version",
-        )
-        self.current = current
-        self.attempted_base = attempted_base
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """An item as a device sees it (its content is fetched separately)."""
-
-    id: str
-    category: str
-    version: int
-    state: str
-    size: int
-    change: int
-    created_at: int
-    updated_at: int
-    purge_at: int | None
-
-
-Change = Item
-"""A change is the item's state after it."""
-
-
-def item_of(row: Any) -> Item:
-    """An :class:`Item` from a ``cloud_items`` row."""
-    return Item(
-        row.id,
-        row.category,
-        row.version,
-        row.state,
-        row.size,
-        row.seq,
-        row.created_at,
-        row.updated_at,
-        row.purge_at,
-    )
 
 
 class CloudSync:
@@ -215,7 +165,7 @@ class CloudSync:
         if previous is not None and base_version != previous.version:
             raise ConflictError(item_of(previous), base_version or 0)
         self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
-        record_id = self._store(subject_id, kind, content)
+        record_id = self.store_content(subject_id, kind, content)
         now = self.clock()
         try:
             with self.control.begin() as conn:
@@ -428,6 +378,14 @@ class CloudSync:
                 code="sync_off",
             )
 
+    def protected_categories(self, subject_id: str) -> frozenset[str]:
+        """The person's categories under advanced protection (none here; see
+        :class:`~charter.services.cloud.service.Cloud`)."""
+        return frozenset()
+
+    def check_contents(self, subject_id: str, category_name: str, contents: list[bytes]) -> None:
+        """Refuse contents a category may not hold (nothing here; see ``Cloud``)."""
+
     def check_quota(self, subject_id: str, growth: int) -> None:
         """
         Raises:
@@ -442,7 +400,9 @@ class CloudSync:
                 code="quota_exceeded",
             )
 
-    def _store(self, subject_id: str, kind: Category, content: bytes) -> str:
+    def store_content(self, subject_id: str, kind: Category, content: bytes) -> str:
+        """Store one content through the gate; returns its record id."""
+        self.check_contents(subject_id, kind.name, [content])
         result = self.gate.collect(
             [Event(subject_id, SERVICE, kind.data_type, PURPOSE, blob=content)], actor=ACTOR
         )

@@ -7,7 +7,7 @@ erasing an account deletes them (the gate erases the records).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, String, Table
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
@@ -97,6 +97,61 @@ settings = Table(
     comment="Per account and category: sync on or off (on unless set).",
 )
 
+protection = Table(
+    "cloud_protection",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("key_id", String(32), nullable=False, comment="Id of the category key (not the key)."),
+    Column("format", Integer, nullable=False, comment="Envelope format version (1)."),
+    Column("enabled_at", BigInteger, nullable=False),
+    comment="Categories under advanced protection (end-to-end): the server holds only "
+    "ciphertext it cannot open.",
+)
+
+wrapped_keys = Table(
+    "cloud_e2e_keys",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column(
+        "recipient", String(40), primary_key=True, comment="A device id (dv_...) or 'recovery'."
+    ),
+    Column("key_id", String(32), nullable=False),
+    Column(
+        "wrapped",
+        LargeBinary,
+        nullable=False,
+        comment="The category key sealed (HPKE) to the recipient's public key.",
+    ),
+    Column("created_at", BigInteger, nullable=False),
+    comment="Category keys wrapped to each enrolled device and to the recovery key; "
+    "deleting them (erasure) shreds the protected content.",
+)
+
+devices = Table(
+    "cloud_devices",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("device_id", String(40), primary_key=True, comment="Random id made by the device."),
+    Column("public_key", String(64), nullable=False, comment="X25519 public key, hex."),
+    Column("e2e", String(10), nullable=False, comment="pending | approved (holds the keys)."),
+    Column("sync_off", String(300), nullable=False, comment="Categories off on this device."),
+    Column("wifi_only", Boolean, nullable=False),
+    Column("gallery_chosen", Boolean, nullable=False, comment="Gallery: chosen folders only."),
+    Column(
+        "folders",
+        LargeBinary,
+        nullable=True,
+        comment="The chosen gallery folders, sealed by the device to itself.",
+    ),
+    Column("folder_count", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    comment="A person's devices as cloud knows them: their public key for advanced "
+    "protection and their device-side sync settings.",
+)
+
 register_table(
     settings,
     subject_column="subject_id",
@@ -138,3 +193,33 @@ register_table(
     neither=("seq", "plan", "used_bytes"),
     erase=Erase.DELETE,
 )
+register_table(
+    protection,
+    subject_column="subject_id",
+    reference=("subject_id",),
+    neither=("category", "key_id", "format", "enabled_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    wrapped_keys,
+    subject_column="subject_id",
+    personal={"wrapped": "end-to-end (HPKE to a device or recovery key the server lacks)"},
+    reference=("subject_id",),
+    neither=("category", "recipient", "key_id", "created_at"),
+    erase=Erase.DELETE,
+)
+register_table(
+    devices,
+    subject_column="subject_id",
+    personal={
+        "device_id": "plain (random device installation id)",
+        "public_key": "plain (the device's X25519 public key)",
+        "folders": "end-to-end (sealed by the device to its own key)",
+    },
+    reference=("subject_id",),
+    neither=(
+        "e2e", "sync_off", "wifi_only", "gallery_chosen", "folder_count", "created_at",
+        "updated_at",
+    ),
+    erase=Erase.DELETE,
+)  # fmt: skip

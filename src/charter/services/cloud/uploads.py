@@ -38,7 +38,8 @@ from charter.services.cloud.tables import uploads
 from charter.store.files import SubjectFiles, register_file_writer
 
 if TYPE_CHECKING:
-    from charter.services.cloud.sync import CloudSync, Item
+    from charter.services.cloud.model import Item
+    from charter.services.cloud.sync import CloudSync
 
 MICROS = 1_000_000
 CHUNK_BYTES = 8 << 20
