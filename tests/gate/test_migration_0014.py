@@ -1,5 +1,5 @@
 """Migration 0014 (Citus-ready keys) keeps every row: records, switch history and sessions
-written at revision 0008 are all there after the upgrade, keyed by (subject_id, id), the
+written at the revision before are all there after the upgrade, keyed by (subject_id, id), the
 records table clustered by subject (``WITHOUT ROWID``); and it downgrades back."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _seed(conn: object) -> None:
 
 def test_0014_keeps_every_row_and_rekeys(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'm.db'}")
-    migrate.upgrade(engine, "0008")
+    migrate.upgrade(engine, "0017")
     with engine.begin() as conn:
         _seed(conn)
     migrate.upgrade(engine)
@@ -63,7 +63,7 @@ def test_0014_keeps_every_row_and_rekeys(tmp_path: Path) -> None:
     cfg = migrate.alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
+        command.downgrade(cfg, "0017")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM records")).scalar() == 3
     assert inspect(engine).get_pk_constraint("records")["constrained_columns"] == ["id"]

@@ -4,7 +4,7 @@ the subject column of every table that has one, and no unique constraint without
 distribution column (``docs/scale.md``)
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0017
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0008"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
