@@ -14,6 +14,8 @@ from charter.app import Charter
 from charter.config import Settings
 from charter.gate import jobs
 from charter.store import migrate
+from charter.store.registry import registered
+from charter.store.scale import scale_markdown
 
 if TYPE_CHECKING:
     from charter.services.account import AccountService
@@ -59,6 +61,12 @@ def db_upgrade(data_dir: DataDir = Path("data")) -> None:
     for engine in engines:
         migrate.upgrade(engine)
     console.print(f"{len(engines)} databases at revision {migrate.head_revision()}")
+
+
+@db_app.command("scale-doc")
+def db_scale_doc() -> None:
+    """Print docs/scale.md: the Citus calls that distribute every table, from the registry."""
+    typer.echo(scale_markdown(registered()), nl=False)
 
 
 keys_app = typer.Typer(help="Key-encryption keys.", no_args_is_help=True)

@@ -54,13 +54,23 @@ def verify_erasure(
         list[str] | None,
         typer.Option("--record", "-r", help="A record id of the subject (repeatable)."),
     ] = None,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Read every row and every file (grows with the whole deployment); "
+            "--marker implies it.",
+        ),
+    ] = False,
     data_dir: DataDir = Path("data"),
 ) -> None:
-    """Scan databases, WAL, blob folders, exports, the outbox and every other registered file for residue of a subject; exit 1 if any."""
+    """Look for residue of a subject; exit 1 if any. By default each registered table is
+    queried by its subject index and each registered file writer by what it registered;
+    --deep scans databases, WAL, blob folders, exports, the outbox and every other file."""
     charter = Charter.open(Settings.from_env(data_dir=data_dir))
     try:
         report = charter.rights.verify_erasure(
-            subject, record_ids=record or [], markers=marker or []
+            subject, record_ids=record or [], markers=marker or [], deep=deep or bool(marker)
         )
     finally:
         charter.close()

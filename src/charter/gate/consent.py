@@ -186,7 +186,7 @@ class ConsentBook:
             gate.set_switches(subject_id, {key: True}, source="consent", actor=actor)
         assert new is not None
         return ConsentRecord(
-            int(new[0]),
+            int(new.id),
             subject_id,
             scope,
             policy.version,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select, tuple_, update
 
 from charter.crypto import fingerprint
 from charter.errors import InputError, NotFoundError
@@ -60,7 +60,9 @@ def _delete_batch(
     gate: Gate, conn: Connection, region: str, where: list[Any], batch: int
 ) -> tuple[int, dict[str, int]]:
     r = t.records
-    rows = conn.execute(select(r.c.id, r.c.blob, r.c.service).where(*where).limit(batch)).all()
+    rows = conn.execute(
+        select(r.c.subject_id, r.c.id, r.c.blob, r.c.service).where(*where).limit(batch)
+    ).all()
     if not rows:
         return 0, {}
     blob_dir = gate.stores.blob_dir(region)
@@ -69,7 +71,8 @@ def _delete_batch(
         if row.blob:
             (blob_dir / row.blob).unlink(missing_ok=True)
         by_service[row.service] = by_service.get(row.service, 0) + 1
-    conn.execute(delete(r).where(r.c.id.in_([row.id for row in rows])))
+    key = tuple_(r.c.subject_id, r.c.id)  # the records' clustered key
+    conn.execute(delete(r).where(key.in_([(row.subject_id, row.id) for row in rows])))
     return len(rows), by_service
 
 
@@ -266,7 +269,9 @@ def correct_record(
             data_type=row.data_type,
             record_id=record_id,
         )
-        conn.execute(update(r).where(r.c.id == record_id).values(value=stored))
+        conn.execute(
+            update(r).where(r.c.subject_id == subject_id, r.c.id == record_id).values(value=stored)
+        )
         if protection is AtRest.FIELD_ENCRYPTION:
             conn.execute(
                 update(t.data_keys)

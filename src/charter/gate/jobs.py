@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import ColumnClause, delete, func, literal_column, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 
 from charter.crypto import rewrap_data_key
 from charter.gate.facade import Gate
@@ -56,23 +55,18 @@ def purge_expired(
         while True:
             with engine.begin() as conn:
                 with_blobs = conn.execute(
-                    select(r.c.id, r.c.blob).where(*expired, r.c.blob.is_not(None)).limit(batch)
+                    select(r.c.subject_id, r.c.id, r.c.blob)
+                    .where(*expired, r.c.blob.is_not(None))
+                    .limit(batch)
                 ).all()
+                key = tuple_(r.c.subject_id, r.c.id)  # the records' clustered key
                 if with_blobs:
                     for row in with_blobs:
                         (blob_dir / row.blob).unlink(missing_ok=True)
                     report.blobs += len(with_blobs)
-                    target = r.c.id.in_([row.id for row in with_blobs])
-                elif conn.dialect.name == "sqlite":
-                    # by rowid, straight from the expiry index: no primary-key lookup per row
-                    rowid: ColumnClause[Any] = literal_column("rowid")
-                    target = rowid.in_(
-                        select(rowid).select_from(r).where(*expired).limit(batch).scalar_subquery()
-                    )
-                else:
-                    target = r.c.id.in_(
-                        select(r.c.id).where(*expired).limit(batch).scalar_subquery()
-                    )
+                    target = key.in_([(row.subject_id, row.id) for row in with_blobs])
+                else:  # straight from the expiry index, which carries the key
+                    target = key.in_(select(r.c.subject_id, r.c.id).where(*expired).limit(batch))
                 deleted = conn.execute(delete(r).where(target)).rowcount or 0
                 if not deleted:
                     break

@@ -129,10 +129,17 @@ class Rights:
         return erasure.resume_erasures(self.gate)
 
     def verify_erasure(
-        self, subject_id: str, *, record_ids: Sequence[str] = (), markers: Sequence[str] = ()
+        self,
+        subject_id: str,
+        *,
+        record_ids: Sequence[str] = (),
+        markers: Sequence[str] = (),
+        deep: bool = True,
     ) -> ErasureReport:
-        """Scan for residue of a subject (see :func:`charter.rights.verify.verify_erasure`)."""
-        return verify_erasure(self.gate, subject_id, record_ids=record_ids, markers=markers)
+        """Look for residue of a subject (see :func:`charter.rights.verify.verify_erasure`)."""
+        return verify_erasure(
+            self.gate, subject_id, record_ids=record_ids, markers=markers, deep=deep
+        )
 
     # -- each item, where it lives -----------------------------------------------------------
 

@@ -182,6 +182,7 @@ exports = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("downloaded_at", BigInteger, nullable=True),
+    Index("ix_rights_exports_subject", "subject_id"),
     comment="Export archives under <data dir>/exports and their single-use download tokens.",
 )
 
@@ -200,6 +201,7 @@ jobs = Table(
     Column("started_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_rights_jobs_state", "state"),
+    Index("ix_rights_jobs_subject", "subject_id"),
     comment="Resumable rights jobs (account erasure, exports).",
 )
 
@@ -261,10 +263,12 @@ register_table(
         "created_at", "updated_at", "due_at", "closed_at",
     ),
     erase=Erase.CLEAR,
+    distribution="local",  # staff's queue, read across subjects; the subject column is cleared
 )  # fmt: skip
 register_table(
     request_events,
     neither=("id", "request_id", "at", "state", "actor"),
+    distribution="local",  # the history of a (local) request
 )
 register_table(
     device_commands,
@@ -273,6 +277,7 @@ register_table(
     reference=("subject_id", "subject_ref"),
     neither=("id", "kind", "service", "request_id", "created_at", "acked_at"),
     erase=Erase.CLEAR,
+    distribution="local",  # a queue polled by device; the subject column is cleared
 )
 register_table(
     devices,
@@ -291,6 +296,7 @@ register_table(
         "expires_at", "downloaded_at",
     ),
     erase=Erase.OWNER,
+    distribution="local",  # few, short-lived, fetched by a download token that names no subject
 )  # fmt: skip
 register_table(
     jobs,
@@ -301,6 +307,7 @@ register_table(
         "updated_at",
     ),
     erase=Erase.OWNER,
+    distribution="local",  # the job queue, read across subjects by the workers
 )  # fmt: skip
 register_table(
     gov_requests,
@@ -308,5 +315,8 @@ register_table(
         "id", "received_on", "authority", "country", "kind", "accounts_affected", "outcome",
         "created_at", "created_by",
     ),
+    distribution="local",  # staff's register of government requests
 )  # fmt: skip
-register_table(counters, neither=("period", "name", "count"))
+register_table(
+    counters, neither=("period", "name", "count"), distribution="local"
+)  # transparency report totals

@@ -19,6 +19,14 @@ Where it looks:
   registered writer (:mod:`charter.store.files`); a file no writer registered is listed in
   ``unregistered`` (and a note), since nothing would erase it.
 
+That is the **deep** check (``deep=True``; ``charter verify-erasure --deep``): it reads
+everything, so it grows with everyone's data. The **fast** check (``deep=False``, the CLI's
+default) grows with the subject's: each registered table with a subject column is queried by
+that column, in the databases its registration names,, which every such table indexes first (``tests/test_citus_schema.py``); files
+go by what their writer registered (``fast_check``): the databases are covered by the rows,
+blob files are looked up by record id, and the few small files of other writers are read.
+Markers (values, not ids) are found only by reading bytes: they need the deep check.
+
 PostgreSQL keeps its files on the server: Charter reports the row scan only and notes that
 a raw scan of the data directory and WAL needs filesystem access on the database server
 (``docs/rights.md`` shows how).
@@ -33,10 +41,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Connection, Engine, String, Table, Text, func, or_, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    String,
+    Table,
+    Text,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from charter.rights import tables as _tables  # noqa: F401 - registers the rights tables
-from charter.store.files import temp_files, writer_of
+from charter.store.files import DATA, file_writers, temp_files, writer_of
 from charter.store.registry import FILE_NAME, Registered, metadata, registered
 
 if TYPE_CHECKING:
@@ -186,21 +206,93 @@ def _engines(gate: Gate) -> Iterable[tuple[str, Engine]]:
         yield f"region {region}", gate.stores.region(region)
 
 
+def _check_rows(name: str, engine: Engine, subject_id: str, report: ErasureReport) -> None:
+    """The fast row check: each registered table with a subject column that lives in this
+    database, counted by that column (its index's first column), in one statement."""
+    here = ("control", "any") if name == "control" else ("region", "any")
+    counts = [
+        select(
+            literal(entry.table.name).label("t"),
+            literal(str(entry.subject_column)).label("c"),
+            func.count().label("n"),
+        )
+        .select_from(entry.table)
+        .where(entry.table.c[str(entry.subject_column)] == subject_id)
+        for entry in _scanned()
+        if entry.subject_column is not None and entry.database in here
+    ]
+    report.tables_scanned += len(counts)
+    with engine.connect().execution_options(readonly=True) as conn:
+        for table, column, n in conn.execute(union_all(*counts)).all():
+            if n:
+                where = f"{name}: {table}.{column}"
+                report.findings.append(Finding(where, "subject_id", "row", int(n)))
+
+
+def _check_files(
+    gate: Gate, subject_id: str, record_ids: Sequence[str], report: ErasureReport
+) -> None:
+    """The fast file check: each data-directory writer's files as it registered."""
+    root = gate.stores.settings.data_dir
+    needles = {"subject_id": subject_id} | {f"record[{i}]": r for i, r in enumerate(record_ids)}
+    pattern, lookup, longest = _pattern(needles)
+    for writer in file_writers():
+        if writer.where != DATA or not writer.personal or writer.fast_check == "rows":
+            continue
+        if writer.fast_check == "records":  # blobs/<region>/<subject shard>/<record id>
+            for region in gate.catalog.regions:
+                for i, record_id in enumerate(record_ids):
+                    rel = f"blobs/{region}/{subject_id[2:4]}/{record_id}"
+                    if (root / rel).exists():
+                        report.findings.append(Finding(f"file name {rel}", f"record[{i}]", "utf-8"))
+            continue
+        for pat in writer.patterns:
+            for path in sorted(root.glob(pat)):
+                if not path.is_file():
+                    continue
+                rel = path.relative_to(root).as_posix()
+                size, hits = _scan_file(path, pattern, lookup, longest)
+                report.files_scanned += 1
+                report.bytes_scanned += size
+                for (label, enc), n in sorted(hits.items()):
+                    report.findings.append(Finding(f"file {rel}", label, enc, n))
+
+
 def verify_erasure(
     gate: Gate,
     subject_id: str,
     *,
     record_ids: Sequence[str] = (),
     markers: Sequence[str] = (),
+    deep: bool = True,
 ) -> ErasureReport:
     """
-    Scan every database row and (on embedded SQLite) every file under the data directory
-    for residue of a subject; report each place found. Needles are labelled
+    Look for residue of a subject and report each place found. Needles are labelled
     ``subject_id``, ``record[i]`` and ``marker[i]`` so reports never repeat the values.
+
+    ``deep`` (the default here) scans every database row and (on embedded SQLite) every file
+    under the data directory; ``deep=False`` queries each registered table by its subject
+    index and each file writer by what it registered, in time that grows with the subject's
+    data, not the deployment's.
+
+    Raises:
+        ValueError: markers without ``deep`` (a value is found only by reading bytes).
 
     Returns:
         An :class:`ErasureReport`; ``clean`` when nothing was found.
     """
+    if not deep:
+        if markers:
+            raise ValueError("markers are values, found only by the deep check: pass deep=True")
+        fast = ErasureReport()
+        for name, engine in _engines(gate):
+            _check_rows(name, engine, subject_id, fast)
+        _check_files(gate, subject_id, record_ids, fast)
+        fast.notes.append(
+            "fast check: registered tables by subject, registered files by what their writer "
+            "registered; --deep reads every row and file"
+        )
+        return fast
     report = ErasureReport()
     ids = {"subject_id": subject_id} | {f"record[{i}]": r for i, r in enumerate(record_ids)}
     needles = ids | {f"marker[{i}]": m for i, m in enumerate(markers)}

@@ -36,7 +36,11 @@ counters = Table(
     Column("count", BigInteger, nullable=False),
     comment="Aggregate analytics of the content services: counts only, no subject.",
 )
-register_table(counters, neither=("service", "module", "event", "day", "count"))
+register_table(
+    counters,
+    neither=("service", "module", "event", "day", "count"),
+    distribution="local",  # a few aggregate counters a day, linked to no one
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ DATA = "data"
 """Files under the data directory."""
 TEMP = "temp"
 """Short-lived files in the system's temporary folder (removed when their request ends)."""
+FAST_CHECKS = frozenset({"content", "rows", "records"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,11 @@ class FileWriter:
     """What account erasure does to the files (a sentence for the operator)."""
     on_erase: FileEraseHook | None = None
     where: str = DATA
+    fast_check: str = "content"
+    """What ``verify-erasure`` without ``--deep`` does with the files: ``content`` (read them
+    for the subject's ids: files that stay small), ``rows`` (they are the databases: the
+    registered tables are queried by subject instead) or ``records`` (files named by record id
+    under a subject's folder: looked up by name); every file is read by ``--deep``."""
 
     @property
     def personal(self) -> bool:
@@ -123,6 +129,7 @@ def register_file_writer(
     erasure: str,
     on_erase: FileEraseHook | None = None,
     where: str = DATA,
+    fast_check: str = "content",
 ) -> FileWriter:
     """
     Register a writer of files.
@@ -137,7 +144,9 @@ def register_file_writer(
         raise ValueError(f"{name}: where must be {DATA!r} or {TEMP!r}")
     if holds and not erasure:
         raise ValueError(f"{name}: files with personal data must say what erasure does to them")
-    writer = FileWriter(name, tuple(patterns), holds, erasure, on_erase, where)
+    if fast_check not in FAST_CHECKS:
+        raise ValueError(f"{name}: fast_check must be one of {sorted(FAST_CHECKS)}")
+    writer = FileWriter(name, tuple(patterns), holds, erasure, on_erase, where, fast_check)
     with _LOCK:
         found = _WRITERS.get(name)
         if found is not None and found != writer:

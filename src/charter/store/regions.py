@@ -96,10 +96,12 @@ register_file_writer(
     holds="every registered table's rows: encrypted records, subject ids, switch history",
     erasure="the subject's rows go as the table registry says; the write-ahead log is "
     "checkpointed and truncated so no old page keeps them",
+    fast_check="rows",
 )
 register_file_writer(
     "blobs",
     ("blobs/**",),
     holds="encrypted large values (photos, files) named by record id",
     erasure="deleted with their records (the data key is shredded first)",
+    fast_check="records",
 )

@@ -33,7 +33,9 @@ from sqlalchemy import Connection, MetaData, Table, delete, update
 
 __all__ = [
     "DATABASES",
+    "DISTRIBUTIONS",
     "FILE_NAME",
+    "Distribution",
     "Erase",
     "Registered",
     "clear_subject_references",
@@ -81,6 +83,34 @@ class Erase(enum.Enum):
     fingerprints, keyed hashes of sign-in identifiers and addresses in back-off counters)."""
 
 
+class Distribution(enum.Enum):
+    """
+    How a table spreads over a Citus cluster (``docs/scale.md``, generated from the registry).
+
+    Every database (control and each region) is its own cluster; within one, a table is one of:
+    """
+
+    SUBJECT = "subject"
+    """Distributed by the subject id (``create_distributed_table(t, subject column)``), every
+    such table co-located with the others: one subject's rows of every table sit on one node,
+    so a subject's reads, writes and erasure are router queries. Its primary key and every
+    unique constraint start with the subject column."""
+    KEY = "key"
+    """Distributed by its own lookup key (``key_column``): a directory from a secret or an
+    identifier (a keyed hash of a sign-in address, a token hash) to a subject, looked up before
+    the subject is known, and unique across everyone by design. Its primary key and every unique
+    constraint start with the key column."""
+    REFERENCE = "reference"
+    """Replicated to every node (``create_reference_table``): small, read everywhere, written
+    rarely — catalog-derived data, staff and client registrations, service keys."""
+    LOCAL = "local"
+    """Kept on the coordinator (``citus_add_local_table_to_metadata``): low-volume queues and
+    logs read across subjects by staff and jobs, or appended in one global order."""
+
+
+DISTRIBUTIONS = frozenset(d.value for d in Distribution)
+
+
 @dataclass(frozen=True)
 class Registered:
     """One registered table and how each of its columns is classified."""
@@ -94,12 +124,26 @@ class Registered:
     on_erase: EraseHook | None = None
     database: str = "control"
     """``control``, ``region`` or ``any`` (the gate's tables exist in every database)."""
+    distribution: Distribution | None = None
+    """How the table spreads over a Citus cluster; ``None`` (not said, and no subject column
+    to derive it from) fails ``tests/test_citus_schema.py``."""
+    key_column: str | None = None
+    """The distribution column of a :attr:`Distribution.KEY` table."""
     columns: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "columns", frozenset(self.personal) | set(self.reference) | set(self.neither)
         )
+
+    @property
+    def distribution_column(self) -> str | None:
+        """The column Citus distributes the table by (``None`` for reference and local)."""
+        if self.distribution is Distribution.SUBJECT:
+            return self.subject_column
+        if self.distribution is Distribution.KEY:
+            return self.key_column
+        return None
 
 
 _LOCK = threading.Lock()
@@ -116,16 +160,35 @@ def register_table(
     erase: Erase = Erase.NONE,
     on_erase: EraseHook | None = None,
     database: str = "control",
+    distribution: Distribution | str | None = None,
+    key_column: str | None = None,
 ) -> Table:
     """
     Register ``table`` (declared on :data:`metadata`); returns it, so a module can write
     ``sessions = register_table(Table(...), ...)``.
 
+    ``distribution`` says how the table spreads over a Citus cluster (:class:`Distribution`);
+    left out, a table with a subject column is ``subject``-distributed, and any other table
+    must say (``tests/test_citus_schema.py`` fails until it does). A ``key`` table names its
+    ``key_column``.
+
     Raises:
         ValueError: a column named that the table lacks, a column classified twice, a
-            subject column missing for an erasing table, an unknown database, or the table
-            registered twice differently.
+            subject column missing for an erasing table, an unknown database or distribution,
+            a key table without its key column, or the table registered twice differently.
     """
+    try:
+        kind = Distribution(distribution) if distribution is not None else None
+    except ValueError:
+        raise ValueError(
+            f"{table.name}: distribution must be one of {sorted(DISTRIBUTIONS)}"
+        ) from None
+    if kind is None and subject_column is not None:
+        kind = Distribution.SUBJECT
+    if (kind is Distribution.KEY) != (key_column is not None):
+        raise ValueError(f"{table.name}: key_column goes with distribution='key', and only with it")
+    if key_column is not None and key_column not in table.c:
+        raise ValueError(f"{table.name}: no such key column {key_column!r}")
     entry = Registered(
         table,
         subject_column,
@@ -135,6 +198,8 @@ def register_table(
         erase,
         on_erase,
         database,
+        kind,
+        key_column,
     )
     names = set(table.c.keys())
     listed = [*entry.personal, *entry.reference, *entry.neither]

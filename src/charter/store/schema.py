@@ -9,6 +9,8 @@ personal data say how it is protected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,10 +19,15 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    func,
+    select,
+    text,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 
 from charter.store.registry import FILE_NAME, Erase, metadata, register_table
 
@@ -39,6 +46,25 @@ __all__ = [
 
 _SERIAL = BigInteger().with_variant(Integer, "sqlite")
 """An auto-increment key: BIGSERIAL on PostgreSQL, the rowid on SQLite."""
+
+
+def _next_of_subject(table: str) -> Callable[[DefaultExecutionContext], int]:
+    """
+    A column default numbering a subject's rows 1, 2, 3 ... (the second column of a
+    ``(subject_id, id)`` key, which SQLite cannot auto-increment): the subject's largest id
+    plus one, read through the key's index inside the inserting transaction. One row per
+    insert statement (rows of one subject in one multi-row insert would get the same number).
+    """
+
+    def next_id(context: DefaultExecutionContext) -> int:
+        subject_id = context.get_current_parameters()["subject_id"]  # type: ignore[no-untyped-call]
+        t = metadata.tables[table]
+        found = context.connection.execute(
+            select(func.max(t.c.id)).where(t.c.subject_id == subject_id)
+        ).scalar()
+        return int(found or 0) + 1
+
+    return next_id
 
 
 subjects = Table(
@@ -116,10 +142,14 @@ switches = Table(
 switch_history = Table(
     "switch_history",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
     Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "id",
+        _SERIAL,
+        nullable=False,
+        default=_next_of_subject("switch_history"),
+        comment="The subject's changes numbered 1, 2, 3 ...",
+    ),
     Column("key", String(120), nullable=False),
     Column("value", Boolean, nullable=False),
     Column("changed_at", BigInteger, nullable=False),
@@ -127,17 +157,17 @@ switch_history = Table(
     Column(
         "actor", String(80), nullable=False, comment="Who changed it: subject, service:<id>, admin."
     ),
-    Index("ix_switch_history_subject", "subject_id", "id"),
+    PrimaryKeyConstraint("subject_id", "id"),
     comment="Every switch change, in order (consent records and their withdrawal).",
 )
 
 records = Table(
     "records",
     metadata,
-    Column(
-        "id", String(32), primary_key=True, comment="Random record id; bound into the ciphertext."
-    ),
     Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "id", String(32), nullable=False, comment="Random record id; bound into the ciphertext."
+    ),
     Column("service", String(64), nullable=False),
     Column("data_type", String(64), nullable=False),
     Column("qualifier", String(24), nullable=False),
@@ -172,10 +202,20 @@ records = Table(
     Column(
         "expires_at", BigInteger, nullable=True, comment="Null: kept until the subject deletes it."
     ),
-    Index("ix_records_subject_service", "subject_id", "service", "data_type"),
-    Index("ix_records_expires_at", "expires_at"),
+    PrimaryKeyConstraint("subject_id", "id"),
+    Index(
+        "ix_records_expires_at",
+        "expires_at",
+        sqlite_where=text("expires_at IS NOT NULL"),
+        postgresql_where=text("expires_at IS NOT NULL"),
+    ),
     comment="Personal data records, one value each, written only by the gate.",
+    sqlite_with_rowid=False,
 )
+"""Clustered by subject: on SQLite a ``WITHOUT ROWID`` table whose key (subject, record) is
+the table itself, so a record is written into two B-trees (the table and the retention index,
+which holds only records that expire); a subject's reads, erasure and export walk one range of
+the key. On PostgreSQL the same key is the table's only index besides retention's."""
 
 audit_log = Table(
     "audit_log",
@@ -221,8 +261,14 @@ subject_directory = Table(
 consents = Table(
     "rights_consents",
     metadata,
-    Column("id", _SERIAL, primary_key=True, autoincrement=True),
     Column("subject_id", String(40), ForeignKey("subjects.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "id",
+        _SERIAL,
+        nullable=False,
+        default=_next_of_subject("rights_consents"),
+        comment="The subject's consent records numbered 1, 2, 3 ...",
+    ),
     Column("scope", String(64), nullable=False, comment="`general` or a service id."),
     Column("version", Integer, nullable=False, comment="Policy version consented to."),
     Column(
@@ -246,6 +292,7 @@ consents = Table(
     Column("actor", String(80), nullable=False),
     Column("consented_at", BigInteger, nullable=False),
     Column("withdrawn_at", BigInteger, nullable=True),
+    PrimaryKeyConstraint("subject_id", "id"),
     Index("ix_rights_consents_subject", "subject_id", "scope", "id"),
     comment="Consent records as proof: who, which policy version (content hash), when, how (region database).",
 )
@@ -326,6 +373,7 @@ register_table(
     reference=("subject_ref",),
     neither=("seq", "at", "actor", "action", "detail", "prev_hash", "hash"),
     database=_GATE,
+    distribution="local",  # one hash chain, appended in one global order under a lock
 )
 register_table(
     subject_directory,
@@ -350,4 +398,5 @@ register_table(
     catalog_snapshots,
     neither=("digest", "service", "body", "created_at"),
     database=_GATE,
+    distribution="reference",  # catalog-derived
 )

@@ -46,7 +46,11 @@ class EnvironmentCheck:
         net_key = keys.network_key(ctx.keyring, prefix) if prefix else None
         with ctx.control.connect().execution_options(readonly=True) as conn:
             trusted = (
-                conn.execute(select(devices.c.trusted).where(devices.c.id == device_id)).scalar()
+                conn.execute(
+                    select(devices.c.trusted).where(
+                        devices.c.subject_id == subject_id, devices.c.id == device_id
+                    )
+                ).scalar()
                 if device_id
                 else False
             )
@@ -114,7 +118,11 @@ class EnvironmentCheck:
             values: dict[str, Any] = {"last_seen_at": now}
             if trust:
                 values["trusted"] = True
-            conn.execute(update(devices).where(devices.c.id == device_id).values(**values))
+            conn.execute(
+                update(devices)
+                .where(devices.c.subject_id == subject_id, devices.c.id == device_id)
+                .values(**values)
+            )
         if net_key and trust:
             updated = conn.execute(
                 update(networks)

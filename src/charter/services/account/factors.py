@@ -32,7 +32,11 @@ def check_totp(
     return (
         conn.execute(
             update(secrets_)
-            .where(secrets_.c.id == row.id, secrets_.c.last_step < step)
+            .where(
+                secrets_.c.subject_id == subject_id,
+                secrets_.c.id == row.id,
+                secrets_.c.last_step < step,
+            )
             .values(last_step=step)
         ).rowcount
         or 0

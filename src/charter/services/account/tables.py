@@ -22,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -66,8 +67,9 @@ identifiers = Table(
 devices = Table(
     "acct_devices",
     metadata,
-    Column("id", String(40), primary_key=True, comment="Random device id (d_...)."),
+    Column("id", String(40), nullable=False, comment="Random device id (d_...)."),
     Column("subject_id", String(40), nullable=False),
+    PrimaryKeyConstraint("subject_id", "id"),
     Column("device_key", String(64), nullable=False, comment="Keyed hash of the hashed device id."),
     Column("trusted", Boolean, nullable=False, comment="Confirmed by a step-up."),
     Column("created_at", BigInteger, nullable=False),
@@ -90,8 +92,9 @@ networks = Table(
 sessions = Table(
     "acct_sessions",
     metadata,
-    Column("id", String(40), primary_key=True, comment="Random session (token family) id."),
+    Column("id", String(40), nullable=False, comment="Random session (token family) id."),
     Column("subject_id", String(40), nullable=False),
+    PrimaryKeyConstraint("subject_id", "id"),
     Column("kind", String(8), nullable=False, comment="account | oauth."),
     Column("device_id", String(40), nullable=True),
     Column("client_id", String(64), nullable=True, comment="OAuth client of an oauth family."),
@@ -104,6 +107,7 @@ sessions = Table(
     Column("revoked_at", BigInteger, nullable=True),
     Column("revoked_why", String(24), nullable=True),
     Index("ix_acct_sessions_subject", "subject_id", "kind"),
+    Index("ix_acct_sessions_id", "id"),  # tokens name their session by id alone
     comment="Sessions and OAuth grant families; revoking one kills all its tokens.",
 )
 
@@ -123,8 +127,9 @@ tokens = Table(
 secrets_ = Table(
     "acct_secrets",
     metadata,
-    Column("id", String(40), primary_key=True),
+    Column("id", String(40), nullable=False),
     Column("subject_id", String(40), nullable=False),
+    PrimaryKeyConstraint("subject_id", "id"),
     Column("kind", String(10), nullable=False, comment="totp | recovery."),
     Column("secret", LargeBinary, nullable=False, comment="TOTP: AES-GCM seed; recovery: HMAC."),
     Column("last_step", BigInteger, nullable=False, comment="TOTP: last accepted time step."),
@@ -209,6 +214,8 @@ register_table(
     reference=("subject_id",),
     neither=("kind", "role", "created_at"),
     erase=Erase.DELETE,
+    distribution="key",  # sign-in: an address's keyed hash finds its account
+    key_column="lookup",
 )
 register_table(
     devices,
@@ -241,6 +248,8 @@ register_table(
     neither=("hash", "session_id", "kind", "issued_at", "expires_at", "used_at"),
     erase=Erase.DELETE,
     on_erase=_erase_tokens,
+    distribution="key",  # every authenticated call looks its token up by hash
+    key_column="hash",
 )
 register_table(
     secrets_,
@@ -265,11 +274,15 @@ register_table(
         "expires_at",
     ),
     erase=Erase.DELETE,
+    distribution="key",  # looked up by id, often before the account is known
+    key_column="id",
 )
 register_table(
     throttles,
     personal={"key": "keyed_hash (account id or IP address)"},
     neither=("failures", "last_failure_at", "next_allowed_at"),
+    distribution="key",  # back-off counters, looked up by their keyed hash
+    key_column="key",
 )
 register_table(
     browser_sessions,
@@ -277,4 +290,6 @@ register_table(
     reference=("subject_id",),
     neither=("id", "account_session", "data", "created_at", "seen_at", "expires_at"),
     erase=Erase.DELETE,
+    distribution="key",  # looked up by the cookie's hash, signed in or not
+    key_column="id",
 )

@@ -90,7 +90,7 @@ class TwoStep:
                     )
                     conn.execute(
                         update(secrets_)
-                        .where(secrets_.c.id == row.id)
+                        .where(secrets_.c.subject_id == subject_id, secrets_.c.id == row.id)
                         .values(confirmed_at=now, last_step=step)
                     )
                     conn.execute(

@@ -28,4 +28,5 @@ register_table(
     counters,
     neither=("service", "day", "kind", "module", "event", "reports", "total"),
     erase=Erase.NONE,
+    distribution="local",  # a few aggregated counters a day, linked to no one
 )

@@ -76,14 +76,14 @@ links = Table(
         "token_hash",
         String(64),
         nullable=False,
-        unique=True,
-        comment="Keyed hash of the link's token.",
+        comment="Keyed hash of the link's token (random: unique without a constraint).",
     ),
     Column("item_id", String(40), nullable=False),
     Column("views", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_cloud_links_token", "token_hash"),
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
 

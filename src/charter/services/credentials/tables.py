@@ -6,7 +6,7 @@ erased. Migration ``0001_initial_schema`` creates them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, String, Table
+from sqlalchemy import BigInteger, Column, Index, String, Table
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
@@ -32,6 +32,7 @@ user_tokens = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    Index("ix_user_tokens_subject", "subject_id"),
     comment="Interim user tokens (control database); the account service replaces them.",
 )
 
@@ -39,6 +40,7 @@ user_tokens = Table(
 register_table(
     api_keys,
     neither=("id", "service", "secret_hash", "created_at", "revoked_at"),
+    distribution="reference",  # a few service credentials, checked on every service call
 )
 register_table(
     user_tokens,
@@ -46,4 +48,6 @@ register_table(
     reference=("subject_id",),
     neither=("id", "secret_hash", "created_at", "expires_at", "revoked_at"),
     erase=Erase.DELETE,
+    distribution="key",  # looked up by the token's public id before its subject is known
+    key_column="id",
 )

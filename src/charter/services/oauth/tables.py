@@ -6,7 +6,7 @@ when it is erased; clients hold no personal data. Migration ``0002_accounts`` cr
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, String, Table, Text
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
@@ -54,6 +54,7 @@ codes = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger, nullable=True),
     Column("session_id", String(40), nullable=True, comment="Token family issued from it."),
+    Index("ix_oauth_codes_subject", "subject_id"),
     comment="One-time authorization codes.",
 )
 
@@ -83,6 +84,7 @@ register_table(
         "post_logout_redirect_uris",
         "sector_identifier_uri",
     ),
+    distribution="reference",  # registered clients: few, read on every authorization
 )
 register_table(
     codes,
@@ -93,6 +95,8 @@ register_table(
         "created_at", "expires_at", "used_at", "session_id",
     ),
     erase=Erase.DELETE,
+    distribution="key",  # the client redeems the code by its hash alone
+    key_column="hash",
 )  # fmt: skip
 register_table(
     grants,

@@ -34,4 +34,5 @@ register_table(
     reference=("subject_id",),
     neither=("role", "granted_at", "granted_by"),
     erase=Erase.DELETE,
+    distribution="reference",  # staff: a few rows, read on every staff page
 )

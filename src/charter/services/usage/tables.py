@@ -85,6 +85,8 @@ register_table(
     ldp_reports,
     neither=("report_id", "day", "epsilon_micro", "a", "b", "bucket"),
     erase=Erase.NONE,
+    distribution="key",  # one row per device report, linked to no one: spread by its id
+    key_column="report_id",
 )
 register_table(
     people,
@@ -97,6 +99,7 @@ register_table(
     releases,
     neither=("release_id", "category", "query", "count", "epsilon_micro", "released_at"),
     erase=Erase.NONE,
+    distribution="local",  # released aggregates: few, read by staff
 )
 register_table(
     snapshots,
@@ -111,6 +114,7 @@ register_table(
         "day", "purpose", "system_version", "device_model", "status", "count", "expires_at",
     ),
     erase=Erase.NONE,
+    distribution="local",  # aggregate counters, linked to no one
 )  # fmt: skip
 register_table(
     budget,
