@@ -42,6 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import limits  # bench/limits.py: what the machine can do, measured in the same run
 from sqlalchemy import insert
 
 from charter.app import Charter
@@ -162,7 +163,7 @@ def _events(subjects: list[str], n: int, offset: int = 0) -> list[Event]:
     ]
 
 
-def bench_collect_inprocess(total: int) -> None:
+def bench_collect_inprocess(total: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         charter = open_charter(Path(tmp))
         subjects = consenting_subjects(charter, 100)
@@ -174,8 +175,10 @@ def bench_collect_inprocess(total: int) -> None:
         for batch in batches:
             result = charter.gate.collect(batch, actor="service:cloud", service="cloud")
             assert result.accepted == BATCH
-        report("collect_inprocess_events_per_s", total / (time.perf_counter() - start), "events/s")
+        rate = total / (time.perf_counter() - start)
+        report("collect_inprocess_events_per_s", rate, "events/s")
         charter.close()
+        return rate
 
 
 def bench_rss_growth(total: int) -> None:
@@ -290,7 +293,9 @@ def _run_clients(
     return time.perf_counter() - start, latencies
 
 
-def bench_http(total_batches: int, switch_requests: int) -> None:
+def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
+    """The HTTP figures (collect, switch changes, the authenticated floor) by name."""
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         charter = open_charter(data_dir)
@@ -342,7 +347,8 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
 
             elapsed, latencies = _run_clients(post, total_batches)
             latencies.sort()
-            report("collect_http_events_per_s", len(latencies) * BATCH / elapsed, "events/s")
+            figures["collect_http_events_per_s"] = len(latencies) * BATCH / elapsed
+            report("collect_http_events_per_s", figures["collect_http_events_per_s"], "events/s")
             report(
                 "collect_http_p99_ms",
                 latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
@@ -363,12 +369,18 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
                 assert response.status_code == 200, response.text[:300]
                 return time.perf_counter() - started
 
+            figures["http_floor_req_per_s"] = limits.http_floor_req_per_s(
+                server.url, tokens[subjects[0]], switch_requests, CLIENTS
+            )
+            report("http_floor_req_per_s", figures["http_floor_req_per_s"], "requests/s")
             elapsed, latencies = _run_clients(toggle, switch_requests)
-            report("switch_http_per_s", len(latencies) / elapsed, "requests/s")
+            figures["switch_http_per_s"] = len(latencies) / elapsed
+            report("switch_http_per_s", figures["switch_http_per_s"], "requests/s")
             bench_overload(server.url, subjects, tokens, switch_requests)
             bench_big_bodies(server, 20 if switch_requests >= 1_000 else 4)
         finally:
             server.stop()
+    return figures
 
 
 def _p99(values: list[float]) -> float:
@@ -452,13 +464,32 @@ def bench_big_bodies(server: Server, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the size")
+    parser.add_argument(
+        "--http-only",
+        action="store_true",
+        help="leave out the purge and memory-growth figures (the slow, non-HTTP ones)",
+    )
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     bench_policy(1_000_000 // scale)
-    bench_collect_inprocess(100_000 // scale)
-    bench_http(200 // scale, 4_000 // scale)
-    bench_purge(1_000_000 // scale)
-    bench_rss_growth(1_000_000 // scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = limits.raw_insert_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_rows_per_s", raw, "rows/s")
+        indexed = limits.raw_insert_indexed_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_indexed_rows_per_s", indexed, "rows/s")
+        commits = limits.durable_commits_per_s(Path(tmp), 3.0 if args.quick else 5.0)
+        report("durable_commits_per_s", commits, "commits/s")
+    inprocess = bench_collect_inprocess(100_000 // scale)
+    http = bench_http(200 // scale, 4_000 // scale)
+    limits.ratio("collect_inprocess_ratio_of_raw_insert", inprocess, raw)
+    limits.ratio("collect_http_ratio_of_inprocess", http["collect_http_events_per_s"], inprocess)
+    limits.ratio(
+        "switch_http_ratio_of_floor", http["switch_http_per_s"], http["http_floor_req_per_s"]
+    )
+    limits.ratio("switch_http_ratio_of_durable_commits", http["switch_http_per_s"], commits)
+    if not args.http_only:
+        bench_purge(1_000_000 // scale)
+        bench_rss_growth(1_000_000 // scale)
 
 
 if __name__ == "__main__":

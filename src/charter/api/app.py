@@ -22,6 +22,7 @@ from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
 from charter.api.routers import (
     account,
+    caller,
     cloud,
     collect,
     items,
@@ -113,6 +114,7 @@ def create_api(charter: Charter) -> FastAPI:
         account,
         oauth,
         cloud,
+        caller,
     )
     for module in routers:
         app.include_router(module.router)
