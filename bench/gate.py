@@ -1,26 +1,38 @@
 """Benchmark: the gate's policy, collection (in process and over HTTP), purge, memory.
 
-Usage: ``python bench/gate.py [--quick]``. Prints one figure per line as
+Usage: ``python bench/gate.py [--quick] [--http-only]``. Prints one figure per line as
 ``name: value unit``; ``--quick`` runs everything at a tenth of the size (under a minute).
 
-Figures and targets:
+Figures and targets (issue 14: each path beside the limit it is measured against, in the
+same run, so the ratios hold on a noisy machine; the limits are bench/limits.py):
 
 - ``policy_decisions_per_s`` (>= 500,000): pure ``policy.decide_collect`` on one core, with
   every rule of the built-in catalog compiled in (the deployment-named markets set too), over a
   mix of decisions on rows the rules narrow and rows they do not, allowed and refused;
   ``policy_decisions_no_rules_per_s`` is the same mix with the catalog's rules left out.
-- ``collect_inprocess_events_per_s`` (>= 50,000): ``gate.collect`` in batches of 1,000
-  field-encrypted events (cloud ``notes``) into SQLite.
-- ``collect_http_events_per_s`` (>= 20,000) and ``collect_http_p99_ms``: a uvicorn server
-  (as ``charter serve`` runs it) on 127.0.0.1, 4 concurrent clients posting 1,000-event batches.
+- ``raw_insert_rows_per_s``, ``raw_insert_indexed_rows_per_s``, ``durable_commits_per_s``:
+  the machine's limits (plain sqlite3, WAL, ``synchronous=FULL``; see bench/limits.py).
+- ``collect_inprocess_events_per_s`` (>= 0.25 x ``raw_insert_rows_per_s``): ``gate.collect``
+  in batches of 1,000 field-encrypted events (cloud ``notes``) into SQLite.
+- ``collect_http_events_per_s`` (>= 0.6 x in process) and ``collect_http_p99_ms``: a uvicorn
+  server (``uvicorn.run`` with its defaults: uvloop and httptools when installed; ``charter
+  serve`` adds its bounded h11 protocol) on 127.0.0.1, 4 concurrent clients posting
+  1,000-event batches.
+- ``http_floor_req_per_s``: ``GET /v1/whoami`` (authenticated, nothing else) on the same
+  server, 4 clients, a user token as the switch changes use.
+- ``switch_http_per_s`` (>= 0.4 x the floor, and >= 1,000): PUT switches (withdraw/grant)
+  over HTTP, 4 clients.
+- The ratios: ``collect_inprocess_ratio_of_raw_insert``, ``collect_http_ratio_of_inprocess``,
+  ``switch_http_ratio_of_floor`` and (information) ``switch_http_ratio_of_durable_commits``.
 - ``purge_1m_seconds`` (< 20): ``jobs.purge_expired`` over 1,000,000 expired records.
 - ``rss_growth_mb`` (< 100): RSS growth while collecting 1,000,000 events in process.
-- ``switch_http_per_s`` (>= 1,000): PUT switches (withdraw/grant) over HTTP, 4 clients.
 - ``server_rss_mb`` (< 150): RSS of an idle server after start-up.
 - ``overload_admitted_p99_ms`` (within 2x ``overload_calm_p99_ms``, the p99 at 4 clients, so
   ``overload_p99_ratio`` <= 2) and ``overload_shed_fraction``: switch reads from 200 clients at
-  once, admission control shedding the excess with 503.
+  once, admission control shedding the excess with 503 (needs ``wrk``).
 - ``big_body_rss_mb`` (< 200): server RSS after bodies of 200 MB to a JSON route.
+
+``--http-only`` leaves out the purge and the memory growth (the slow figures).
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import limits  # bench/limits.py: what the machine can do, measured in the same run
 from sqlalchemy import insert
 
 from charter.app import Charter
@@ -162,7 +175,7 @@ def _events(subjects: list[str], n: int, offset: int = 0) -> list[Event]:
     ]
 
 
-def bench_collect_inprocess(total: int) -> None:
+def bench_collect_inprocess(total: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         charter = open_charter(Path(tmp))
         subjects = consenting_subjects(charter, 100)
@@ -174,8 +187,10 @@ def bench_collect_inprocess(total: int) -> None:
         for batch in batches:
             result = charter.gate.collect(batch, actor="service:cloud", service="cloud")
             assert result.accepted == BATCH
-        report("collect_inprocess_events_per_s", total / (time.perf_counter() - start), "events/s")
+        rate = total / (time.perf_counter() - start)
+        report("collect_inprocess_events_per_s", rate, "events/s")
         charter.close()
+        return rate
 
 
 def bench_rss_growth(total: int) -> None:
@@ -290,7 +305,9 @@ def _run_clients(
     return time.perf_counter() - start, latencies
 
 
-def bench_http(total_batches: int, switch_requests: int) -> None:
+def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
+    """The HTTP figures (collect, switch changes, the authenticated floor) by name."""
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         charter = open_charter(data_dir)
@@ -342,7 +359,8 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
 
             elapsed, latencies = _run_clients(post, total_batches)
             latencies.sort()
-            report("collect_http_events_per_s", len(latencies) * BATCH / elapsed, "events/s")
+            figures["collect_http_events_per_s"] = len(latencies) * BATCH / elapsed
+            report("collect_http_events_per_s", figures["collect_http_events_per_s"], "events/s")
             report(
                 "collect_http_p99_ms",
                 latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
@@ -363,12 +381,18 @@ def bench_http(total_batches: int, switch_requests: int) -> None:
                 assert response.status_code == 200, response.text[:300]
                 return time.perf_counter() - started
 
+            figures["http_floor_req_per_s"] = limits.http_floor_req_per_s(
+                server.url, tokens[subjects[0]], switch_requests, CLIENTS
+            )
+            report("http_floor_req_per_s", figures["http_floor_req_per_s"], "requests/s")
             elapsed, latencies = _run_clients(toggle, switch_requests)
-            report("switch_http_per_s", len(latencies) / elapsed, "requests/s")
+            figures["switch_http_per_s"] = len(latencies) / elapsed
+            report("switch_http_per_s", figures["switch_http_per_s"], "requests/s")
             bench_overload(server.url, subjects, tokens, switch_requests)
             bench_big_bodies(server, 20 if switch_requests >= 1_000 else 4)
         finally:
             server.stop()
+    return figures
 
 
 def _p99(values: list[float]) -> float:
@@ -452,13 +476,32 @@ def bench_big_bodies(server: Server, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the size")
+    parser.add_argument(
+        "--http-only",
+        action="store_true",
+        help="leave out the purge and memory-growth figures (the slow, non-HTTP ones)",
+    )
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     bench_policy(1_000_000 // scale)
-    bench_collect_inprocess(100_000 // scale)
-    bench_http(200 // scale, 4_000 // scale)
-    bench_purge(1_000_000 // scale)
-    bench_rss_growth(1_000_000 // scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = limits.raw_insert_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_rows_per_s", raw, "rows/s")
+        indexed = limits.raw_insert_indexed_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_indexed_rows_per_s", indexed, "rows/s")
+        commits = limits.durable_commits_per_s(Path(tmp), 3.0 if args.quick else 5.0)
+        report("durable_commits_per_s", commits, "commits/s")
+    inprocess = bench_collect_inprocess(100_000 // scale)
+    http = bench_http(200 // scale, 4_000 // scale)
+    limits.ratio("collect_inprocess_ratio_of_raw_insert", inprocess, raw)
+    limits.ratio("collect_http_ratio_of_inprocess", http["collect_http_events_per_s"], inprocess)
+    limits.ratio(
+        "switch_http_ratio_of_floor", http["switch_http_per_s"], http["http_floor_req_per_s"]
+    )
+    limits.ratio("switch_http_ratio_of_durable_commits", http["switch_http_per_s"], commits)
+    if not args.http_only:
+        bench_purge(1_000_000 // scale)
+        bench_rss_growth(1_000_000 // scale)
 
 
 if __name__ == "__main__":

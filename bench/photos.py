@@ -31,7 +31,7 @@ from pathlib import Path
 from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "device" / "photos"))
+sys.path.insert(0, str(ROOT / "tests" / "photos"))
 
 from photo_corpus import (  # noqa: E402
     CANARY,

@@ -26,6 +26,7 @@ from charter.api.routers import (
     ai,
     app_vault,
     browser,
+    caller,
     cloud,
     collect,
     find_device,
@@ -137,6 +138,7 @@ def create_api(charter: Charter) -> FastAPI:
         app_vault,
         get_apps,
         find_device,
+        caller,
     )
     for module in routers:
         app.include_router(module.router)

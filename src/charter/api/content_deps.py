@@ -23,7 +23,7 @@ from charter.errors import InputError, RefusedError
 from charter.services.offering import known_market
 
 
-def maybe_principal(
+async def maybe_principal(
     request: Request,
     credentials: CredentialsDep,
     service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
@@ -32,7 +32,7 @@ def maybe_principal(
     """The caller when a credential is sent (checked as usual), ``None`` when none is."""
     if service is None and user is None:
         return None
-    return authenticate(request, credentials, service, user)
+    return await authenticate(request, credentials, service, user)
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(maybe_principal)]

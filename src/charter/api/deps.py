@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from charter.app import Charter
@@ -71,8 +72,36 @@ def get_credentials(request: Request) -> Credentials:
     return get_charter(request).credentials
 
 
-CharterDep = Annotated[Charter, Depends(get_charter)]
-CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+async def _charter(request: Request) -> Charter:
+    # async: FastAPI runs a plain ``def`` dependency on a worker thread, a hand-off that
+    # costs more than this attribute read
+    return get_charter(request)
+
+
+async def _credentials(request: Request) -> Credentials:
+    return get_charter(request).credentials
+
+
+CharterDep = Annotated[Charter, Depends(_charter)]
+CredentialsDep = Annotated[Credentials, Depends(_credentials)]
+
+
+def reads_inline(request: Request) -> bool:
+    """
+    Whether short reads (a credential, a subject's status or switches) run on the event
+    loop: yes when every database of the deployment is a local SQLite file (a point read
+    takes microseconds and WAL readers never wait for writers: cheaper than handing the
+    request to a worker thread); no over a network (PostgreSQL), where they run on a worker
+    thread so the event loop never waits on the network.
+    """
+    inline: bool | None = getattr(request.app.state, "reads_inline", None)
+    if inline is None:
+        charter = get_charter(request)
+        settings = charter.settings
+        urls = [settings.control_database_url()]
+        urls += [settings.region_url(region) for region in charter.stores.regions]
+        inline = request.app.state.reads_inline = all(u.startswith("sqlite") for u in urls)
+    return inline
 
 
 SESSION_PREFIX = "at_"
@@ -90,7 +119,7 @@ def _bearer(
     return found.credentials.strip()
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     credentials: CredentialsDep,
     service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
@@ -103,6 +132,12 @@ def authenticate(
         AuthError: missing, malformed, unknown, revoked or expired.
     """
     token = _bearer(service, user)
+    if not token.startswith(SESSION_PREFIX) and reads_inline(request):
+        return _principal(request, credentials, token)
+    return await run_in_threadpool(_principal, request, credentials, token)
+
+
+def _principal(request: Request, credentials: Credentials, token: str) -> Principal:
     if token.startswith(API_KEY_PREFIX + "_"):
         return Principal(service=credentials.verify_api_key(token))
     if token.startswith(USER_TOKEN_PREFIX + "_"):
@@ -116,7 +151,8 @@ def _session_subject(request: Request, token: str) -> str:
     return get_charter(request).accounts.authenticate(token).subject_id
 
 
-def require_service(
+async def require_service(
+    request: Request,
     credentials: CredentialsDep,
     service: Annotated[HTTPAuthorizationCredentials | None, Depends(service_scheme)],
 ) -> Principal:
@@ -128,6 +164,12 @@ def require_service(
         RefusedError: a valid user token, on a route only services may call (403).
     """
     token = _bearer(service, None)
+    if reads_inline(request):
+        return _service_principal(credentials, token)
+    return await run_in_threadpool(_service_principal, credentials, token)
+
+
+def _service_principal(credentials: Credentials, token: str) -> Principal:
     if token.startswith(USER_TOKEN_PREFIX + "_") or token.startswith(SESSION_PREFIX):
         if token.startswith(USER_TOKEN_PREFIX + "_"):
             credentials.verify_user_token(token)
@@ -152,14 +194,18 @@ def _check_subject(principal: Principal, subject_id: str) -> None:
         raise NotFoundError("no such subject", field="subject_id")
 
 
+def gpc_signalled(request: Request) -> bool:
+    """Whether the request carries exactly ``Sec-GPC: 1`` (once)."""
+    return request.headers.getlist("sec-gpc") == ["1"]
+
+
 def honour_gpc(request: Request, charter: Charter, principal: Principal, subject_id: str) -> None:
     """
     Apply a Global Privacy Control signal: exactly ``Sec-GPC: 1`` opts the subject out of
     personalized ads (recorded as a switch change with source ``gpc``). Any other value,
     including ``1`` with extra characters, is ignored.
     """
-    values = request.headers.getlist("sec-gpc")
-    if values != ["1"]:
+    if not gpc_signalled(request):
         return
     try:
         charter.gate.apply_gpc(subject_id, actor=principal.actor)
@@ -167,7 +213,7 @@ def honour_gpc(request: Request, charter: Charter, principal: Principal, subject
         return  # an inactive subject has nothing to opt out of; the route answers for it
 
 
-def subject_access(
+async def subject_access(
     request: Request, charter: CharterDep, principal: AnyPrincipal, subject_id: SubjectId
 ) -> Principal:
     """
@@ -179,15 +225,17 @@ def subject_access(
         NotFoundError: a user token of another subject.
     """
     _check_subject(principal, subject_id)
-    honour_gpc(request, charter, principal, subject_id)
+    if gpc_signalled(request):  # a switch change: on a worker thread
+        await run_in_threadpool(honour_gpc, request, charter, principal, subject_id)
     return principal
 
 
-def service_subject_access(
+async def service_subject_access(
     request: Request, charter: CharterDep, principal: ServicePrincipal, subject_id: SubjectId
 ) -> Principal:
     """A service credential acting on the subject in the path, with GPC applied."""
-    honour_gpc(request, charter, principal, subject_id)
+    if gpc_signalled(request):
+        await run_in_threadpool(honour_gpc, request, charter, principal, subject_id)
     return principal
 
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from charter.app import Charter
+from charter.catalog import load_catalog
 from charter.config import Settings
 from charter.gate import jobs
 from charter.store import migrate
@@ -140,11 +141,22 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo/--no-demo", help="Seed demo accounts (embedded default only).")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes (PostgreSQL deployments only: SQLite has one writer).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP API and the Privacy Center (with demo accounts on the embedded default)."""
     from charter.asgi import create_app  # noqa: PLC0415
     from charter.cli import server  # noqa: PLC0415 - only the server needs uvicorn
 
+    if workers > 1:  # refused before anything is created
+        settings = Settings.from_env(data_dir=data_dir)
+        regions = load_catalog(settings.catalog_path).regions
+        server.check_workers(settings, regions, workers)
     if not (data_dir / "keyring.json").exists():
         init(data_dir)
     # The OpenID issuer is the address served here unless CHARTER_ISSUER names another.
@@ -152,10 +164,15 @@ def serve(
     charter = open_charter(data_dir, issuer=issuer)
     charter.rights.resume()  # finish what a crash interrupted before serving
     charter.accounts.sweep_orphans()
-    app = create_app(charter)
     if demo and charter.settings.control_url is None:
         _seed_demo(charter, charter.accounts, host, port)
-    server.run(app, host=host, port=port, log_level="info")
+    if workers > 1:
+        charter.close()  # each worker process opens the deployment itself
+        server.run_workers(
+            workers, data_dir=data_dir, issuer=issuer, host=host, port=port, log_level="info"
+        )
+        return
+    server.run(create_app(charter), host=host, port=port, log_level="info")
 
 
 def _seed_demo(charter: Charter, accounts: AccountService, host: str, port: int) -> None:

@@ -20,13 +20,16 @@ import asyncio
 import os
 import resource
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from charter.config import Settings
 from charter.errors import ConfigError
 
 FD_RESERVE = 64
@@ -155,6 +158,67 @@ def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     BoundedH11Protocol.limits = ServerLimits.from_env()
     uvicorn.run(
         app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        http=BoundedH11Protocol,
+        timeout_keep_alive=5,
+        backlog=2048,
+    )
+
+
+def check_workers(settings: Settings, regions: Iterable[str], workers: int) -> None:
+    """
+    Refuse more than one server process unless every database is PostgreSQL.
+
+    SQLite lets one writer in at a time: in one process, writers queue on a lock and
+    concurrent switch changes share a group commit; several processes would instead poll
+    SQLite's lock against each other. One process is the right size there.
+
+    Raises:
+        ConfigError: a SQLite database and ``workers`` > 1 (the message names them).
+    """
+    if workers <= 1:
+        return
+    urls = {"control": settings.control_database_url()}
+    urls.update({region: settings.region_url(region) for region in sorted(regions)})
+    local = [name for name, url in urls.items() if not url.startswith("postgresql")]
+    if local:
+        raise ConfigError(
+            f"--workers {workers} needs every database on PostgreSQL, but {', '.join(local)} "
+            "use SQLite, which lets one writer in at a time: serve it with one worker, or set "
+            "CHARTER_CONTROL_DATABASE_URL and CHARTER_DATABASE_URL_<REGION> for every region"
+        )
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``uvicorn --factory``): the deployment from the
+    environment, the bounded protocol's limits read again (each worker is a fresh process)."""
+    from charter.app import Charter  # noqa: PLC0415 - imported in the worker
+    from charter.asgi import create_app  # noqa: PLC0415
+
+    BoundedH11Protocol.limits = ServerLimits.from_env()
+    return create_app(Charter.open(Settings.from_env()))
+
+
+def run_workers(
+    workers: int,
+    *,
+    data_dir: Path,
+    issuer: str | None,
+    host: str,
+    port: int,
+    log_level: str = "info",
+) -> None:
+    """Serve with ``workers`` processes (PostgreSQL deployments; see :func:`check_workers`)."""
+    raise_open_file_limit()
+    os.environ["CHARTER_DATA_DIR"] = str(data_dir)
+    if issuer is not None:
+        os.environ["CHARTER_ISSUER"] = issuer
+    uvicorn.run(
+        "charter.cli.server:worker_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         log_level=log_level,

@@ -39,7 +39,7 @@ from charter.gate.protect import (
 )
 from charter.gate.subjects import SubjectDirectory
 from charter.gate.switches import Switches
-from charter.policy import CompiledCatalog, CompiledRow, Reason, decide_collect
+from charter.policy import CompiledCatalog, CompiledRow, Decision, Reason, decide_collect
 from charter.store import schema as t
 from charter.store.regions import RegionStores
 from charter.taxonomy import AtRest
@@ -149,6 +149,7 @@ class Collector:
                     blocked = self.collect_guard(conn, pairs)
                 batch = _Batch(conn, region, now, self.keys)
                 batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
+                decided: dict[tuple[str, str, str, str], Decision] = {}
                 for i in indexes:
                     ev = events[i]
                     purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)
@@ -164,17 +165,22 @@ class Collector:
                         )
                         refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
                         continue
-                    subject = subjects[ev.subject_id]
-                    decision = decide_collect(
-                        compiled,
-                        service=ev.service,
-                        data_type=ev.data_type,
-                        purpose=ev.purpose,
-                        kind=subject.kind,
-                        market=subject.market,
-                        switches=own.get(ev.subject_id, _NO_SWITCHES),
-                        now=now,
-                    )
+                    # One decision per (subject, service, type, purpose) and batch: the
+                    # policy's inputs (kind, market, switches, time) are fixed within it.
+                    asked = (ev.subject_id, ev.service, ev.data_type, purpose)
+                    decision = decided.get(asked)
+                    if decision is None:
+                        subject = subjects[ev.subject_id]
+                        decision = decided[asked] = decide_collect(
+                            compiled,
+                            service=ev.service,
+                            data_type=ev.data_type,
+                            purpose=ev.purpose,
+                            kind=subject.kind,
+                            market=subject.market,
+                            switches=own.get(ev.subject_id, _NO_SWITCHES),
+                            now=now,
+                        )
                     row = decision.row
                     if not decision.allowed or row is None:
                         reason = decision.reason.value

@@ -7,6 +7,7 @@ method says which part does the work. See ``docs/architecture.md``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 
 from charter.catalog import Catalog
 from charter.clock import Clock
@@ -102,6 +103,13 @@ class Gate:
         return self.switchboard.set(
             subject_id, changes, source=source, actor=actor, skip_unchanged=skip_unchanged
         )
+
+    def submit_switches(
+        self, subject_id: str, changes: Mapping[str, bool], *, source: str, actor: str
+    ) -> Future[tuple[dict[str, bool], int]]:
+        """Start a switch change; the future completes once it is durable (see
+        :meth:`Switches.submit`)."""
+        return self.switchboard.submit(subject_id, changes, source=source, actor=actor)
 
     def apply_gpc(self, subject_id: str, *, actor: str) -> bool:
         """Honour a Global Privacy Control signal; True when it changed a switch."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from charter.catalog import Catalog
 from charter.clock import Clock
@@ -23,6 +24,20 @@ from charter.policy import CompiledCatalog
 from charter.store import schema as t
 from charter.store.groupcommit import GroupCommit
 from charter.store.regions import RegionStores
+
+# Built once: a switch change runs them with parameters (no statement built per change).
+_UPDATE_SWITCH = (
+    update(t.switches)
+    .where(
+        t.switches.c.subject_id == bindparam("b_subject"), t.switches.c.key == bindparam("b_key")
+    )
+    .values(value=bindparam("b_value"), changed_at=bindparam("b_at"), source=bindparam("b_source"))
+)
+_INSERT_SWITCH = insert(t.switches)
+_INSERT_HISTORY = insert(t.switch_history)
+_LOAD = select(t.switches.c.subject_id, t.switches.c.key, t.switches.c.value).where(
+    t.switches.c.subject_id.in_(bindparam("ids", expanding=True))
+)
 
 
 class Switches:
@@ -90,6 +105,20 @@ class Switches:
             subject_id, changes, source=source, actor=actor, skip_unchanged=skip_unchanged
         )[0]
 
+    def submit(
+        self, subject_id: str, changes: Mapping[str, bool], *, source: str, actor: str
+    ) -> Future[tuple[dict[str, bool], int]]:
+        """
+        :meth:`set` without waiting for the commit: checks the keys and the subject now,
+        then queues the change for the region's next group commit. Once the change is
+        durable the future holds every switch after it and how many changed (or the error).
+
+        Raises:
+            InputError: an unknown switch key.
+            NotFoundError, RefusedError: no such subject, or no longer active.
+        """
+        return self._submit(subject_id, changes, source=source, actor=actor, skip_unchanged=False)
+
     def change(
         self,
         subject_id: str,
@@ -99,6 +128,19 @@ class Switches:
         actor: str,
         skip_unchanged: bool,
     ) -> tuple[dict[str, bool], int]:
+        return self._submit(
+            subject_id, changes, source=source, actor=actor, skip_unchanged=skip_unchanged
+        ).result()
+
+    def _submit(
+        self,
+        subject_id: str,
+        changes: Mapping[str, bool],
+        *,
+        source: str,
+        actor: str,
+        skip_unchanged: bool,
+    ) -> Future[tuple[dict[str, bool], int]]:
         for key in changes:
             if key not in self.compiled.defaults:
                 raise InputError(
@@ -116,32 +158,27 @@ class Switches:
                 if skip_unchanged and before == value:
                     continue
                 changed += 1
+                row = {
+                    "subject_id": subject_id,
+                    "key": key,
+                    "value": value,
+                    "changed_at": now,
+                    "source": source,
+                }
                 if key in current:
                     conn.execute(
-                        update(t.switches)
-                        .where(t.switches.c.subject_id == subject_id, t.switches.c.key == key)
-                        .values(value=value, changed_at=now, source=source)
+                        _UPDATE_SWITCH,
+                        {
+                            "b_subject": subject_id,
+                            "b_key": key,
+                            "b_value": value,
+                            "b_at": now,
+                            "b_source": source,
+                        },
                     )
                 else:
-                    conn.execute(
-                        insert(t.switches).values(
-                            subject_id=subject_id,
-                            key=key,
-                            value=value,
-                            changed_at=now,
-                            source=source,
-                        )
-                    )
-                conn.execute(
-                    insert(t.switch_history).values(
-                        subject_id=subject_id,
-                        key=key,
-                        value=value,
-                        changed_at=now,
-                        source=source,
-                        actor=actor,
-                    )
-                )
+                    conn.execute(_INSERT_SWITCH, row)
+                conn.execute(_INSERT_HISTORY, {**row, "actor": actor})
                 deleted = 0
                 if before and not value and key.endswith(".authorization"):
                     deleted = self._on_withdrawal(
@@ -155,12 +192,11 @@ class Switches:
                     {"key": key, "value": value, "source": source, "deleted_records": deleted},
                 )
                 current[key] = value
-            return current, changed
+            return effective({**self.compiled.defaults, **current}), changed
 
         # Concurrent switch changes of a region share one durable commit (each in its own
         # savepoint): no caller hears "done" before its change is on disk.
-        current, changed = self._group(subject.region).run(work)
-        return effective({**self.compiled.defaults, **current}), changed
+        return self._group(subject.region).submit(work)
 
     def _group(self, region: str) -> GroupCommit:
         with self._groups_lock:
@@ -199,10 +235,7 @@ class Switches:
     def load(conn: Connection, subject_ids: Sequence[str]) -> dict[str, dict[str, bool]]:
         """The switches each of ``subject_ids`` has set (unset ones are absent)."""
         out: dict[str, dict[str, bool]] = {}
-        s = t.switches
-        for row in conn.execute(
-            select(s.c.subject_id, s.c.key, s.c.value).where(s.c.subject_id.in_(list(subject_ids)))
-        ):
+        for row in conn.execute(_LOAD, {"ids": list(subject_ids)}):
             out.setdefault(row.subject_id, {})[row.key] = bool(row.value)
         return out
 

@@ -69,16 +69,15 @@ class _JpegStripper:
             self.report.remove("trailer")
 
     def _next_marker(self) -> int:
-        byte = self.src.read_exact(1, "a JPEG marker")
-        if byte != b"\xff":
+        pair = self.src.read_exact(2, "a JPEG marker")  # 0xFF and the code, in one read
+        if pair[0] != 0xFF:
             raise self.src.corrupt("a JPEG marker is missing where one is required")
-        while True:
+        code = pair[1]
+        while code == 0xFF:  # 0xFF fill bytes before a marker are allowed and dropped
             code = self.src.read_exact(1, "a JPEG marker")[0]
-            if code != 0xFF:
-                if code == 0x00:
-                    raise self.src.corrupt("a JPEG marker is invalid")
-                return code
-            # 0xFF fill bytes before a marker are allowed and dropped
+        if code == 0x00:
+            raise self.src.corrupt("a JPEG marker is invalid")
+        return code
 
     def _filter(self, marker: int, payload: bytes) -> bytes | None:
         """The payload to write for this segment, or ``None`` to drop it."""

@@ -106,11 +106,36 @@ class CompiledRow:
     protection_id: str = ""
     gates: Mapping[Purpose, RowGate] = field(default_factory=dict)
     """Per purpose, what the catalog's gate rules leave of the row (absent: nothing narrowed)."""
+    decisions: dict[object, Decision] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Decisions about this row made before, by what tells them apart (a decision is
+    immutable, so equal inputs share one): allowed ones by expiry, refusals by rule or
+    switch. Bounded (:data:`_CACHED_DECISIONS`)."""
 
     def __post_init__(self) -> None:
         # plain strings for the storage hot path (enum .value goes through a descriptor)
         object.__setattr__(self, "qualifier_id", str(self.qualifier.value))
         object.__setattr__(self, "protection_id", str(self.protection.value))
+
+    def allowed(self, expires_at: int | None) -> Decision:
+        """The decision that allows this row, expiring at ``expires_at`` (shared)."""
+        found = self.decisions.get(expires_at)
+        if found is None:
+            found = Decision(True, Reason.ALLOWED, "allowed", self, None, expires_at)
+            _remember(self.decisions, expires_at, found)
+        return found
+
+
+_CACHED_DECISIONS = 256
+"""Decisions kept per row; past that the row's cache starts over (expiries move with the
+clock, so old entries are of no more use)."""
+
+
+def _remember(cache: dict[object, Decision], key: object, decision: Decision) -> None:
+    if len(cache) >= _CACHED_DECISIONS:
+        cache.clear()
+    cache[key] = decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +291,13 @@ _REASONS: dict[str, Reason] = {r.value: r for r in Reason}
 
 
 def _refuse_by_rule(check: GateCheck, row: CompiledRow | None) -> Decision:
-    return Decision(False, _REASONS[check.reason], check.message, row, None, None, check.rule)
+    if row is None:
+        return Decision(False, _REASONS[check.reason], check.message, None, None, None, check.rule)
+    found = row.decisions.get(check)
+    if found is None:
+        found = Decision(False, _REASONS[check.reason], check.message, row, None, None, check.rule)
+        _remember(row.decisions, check, found)
+    return found
 
 
 def _check_switches(
@@ -276,30 +307,41 @@ def _check_switches(
     for key in row.switches_by_purpose[purpose]:
         if switches.get(key, defaults[key]):
             continue
-        label = compiled.switch_labels.get(key, key)
-        if key.endswith(".authorization"):
-            return _refuse(
-                Reason.CONSENT_REQUIRED,
-                f"{row.service} has no authorization from this subject ({label} is off)",
-                row,
-                key,
-            )
-        if key.endswith(".personalization"):
-            return _refuse(
-                Reason.PERSONALIZATION_OFF,
-                f"personalization is switched off for {row.service}",
-                row,
-                key,
-            )
-        if key.endswith(".ads"):
-            return _refuse(Reason.ADS_OFF, f"ads are switched off for {row.service}", row, key)
+        cached = row.decisions.get((purpose, key))
+        if cached is None:
+            cached = _switch_refusal(compiled, row, purpose, key)
+            _remember(row.decisions, (purpose, key), cached)
+        return cached
+    return None
+
+
+def _switch_refusal(
+    compiled: CompiledCatalog, row: CompiledRow, purpose: Purpose, key: str
+) -> Decision:
+    """The refusal of ``row`` for ``purpose`` while switch ``key`` is off."""
+    label = compiled.switch_labels.get(key, key)
+    if key.endswith(".authorization"):
         return _refuse(
-            Reason.SYSTEM_SWITCH_OFF,
-            f"the system switch '{label}' is off, and it governs {purpose.value} for {row.service}",
+            Reason.CONSENT_REQUIRED,
+            f"{row.service} has no authorization from this subject ({label} is off)",
             row,
             key,
         )
-    return None
+    if key.endswith(".personalization"):
+        return _refuse(
+            Reason.PERSONALIZATION_OFF,
+            f"personalization is switched off for {row.service}",
+            row,
+            key,
+        )
+    if key.endswith(".ads"):
+        return _refuse(Reason.ADS_OFF, f"ads are switched off for {row.service}", row, key)
+    return _refuse(
+        Reason.SYSTEM_SWITCH_OFF,
+        f"the system switch '{label}' is off, and it governs {purpose.value} for {row.service}",
+        row,
+        key,
+    )
 
 
 def decide_collect(
@@ -360,9 +402,13 @@ def decide_collect(
     if market in compiled.excluded_by_service[service] or (
         allowed_markets is not None and market not in allowed_markets
     ):
-        return _refuse(
-            Reason.MARKET_UNAVAILABLE, f"{service} is not offered in the subject's market", row
-        )
+        found = row.decisions.get(Reason.MARKET_UNAVAILABLE)
+        if found is None:
+            found = _refuse(
+                Reason.MARKET_UNAVAILABLE, f"{service} is not offered in the subject's market", row
+            )
+            _remember(row.decisions, Reason.MARKET_UNAVAILABLE, found)
+        return found
     if row.gates:
         gate = row.gates.get(purpose)
         if gate is not None and market not in gate.passes:
@@ -372,8 +418,8 @@ def decide_collect(
     refused = _check_switches(compiled, row, purpose, switches)
     if refused is not None:
         return refused
-    expires = now + row.retention_days * MICROS_PER_DAY if row.retention_days is not None else None
-    return Decision(True, Reason.ALLOWED, "allowed", row, None, expires)
+    days = row.retention_days
+    return row.allowed(now + days * MICROS_PER_DAY if days is not None else None)
 
 
 def decide_use(
@@ -407,4 +453,4 @@ def decide_use(
         if found is not None:
             return _refuse_by_rule(found, row)
     refused = _check_switches(compiled, row, purpose, switches)
-    return refused if refused is not None else Decision(True, Reason.ALLOWED, "allowed", row)
+    return refused if refused is not None else row.allowed(None)

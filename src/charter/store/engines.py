@@ -3,12 +3,14 @@ Database engines with Charter's durability settings, checked at start-up.
 
 SQLite: WAL journal, ``synchronous=FULL``, ``foreign_keys=ON``, ``secure_delete=ON`` on every
 connection, and ``BEGIN IMMEDIATE`` for write transactions so writers queue instead of
-failing. PostgreSQL: Charter refuses to start when ``fsync``, ``full_page_writes`` or
+failing (in one process, on a lock: :class:`_WriterConnection`). PostgreSQL: Charter refuses to start when ``fsync``, ``full_page_writes`` or
 ``synchronous_commit`` is off, since acknowledged writes could then be lost.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +65,63 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+WRITER_WAIT_SECONDS = 30.0
+"""How long a writer waits for the in-process writer lock before leaving the wait to
+SQLite's own busy handler (the ``timeout`` of the connection, also 30 s)."""
+
+
+class _WriterConnection(sqlite3.Connection):
+    """
+    A SQLite connection whose write transactions queue on a lock shared by the engine's
+    connections in this process, taken before ``BEGIN IMMEDIATE`` and released once the
+    ``COMMIT`` or ``ROLLBACK`` has returned. SQLite lets only one writer in at a time and
+    makes the others poll with growing sleeps (up to 100 ms each); a writer queued on the
+    lock starts the moment the previous one is done. Other processes (workers, the CLI)
+    still meet SQLite's busy handler, as before.
+    """
+
+    writer_lock: threading.Lock
+    holding = False
+
+    def acquire_writer(self) -> None:
+        """Wait for the writer lock (then leave it to SQLite, past the wait)."""
+        self.holding = self.writer_lock.acquire(timeout=WRITER_WAIT_SECONDS)
+
+    def release_writer(self) -> None:
+        """Release the writer lock if this connection holds it."""
+        if self.holding:
+            self.holding = False
+            self.writer_lock.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self.release_writer()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            if not self.in_transaction:
+                self.release_writer()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.release_writer()
+
+
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connection_class = type(
+        "WriterConnection", (_WriterConnection,), {"writer_lock": threading.Lock()}
+    )
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30, "factory": connection_class},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -78,9 +135,18 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front (no deadlock-prone lock upgrades); readers opt out
         # with execution_options(readonly=True) and read a WAL snapshot without blocking.
-        conn.exec_driver_sql(
-            "BEGIN" if conn.get_execution_options().get("readonly") else "BEGIN IMMEDIATE"
-        )
+        if conn.get_execution_options().get("readonly"):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        if isinstance(dbapi_conn, _WriterConnection):
+            dbapi_conn.acquire_writer()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(dbapi_conn, _WriterConnection):
+                dbapi_conn.release_writer()
+            raise
 
     return engine
 

@@ -35,6 +35,14 @@ class GroupCommit:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in a shared transaction; returns its result once committed."""
+        return self.submit(work).result()
+
+    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+        """
+        Queue ``work(conn)`` for a shared transaction without waiting: the future holds its
+        result once committed (or its exception). An event loop awaits it without a thread
+        of its own (``asyncio.wrap_future``).
+        """
         future: Future[T] = Future()
         self._queue.put((work, future))
         with self._lock:
@@ -43,7 +51,7 @@ class GroupCommit:
                     target=self._loop, name="charter-group-commit", daemon=True
                 )
                 self._thread.start()
-        return future.result()
+        return future
 
     def _loop(self) -> None:
         while True:
@@ -68,6 +76,8 @@ class GroupCommit:
         try:
             with self._engine_of().begin() as conn:
                 for work, future in items:
+                    if not future.set_running_or_notify_cancel():
+                        continue  # cancelled while queued: nobody waits for it
                     try:
                         with conn.begin_nested():
                             outcomes.append((future, work(conn), None))
@@ -76,7 +86,8 @@ class GroupCommit:
             self.batches += 1
         except Exception as exc:  # the commit itself failed: nobody's work is done
             for _work, future in items:
-                future.set_exception(exc)
+                if not future.cancelled():
+                    future.set_exception(exc)
             return
         for future, result, error in outcomes:
             if error is not None:
