@@ -31,7 +31,7 @@ from charter.gate.facade import Gate
 from charter.gate.model import ACTIVE, Subject
 from charter.gate.protect import encode_value, protect, reveal
 from charter.store import schema as t
-from charter.store.engines import checkpoint
+from charter.store.engines import checkpoint, compact
 from charter.taxonomy import AtRest
 
 Progress = Callable[[str, int], None]
@@ -213,7 +213,7 @@ def remove_subject(
             delete(t.subject_directory).where(t.subject_directory.c.subject_id == subject_id)
         )
     gate.subjects.forget(subject_id)
-    checkpoint(engine)
+    compact(engine)
     checkpoint(gate.stores.control())
     return total
 

@@ -185,6 +185,21 @@ def check_durability(engine: Engine) -> dict[str, Any]:
     return found
 
 
+def compact(engine: Engine) -> None:
+    """After an account's erasure: rebuild an SQLite database (``VACUUM``) and truncate its
+    WAL, so no copy of the erased rows survives in a page's unused space (a B-tree keyed by
+    text can leave one when pages are rebalanced, which ``secure_delete`` does not zero).
+    Costs one rewrite of the file; a no-op on PostgreSQL."""
+    if engine.dialect.name == "sqlite":
+        checkpoint(engine)
+        raw = engine.raw_connection()
+        try:
+            raw.cursor().execute("VACUUM")
+        finally:
+            raw.close()
+    checkpoint(engine)
+
+
 def checkpoint(engine: Engine) -> None:
     """After purges and erasures: truncate SQLite's WAL so deleted bytes do not survive there."""
     if engine.dialect.name == "sqlite":
