@@ -152,9 +152,7 @@ def test_with_usage_and_diagnostics_off_only_essential_telemetry_leaves(
         device_clock.advance(seconds=3600)
     assert not phone.telemetry.status("com.miui.gallery", update=True)
     assert watched.batches == []  # nothing but essential telemetry may leave
-    assert phone.telemetry.essential(
-        "security", security_patch="2026-11-01", device_model="M2101"
-    )
+    assert phone.telemetry.essential("security", security_patch="2026-11-01", device_model="M2101")
     assert phone.telemetry.essential(
         "system_updates", system_version="14.0.3", update_status="up_to_date"
     )

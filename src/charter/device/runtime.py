@@ -475,9 +475,10 @@ class Device:
         password. Then :meth:`wipe_for_recovery`.
 
         Raises:
-            AuthError: ``account_password_refused`` (wrong, or the device's credential is not
-                an account session: sign in with :meth:`sign_in`), or ``wrong_credential``
-                (no server: the device password); nothing is wiped.
+            AuthError: ``account_password_refused`` (a wrong password), ``signed_out`` (the
+                device holds no account session, e.g. set up with a bare token: sign in with
+                :meth:`sign_in`), or ``wrong_credential`` (no server: the device password);
+                nothing is wiped.
             httpx.TransportError: the server could not be reached; nothing is wiped.
         """
         if self.server is not None:
