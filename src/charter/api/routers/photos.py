@@ -49,7 +49,11 @@ _OPENAPI_BODY: dict[str, Any] = {
         },
     },
     "parameters": [
-        {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["all", "location", "keep_location"]}},
+        {
+            "name": "mode",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["all", "location", "keep_location"]},
+        },
         {"name": "drop_icc", "in": "query", "schema": {"type": "boolean"}},
     ],
     "responses": {
@@ -104,7 +108,9 @@ def _parse_options(mode: str | None, drop_icc: str | None) -> StripOptions | JSO
     try:
         strip_mode = StripMode(mode or "all")
     except ValueError:
-        return _error(422, "invalid_option", "mode must be 'all', 'location' or 'keep_location'", "mode")
+        return _error(
+            422, "invalid_option", "mode must be 'all', 'location' or 'keep_location'", "mode"
+        )
     flag = (drop_icc or "false").strip().lower()
     if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
         return _error(422, "invalid_option", "drop_icc must be true or false", "drop_icc")
