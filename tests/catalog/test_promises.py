@@ -112,6 +112,9 @@ def test_statuses_follow_enforcers_and_tests(builtin: Catalog) -> None:
     assert report["account.oauth_union_id"].status is Status.KEPT
     assert report["get_apps.app_security_audit"].status is Status.STATEMENT
     assert report["browser.no_url_collection"].status is Status.PENDING
+    assert report["browser.no_url_collection"].why == (
+        "the device agent (charter.device) registers no enforcer for it (browser.no_url_collection)"
+    )
     assert report["get_apps.points_mall_markets"].status is Status.KEPT
     assert report["themes.market_exclusion"].status is Status.PENDING
 

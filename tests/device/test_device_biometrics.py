@@ -85,7 +85,11 @@ def test_factory_reset_deletes_every_feature(phone: Device) -> None:
     phone.biometrics.enroll(Kind.FACE, FACE, PASSWORD)
     phone.biometrics.enroll(Kind.FINGERPRINT, FINGER, PASSWORD)
     folder = phone.data_dir
-    phone.factory_reset()
+    with pytest.raises(AuthError) as refused:  # a device with no server asks its password
+        phone.factory_reset("not the password")
+    assert refused.value.code == "wrong_credential"
+    assert len(phone.biometrics.enrolled(PASSWORD)) == 2  # nothing was wiped
+    phone.factory_reset(PASSWORD)
     left = [p.name for p in folder.rglob("*") if p.is_file()]
     assert left == [HARDWARE]  # the simulated hardware's identifiers, nothing of the person
     fresh = Device.create(folder, password=PASSWORD)

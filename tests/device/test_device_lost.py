@@ -170,7 +170,7 @@ def test_lost_device_through_the_runtime(people: People, clock: FakeClock, tmp_p
     assert lost_reports() == 3
 
     # A factory reset by hand: the same.
-    again.factory_reset()
+    again.wipe_for_recovery()  # a reset from recovery mode: no password asked
     assert _files(folder) == [HARDWARE]
     third = people.device(folder, ana)
     assert third.lock_screen is not None and third.lock_screen.lost

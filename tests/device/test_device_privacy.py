@@ -151,9 +151,10 @@ def test_sharing_strips_location_unless_kept_for_this_share() -> None:
     assert report is not None and Image.open(io.BytesIO(shared)).getexif().get(0x8825) is None
     exif = Image.open(io.BytesIO(shared)).getexif()
     assert exif.get(0x0110) is None  # the camera model went too
-    with pytest.raises(InputError) as alone:
-        share_photo(photo, keep_location=True)
-    assert alone.value.field == "keep_location"
+    located, kept_report = share_photo(photo, keep_location=True)  # the location alone
+    exif = Image.open(io.BytesIO(located)).getexif()
+    assert exif.get_ifd(0x8825).get(1) == "N" and exif.get(0x0110) is None
+    assert kept_report is not None and "gps" in kept_report.kept
     no_gps, _ = share_photo(photo, keep_other_metadata=True)
     exif = Image.open(io.BytesIO(no_gps)).getexif()
     assert exif.get(0x8825) is None and exif.get(0x0110) == "Pixel Test"

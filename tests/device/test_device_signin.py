@@ -19,6 +19,7 @@ from charter.asgi import create_app
 from charter.client import ApiError
 from charter.client.account import StepUpAnswer, StepUpRequiredError
 from charter.device import Device
+from charter.device.hardware import HARDWARE
 from charter.device.keys import FileKeys
 from charter.device.session import sign_in
 from charter.errors import AuthError
@@ -150,3 +151,55 @@ def test_two_step_verification_is_answered_with_a_totp_code(
         assert phone.config["subject_id"] == ana.id
     finally:
         phone.close()
+
+
+def test_a_factory_reset_needs_the_account_password_the_server_verifies(
+    account_server: str,
+    accounts: AccountService,
+    sender: MemorySender,
+    charter: Charter,
+    clock: FakeClock,
+    tmp_path: Path,
+) -> None:
+    make_account(accounts, sender, "ana@example.org")
+    tokens = sign_in(
+        account_server,
+        "ana@example.org",
+        PASSWORD,
+        answer=lambda methods: StepUpAnswer(code=sender.last_code("ana@example.org")),
+        device_id="ana-phone",
+    )
+    folder = tmp_path / "phone"
+    phone = _device(folder, account_server, clock, tokens.access_token, tokens.refresh_token)
+    phone.owner.put("notes", "n1", b"keep me")
+    files = sorted(str(f) for f in folder.rglob("*") if f.is_file())
+    try:
+        for wrong in ("not the password", DEVICE_PASSWORD):  # the device's own is not enough
+            with pytest.raises(AuthError) as refused:
+                phone.factory_reset(wrong)
+            assert refused.value.code == "account_password_refused"
+        assert phone.owner.get("notes", "n1") == b"keep me"  # nothing was wiped
+        assert sorted(str(f) for f in folder.rglob("*") if f.is_file()) == files
+        phone.factory_reset(PASSWORD)
+    finally:
+        phone.close()
+    assert [f.name for f in folder.rglob("*") if f.is_file()] == [HARDWARE]
+
+    # A device set up with a bare token holds no account session: the server cannot check
+    # the password against it, so the reset is refused: sign in with the password first.
+    bare = Device.create(
+        tmp_path / "bare",
+        password=DEVICE_PASSWORD,
+        server=account_server,
+        token=charter.credentials.issue_user_token(tokens.account_id or "", actor="t").secret,
+        device_id="ana-bare",
+        clock=clock,
+        keys=FileKeys(tmp_path / "bare"),
+    )
+    try:
+        with pytest.raises(AuthError) as refused:
+            bare.factory_reset(PASSWORD)
+        assert refused.value.code == "signed_out" and "sign in" in refused.value.message
+        assert (tmp_path / "bare" / "owner.db").exists()
+    finally:
+        bare.close()

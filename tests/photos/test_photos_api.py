@@ -55,6 +55,18 @@ def test_location_mode_via_query_and_form(client: TestClient) -> None:
         assert "gps=6" in response.headers["x-charter-removed"]
 
 
+def test_keep_location_mode(client: TestClient) -> None:
+    sample = SAMPLES[0]
+    response = client.post(
+        "/v1/photos/strip",
+        params={"mode": "keep_location"},
+        files={"file": ("a.jpg", sample.data)},
+    )
+    assert response.status_code == 200
+    assert b"CANARY-GPS-METHOD" in response.content and b"CANARY-Make" not in response.content
+    assert "gps=" not in response.headers["x-charter-removed"]
+
+
 def test_drop_icc(client: TestClient) -> None:
     response = client.post(
         "/v1/photos/strip", params={"drop_icc": "true"}, files={"file": ("a.jpg", SAMPLES[0].data)}

@@ -49,6 +49,18 @@ def test_keep_location_free_exif(tmp_path: Path) -> None:
     assert b"CANARY-Make" in data and b"CANARY-GPS-METHOD" not in data
 
 
+def test_keep_location_only(tmp_path: Path) -> None:
+    (path,) = _write(tmp_path, 1)
+    result = runner.invoke(app, ["strip", str(path), "--in-place", "--keep-location-only"])
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert b"CANARY-GPS-METHOD" in data and b"CANARY-Make" not in data
+    both = runner.invoke(
+        app, ["strip", str(path), "--in-place", "--keep-location-only", "--keep-location-free-exif"]
+    )
+    assert both.exit_code != 0 and "choose one" in both.output
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [(b"", "empty"), (b"not an image", "not a JPEG"), (SAMPLES[0].data[:300], "cut short")],

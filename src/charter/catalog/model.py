@@ -257,7 +257,7 @@ class RuleKind(StrEnum):
     SERVICE = "service"
     """A service's own code, through the enforcer the rule names."""
     DEVICE = "device"
-    """The device agent (on the roadmap)."""
+    """The device agent (``charter.device``), through the enforcers it registers."""
     STATEMENT = "statement"
     """A promise about people or process that code cannot keep."""
 

@@ -7,8 +7,9 @@ Statuses:
 
 - ``kept``: code keeps it (the gate's policy, or a loaded service's enforcer) and at least
   one test proves it;
-- ``pending``: the code that will keep it is not built or not configured yet (a service or
-  the device agent on the roadmap, or a rule whose markets the deployment has not named);
+- ``pending``: the code that will keep it is not built or not configured yet (a service not
+  built yet, a ``device`` rule the device agent registers no enforcer for, or a rule whose
+  markets the deployment has not named);
 - ``statement``: a promise about people or process that code cannot keep;
 - ``unkept``: a ``gate`` or ``service`` rule with no enforcer or no test, or a ``device``
   rule the device agent registers (``device``) with no test.
@@ -168,7 +169,11 @@ def _promise(
     if rule.kind is RuleKind.DEVICE:
         enforcer = device_enforcer(service, rule)
         if enforcer not in device.get(service.id, frozenset()):
-            return made(Status.PENDING, rule.enforcer, "kept by the device agent (on the roadmap)")
+            return made(
+                Status.PENDING,
+                rule.enforcer,
+                f"the device agent (charter.device) registers no enforcer for it ({enforcer})",
+            )
         if not tests:
             return made(Status.UNKEPT, enforcer, "no test proves it")
         return made(Status.KEPT, enforcer, "kept by the device agent (charter.device)")

@@ -69,14 +69,29 @@ def strip_command(
             help="Remove only location (GPS, places); keep the other EXIF/XMP data.",
         ),
     ] = False,
+    keep_location_only: Annotated[
+        bool,
+        typer.Option(
+            "--keep-location-only",
+            help="Keep only the location (the EXIF GPS block); remove every other block.",
+        ),
+    ] = False,
     drop_icc: Annotated[
         bool, typer.Option("--drop-icc", help="Also remove the colour profile.")
     ] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel processes.")] = 1,
 ) -> None:
     """Remove metadata from photos without re-encoding them."""
+    if keep_location_free_exif and keep_location_only:
+        raise typer.BadParameter(
+            "choose one: --keep-location-free-exif removes the location, "
+            "--keep-location-only keeps nothing else",
+            param_hint="--keep-location-only",
+        )
     pairs = _pairs(files, out, in_place)
     mode = StripMode.LOCATION if keep_location_free_exif else StripMode.ALL
+    if keep_location_only:
+        mode = StripMode.KEEP_LOCATION
     options = StripOptions(mode=mode, drop_icc=drop_icc)
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)

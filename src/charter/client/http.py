@@ -63,7 +63,7 @@ class Transport:
             method, path, json=json, content=content, params=params, headers=self.headers | extra
         )
         if response.status_code == 401 and self.refresh is not None and 401 not in expect:
-            self.headers = {"Authorization": f"Bearer {self.refresh()}"}
+            self.headers = {**self.headers, "Authorization": f"Bearer {self.refresh()}"}
             response = self.http.request(
                 method,
                 path,

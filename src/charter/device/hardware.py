@@ -46,13 +46,20 @@ class Hardware:
         self.identifiers: dict[str, str] = {str(k): str(v) for k, v in data["identifiers"].items()}
         found = data.get("location")
         self.position = Position(**found) if found else UNKNOWN
+        self.imei = str(data.get("imei") or "")
+        """The modem's IMEI (read by Mi Pay's binding only; never sent as it is)."""
+        self.sim_slot = int(data.get("sim_slot", 1))
+        """The slot the SIM card sits in (1 or 2)."""
+        if not self.imei:
+            self.imei = "35" + "".join(str(secrets.randbelow(10)) for _ in range(13))
+            self._save()
 
     @classmethod
     def make(cls, data_dir: Path, identifiers: Mapping[str, str] | None = None) -> Hardware:
         """The hardware of a device directory: kept when there (after a reset), else made."""
         path = data_dir / HARDWARE
         if not path.exists():
-            _write(path, {"identifiers": dict(identifiers or _random_identifiers())})
+            write_json(path, {"identifiers": dict(identifiers or _random_identifiers())})
         return cls(data_dir)
 
     def fix(self) -> Position:
@@ -62,11 +69,32 @@ class Hardware:
     def move(self, position: Position) -> None:
         """Put the simulated device somewhere (kept for the next start)."""
         self.position = position
-        location = {"lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m}
-        _write(self.path, {"identifiers": self.identifiers, "location": location})
+        self._save()
+
+    def insert_sim(self, slot: int) -> None:
+        """Move the SIM card to slot 1 or 2 (kept for the next start).
+
+        Raises:
+            ConfigError: no such slot."""
+        if slot not in (1, 2):
+            raise ConfigError("the device has SIM slots 1 and 2", field="slot")
+        self.sim_slot = slot
+        self._save()
+
+    def _save(self) -> None:
+        data: dict[str, object] = {
+            "identifiers": self.identifiers,
+            "imei": self.imei,
+            "sim_slot": self.sim_slot,
+        }
+        if self.position != UNKNOWN:
+            p = self.position
+            data["location"] = {"lat": p.lat, "lon": p.lon, "accuracy_m": p.accuracy_m}
+        write_json(self.path, data)
 
 
-def _write(path: Path, data: dict[str, object]) -> None:
+def write_json(path: Path, data: Mapping[str, object]) -> None:
+    """Write a JSON file atomically, mode 0600 (its folder 0700)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -18,7 +18,16 @@ KEPT_BY: dict[str, tuple[str, ...]] = {
         "raw_biometrics_not_kept",  # features_of: a one-way digest, the sample is dropped
         "fingerprint_in_tee",  # Biometrics.check_for_app: the result only
         "biometrics_single_purpose",  # Biometrics._serves: face matched for unlocking only
+        "enhancement_keeps_no_data",  # enhance: pure functions, no file, setting or request
     ),
+    "app_usage_data": (
+        "event_usage_sequence",  # AppTelemetry.used + tick: a batch every 4 hours
+        "event_app_status",  # AppTelemetry.status: sent when it happens
+        "event_installed_apps_snapshot",  # AppTelemetry.snapshot: at most once a day
+        "essential_telemetry",  # UsageReporter.allowed: only essential with the switch off
+    ),
+    "themes": ("first_run_personalization_choice",),  # content.Wallpapers.open_home
+    "pay": ("device_binding",),  # pay.MiPay: HMAC of IMEI and SIM slot, checked by the server
     "browser": (
         "no_url_collection",  # Browser.usage: counts only
         "no_search_suggestions_in_incognito",  # Browser.suggestions
@@ -32,7 +41,11 @@ KEPT_BY: dict[str, tuple[str, ...]] = {
         "off_requires_leaving_lost_mode",  # LostDevice.switch_off refuses (lost_mode_on)
         "lost_mode_survives_reset",  # Device.enable_find_device takes lost mode back
     ),
-    "video": ("local_history_on_device", "local_use_analytics_only"),
+    "video": (
+        "local_history_on_device",
+        "local_use_analytics_only",
+        "short_video_hashed_gaid",  # content.ShortVideo.hand_to: the server's per-partner hash
+    ),
     "app_vault": ("shortcuts_on_device", "local_only_cards"),
 }
 

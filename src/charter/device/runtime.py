@@ -12,7 +12,6 @@ decide which usage events may leave.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -32,30 +31,24 @@ from charter.device import commands as k
 from charter.device.biometrics import Biometrics
 from charter.device.browser import Browser
 from charter.device.commands import Handlers
+from charter.device.content import ShortVideo, Wallpapers
 from charter.device.db import set_setting, setting
-from charter.device.hardware import HARDWARE, Hardware
+from charter.device.enhance import Enhancements
+from charter.device.hardware import HARDWARE, Hardware, write_json
 from charter.device.keys import KeyStore, key_of, keys_for
 from charter.device.lost import COMPONENT, LockScreen, LostDevice, SpaceState, register_handlers
 from charter.device.lost import enabled as find_device_enabled
-from charter.device.session import Session, sign_in
+from charter.device.pay import MiPay
+from charter.device.session import Session, sign_in, verify_account_password
 from charter.device.space import OWNER, Notification, Space
 from charter.device.spaces import Spaces
-from charter.device.sync import CloudSync, Pushed
+from charter.device.sync import CloudSync, Pushed, protected_cloud
+from charter.device.telemetry import AppTelemetry
 from charter.device.usage import UsageReporter, sender_for
 from charter.device.withdrawal import apply_pending, delete_everywhere
 from charter.errors import AuthError, ConfigError, InputError
 
 CONFIG = "device.json"
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
 
 
 class Device:
@@ -108,10 +101,20 @@ class Device:
             self.server = DeviceClient(base, token, self.device_id, transport=transport)
             self.cloud = CloudClient(base, token, transport=transport)
             self.browser_server = BrowserClient(transport, self.device_id)
-        self.cloud_sync = CloudSync(self.owner, self.cloud) if self.cloud is not None else None
+        self.cloud_sync = (
+            CloudSync(self.owner, self.cloud, protected_cloud(self.owner.conn, self.cloud))
+            if self.cloud is not None
+            else None
+        )
         self.usage.sink = sender_for(
             self.config, self.server.transport if self.server else None, self.device_id
         )
+        self.telemetry = AppTelemetry(self.usage, self.owner.conn, clock)
+        self.enhancements = Enhancements()
+        t, conn = (self.server.transport if self.server else None), self.owner.conn
+        self.video = ShortVideo(t, conn, self.device_id) if t else None
+        self.wallpapers = Wallpapers(t, conn) if t else None
+        self.pay = MiPay(t, conn, self.hardware) if t else None
         self.last_push: Pushed | None = None
         self.handlers.register(k.DELETE_SERVICE_DATA, self._delete_service_data)
         self.handlers.register(k.DELETE_ACCOUNT_DATA, self._delete_account_data)
@@ -164,7 +167,7 @@ class Device:
             "server": server.rstrip("/") if server else None,
             "boots": 1,
         }
-        _write_json(data_dir / CONFIG, config)
+        write_json(data_dir / CONFIG, config)
         device = cls(data_dir, clock=clock, keys=keys)
         set_setting(device.owner.conn, "password", PasswordHasher().hash(password))
         if server and token:
@@ -177,9 +180,9 @@ class Device:
                     device.enable_find_device(phone_number=phone_number)
                 enrolment = device.server.register()
                 device.config["subject_id"] = enrolment.subject_id
-                _write_json(data_dir / CONFIG, device.config)
+                write_json(data_dir / CONFIG, device.config)
             except BaseException:
-                device.factory_reset()
+                device.wipe_for_recovery()
                 raise
         return device
 
@@ -198,7 +201,7 @@ class Device:
             raise ConfigError("this device has no server; set it up again", field="server")
         tokens = sign_in(str(server), identifier, password, answer=answer, device_id=self.device_id)
         self.session.keep(tokens.access_token, tokens.refresh_token)
-        self.server.transport.headers = {"Authorization": f"Bearer {tokens.access_token}"}
+        self.server.transport.headers["Authorization"] = f"Bearer {tokens.access_token}"
 
     @property
     def device_id(self) -> str:
@@ -214,7 +217,7 @@ class Device:
         """The device restarts: the boot counter goes up; incognito ends with the browser."""
         self.browser.exit()
         self.config["boots"] = self.boots + 1
-        _write_json(self.data_dir / CONFIG, self.config)
+        write_json(self.data_dir / CONFIG, self.config)
         self.biometrics.boots = self.boots
 
     def check_password(self, password: str) -> bool:
@@ -263,7 +266,7 @@ class Device:
                 if error.status != 401:
                     raise
                 token = self.session.renew()
-                self.server.transport.headers = {"Authorization": f"Bearer {token}"}
+                self.server.transport.headers["Authorization"] = f"Bearer {token}"
                 lost = component.activate(token, phone_number=phone_number)
         except BaseException:
             if component is not self.find_device:
@@ -307,7 +310,7 @@ class Device:
         self.rang += 1
 
     def _remote_erase(self) -> None:
-        self.factory_reset()
+        self.wipe_for_recovery()
         self.erased = True
 
     def close(self) -> None:
@@ -450,6 +453,7 @@ class Device:
                 self.poll()
                 self.refresh_switches()
                 self.sync_cloud()
+                self.telemetry.tick(self.owner.apps.installed())
                 self.usage.flush()
                 self.owner.apps.reset_unused()
                 self.owner.log.purge()
@@ -464,10 +468,30 @@ class Device:
 
     # -- resets -----------------------------------------------------------------------------
 
-    def factory_reset(self) -> None:
-        """Everything on the device goes: biometric features, every space and its key (the
-        keys first: what is left of a file cannot be read). The hardware stays, and with it
-        the server's Find Device binding of a lost device."""
+    def factory_reset(self, account_password: str) -> None:
+        """
+        Reset from the settings: asks the account's password, which the server verifies
+        (``POST /v1/account/reauth``), as phones do; a device with no server asks its own
+        password. Then :meth:`wipe_for_recovery`.
+
+        Raises:
+            AuthError: ``account_password_refused`` (a wrong password), ``signed_out`` (the
+                device holds no account session, e.g. set up with a bare token: sign in with
+                :meth:`sign_in`), or ``wrong_credential`` (no server: the device password);
+                nothing is wiped.
+            httpx.TransportError: the server could not be reached; nothing is wiped.
+        """
+        if self.server is not None:
+            verify_account_password(self.server.transport, account_password)
+        elif not self.check_password(account_password):
+            raise AuthError("wrong device password", code="wrong_credential")
+        self.wipe_for_recovery()
+
+    def wipe_for_recovery(self) -> None:
+        """Wipe without asking (a remote erase, recovery mode, a failed set-up): every
+        biometric feature, every space and its key (the keys first: what is left of a file
+        cannot be read). The hardware stays, and with it the server's Find Device binding,
+        which brings lost mode back (``lost_mode_survives_reset``)."""
         self.biometrics.wipe()
         for name in self.spaces.names():
             self.delete_space(name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import httpx
 
-from charter.client import ApiError
+from charter.client import ApiError, Transport
 from charter.client.account import AccountClient, StepUp, Tokens
 from charter.device.db import Connection, set_setting, setting
 from charter.errors import AuthError
@@ -103,3 +103,22 @@ def sign_in(
     finally:
         if http is None:
             accounts.close()
+
+
+def verify_account_password(transport: Transport, password: str) -> None:
+    """
+    Have the server verify the account's password (``POST /v1/account/reauth``, which also
+    steps the session up), before something as final as a factory reset.
+
+    Raises:
+        AuthError: ``account_password_refused``: a wrong password, or the device's credential
+            is not an account session (set it up with the email and password).
+        httpx.TransportError: the server could not be reached.
+    """
+    try:
+        transport.request("POST", "/v1/account/reauth", json={"password": password}, expect=(204,))
+    except ApiError as error:
+        raise AuthError(
+            f"the server did not accept the account password ({error.code}); nothing was reset",
+            code="account_password_refused",
+        ) from None

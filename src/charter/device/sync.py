@@ -9,6 +9,13 @@ is reported as a conflict). Push sends what changed here: new items, edits and d
 each conditional on the version it is based on (``If-Match``); the server refuses a stale
 one and the device reports the conflict. Nothing is ever overwritten on either side until
 the person resolves it (:meth:`CloudSync.resolve`: keep this device's copy, or the cloud's).
+
+Categories under advanced protection (issue 15's end-to-end keys) are encrypted here before
+they leave and decrypted here when they come down, with :class:`ProtectedCloud` of
+:mod:`charter.client.protection` (the device's X25519 key lives in the owner's encrypted
+space). A device not approved for a category yet keeps its changes of that category here
+(``Pushed.locked``) and takes none of the cloud's (it never stores ciphertext as content);
+once another device approves it (or the recovery key opens the keys), the next sync does.
 """
 
 from __future__ import annotations
@@ -16,7 +23,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
 from charter.client import ApiError, CloudClient, ConflictError, Item
+from charter.client.protection import DeviceKey, LockedError, ProtectedCloud
 from charter.device.db import Connection, set_setting, setting
 from charter.device.space import Space
 from charter.errors import InputError, NotFoundError
@@ -43,6 +54,22 @@ class Pushed:
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)
+    """Items of a protected category this device holds no key of yet (kept here)."""
+
+
+def protected_cloud(conn: Connection, cloud: CloudClient) -> ProtectedCloud:
+    """This device's end-to-end side: its X25519 key made once and kept in the owner's
+    encrypted space (never in a plain file; a factory reset destroys it with the space)."""
+    device_id, raw = setting(conn, "e2e_device_id"), setting(conn, "e2e_key")
+    if device_id is None or raw is None:
+        made = DeviceKey.create()
+        device_id = made.device_id
+        raw = made.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
+        set_setting(conn, "e2e_key", raw)
+        set_setting(conn, "e2e_device_id", device_id)
+    key = DeviceKey(device_id, X25519PrivateKey.from_private_bytes(bytes.fromhex(raw)))
+    return ProtectedCloud(cloud, key)
 
 
 def _item(item_id: str, category: str, version: int) -> Item:
@@ -52,10 +79,30 @@ def _item(item_id: str, category: str, version: int) -> Item:
 class CloudSync:
     """One space's copy of the person's cloud."""
 
-    def __init__(self, space: Space, cloud: CloudClient) -> None:
+    def __init__(
+        self, space: Space, cloud: CloudClient, protected: ProtectedCloud | None = None
+    ) -> None:
         self.space = space
         self.conn: Connection = space.conn
         self.cloud = cloud
+        self.protected = protected
+        """This device's end-to-end side (None: no category is ever encrypted here)."""
+        self.protected_categories: frozenset[str] = frozenset()
+        """The categories under advanced protection, as of the last pull."""
+        self.locked: list[str] = []
+        """Cloud items of a protected category not taken at the last pull (no key yet)."""
+
+    def _encrypted(self, category: str) -> bool:
+        return self.protected is not None and category in self.protected_categories
+
+    def _refresh_protection(self) -> None:
+        if self.protected is None:
+            return
+        found = frozenset(self.protected.status().get("protected", {}))
+        if found and setting(self.conn, "e2e_registered") != "1":
+            self.protected.register()
+            set_setting(self.conn, "e2e_registered", "1")
+        self.protected_categories = found
 
     # -- changes made here ------------------------------------------------------------------
 
@@ -139,16 +186,26 @@ class CloudSync:
 
     # -- pull and push ---------------------------------------------------------------------
 
-    def _take(self, item_id: str) -> None:
-        """The cloud's copy of an item, here (gone here when gone there)."""
+    def _take(self, item_id: str, category: str | None = None) -> bool:
+        """The cloud's copy of an item, here (gone here when gone there); False when the
+        item is of a protected category this device holds no key of (nothing stored)."""
+        if category is None:
+            category = self._row(item_id)[0]
         try:
-            content = self.cloud.download(item_id)
+            if self._encrypted(category):
+                assert self.protected is not None
+                content = self.protected.download(_item(item_id, category, 0)).content
+            else:
+                content = self.cloud.download(item_id)
+        except LockedError:
+            return False
         except ApiError as error:
             if error.status != 404:
                 raise
             self._forget(item_id)
-            return
+            return True
         self.space.put(CLOUD, item_id, content)
+        return True
 
     def _forget(self, item_id: str) -> None:
         self.conn.execute("delete from local_data where service = ? and key = ?", (CLOUD, item_id))
@@ -158,6 +215,8 @@ class CloudSync:
         """Apply the cloud's changes since the last pull; how many were applied (a change to
         an item changed here too is recorded as a conflict instead)."""
         since = setting(self.conn, "cloud_token", "0") or "0"
+        self._refresh_protection()
+        self.locked = []
         applied = 0
         for change in self.cloud.all_changes(since):
             found = self.conn.execute(
@@ -173,16 +232,19 @@ class CloudSync:
             if found is not None and int(found[0]) == change.version and change.state == "live":
                 continue  # this device's own upload, or already here
             if change.state == "live":
+                if not self._take(change.id, change.category):
+                    self.locked.append(change.id)
+                    continue
                 self.conn.execute(
                     "insert into cloud_items (id, category, version) values (?, ?, ?) "
                     "on conflict (id) do update set version = excluded.version",
                     (change.id, change.category, change.version),
                 )
-                self._take(change.id)
             else:
                 self._forget(change.id)
             applied += 1
-        set_setting(self.conn, "cloud_token", self.cloud.last_token)
+        if not self.locked:  # else the same changes come again once this device has the key
+            set_setting(self.conn, "cloud_token", self.cloud.last_token)
         return applied
 
     def push(self) -> Pushed:
@@ -198,7 +260,11 @@ class CloudSync:
             try:
                 if item_id.startswith(LOCAL):
                     content = self.space.get(CLOUD, item_id) or b""
-                    made = self.cloud.upload(category, content)
+                    made = (
+                        self.protected.upload(category, content)
+                        if self.protected is not None and self._encrypted(category)
+                        else self.cloud.upload(category, content)
+                    )
                     self.space.put(CLOUD, made.id, content)
                     self._forget(item_id)
                     self.conn.execute(
@@ -211,12 +277,19 @@ class CloudSync:
                     self._forget(item_id)
                     done.deleted.append(item_id)
                 else:
-                    now = self.cloud.update(base, self.space.get(CLOUD, item_id) or b"")
+                    content = self.space.get(CLOUD, item_id) or b""
+                    now = (
+                        self.protected.update(base, content)
+                        if self.protected is not None and self._encrypted(category)
+                        else self.cloud.update(base, content)
+                    )
                     self.conn.execute(
                         "update cloud_items set version = ?, dirty = 0 where id = ?",
                         (now.version, item_id),
                     )
                     done.updated.append(item_id)
+            except LockedError:
+                done.locked.append(item_id)
             except ConflictError as conflict:
                 self.conn.execute(
                     "update cloud_items set conflict_version = ? where id = ?",

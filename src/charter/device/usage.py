@@ -49,7 +49,7 @@ class UsageEvent:
     count: int
     purpose: str = "analytics"
     kind: str = "usage_sequence"
-    fields: tuple[tuple[str, str | int], ...] = ()
+    fields: tuple[tuple[str, str | int | bool | list[str]], ...] = ()
 
     def wire(self) -> dict[str, Any]:
         """The event as the usage API takes it."""

@@ -217,8 +217,13 @@ class _HeifStripper:
             self.report,
             location_only=self.options.location_only and "exif" not in self.report.kept,
             keep_orientation=False,
+            keep_gps=self.options.keeps_location and "gps" not in self.report.kept,
         )
-        return None if kept is None else data[:skip] + kept
+        if kept is None:
+            return None
+        if self.options.keeps_location and len(kept) < len(tiff):  # patched in place
+            kept += bytes(len(tiff) - len(kept))
+        return data[:skip] + kept
 
     def _xmp(self, data: bytes) -> bytes | None:
         if self.report.collecting:

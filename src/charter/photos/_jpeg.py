@@ -150,7 +150,13 @@ class _JpegStripper:
         if info is None or not first:
             self.report.remove("exif")
             return None
-        kept = _tiff.reduce_exif(tiff, info, self.report, location_only=self.options.location_only)
+        kept = _tiff.reduce_exif(
+            tiff,
+            info,
+            self.report,
+            location_only=self.options.location_only,
+            keep_gps=self.options.keeps_location,
+        )
         return None if kept is None else _tiff.EXIF_PREFIX + kept
 
     def _xmp(self, payload: bytes) -> bytes | None:

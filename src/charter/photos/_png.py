@@ -122,7 +122,13 @@ class _PngStripper:
         if info is None or not first:
             self.report.remove("exif")
             return None
-        return _tiff.reduce_exif(data, info, self.report, location_only=self.options.location_only)
+        return _tiff.reduce_exif(
+            data,
+            info,
+            self.report,
+            location_only=self.options.location_only,
+            keep_gps=self.options.keeps_location,
+        )
 
     def _text(self, kind: bytes, data: bytes) -> bytes | None:
         keyword, text = _decode_text(kind, data)

@@ -229,11 +229,13 @@ def reduce_exif(
     *,
     location_only: bool,
     keep_orientation: bool = True,
+    keep_gps: bool = False,
 ) -> bytes | None:
     """
     What to keep of a readable EXIF block (TIFF bytes), recording what goes in ``report``.
 
-    Location only: the block with its GPS data removed. Otherwise nothing but, when
+    Location only: the block with its GPS data removed. ``keep_gps``: a new block holding
+    only the GPS IFD (and the orientation when needed). Otherwise nothing but, when
     ``keep_orientation`` and rendering needs it, a minimal block with the orientation.
     ``None`` means keep nothing of the block.
     """
@@ -246,9 +248,22 @@ def reduce_exif(
         report.remove("gps", gps)
         report.keep("exif")
         return kept
+    orientation = needs_orientation(info) if keep_orientation else None
+    if keep_gps and info.families.get("gps"):
+        try:
+            rebuilt = gps_only_exif(tiff, orientation)
+        except ExifError:
+            rebuilt = None
+        if rebuilt is not None:
+            for family, count in info.families.items():
+                if family != "gps":
+                    report.remove(family, count)
+            report.keep("gps")
+            if orientation is not None:
+                report.keep("orientation")
+            return rebuilt
     for family, count in info.families.items():
         report.remove(family, count)
-    orientation = needs_orientation(info) if keep_orientation else None
     if orientation is None:
         return None
     report.keep("orientation")
@@ -302,3 +317,39 @@ def remove_gps(data: bytes) -> tuple[bytes, int]:
         total = ifd.next_at + 4 - start
         out[start : start + total] = block + bytes(total - len(block))
     return bytes(out), removed
+
+
+def gps_only_exif(data: bytes, orientation: int | None) -> bytes | None:
+    """New TIFF bytes (same byte order) holding only the GPS IFD of ``data`` and, when
+    given, the orientation; ``None`` when ``data`` has no GPS IFD.
+
+    Raises:
+        ExifError: the GPS IFD is malformed.
+    """
+    tiff = _Tiff(data)
+    gps = next((ifd for kind, ifd in _walk(tiff) if kind == "gps"), None)
+    if gps is None or not gps.entries:
+        return None
+    e = tiff.e
+    main: list[tuple[int, int, int, bytes]] = []
+    if orientation is not None:
+        main.append((ORIENTATION, 3, 1, struct.pack(e + "HH", orientation, 0)))
+    gps_at = 8 + 2 + 12 * (len(main) + 1) + 4
+    main.append((_GPS_IFD, 4, 1, struct.pack(e + "I", gps_at)))
+    values_at = gps_at + 2 + 12 * len(gps.entries) + 4
+    entries, values = bytearray(), bytearray()
+    for entry in sorted(gps.entries, key=lambda x: x.tag):
+        raw = tiff.value(entry)
+        if entry.size <= 4:
+            inline = raw + bytes(4 - len(raw))
+        else:
+            inline = struct.pack(e + "I", values_at + len(values))
+            values += raw + bytes(len(raw) % 2)  # values start on a word boundary
+        entries += struct.pack(e + "HHI", entry.tag, entry.type, entry.count) + inline
+    head = (b"II\x2a\x00" if e == "<" else b"MM\x00\x2a") + struct.pack(e + "I", 8)
+    ifd0 = struct.pack(e + "H", len(main)) + b"".join(
+        struct.pack(e + "HHI", tag, typ, count) + value for tag, typ, count, value in main
+    )
+    out = head + ifd0 + bytes(4)
+    out += struct.pack(e + "H", len(gps.entries)) + bytes(entries) + bytes(4) + bytes(values)
+    return out

@@ -126,7 +126,13 @@ class _WebpStripper:
         if info is None:
             self.report.remove("exif")
             return None
-        return _tiff.reduce_exif(data, info, self.report, location_only=self.options.location_only)
+        return _tiff.reduce_exif(
+            data,
+            info,
+            self.report,
+            location_only=self.options.location_only,
+            keep_gps=self.options.keeps_location,
+        )
 
     def _xmp(self, data: bytes) -> bytes | None:
         if self.report.collecting:

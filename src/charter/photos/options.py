@@ -15,13 +15,17 @@ class StripMode(StrEnum):
     LOCATION = "location"
     """Keep EXIF and XMP, but without GPS and location properties."""
 
+    KEEP_LOCATION = "keep_location"
+    """Keep only the location: a rebuilt EXIF block holding the GPS IFD (and the
+    orientation rendering needs); every other block is removed as with ``ALL``."""
+
 
 @dataclass(frozen=True, slots=True)
 class StripOptions:
     """Options for one strip operation.
 
-    ``mode`` chooses between removing everything (default) and removing the location
-    only; ``drop_icc`` also removes the colour profile (colours may then render
+    ``mode`` chooses between removing everything (default), removing the location only,
+    and keeping the location only; ``drop_icc`` also removes the colour profile (colours may then render
     slightly differently, pixels are unchanged).
     """
 
@@ -32,3 +36,8 @@ class StripOptions:
     def location_only(self) -> bool:
         """True when EXIF/XMP are kept minus their location data."""
         return self.mode is StripMode.LOCATION
+
+    @property
+    def keeps_location(self) -> bool:
+        """True when everything but the EXIF GPS location (and orientation) is removed."""
+        return self.mode is StripMode.KEEP_LOCATION

@@ -70,7 +70,9 @@ def allow(request: Request, user: Me) -> Response:
 @router.post("/pay/upi", include_in_schema=False)
 def set_upi(request: Request, user: Me, upi_id: Annotated[str, Form(max_length=100)]) -> Response:
     """Set my UPI ID."""
-    services(request).charter.pay.register_upi(user.subject_id, upi_id.strip())
+    pay = services(request).charter.pay
+    pay.binding.check(user.subject_id, None)  # bound to a phone: set UPI up from the phone
+    pay.register_upi(user.subject_id, upi_id.strip())
     web_session(request).say("UPI ID saved.", "success")
     return redirect("/pay")
 
@@ -78,7 +80,9 @@ def set_upi(request: Request, user: Me, upi_id: Annotated[str, Form(max_length=1
 @router.post("/pay/cards", include_in_schema=False)
 def add_card(request: Request, user: Me, card_number: Field40, valid_to: Field40) -> Response:
     """Add a card: the bank checks it, it is stored encrypted and replaced by a token."""
-    card = services(request).charter.pay.add_card(user.subject_id, card_number, valid_to.strip())
+    pay = services(request).charter.pay
+    pay.binding.check(user.subject_id, None)  # bound to a phone: add cards from the phone
+    card = pay.add_card(user.subject_id, card_number, valid_to.strip())
     web_session(request).say(f"Card {card.masked} added.", "success")
     return redirect("/pay")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.deps import AnyPrincipal, CharterDep
@@ -21,6 +21,15 @@ from charter.services.pay import Card, Transaction
 router = APIRouter(prefix="/v1/pay", tags=["pay"])
 
 Token = Annotated[str, Path(pattern=r"^tok_[0-9a-f]{32}$", description="A card token.")]
+Binding = Annotated[
+    str | None,
+    Header(
+        alias="X-Device-Binding",
+        max_length=64,
+        description="The phone's keyed hash of its IMEI and SIM slot (device rule "
+        "pay.device_binding); needed once Mi Pay is bound to a phone.",
+    ),
+]
 
 
 def _me(principal: AnyPrincipal) -> str:
@@ -121,9 +130,14 @@ def _tx(t: Transaction) -> TransactionOut:
 
 
 @router.post("/cards", status_code=201, response_model=CardOut, responses=responses(401, 403, 422))
-def add_card(body: CardIn, principal: AnyPrincipal, charter: CharterDep) -> CardOut:
-    """Add a card: checked by the bank, stored encrypted, replaced by a token."""
-    return _card(charter.pay.add_card(_me(principal), body.card_number, body.valid_to))
+def add_card(
+    body: CardIn, principal: AnyPrincipal, charter: CharterDep, binding: Binding = None
+) -> CardOut:
+    """Add a card: checked by the bank, stored encrypted, replaced by a token (from the
+    bound phone only, once Mi Pay is bound)."""
+    me = _me(principal)
+    charter.pay.binding.check(me, binding)
+    return _card(charter.pay.add_card(me, body.card_number, body.valid_to))
 
 
 @router.get("/cards", response_model=list[CardOut], responses=responses(401, 403))
@@ -140,9 +154,28 @@ def unbind(token: Token, principal: AnyPrincipal, charter: CharterDep) -> Respon
 
 
 @router.put("/upi", response_model=UpiOut, responses=responses(401, 403, 422))
-def set_upi(body: UpiIn, principal: AnyPrincipal, charter: CharterDep) -> UpiOut:
-    """Set my UPI ID."""
-    return UpiOut(upi_id=charter.pay.register_upi(_me(principal), body.upi_id))
+def set_upi(
+    body: UpiIn, principal: AnyPrincipal, charter: CharterDep, binding: Binding = None
+) -> UpiOut:
+    """Set my UPI ID (from the bound phone only, once Mi Pay is bound)."""
+    me = _me(principal)
+    charter.pay.binding.check(me, binding)
+    return UpiOut(upi_id=charter.pay.register_upi(me, body.upi_id))
+
+
+class BindingIn(BaseModel):
+    """Mi Pay set up on a phone: its keyed hash of IMEI and SIM slot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    binding: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+@router.put("/binding", status_code=204, responses=responses(401, 403, 422))
+def bind(body: BindingIn, principal: AnyPrincipal, charter: CharterDep) -> Response:
+    """Bind my Mi Pay to this phone (after verifying its number; replaces an earlier one)."""
+    charter.pay.binding.bind(_me(principal), body.binding)
+    return Response(status_code=204)
 
 
 @router.get("/upi", response_model=UpiOut, responses=responses(401, 403))

@@ -41,7 +41,7 @@ _OPENAPI_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "mode": {"type": "string", "enum": ["all", "location"]},
+                        "mode": {"type": "string", "enum": ["all", "location", "keep_location"]},
                         "drop_icc": {"type": "boolean"},
                     },
                 }
@@ -49,7 +49,11 @@ _OPENAPI_BODY: dict[str, Any] = {
         },
     },
     "parameters": [
-        {"name": "mode", "in": "query", "schema": {"type": "string", "enum": ["all", "location"]}},
+        {
+            "name": "mode",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["all", "location", "keep_location"]},
+        },
         {"name": "drop_icc", "in": "query", "schema": {"type": "boolean"}},
     ],
     "responses": {
@@ -104,7 +108,9 @@ def _parse_options(mode: str | None, drop_icc: str | None) -> StripOptions | JSO
     try:
         strip_mode = StripMode(mode or "all")
     except ValueError:
-        return _error(422, "invalid_option", "mode must be 'all' or 'location'", "mode")
+        return _error(
+            422, "invalid_option", "mode must be 'all', 'location' or 'keep_location'", "mode"
+        )
     flag = (drop_icc or "false").strip().lower()
     if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
         return _error(422, "invalid_option", "drop_icc must be true or false", "drop_icc")
@@ -141,7 +147,7 @@ def _strip_to_temp(upload: UploadFile, options: StripOptions, name: str) -> tupl
 async def strip_photo(request: Request) -> FileResponse | JSONResponse:
     """Strip metadata from the uploaded ``file`` without re-encoding it.
 
-    Options (query or form): ``mode=all|location`` and ``drop_icc``. The response has
+    Options (query or form): ``mode=all|location|keep_location`` and ``drop_icc``. The response has
     the photo's media type and an ``X-Charter-Removed`` header such as
     ``exif=12, gps=7`` (families and counts, never values).
     """

@@ -24,6 +24,7 @@ from charter.errors import InputError, RefusedError
 from charter.gate import Event, Gate
 from charter.gate.erasure import erase_records
 from charter.services.pay.bank import SimulatedIssuingBank, card_digits
+from charter.services.pay.binding import DeviceBinding
 from charter.services.pay.vault import (
     ACTOR,
     APP,
@@ -73,6 +74,8 @@ class Pay:
         self.gate = gate
         self.bank = bank or SimulatedIssuingBank()
         self.vault = Vault(gate, self.bank)
+        self.binding = DeviceBinding(gate)
+        """The phone Mi Pay is bound to (:mod:`.binding`, device rule ``pay.device_binding``)."""
         self.bill_types = tuple(
             r.type.removesuffix(SUFFIX)
             for r in gate.catalog.services[SERVICE].inventory
