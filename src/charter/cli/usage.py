@@ -86,6 +86,7 @@ def release(data_dir: DataDir = Path("data"), as_json: Json = False) -> None:
     with _charter(data_dir) as charter:
         out = charter.usage.analytics.release_app_usage(actor=ACTOR)
     r = out.release
+    counts = dict(zip(SYSTEM_APPS, r.counts, strict=True))
     data = {
         "release_id": out.release_id,
         "epsilon": r.epsilon,
@@ -95,7 +96,7 @@ def release(data_dir: DataDir = Path("data"), as_json: Json = False) -> None:
         "people_used": out.used,
         "people_over_budget": out.over_budget,
         "people_refused": out.refused,
-        "counts": dict(zip(SYSTEM_APPS, r.counts, strict=True)),
+        "counts": counts,
     }
 
     def table() -> Table:
@@ -105,7 +106,7 @@ def release(data_dir: DataDir = Path("data"), as_json: Json = False) -> None:
         )
         t.add_column("app")
         t.add_column("people (noisy)", justify="right")
-        for app_id, count in data["counts"].items():
+        for app_id, count in counts.items():
             t.add_row(app_id, "suppressed" if count is None else str(count))
         t.caption = (
             f"{out.used} people contributed; {out.over_budget} left out (lifetime budget "
@@ -181,14 +182,15 @@ def segments(data_dir: DataDir = Path("data"), as_json: Json = False) -> None:
     apps: dict[str, list[str]] = {}
     for fragment, segment in seg.SEGMENT_OF_PACKAGE.items():
         apps.setdefault(segment, []).append(fragment)
+    rows: list[dict[str, Any]] = [
+        {"segment": s, "package_fragments": apps.get(s, []), "ads": list(ads)}
+        for s, ads in seg.ADS.items()
+    ]
     data = {
         "sources": sources,
         "min_signals": seg.MIN_SIGNALS,
         "non_personalized": list(seg.NON_PERSONALIZED),
-        "segments": [
-            {"segment": s, "package_fragments": apps.get(s, []), "ads": list(ads)}
-            for s, ads in seg.ADS.items()
-        ],
+        "segments": rows,
     }
 
     def table() -> Table:
@@ -198,7 +200,7 @@ def segments(data_dir: DataDir = Path("data"), as_json: Json = False) -> None:
         )
         for name in ("segment", "package names containing", "ads"):
             t.add_column(name)
-        for row in data["segments"]:
+        for row in rows:
             t.add_row(row["segment"], ", ".join(row["package_fragments"]), ", ".join(row["ads"]))
         t.caption = f"non-personalized: {', '.join(seg.NON_PERSONALIZED)}"
         return t

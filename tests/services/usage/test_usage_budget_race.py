@@ -97,7 +97,7 @@ def test_concurrent_releases_in_threads_never_pass_the_cap(tight: Charter) -> No
         try:
             barrier.wait(timeout=60)
             used.append(tight.usage.analytics.release_app_usage(actor="staff:race").used)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(WORKERS)]
@@ -117,7 +117,10 @@ def test_concurrent_releases_in_processes_never_pass_the_cap(tight: Charter) -> 
     results = ctx.Queue()
     settings = dataclasses.replace(tight.settings)
     procs = [
-        ctx.Process(target=release_in_process, args=(settings, FakeClock(tight.gate.clock()), barrier, results))
+        ctx.Process(
+            target=release_in_process,
+            args=(settings, FakeClock(tight.gate.clock()), barrier, results),
+        )
         for _ in range(WORKERS)
     ]
     for p in procs:

@@ -130,8 +130,7 @@ def tighten_budget(
             f"{BUDGET_SETTINGS['lifetime_epsilon']} (up to the catalog's value)"
         )
     rules = tuple(
-        r.model_copy(update={"params": params}) if r.id == BUDGET_RULE else r
-        for r in service.rules
+        r.model_copy(update={"params": params}) if r.id == BUDGET_RULE else r for r in service.rules
     )
     services = {**catalog.services, SERVICE: service.model_copy(update={"rules": rules})}
     return dataclasses.replace(catalog, services=services)
