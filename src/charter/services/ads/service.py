@@ -32,6 +32,7 @@ from charter.gate.items import page_items
 from charter.gate.model import Event
 from charter.services.ads import segments as seg
 from charter.services.ads.tables import ad_ids
+from charter.store.engines import checkpoint
 from charter.taxonomy import Purpose
 
 SERVICE = "advertisement"
@@ -99,6 +100,10 @@ class Ads:
                     insert(ad_ids).values(subject_id=subject_id, device_hash=dev, **values)
                 )
         self.gate.audit_admin(ACTOR, "ad_id_reset" if done else "ad_id_issued", {})
+        if done:
+            # the old hash's page images stay in SQLite's WAL until a checkpoint: copy them
+            # back (the overwritten cell and index entry zeroed, secure_delete) and truncate
+            checkpoint(self.gate.stores.control())
         return ad_id
 
     def check_id(self, subject_id: str, ad_id: str) -> None:
