@@ -19,7 +19,6 @@ from charter.asgi import create_app
 from charter.errors import NotFoundError, RefusedError
 from charter.gate.model import Event
 from charter.services.ads.service import SOURCE_NOT_ALLOWED
-from charter.store.registry import registered
 from charter.store.schema import records
 from charter.taxonomy import Purpose
 from support.telemetry import TestClient, event, headers, person
