@@ -8,8 +8,8 @@ budget is in their export; the third-party interface carries no identifier.
 from __future__ import annotations
 
 import io
-import math
 import json
+import math
 import zipfile
 from collections.abc import Iterator
 
