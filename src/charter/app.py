@@ -47,7 +47,7 @@ from charter.services.oauth import KeyStore, OAuthProvider
 from charter.services.pay import Pay
 from charter.services.staff import StaffRoles
 from charter.services.themes import Themes
-from charter.services.usage import Usage
+from charter.services.usage import Usage, tighten_budget
 from charter.services.video import Video
 from charter.store.files import register_file_writer
 from charter.store.regions import RegionStores
@@ -120,7 +120,11 @@ class Charter:
                 unknown sender or password profile, markets set for an unknown rule, or a
                 loaded service without an enforcer for one of its ``service`` rules.
         """
-        catalog = load_catalog(settings.catalog_path)
+        catalog = tighten_budget(
+            load_catalog(settings.catalog_path),
+            epsilon_per_query=settings.usage_epsilon_per_query,
+            lifetime_epsilon=settings.usage_lifetime_epsilon,
+        )
         problems = check_deployment_markets(catalog, settings.rule_markets)
         if problems:
             raise ConfigError("CHARTER_RULE_MARKETS: " + "; ".join(problems))

@@ -19,12 +19,18 @@ directory, one SQLite file per region plus a control database.
 - ``CHARTER_RULE_MARKETS``: markets for catalog rules whose markets the deployment names
   (``deployment`` in the catalog), as ``<service>.<rule>=<market>,<market>`` entries separated
   by ``;``, e.g. ``themes.market_exclusion=ae,sa``; such a rule stays pending until set.
+- ``CHARTER_USAGE_EPSILON_PER_QUERY``, ``CHARTER_USAGE_LIFETIME_EPSILON``: the privacy budget of
+  app-usage aggregates (ε each release charges a person, and each person's lifetime cap per
+  purpose); default the catalog's ``app_usage_data.aggregated_analysis`` values. A deployment
+  may only tighten them (a value above the catalog's is refused at start-up), and the rendered
+  paper states the values in force.
 - ``CHARTER_MAX_IN_FLIGHT``: requests in flight per class before 503 with ``Retry-After``,
   e.g. ``collect=8,switches=16,signin=16,pages=32,api=32`` (those are the defaults).
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -57,6 +63,10 @@ class Settings:
     ``collect=16,signin=32``); unnamed classes keep their defaults."""
     rule_markets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Markets of catalog rules that take them from the deployment, by rule id."""
+    usage_epsilon_per_query: float | None = None
+    """ε one app-usage release charges each contributor (None: the catalog's value)."""
+    usage_lifetime_epsilon: float | None = None
+    """Each person's lifetime ε cap per purpose (None: the catalog's value)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -76,6 +86,8 @@ class Settings:
             "max_body_bytes": _positive_int(env, "CHARTER_MAX_BODY_BYTES", 1 << 20),
             "max_in_flight": env.get("CHARTER_MAX_IN_FLIGHT", ""),
             "rule_markets": parse_rule_markets(env.get("CHARTER_RULE_MARKETS", "")),
+            "usage_epsilon_per_query": positive_float(env, "CHARTER_USAGE_EPSILON_PER_QUERY"),
+            "usage_lifetime_epsilon": positive_float(env, "CHARTER_USAGE_LIFETIME_EPSILON"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
@@ -129,3 +141,22 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if not text.strip().isdigit() or int(text) <= 0:
         raise ConfigError(f"{name} must be a positive whole number of bytes")
     return int(text)
+
+
+def positive_float(env: Mapping[str, str], name: str) -> float | None:
+    """
+    A positive, finite number from ``env[name]`` (None when unset or empty).
+
+    Raises:
+        ConfigError: the value is not a positive finite number.
+    """
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a positive number, e.g. {name}=0.25 (or unset it)")
+    return value

@@ -64,3 +64,15 @@ def event(kind: str, package: str = "com.miui.gallery") -> dict[str, Any]:
 
 
 KINDS = ("usage_sequence", "app_status", "installed_apps_snapshot", "essential")
+
+
+def release_in_process(settings: Any, clock: Any, barrier: Any, results: Any) -> None:
+    """A process of its own (spawned): open the deployment (on the test's clock), wait for
+    the others at the barrier, release once, and report how many contributions it used."""
+    deployment = Charter.open(settings, clock=clock)
+    try:
+        barrier.wait(timeout=120)
+        out = deployment.usage.analytics.release_app_usage(actor="staff:race")
+        results.put(out.used)
+    finally:
+        deployment.close()

@@ -21,6 +21,7 @@ from charter.cli import find_device as find_device_cli
 from charter.cli import photos as photos_cli
 from charter.cli import rights as rights_cli
 from charter.cli import service as service_cli
+from charter.cli import usage as usage_cli
 from charter.cli.catalog import app as catalog_app
 from charter.errors import CharterError
 
@@ -47,6 +48,8 @@ app.add_typer(device_cli.app, name="device")
 app.add_typer(find_device_cli.app, name="find-device")
 
 app.add_typer(photos_cli.app, name="photo")
+app.add_typer(usage_cli.app, name="usage")
+app.add_typer(usage_cli.ads_app, name="ads")
 
 err_console = Console(stderr=True)
 

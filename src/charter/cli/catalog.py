@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,11 @@ from charter.catalog import Catalog, load_catalog
 from charter.catalog.diff import diff_catalogs
 from charter.catalog.promises import Promise, Status, counts, promise_report
 from charter.catalog.proofs import collect_proofs
-from charter.config import parse_rule_markets
+from charter.config import parse_rule_markets, positive_float
 from charter.device.promises import ENFORCERS as DEVICE_ENFORCERS
-from charter.errors import CatalogError, InputError
+from charter.errors import CatalogError, ConfigError, InputError
 from charter.services import ENFORCERS
+from charter.services.usage import tighten_budget
 
 app = typer.Typer(help="Validate, show, render and compare service catalogs.", no_args_is_help=True)
 console = Console()
@@ -43,6 +45,21 @@ def _load(path: Path | None) -> Catalog:
             typer.echo(str(problem), err=True)
         err_console.print(f"[bold red]catalog invalid:[/] {len(exc.problems)} problem(s)")
         raise typer.Exit(1) from None
+
+
+def _in_force(catalog: Catalog) -> Catalog:
+    """The catalog with the deployment's settings that change what it states (the privacy
+    budget of app-usage aggregates, ``CHARTER_USAGE_*``), so a rendered paper states the
+    values in force."""
+    try:
+        return tighten_budget(
+            catalog,
+            epsilon_per_query=positive_float(os.environ, "CHARTER_USAGE_EPSILON_PER_QUERY"),
+            lifetime_epsilon=positive_float(os.environ, "CHARTER_USAGE_LIFETIME_EPSILON"),
+        )
+    except ConfigError as exc:
+        err_console.print(f"[bold red]settings invalid:[/] {exc}")
+        raise typer.Exit(2) from None
 
 
 @app.command("validate")
@@ -263,7 +280,7 @@ def render(
     """Render a catalog: inventory tables (md/html/pdf), store answers, fideslang, ROPA."""
     from charter.catalog.render import render_catalog  # noqa: PLC0415 - heavy (WeasyPrint)
 
-    catalog = _load(catalog_path)
+    catalog = _in_force(_load(catalog_path))
     data = render_catalog(catalog, fmt, service=service)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

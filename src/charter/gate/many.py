@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from charter.errors import InputError, NotFoundError
 from charter.gate.facade import Gate
@@ -46,97 +46,129 @@ def read_many(
     compiled = gate.compiled
     if service not in compiled.types_by_service:
         raise InputError("unknown service; the catalog does not declare it", field="service")
-    by_region: dict[str, list[Subject]] = {}
+    regions = by_region(gate, subject_ids)
+    out: dict[str, list[RecordOut]] = {}
+    for region, subjects in regions.items():
+        with gate.stores.region(region).begin() as conn:
+            found, entries = read_in(
+                gate, conn, subjects, service=service, purpose=purpose, data_type=data_type,
+                actor=actor,
+            )  # fmt: skip
+            out.update(found)
+            if entries:
+                gate.journal.record_many(conn, entries)
+    return out
+
+
+def by_region(gate: Gate, subject_ids: Iterable[str]) -> dict[str, list[Subject]]:
+    """The known subjects among ``subject_ids``, grouped by the region that holds them."""
+    out: dict[str, list[Subject]] = {}
     for sid in dict.fromkeys(subject_ids):
         try:
             subject = gate.subjects.locate(sid)  # cached: kind, market and region never change
         except NotFoundError:
             continue
-        by_region.setdefault(subject.region, []).append(subject)
+        out.setdefault(subject.region, []).append(subject)
+    return out
+
+
+def read_in(
+    gate: Gate,
+    conn: Connection,
+    subjects: list[Subject],
+    *,
+    service: str,
+    purpose: Purpose,
+    data_type: str | None,
+    actor: str,
+) -> tuple[dict[str, list[RecordOut]], list[AuditEntry]]:
+    """
+    The gate's purpose-on-read decision and read for subjects of one region, inside
+    ``conn``'s transaction: each allowed subject's records, and the audit entries (one
+    ``use`` or ``refuse`` per subject) that the caller must append before handing anything
+    out (in the same transaction, or durably by :class:`~charter.gate.grouped.GroupAudit`).
+    """
+    compiled = gate.compiled
     now = gate.clock()
     rows_of_service = compiled.rows_for(service, data_type)
     r = t.records
     out: dict[str, list[RecordOut]] = {}
-    for region, subjects in by_region.items():
-        entries: list[AuditEntry] = []
-        with gate.stores.region(region).begin() as conn:
-            ids = [s.id for s in subjects]
-            status = dict(
-                conn.execute(
-                    select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
-                ).all()
+    entries: list[AuditEntry] = []
+    ids = [s.id for s in subjects]
+    status = dict(
+        conn.execute(
+            select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
+        ).all()
+    )
+    own = Switches.load(conn, ids)
+    for subject in subjects:
+        if status.get(subject.id) != ACTIVE:
+            continue
+        switches = own.get(subject.id, {})
+        allowed: list[str] = []
+        refusal = Reason.PURPOSE_NOT_DECLARED.value
+        for row in rows_of_service:
+            decision = decide_use(
+                compiled, row=row, purpose=purpose, switches=switches, market=subject.market
             )
-            own = Switches.load(conn, ids)
-            for subject in subjects:
-                if status.get(subject.id) != ACTIVE:
-                    continue
-                switches = own.get(subject.id, {})
-                allowed: list[str] = []
-                refusal = Reason.PURPOSE_NOT_DECLARED.value
-                for row in rows_of_service:
-                    decision = decide_use(
-                        compiled, row=row, purpose=purpose, switches=switches, market=subject.market
-                    )
-                    if decision.allowed:
-                        allowed.append(row.data_type)
-                    elif decision.reason is not Reason.PURPOSE_NOT_DECLARED:
-                        refusal = decision.reason.value
-                ref = gate.journal.subject_ref(subject.id)
-                if not allowed:
-                    refused: dict[str, object] = {
-                        "use": service,
-                        "purpose": purpose.value,
-                        "reason": refusal,
-                    }
-                    entries.append(AuditEntry(now, actor, "refuse", ref, refused))
-                    continue
-                found = conn.execute(
-                    select(r)
-                    .where(
-                        r.c.subject_id == subject.id,
-                        r.c.service == service,
-                        r.c.data_type.in_(allowed),
-                        r.c.purposes.op("&")(PURPOSE_BITS[purpose]) != 0,
-                        (r.c.expires_at.is_(None)) | (r.c.expires_at > now),
-                    )
-                    .order_by(r.c.collected_at, r.c.id)
-                ).all()
-                cipher = (
-                    gate.keys.cipher(conn, subject.id, region)
-                    if any(x.protection == AtRest.FIELD_ENCRYPTION.value for x in found)
-                    else None
+            if decision.allowed:
+                allowed.append(row.data_type)
+            elif decision.reason is not Reason.PURPOSE_NOT_DECLARED:
+                refusal = decision.reason.value
+        ref = gate.journal.subject_ref(subject.id)
+        if not allowed:
+            refused: dict[str, object] = {
+                "use": service,
+                "purpose": purpose.value,
+                "reason": refusal,
+            }
+            entries.append(AuditEntry(now, actor, "refuse", ref, refused))
+            continue
+        found = conn.execute(
+            select(r)
+            .where(
+                r.c.subject_id == subject.id,
+                r.c.service == service,
+                r.c.data_type.in_(allowed),
+                r.c.purposes.op("&")(PURPOSE_BITS[purpose]) != 0,
+                (r.c.expires_at.is_(None)) | (r.c.expires_at > now),
+            )
+            .order_by(r.c.collected_at, r.c.id)
+        ).all()
+        cipher = (
+            gate.keys.cipher(conn, subject.id, subject.region)
+            if any(x.protection == AtRest.FIELD_ENCRYPTION.value for x in found)
+            else None
+        )
+        out[subject.id] = [
+            RecordOut(
+                id=x.id,
+                service=x.service,
+                data_type=x.data_type,
+                qualifier=x.qualifier,
+                purposes=purposes_of(x.purposes),
+                value=reveal(
+                    AtRest(x.protection),
+                    x.value,
+                    cipher=cipher,
+                    subject_id=subject.id,
+                    service=x.service,
+                    data_type=x.data_type,
+                    record_id=x.id,
                 )
-                out[subject.id] = [
-                    RecordOut(
-                        id=x.id,
-                        service=x.service,
-                        data_type=x.data_type,
-                        qualifier=x.qualifier,
-                        purposes=purposes_of(x.purposes),
-                        value=reveal(
-                            AtRest(x.protection),
-                            x.value,
-                            cipher=cipher,
-                            subject_id=subject.id,
-                            service=x.service,
-                            data_type=x.data_type,
-                            record_id=x.id,
-                        )
-                        if x.value is not None
-                        else None,
-                        has_blob=x.blob is not None,
-                        source=x.source,
-                        collected_at=x.collected_at,
-                        expires_at=x.expires_at,
-                    )
-                    for x in found
-                ]
-                used: dict[str, object] = {
-                    "service": service,
-                    "purpose": purpose.value,
-                    "records": len(found),
-                }
-                entries.append(AuditEntry(now, actor, "use", ref, used))
-            if entries:
-                gate.journal.record_many(conn, entries)
-    return out
+                if x.value is not None
+                else None,
+                has_blob=x.blob is not None,
+                source=x.source,
+                collected_at=x.collected_at,
+                expires_at=x.expires_at,
+            )
+            for x in found
+        ]
+        used: dict[str, object] = {
+            "service": service,
+            "purpose": purpose.value,
+            "records": len(found),
+        }
+        entries.append(AuditEntry(now, actor, "use", ref, used))
+    return out, entries

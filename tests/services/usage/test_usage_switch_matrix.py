@@ -1,8 +1,10 @@
 """
-Every usage event kind × the three system switches × several markets, through HTTP: what is
-accepted and with which reason, what the analytics purpose may then read (Usage and
-Diagnostics and the User Experience Program), and whether ads may read segments (Personalized
-Ads). Essential telemetry passes whatever the switches, and names no one.
+Every usage event kind × the three system switches × a market of every region, through HTTP:
+what is accepted and with which reason, what the analytics purpose may then read (Usage and
+Diagnostics and the User Experience Program), whether segments are built from it and ads
+personalized (Personalized Ads: ``/v1/ads/segments/refresh`` and ``/v1/ads/decide``), and
+what the person's budget shows. Essential telemetry (both declared purposes) passes whatever
+the switches, and names no one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 from support.telemetry import KINDS, TestClient, event, headers, person
 
-MARKETS = ("de", "in", "cn", "us", "br")
+MARKETS = ("de", "in", "cn", "ru", "gb", "us", "br")
+"""A market of every region of the catalog (eu, india, mainland_china, russia, uk, others)."""
 COMBOS = list(itertools.product([False, True], repeat=3))
 
 
@@ -48,12 +51,17 @@ def test_every_kind_under_every_switch_in_every_market(charter: Charter, api: Te
     for market, (uep, ud, pa) in itertools.product(MARKETS, COMBOS):
         subject = person(charter, market, uep=uep, ud=ud, pa=pa)
         where = (market, uep, ud, pa)
+        h = headers(charter, subject)
+        security = event("essential")
+        security["fields"]["purpose"] = "security"
         resp = api.post(
             "/v1/usage/events",
-            json={"device": f"phone-{market}", "events": [event(k) for k in KINDS]},
-            headers=headers(charter, subject),
+            json={"device": f"phone-{market}", "events": [*(event(k) for k in KINDS), security]},
+            headers=h,
         )
         assert resp.status_code == 200, (where, resp.text)
+        assert len(resp.json()) == len(KINDS) + 1
+        assert resp.json()[-1]["accepted"], where  # essential for security: always
         by_kind = {o["kind"]: o for o in resp.json()}
         for kind in KINDS:
             got = by_kind[kind]
@@ -77,12 +85,36 @@ def test_every_kind_under_every_switch_in_every_market(charter: Charter, api: Te
         assert sorted(stored) == (
             sorted(["usage_sequence", "app_status", "installed_apps_snapshot"]) if ud else []
         )
+        # Personalized Ads over HTTP: segments built from the usage only when it was kept
+        refresh = api.post("/v1/ads/segments/refresh", headers=h)
+        if pa:
+            assert refresh.status_code == 200, (where, refresh.text)
+            # three signals: the sequence, the status and the snapshot (which lists gallery)
+            assert refresh.json() == ({"photography": 3} if ud else {}), where
+        else:
+            assert refresh.status_code == 403, where
+            assert refresh.json()["error"]["code"] == "system_switch_off"
+        ad_id = api.post("/v1/ads/id", json={"device": "phone"}, headers=h).json()["ad_id"]
+        choice = api.post("/v1/ads/decide", json={"ad_id": ad_id, "slot": "home"}, headers=h)
+        assert choice.status_code == 200, where
+        why = (
+            "segment photography"
+            if pa and ud
+            else "non-personalized: no segment"
+            if pa
+            else "non-personalized: system_switch_off"
+        )
+        assert (choice.json()["personalized"], choice.json()["why"]) == (pa and ud, why), where
+        budget = api.get("/v1/usage/budget", headers=h)
+        assert budget.status_code == 200
+        assert [(b["purpose"], b["spent"]) for b in budget.json()] == [("analytics", 0.0)]
     with charter.stores.control().connect() as conn:
         rows = conn.execute(essential.select()).all()
-    # essential telemetry: counters only (no subject, no device), one per combination sent
-    assert sum(r.count for r in rows) == len(MARKETS) * len(COMBOS)
+    # essential telemetry: counters only (no subject, no device), two per combination sent
+    assert sum(r.count for r in rows) == 2 * len(MARKETS) * len(COMBOS)
     assert not {"subject_id", "device_hash"} & set(essential.c.keys())
-    assert {r.purpose for r in rows} == {"system_updates"}
+    assert {r.purpose: 0 for r in rows} == {"system_updates": 0, "security": 0}
+    assert sum(r.count for r in rows if r.purpose == "security") == len(MARKETS) * len(COMBOS)
 
 
 @pytest.mark.promise("app_usage_data.essential_telemetry")

@@ -27,10 +27,12 @@ from sqlalchemy import insert, select, update
 from charter.crypto import keyed_hash
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Gate
+from charter.gate.grouped import GroupAudit, read_grouped
 from charter.gate.items import page_items
 from charter.gate.model import Event
 from charter.services.ads import segments as seg
 from charter.services.ads.tables import ad_ids
+from charter.store.engines import checkpoint
 from charter.taxonomy import Purpose
 
 SERVICE = "advertisement"
@@ -71,6 +73,8 @@ class Ads:
         video = {r.id: r for r in gate.catalog.service("video").rules}
         partners = video["short_video_hashed_gaid"].params.get("recipients", ())
         self.partners = tuple(partners) if isinstance(partners, tuple) else (str(partners),)
+        self.audit = GroupAudit(gate)
+        """Group commit of the decisions' read audits."""
 
     # -- advertising IDs -----------------------------------------------------------------
 
@@ -96,6 +100,10 @@ class Ads:
                     insert(ad_ids).values(subject_id=subject_id, device_hash=dev, **values)
                 )
         self.gate.audit_admin(ACTOR, "ad_id_reset" if done else "ad_id_issued", {})
+        if done:
+            # the old hash's page images stay in SQLite's WAL until a checkpoint: copy them
+            # back (the overwritten cell and index entry zeroed, secure_delete) and truncate
+            checkpoint(self.gate.stores.control())
         return ad_id
 
     def check_id(self, subject_id: str, ad_id: str) -> None:
@@ -233,12 +241,33 @@ class Ads:
     # -- decisions -------------------------------------------------------------------------
 
     def decide(self, subject_id: str, ad_id: str, slot: str) -> AdChoice:
-        """Choose an ad for a request from the person's device, and say why."""
+        """
+        Choose an ad for a request from the person's device, and say why.
+
+        The segments are read once, through the gate's purpose-on-read decision (refused, and
+        the refusal audited, when "Personalized Ads" is off), in a read-only snapshot; the
+        read's audit entry is durable before the answer is given, group-committed with those
+        of concurrent requests (:class:`~charter.gate.grouped.GroupAudit`), so requests share
+        one commit instead of queueing for one each.
+        """
         self.check_id(subject_id, ad_id)
-        try:
-            current = self._current_segments(subject_id)
-        except RefusedError as exc:
-            return AdChoice(_general(slot), False, f"non-personalized: {exc.code}")
+        got = read_grouped(
+            self.gate,
+            self.audit,
+            [subject_id],
+            service=SERVICE,
+            purpose=Purpose.ADVERTISING,
+            data_type=SEGMENT_TYPE,
+            actor=ACTOR,
+        )
+        if subject_id not in got.records:
+            reason = got.refused.get(subject_id, "subject_not_active")
+            return AdChoice(_general(slot), False, f"non-personalized: {reason}")
+        current = {
+            str(r.value.get("segment"))
+            for r in got.records[subject_id]
+            if r.source == SEGMENT_SOURCE and isinstance(r.value, dict)
+        }
         return choose(current, slot)
 
     # -- the person's view -----------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from charter.services.usage.analytics import Analytics, Spent
 from charter.services.usage.events import Outcome, UsageEvents
-from charter.services.usage.params import UsageParams
+from charter.services.usage.params import UsageParams, tighten_budget
 from charter.services.usage.service import Usage
 
-__all__ = ["Analytics", "Outcome", "Spent", "Usage", "UsageEvents", "UsageParams"]
+__all__ = ["Analytics", "Outcome", "Spent", "Usage", "UsageEvents", "UsageParams", "tighten_budget"]

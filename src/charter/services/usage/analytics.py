@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from charter.errors import RefusedError
 from charter.gate import Gate
@@ -62,6 +64,20 @@ class Outcome:
     refused: int
 
 
+@dataclass(frozen=True, slots=True)
+class BudgetSummary:
+    """The ledger of one purpose as aggregates (for staff; no identifier)."""
+
+    purpose: str
+    people: int
+    spent: float
+    mean: float
+    max: float
+    exhausted: int
+    """People who cannot contribute to another release (spent + ε per query > cap)."""
+    cap: float
+
+
 class Analytics:
     """Aggregates over app usage with a per-person lifetime privacy budget."""
 
@@ -88,6 +104,39 @@ class Analytics:
                 int(found[p].releases) if p in found else 0,
             )
             for p in purposes
+        ]
+
+    def budget_summary(self) -> list[BudgetSummary]:
+        """
+        The ledger as aggregates per purpose, for staff: how many people have a row, the ε
+        spent in all, on average and at most, and how many are at the cap. No identifier.
+        """
+        b = budget
+        cap_micro = round(self.params.lifetime_epsilon * MICRO)
+        per_query = round(self.params.epsilon_per_query * MICRO)
+        with self.control.connect() as conn:
+            rows = conn.execute(
+                select(
+                    b.c.purpose,
+                    func.count(),
+                    func.coalesce(func.sum(b.c.spent_micro), 0),
+                    func.coalesce(func.max(b.c.spent_micro), 0),
+                    func.count().filter(b.c.spent_micro + per_query > cap_micro),
+                )
+                .group_by(b.c.purpose)
+                .order_by(b.c.purpose)
+            ).all()
+        return [
+            BudgetSummary(
+                purpose=str(purpose),
+                people=int(people_n),
+                spent=int(total) / MICRO,
+                mean=int(total) / MICRO / int(people_n) if people_n else 0.0,
+                max=int(most) / MICRO,
+                exhausted=int(exhausted),
+                cap=self.params.lifetime_epsilon,
+            )
+            for purpose, people_n, total, most, exhausted in rows
         ]
 
     def release_app_usage(self, *, actor: str) -> Outcome:
@@ -163,19 +212,41 @@ class Analytics:
         self, candidates: list[str], purpose: str, eps_micro: int, cap_micro: int, now: int
     ) -> list[str]:
         """
-        Charge each candidate whose budget allows it, atomically (``spent + ε <= cap`` is part
-        of the update, so two concurrent releases cannot both pass the cap), before anything
-        is released: a crash then only over-counts what was spent. Returns those charged; only
+        Charge each candidate whose budget allows it, atomically, before anything is released
+        (a crash then only over-counts what was spent). Each person's row is first made to
+        exist (an insert that does nothing on conflict, so two releases meeting a new person
+        do not collide), then charged by one conditional update (``spent + ε <= cap`` is part
+        of the ``WHERE``, re-checked under the row lock), people in a fixed order so
+        concurrent releases take their locks in the same order. Returns those charged; only
         their contributions are used.
         """
         b = budget
         charged: list[str] = []
+        ordered = sorted(set(candidates))
+        if not ordered or eps_micro > cap_micro:
+            return charged
         with self.control.begin() as conn:
-            for sid in candidates:
-                key = (b.c.subject_id == sid) & (b.c.purpose == purpose)
+            conn.execute(
+                _insert_absent(conn.dialect.name),
+                [
+                    {
+                        "subject_id": sid,
+                        "purpose": purpose,
+                        "spent_micro": 0,
+                        "releases": 0,
+                        "updated_at": now,
+                    }
+                    for sid in ordered
+                ],
+            )
+            for sid in ordered:
                 done = conn.execute(
                     update(b)
-                    .where(key, b.c.spent_micro + eps_micro <= cap_micro)
+                    .where(
+                        b.c.subject_id == sid,
+                        b.c.purpose == purpose,
+                        b.c.spent_micro + eps_micro <= cap_micro,
+                    )
                     .values(
                         spent_micro=b.c.spent_micro + eps_micro,
                         releases=b.c.releases + 1,
@@ -183,20 +254,6 @@ class Analytics:
                     )
                 ).rowcount
                 if done:
-                    charged.append(sid)
-                    continue
-                if conn.execute(select(b.c.subject_id).where(key)).first() is not None:
-                    continue  # at the cap
-                if eps_micro <= cap_micro:
-                    conn.execute(
-                        insert(b).values(
-                            subject_id=sid,
-                            purpose=purpose,
-                            spent_micro=eps_micro,
-                            releases=1,
-                            updated_at=now,
-                        )
-                    )
                     charged.append(sid)
         return charged
 
@@ -215,6 +272,13 @@ class Analytics:
             }
             for r in rows
         ]
+
+
+def _insert_absent(dialect: str) -> Any:
+    """``INSERT`` into the ledger that does nothing where the person's row exists."""
+    if dialect == "postgresql":
+        return pg_insert(budget).on_conflict_do_nothing()
+    return sqlite_insert(budget).on_conflict_do_nothing()
 
 
 def _budget_part(gate: Gate, subject: Subject) -> list[dict[str, Any]]:
