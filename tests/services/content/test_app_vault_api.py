@@ -14,8 +14,8 @@ from sqlalchemy import select
 from charter.app import Charter
 from charter.errors import InputError
 from charter.gate import Event
+from charter.services.aggregates.tables import counters
 from charter.services.app_vault import render_cards
-from charter.services.content_counts import counters
 from charter.taxonomy import Purpose
 from support.store_services import TestClient, marker_hits, person, service_headers
 
