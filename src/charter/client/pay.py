@@ -34,6 +34,10 @@ class Transaction:
     at: int
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
 def _card(data: dict[str, Any]) -> Card:
     return Card(
         str(data["token"]), str(data["masked"]), str(data["valid_to"]), str(data["pseudonym"])
@@ -78,11 +82,11 @@ class PayClient:
     def set_upi(self, upi_id: str) -> str | None:
         """Register the person's UPI ID."""
         data = self.transport.request("PUT", "/v1/pay/upi", json={"upi_id": upi_id}).json()
-        return data["upi_id"]
+        return _text(data["upi_id"])
 
     def upi(self) -> str | None:
         """The person's UPI ID (``None`` when none)."""
-        return self.transport.request("GET", "/v1/pay/upi").json()["upi_id"]
+        return _text(self.transport.request("GET", "/v1/pay/upi").json()["upi_id"])
 
     def deregister(self) -> int:
         """De-register: delete all of the person's UPI data; returns how many records went."""
