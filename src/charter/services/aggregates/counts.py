@@ -118,7 +118,10 @@ class Aggregates:
         code (``policy``: the gate's reason; ``uxp``: ``switch_off``)."""
         if subject_id is None:
             if self.decide == "policy":
-                raise InputError("analytics of this service need a device or person", field="")
+                raise InputError(
+                    "analytics of this service come from a person's device: call with their token",
+                    field="subject",
+                )
             return None
         switches = self.gate.switches(subject_id)
         if self.decide == "uxp":
