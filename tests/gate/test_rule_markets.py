@@ -6,6 +6,7 @@ at start-up, enforced by the gate once set, and reported kept only then.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -81,3 +82,37 @@ def test_the_gate_keeps_a_rule_once_the_deployment_names_its_markets(charter: Ch
         assert report["themes.market_exclusion"].status is Status.KEPT
     finally:
         configured.close()
+
+
+def test_the_promises_command_says_what_to_set_and_checks_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from charter.cli import app  # noqa: PLC0415
+
+    runner = CliRunner()
+
+    def status(result: object) -> tuple[str, str]:
+        found = {p["id"]: p for p in json.loads(result.stdout)["promises"]}  # type: ignore[attr-defined]
+        return found["themes.market_exclusion"]["status"], found["themes.market_exclusion"]["why"]
+
+    monkeypatch.delenv("CHARTER_RULE_MARKETS", raising=False)
+    unset = runner.invoke(app, ["catalog", "promises", "--json", "--tests", "tests"])
+    assert unset.exit_code == 0, unset.output
+    state, why = status(unset)
+    assert state == "pending"
+    assert 'CHARTER_RULE_MARKETS="themes.market_exclusion=<market>,<market>"' in why
+    table = runner.invoke(app, ["catalog", "promises", "--tests", "tests"])
+    assert "pending: themes.market_exclusion: " in table.stdout
+
+    monkeypatch.setenv("CHARTER_RULE_MARKETS", "themes.market_exclusion=ae,sa")
+    kept = runner.invoke(app, ["catalog", "promises", "--json", "--tests", "tests"])
+    assert kept.exit_code == 0, kept.output
+    assert status(kept)[0] == "kept"
+
+    monkeypatch.setenv("CHARTER_RULE_MARKETS", "themes.market_exclusion=zz")
+    bad = runner.invoke(app, ["catalog", "promises", "--json", "--tests", "tests"])
+    assert bad.exit_code != 0
+    assert isinstance(bad.exception, ConfigError)
+    assert "zz not in the catalog's markets" in bad.exception.message

@@ -5,7 +5,9 @@ uploads) and, on PostgreSQL, the deployment's database files and the server's WA
 
 from __future__ import annotations
 
+import io
 import warnings
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +93,30 @@ def scan_written(charter: Charter, markers: list[str]) -> tuple[int, list[tuple[
             if any(enc in data for group in forms for enc in group):
                 hits.append((str(path), marker))
     return scanned, hits
+
+
+def scan_all_written(
+    charter: Charter,
+    api: TestClient,
+    headers: dict[str, str],
+    markers: list[str],
+    logs: str,
+) -> tuple[int, list[tuple[str, str]]]:
+    """:func:`scan_written` after the person asked for their export through HTTP (so the
+    export file the server writes is among the files scanned, and its download too), plus the
+    log lines the server emitted (``logs``: the test's captured text)."""
+    made = api.post("/v1/me/exports", headers=headers)
+    assert made.status_code == 201, made.text
+    download = api.get(made.json()["download"], headers=headers)
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.content)) as z:
+        exported = b"".join(z.read(n) for n in z.namelist())
+    assert exported, "the export is empty"
+    scanned, hits = scan_written(charter, markers)
+    for marker in markers:
+        forms = [enc for group in encodings(marker).values() for enc in group]
+        if any(enc in exported for enc in forms):
+            hits.append(("export (unzipped)", marker))
+        if marker in logs:
+            hits.append(("server log", marker))
+    return scanned + len(exported) + len(logs), hits

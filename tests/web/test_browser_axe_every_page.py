@@ -32,6 +32,7 @@ PERSON = [
     "/themes",
     "/apps",
     "/vault",
+    "/video",
     "/activity",
     "/where",
     "/requests",

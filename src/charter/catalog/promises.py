@@ -183,7 +183,9 @@ def _promise(
             return made(
                 Status.PENDING,
                 GATE_ENFORCER,
-                "the deployment has not named its markets (CHARTER_RULE_MARKETS)",
+                f"the deployment has not named its markets: set "
+                f'CHARTER_RULE_MARKETS="{pid}=<market>,<market>" (market ids of regions.yaml, '
+                f"e.g. {pid}=ae,sa) and restart",
             )
         if not tests:
             return made(Status.UNKEPT, GATE_ENFORCER, "no test proves it")

@@ -14,7 +14,13 @@ from rich.table import Table
 import charter
 from charter.catalog import Catalog, load_catalog
 from charter.catalog.diff import diff_catalogs
-from charter.catalog.promises import Promise, Status, counts, promise_report
+from charter.catalog.promises import (
+    Promise,
+    Status,
+    check_deployment_markets,
+    counts,
+    promise_report,
+)
 from charter.catalog.proofs import collect_proofs
 from charter.config import parse_rule_markets, positive_float
 from charter.device.promises import ENFORCERS as DEVICE_ENFORCERS
@@ -105,11 +111,15 @@ def _promises(catalog: Catalog, tests: Path | None) -> list[Promise]:
     folder = _tests_dir(tests)
     import os  # noqa: PLC0415 - the one place this command reads the environment
 
+    chosen = parse_rule_markets(os.environ.get("CHARTER_RULE_MARKETS", ""))
+    problems = check_deployment_markets(catalog, chosen)
+    if problems:
+        raise ConfigError("CHARTER_RULE_MARKETS: " + "; ".join(problems))
     return promise_report(
         catalog,
         proofs=collect_proofs(folder) if folder is not None else {},
         bound=ENFORCERS,
-        deployment_markets=parse_rule_markets(os.environ.get("CHARTER_RULE_MARKETS", "")),
+        deployment_markets=chosen,
         device=DEVICE_ENFORCERS,
     )
 
@@ -146,6 +156,9 @@ def promises(
             table.add_row(p.id, p.kind.value, p.enforcer or "-", str(len(p.tests)), p.status.value)
         console.print(table)
         console.print(", ".join(f"{n} {s.value}" for s, n in found.items()))
+        for p in report:
+            if p.status is Status.PENDING and "CHARTER_RULE_MARKETS" in p.why:
+                typer.echo(f"pending: {p.id}: {p.why}")
     if check and found[Status.UNKEPT]:
         for p in report:
             if p.status is Status.UNKEPT:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from charter.client.cloud import Change, Changes, CloudClient, ConflictError, Item
 from charter.client.commands import Command, DeviceClient, Enrolment
 from charter.client.http import ApiError, Transport
+from charter.client.pay import PayClient
+from charter.client.video import VideoClient
 
 __all__ = [
     "ApiError",
@@ -27,5 +29,7 @@ __all__ = [
     "DeviceClient",
     "Enrolment",
     "Item",
+    "PayClient",
     "Transport",
+    "VideoClient",
 ]

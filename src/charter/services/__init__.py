@@ -11,10 +11,10 @@ The ecosystem's services on the gate: one package each, owning its tables (regis
 - :mod:`charter.services.ads`: advertising IDs, segments from allowed sources, ad decisions;
 - :mod:`charter.services.ai`: no training on user data, training data from non-personal sources;
 - :mod:`charter.services.browser`, :mod:`charter.services.video`, :mod:`charter.services.pay`:
-  Mi Browser, Mi Video and Mi Pay (:mod:`charter.services.aggregates`: their analytics counters).
+  Mi Browser, Mi Video and Mi Pay;
 - :mod:`charter.services.themes`, :mod:`charter.services.app_vault`,
-  :mod:`charter.services.get_apps`: the content services (store, cards, app store;
-  :mod:`charter.services.content_counts`: their analytics counters);
+  :mod:`charter.services.get_apps`: the content services (store, cards, app store);
+- :mod:`charter.services.aggregates`: the analytics counters of the content services;
 - :mod:`charter.services.find_device`: locate, lost mode, ring, lock, erase, sealed positions.
 """
 

@@ -44,6 +44,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         telemetry,
         themes,
         vault,
+        video,
         where,
     )
     from charter.web.deps import build_services  # noqa: PLC0415
@@ -59,6 +60,7 @@ def install(app: FastAPI, charter: Charter) -> None:
         find_device.router,
         pay.router,
         browser.router,
+        video.router,
         themes.router,
         apps.router,
         vault.router,

@@ -8,6 +8,7 @@ history on every device once the person confirms, and the suggestion proxy's rul
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 
@@ -20,7 +21,7 @@ from charter.services.aggregates.tables import counters
 from charter.services.browser import FEED_SOURCES
 from charter.store.schema import records
 from charter.taxonomy import Purpose
-from support.content_services import TestClient, api_client, device, person, scan_written
+from support.content_services import TestClient, api_client, device, person, scan_all_written
 
 SYNC = ("cloud.authorization", "browser.authorization")
 ANALYTICS = ("browser.authorization", "system.user_experience_program")
@@ -53,7 +54,10 @@ def visited() -> str:
 
 
 @pytest.mark.promise("browser.no_url_collection")
-def test_no_api_takes_a_visited_url(charter: Charter, api: TestClient) -> None:
+def test_no_api_takes_a_visited_url(
+    charter: Charter, api: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     subject = person(charter, "de", *SYNC, *ANALYTICS, "browser.personalization")
     phone = device(charter, subject)
     urls = [visited() for _ in range(5)]
@@ -101,7 +105,7 @@ def test_no_api_takes_a_visited_url(charter: Charter, api: TestClient) -> None:
         headers=phone,
     )
     assert ok.status_code == 200, ok.text
-    scanned, hits = scan_written(charter, [*urls, host_only])
+    scanned, hits = scan_all_written(charter, api, phone, [*urls, host_only], caplog.text)
     assert scanned > 0 and hits == []
 
 
@@ -237,7 +241,10 @@ def test_clearing_history_with_sync_on_clears_the_other_devices_once_confirmed(
     "browser.suggestions_off_sends_nothing",
     "browser.suggestions_not_kept",
 )
-def test_suggestion_proxy_rules_and_it_keeps_nothing(charter: Charter, api: TestClient) -> None:
+def test_suggestion_proxy_rules_and_it_keeps_nothing(
+    charter: Charter, api: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     subject = person(charter, "de")
     phone = device(charter, subject)
     engine = charter.browser.engine
@@ -262,5 +269,5 @@ def test_suggestion_proxy_rules_and_it_keeps_nothing(charter: Charter, api: Test
     assert found.json()["suggestions"][:2] == ["weather", "weather tomorrow"]
     assert found.headers["cache-control"] == "no-store"
     assert engine.calls == calls + 2  # type: ignore[attr-defined]
-    scanned, hits = scan_written(charter, [typed])
+    scanned, hits = scan_all_written(charter, api, phone, [typed], caplog.text)
     assert scanned > 0 and hits == []

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from charter.app import Charter
 from charter.errors import InputError
 from charter.gate import Event
+from charter.services.aggregates.tables import counters
 from charter.services.app_vault import render_cards
-from charter.services.content_counts import counters
 from charter.taxonomy import Purpose
+from support.content_services import scan_all_written
 from support.store_services import TestClient, marker_hits, person, service_headers
 
 MARKER = "VAULT-MARKER-7f3c91"
@@ -59,6 +60,8 @@ def test_display_only_cards_are_never_stored(
     assert bad.status_code == 422 and MARKER not in bad.text
     assert marker_hits(charter, MARKER) == []
     assert MARKER not in caplog.text
+    scanned, hits = scan_all_written(charter, api, headers, [MARKER], caplog.text)
+    assert scanned > 0 and hits == []
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from charter.app import Charter
 from charter.asgi import create_app
 from charter.gate import Event
-from charter.services.content_counts import counters
+from charter.services.aggregates.tables import counters
 from charter.store import schema as t
 from charter.taxonomy import Purpose
 from support.store_services import TestClient, person, service_headers
@@ -190,7 +190,9 @@ def test_analytics_is_kept_only_as_counts(charter: Charter, api: TestClient) -> 
     assert [(c["module"], c["event"], c["count"]) for c in report] == [
         ("wallpapers_home", "page_view", 3)
     ]
-    assert set(counters.c.keys()) == {"service", "module", "event", "day", "count"}
+    assert set(counters.c.keys()) == {
+        "service", "day", "kind", "module", "event", "reports", "total"
+    }  # fmt: skip
     with charter.stores.control().connect() as conn:
         rows = conn.execute(select(counters)).all()
     assert len(rows) == 1

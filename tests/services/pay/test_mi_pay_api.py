@@ -26,7 +26,14 @@ from charter.services.pay.bank import luhn_ok
 from charter.services.pay.tables import cards
 from charter.store.schema import records
 from charter.testing import FakeClock
-from support.content_services import TestClient, api_client, device, person, scan_written
+from support.content_services import (
+    TestClient,
+    api_client,
+    device,
+    person,
+    scan_all_written,
+    scan_written,
+)
 
 ON = ("pay.authorization",)
 
@@ -91,9 +98,19 @@ def test_card_is_tokenised_and_its_number_stored_only_encrypted(
     assert [c["token"] for c in listed] == [card["token"]]
     assert number not in json.dumps(listed)
     assert pay_records(charter, subject, "card_number") == 1
-    with charter.stores.control().connect() as conn:
-        row = conn.execute(select(cards).where(cards.c.subject_id == subject)).one()
-    assert number not in repr(tuple(row))
+    with charter.stores.control().connect() as conn:  # one transaction: no row elsewhere
+        assert conn.execute(select(cards).where(cards.c.subject_id == subject)).all() == []
+    region = charter.gate.subject(subject).region
+    with charter.stores.region(region).connect() as conn:
+        stored = conn.execute(
+            select(records.c.value).where(
+                records.c.subject_id == subject, records.c.service == "pay"
+            )
+        ).all()
+    assert len(stored) == 2
+    for (value,) in stored:  # the vault entry and the expiry: ciphertext only
+        assert number.encode() not in value and card["token"].encode() not in value
+        assert card["pseudonym"].encode() not in value
     _scanned, hits = scan_written(charter, [number])
     assert hits == []
 
@@ -255,7 +272,7 @@ def test_cvv_reaches_the_bank_in_memory_and_no_file_holds_it(
         'card_cvv":',
         '"cvv"',
     ]
-    scanned, hits = scan_written(charter, forms)
+    scanned, hits = scan_all_written(charter, api, phone, forms, caplog.text)
     assert scanned > 0 and hits == []
     # the scanner does see what is stored in plain (the UPI ID is declared plain at rest)
     upi = f"m{secrets.token_hex(6)}@okbank"
@@ -432,3 +449,55 @@ def test_the_bank_checks_a_card_before_it_is_added(charter: Charter, api: TestCl
     assert malformed.status_code == 422 and malformed.json()["error"]["field"] == "valid_to"
     assert pay_records(charter, subject) == 0
     assert api.get("/v1/pay/cards", headers=phone).json() == []
+
+
+def test_a_card_tokenised_before_the_one_transaction_vault_still_works(
+    charter: Charter, api: TestClient
+) -> None:
+    """A card stored the earlier way (a plain number record and a ``pay_cards`` row mapping
+    the token to it) is still listed, paid with and unbound."""
+    from charter.gate import Event  # noqa: PLC0415
+
+    subject = person(charter, "in", *ON)
+    phone = device(charter, subject)
+    number = card_number()
+    result = charter.gate.collect(
+        [
+            Event(subject, "pay", "card_number", charter_purpose(), number),
+            Event(subject, "pay", "card_valid_to", charter_purpose(), "09/29"),
+        ],
+        actor="test",
+    )
+    number_record, valid_record = (i.record_id for i in result.items)
+    alias = pseudonym(charter.keyring.hmac_key, number)
+    with charter.stores.control().begin() as conn:
+        conn.execute(
+            cards.insert().values(
+                subject_id=subject,
+                token="tok_" + "0" * 32,
+                number_record=number_record,
+                valid_to_record=valid_record,
+                pseudonym=alias,
+                created_at=charter.clock(),
+            )
+        )
+    newer = add_card(api, phone, card_number())
+    listed = api.get("/v1/pay/cards", headers=phone).json()
+    assert [c["token"] for c in listed] == ["tok_" + "0" * 32, newer["token"]]
+    assert listed[0]["masked"] == "•••• " + number[-4:] and listed[0]["pseudonym"] == alias
+    paid = api.post(
+        "/v1/pay/payments",
+        json={
+            "card_token": "tok_" + "0" * 32,
+            "cvv": "123",
+            "amount_paise": 100,
+            "payee_upi": "shop@okbank",
+        },
+        headers=phone,
+    )
+    assert paid.status_code == 201 and paid.json()["payer"] == alias
+    assert api.delete("/v1/pay/cards/tok_" + "0" * 32, headers=phone).status_code == 204
+    assert [c["token"] for c in api.get("/v1/pay/cards", headers=phone).json()] == [newer["token"]]
+    assert pay_records(charter, subject, "card_number") == 1
+    with charter.stores.control().connect() as conn:
+        assert conn.execute(select(cards).where(cards.c.subject_id == subject)).all() == []

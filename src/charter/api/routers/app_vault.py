@@ -22,7 +22,7 @@ from charter.api.content_deps import (
 )
 from charter.api.deps import CharterDep, ServicePrincipal
 from charter.api.errors import responses
-from charter.services.content_counts import UXP
+from charter.services.aggregates import Report
 
 router = APIRouter(prefix="/v1/vault", tags=["app_vault"])
 
@@ -148,9 +148,9 @@ def interact(body: InteractionIn, charter: CharterDep, principal: MaybePrincipal
 def report(body: AnalyticsIn, charter: CharterDep, principal: MaybePrincipal) -> CountedOut:
     """Count one click or page view (aggregate only; follows the User Experience Program)."""
     sid = person(principal)
-    uxp = charter.gate.switches(sid).get(UXP, True) if sid is not None else True
-    counted = charter.app_vault.analytics.count(body.module, body.event, uxp_on=uxp)
-    return CountedOut(counted=counted)
+    kind = "crash_data" if body.event == "crash" else "product_interaction"
+    counted = charter.app_vault.analytics.add(sid, [Report(kind, body.module, body.event)])
+    return CountedOut(counted=counted > 0)
 
 
 @router.get("/analytics", responses=responses(401, 403))
@@ -158,6 +158,6 @@ def counts(charter: CharterDep, principal: ServicePrincipal) -> list[CountOut]:
     """The aggregate counters (a service credential)."""
     del principal
     return [
-        CountOut(module=c.module, event=c.event, day=c.day, count=c.count)
+        CountOut(module=c.module, event=c.event, day=c.day, count=c.reports)
         for c in charter.app_vault.analytics.report()
     ]

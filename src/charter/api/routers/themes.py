@@ -25,7 +25,7 @@ from charter.api.content_deps import (
 )
 from charter.api.deps import CharterDep, ServicePrincipal
 from charter.api.errors import responses
-from charter.services.content_counts import UXP
+from charter.services.aggregates import Report
 from charter.services.themes import Recommendations, Resource
 from charter.services.themes.service import KINDS
 
@@ -211,8 +211,9 @@ def recommendations(
 def report(body: AnalyticsIn, charter: CharterDep, principal: MaybePrincipal) -> CountedOut:
     """Count one click or page view (aggregate only; follows the User Experience Program)."""
     sid = person(principal)
-    uxp = charter.gate.switches(sid).get(UXP, True) if sid is not None else True
-    return CountedOut(counted=charter.themes.analytics.count(body.module, body.event, uxp_on=uxp))
+    kind = "crash_data" if body.event == "crash" else "product_interaction"
+    counted = charter.themes.analytics.add(sid, [Report(kind, body.module, body.event)])
+    return CountedOut(counted=counted > 0)
 
 
 @router.get("/analytics", responses=responses(401, 403))
@@ -220,6 +221,6 @@ def counts(charter: CharterDep, principal: ServicePrincipal) -> list[CountOut]:
     """The aggregate counters (a service credential): counts per module, event and day."""
     del principal
     return [
-        CountOut(module=c.module, event=c.event, day=c.day, count=c.count)
+        CountOut(module=c.module, event=c.event, day=c.day, count=c.reports)
         for c in charter.themes.analytics.report()
     ]

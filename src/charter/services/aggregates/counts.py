@@ -1,13 +1,24 @@
 """
-:class:`Aggregates`: add analytics reports to counters and release only aggregates.
+:class:`Aggregates`: add analytics reports to per-day counters and release only aggregates.
 
-A report (kind, module, event, value) is first decided by the gate's policy exactly as a
-collection would be, for an app-instance subject (the catalog declares these types
-pseudonymized: linked to no account): the service's authorization and the User Experience
-Program switch must be on, and the service offered in the person's market. An allowed report
-adds one to the row's ``reports`` and its value to ``total``; nothing else is written, so no
-stored row can be tied back to the person. :meth:`Aggregates.report` leaves out every row
-fewer than :data:`MIN_REPORTS` reports made, so a released figure never describes one person.
+One API for every content service's analytics (Themes, App Vault, Mi Browser, Mi Video):
+a report (kind, module, event, value) adds one to its row's ``reports`` and its value to
+``total``; nothing else is written, so no stored row can be tied back to a person (the table
+has no subject, app instance, device, address or time finer than a day).
+
+Whether a person's reports count is decided in one of two ways, chosen per service:
+
+- ``decide="policy"`` (Mi Browser, Mi Video): the gate's policy decides exactly as a
+  collection would, for an app-instance subject (the catalog declares these types
+  pseudonymized: linked to no account): the service's authorization and the User Experience
+  Program switch must be on, and the service offered in the person's market. A refusal is a
+  :class:`~charter.errors.RefusedError` with its reason.
+- ``decide="uxp"`` (Themes, App Vault, whose analytics a visitor with no account may send):
+  only the person's User Experience Program switch decides; off, nothing is counted. A visitor
+  with no subject has no switch and is counted.
+
+:meth:`Aggregates.report` leaves out every row fewer than the service's ``release_floor``
+reports made (:data:`MIN_REPORTS` unless the service says otherwise).
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import insert, select, update
 
@@ -28,11 +39,13 @@ if TYPE_CHECKING:
     from charter.gate import Gate
 
 MIN_REPORTS = 10
-"""A counter is released only once this many reports added to it."""
+"""A counter of a ``policy`` service is released only once this many reports added to it."""
 MAX_REPORTS = 500
 """Reports one call may carry."""
 DAY = 86_400 * 1_000_000
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+UXP = "system.user_experience_program"
+"""The User Experience Program switch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +73,22 @@ class Report:
 class Aggregates:
     """Counters of one service's analytics."""
 
-    def __init__(self, gate: Gate, service: str, kinds: Sequence[str]) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        service: str,
+        kinds: Sequence[str],
+        *,
+        decide: Literal["policy", "uxp"] = "policy",
+        release_floor: int = MIN_REPORTS,
+    ) -> None:
+        if release_floor < 1:
+            raise ValueError("release_floor is at least 1")
         self.gate = gate
         self.service = service
         self.kinds = tuple(kinds)
+        self.decide = decide
+        self.release_floor = release_floor
 
     def check(self, reports: Sequence[Report]) -> None:
         """
@@ -88,20 +113,23 @@ class Aggregates:
             if not 0 <= r.value <= 1_000_000:
                 raise InputError(f"reports[{i}].value: 0 to 1,000,000", field="value")
 
-    def add(self, subject_id: str, reports: Sequence[Report]) -> int:
-        """
-        Add reports of a person to the counters; returns how many were counted.
-
-        Raises:
-            InputError: see :meth:`check`.
-            RefusedError: the gate's policy refuses analytics for this person (with its
-                reason: no authorization, the User Experience Program off, not in market).
-        """
-        self.check(reports)
-        subject = self.gate.subject(subject_id)
+    def allowed(self, subject_id: str | None, kinds: Sequence[str]) -> str | None:
+        """``None`` when the person's reports of ``kinds`` may count, else the refusal's reason
+        code (``policy``: the gate's reason; ``uxp``: ``switch_off``)."""
+        if subject_id is None:
+            if self.decide == "policy":
+                raise InputError(
+                    "analytics of this service come from a person's device: call with their token",
+                    field="subject",
+                )
+            return None
         switches = self.gate.switches(subject_id)
+        if self.decide == "uxp":
+            self.gate.subject(subject_id)
+            return None if switches.get(UXP, True) else "switch_off"
+        subject = self.gate.subject(subject_id)
         now = self.gate.clock()
-        for kind in sorted({r.kind for r in reports}):
+        for kind in sorted(set(kinds)):
             decision = decide_collect(
                 self.gate.compiled,
                 service=self.service,
@@ -114,7 +142,23 @@ class Aggregates:
             )
             if not decision.allowed:
                 raise RefusedError(decision.message, code=decision.reason.value)
-        day = now // DAY
+        return None
+
+    def add(self, subject_id: str | None, reports: Sequence[Report]) -> int:
+        """
+        Add reports of a person (``None``: a visitor with no subject, ``uxp`` services only)
+        to the counters; returns how many were counted (0 when the person's User Experience
+        Program switch is off, for a ``uxp`` service).
+
+        Raises:
+            InputError: see :meth:`check`; a ``policy`` service's report without a subject.
+            RefusedError: a ``policy`` service's gate refuses analytics for this person (with
+                its reason: no authorization, the User Experience Program off, not in market).
+        """
+        self.check(reports)
+        if self.allowed(subject_id, [r.kind for r in reports]) is not None:
+            return 0
+        day = self.gate.clock() // DAY
         with self.gate.stores.control().begin() as conn:
             for r in reports:
                 key = (
@@ -143,14 +187,25 @@ class Aggregates:
                     )
         return len(reports)
 
-    def report(self, *, min_reports: int = MIN_REPORTS) -> list[Count]:
-        """The released aggregates: rows at least ``min_reports`` reports made (never fewer
-        than :data:`MIN_REPORTS`)."""
-        floor = max(min_reports, MIN_REPORTS)
+    def report(self, *, min_reports: int | None = None) -> list[Count]:
+        """The released aggregates, newest day first: rows at least ``min_reports`` reports
+        made (never fewer than the service's ``release_floor``)."""
+        floor = max(min_reports or 0, self.release_floor)
         with self.gate.stores.control().connect() as conn:
             rows = conn.execute(
                 select(counters)
                 .where(counters.c.service == self.service, counters.c.reports >= floor)
-                .order_by(counters.c.day, counters.c.kind, counters.c.module, counters.c.event)
+                .order_by(
+                    counters.c.day.desc(), counters.c.kind, counters.c.module, counters.c.event
+                )
             ).all()
         return [Count(r.day, r.kind, r.module, r.event, r.reports, r.total) for r in rows]
+
+    def popular(self, event: str = "page_view") -> dict[str, int]:
+        """Reports per module of one event over every released day (what non-personal
+        suggestions rank by)."""
+        out: dict[str, int] = {}
+        for row in self.report():
+            if row.event == event:
+                out[row.module] = out.get(row.module, 0) + row.reports
+        return out

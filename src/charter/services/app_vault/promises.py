@@ -7,8 +7,8 @@ KEPT_BY: dict[str, str] = {
     "app_vault.news_personalization_scope": "AppVault.news: the partner is handed only gate "
     "records of the feed's own interactions (source news_feed), and only with the person's "
     "personalization switch on; interaction with any other card is refused",
-    "app_vault.analytics_aggregated": "charter.services.content_counts.Aggregates: analytics is a "
-    "counter per module, event and day, with no subject column",
+    "app_vault.analytics_aggregated": "charter.services.aggregates.Aggregates: analytics is a "
+    "counter per service, kind, module, event and day, with no subject column",
 }
 
 ENFORCERS = frozenset(KEPT_BY)

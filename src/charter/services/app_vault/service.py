@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
+from charter.services.aggregates import Aggregates
 from charter.services.app_vault.cards import Card, render_cards
 from charter.services.app_vault.news import NewsItem, Partner, partner_for, partners
-from charter.services.content_counts import Aggregates
 from charter.services.offering import require_service
 from charter.taxonomy import Purpose
 
@@ -30,6 +30,7 @@ ACTOR = "service:app_vault"
 NEWS_SOURCE = "news_feed"
 PERSONALIZATION = "app_vault.personalization"
 AUTHORIZATION = "app_vault.authorization"
+ANALYTICS_KINDS = ("product_interaction", "crash_data", "performance_data")
 ACTIONS = ("open", "like", "hide")
 
 
@@ -49,7 +50,7 @@ class AppVault:
         self.gate = gate
         self.compiled = gate.compiled
         self.partners = dict(news_partners or partners())
-        self.analytics = Aggregates(gate.stores.control(), gate.clock, SERVICE)
+        self.analytics = Aggregates(gate, SERVICE, ANALYTICS_KINDS, decide="uxp", release_floor=1)
 
     def render(self, cards: Sequence[Mapping[str, Any]], market: str) -> list[Card]:
         """Lay out display-only cards (nothing is kept; see :mod:`.cards`)."""

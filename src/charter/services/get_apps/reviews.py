@@ -4,8 +4,10 @@ author's nickname are a gate record of ``comments`` (the author's account); the 
 the app, the rating and the time for listing. A listing shows every review to everyone with
 the nickname masked (:func:`mask_nickname`), except to its author, who sees theirs whole.
 
-A page reads its authors' reviews through the gate (:func:`~charter.gate.many.read_many`:
-each author's own query, one transaction, one audit entry per author), newest first, keyset-paged on ``(created_at, id)``.
+A page is one indexed query of the table (``ix_get_apps_reviews_app``: app, then the listing
+order ``(created_at, id)``, keyset-paged, newest first), then its reviews' gate records by id
+through the gate (:func:`~charter.gate.many.read_many`: one query for the page's authors, one
+transaction, one audit entry per author); nicknames are masked as the rows come back.
 """
 
 from __future__ import annotations
@@ -179,6 +181,7 @@ class Reviews:
             service=SERVICE,
             purpose=Purpose.APP_FUNCTIONALITY,
             data_type="comments",
+            record_ids=[row.record_id for row in rows],
             actor=ACTOR,
         )
         out: dict[str, dict[str, Any]] = {}

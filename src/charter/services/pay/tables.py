@@ -1,8 +1,9 @@
 """
-Table of Mi Pay (control database): the tokenisation vault's index. A card's number and
-expiry are gate records (encrypted with the person's data key); this row maps the token the
-apps use to those records, with the card's keyed pseudonym (HMAC-SHA-256 under the
-deployment's key). Keyed by the subject first.
+Table of Mi Pay (control database): the tokenisation vault's index of cards added before the
+vault entry held its own token (migration 0021's time; see :mod:`.vault`). Such a card's
+number and expiry are gate records (encrypted with the person's data key); this row maps the
+token the apps use to those records, with the card's keyed pseudonym (HMAC-SHA-256 under the
+deployment's key). New cards write no row here. Keyed by the subject first.
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
 """
-The tokenisation vault: a card added to Mi Pay is checked by its issuing bank, then its
-number and expiry become gate records of service ``pay`` (encrypted at rest with the person's
-data key, as the catalog declares) and the apps get a token (``tok_...``) in their place.
-Every card also gets a keyed pseudonym (:func:`pseudonym`: HMAC-SHA-256 under the
-deployment's key from the keyring), the only form of its number a transaction record holds.
+The tokenisation vault: a card added to Mi Pay is checked by its issuing bank, then becomes
+two gate records of service ``pay`` (encrypted at rest with the person's data key, as the
+catalog declares): the vault entry (``card_number``: the number, the token the apps get in
+its place, and the card's keyed pseudonym) and its expiry (``card_valid_to``, with the same
+token). Both are written by one collect: the vault entry, token, pseudonym and audit record
+are one transaction of the region's database, one durable commit per card. The pseudonym
+(:func:`pseudonym`: HMAC-SHA-256 under the deployment's key from the keyring) is the only form
+of a card number a transaction record holds.
+
+Cards tokenised before this layout (a plain number record and a ``pay_cards`` row in the
+control database mapping the token to it) are still read, unbound and forgotten.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from charter.crypto.hashing import keyed_hash
 from charter.errors import NotFoundError, RefusedError
@@ -85,8 +91,9 @@ class Vault:
 
     def add(self, subject_id: str, card_number: str, valid_to: str) -> Card:
         """
-        Tokenise a card: the bank checks it, its number and expiry are stored encrypted
-        through the gate, and a token stands for it from now on.
+        Tokenise a card: the bank checks it, then its vault entry (number, token, pseudonym)
+        and expiry are stored encrypted through the gate in one transaction, and the token
+        stands for it from now on.
 
         Raises:
             InputError: a malformed number or expiry (never repeated in the message).
@@ -95,10 +102,24 @@ class Vault:
         digits = card_digits(card_number)
         expiry_months(valid_to)
         self.bank.verify_card(digits, valid_to, now_months=months_now(self.gate.clock()))
+        token = "tok_" + secrets.token_hex(16)
+        alias = pseudonym(self.key, digits)
         result = self.gate.collect(
             [
-                Event(subject_id, SERVICE, "card_number", APP, digits),
-                Event(subject_id, SERVICE, "card_valid_to", APP, valid_to),
+                Event(
+                    subject_id,
+                    SERVICE,
+                    "card_number",
+                    APP,
+                    {"token": token, "number": digits, "pseudonym": alias},
+                ),
+                Event(
+                    subject_id,
+                    SERVICE,
+                    "card_valid_to",
+                    APP,
+                    {"token": token, "valid_to": valid_to},
+                ),
             ],
             actor=ACTOR,
         )
@@ -109,58 +130,65 @@ class Vault:
                 subject_id, [s for s in stored if s], service=SERVICE, actor=ACTOR, why="refused"
             )
             raise RefusedError(refused.message, code=refused.reason)
-        number_record = result.items[0].record_id or ""
-        valid_record = result.items[1].record_id or ""
-        token = "tok_" + secrets.token_hex(16)
-        now = self.gate.clock()
-        alias = pseudonym(self.key, digits)
-        with self.gate.stores.control().begin() as conn:
-            conn.execute(
-                insert(cards).values(
-                    subject_id=subject_id,
-                    token=token,
-                    number_record=number_record,
-                    valid_to_record=valid_record,
-                    pseudonym=alias,
-                    created_at=now,
-                )
-            )
-        return Card(token, "•••• " + digits[-4:], valid_to, alias, now)
+        return Card(token, "•••• " + digits[-4:], valid_to, alias, self.gate.clock())
 
-    def _rows(self, subject_id: str) -> list[Any]:
+    def _entries(self, subject_id: str) -> dict[str, _Entry]:
+        """The person's cards by token, read through the gate (oldest first)."""
+        numbers = self._read(subject_id, "card_number")
+        expiries = self._read(subject_id, "card_valid_to")
+        out: dict[str, _Entry] = {}
+        expiry_of = {
+            str(r.value["token"]): (str(r.value["valid_to"]), r.id)
+            for r in expiries
+            if isinstance(r.value, dict)
+        }
+        for r in numbers:
+            if isinstance(r.value, dict):
+                token = str(r.value["token"])
+                valid_to, valid_record = expiry_of.get(token, ("", ""))
+                out[token] = _Entry(
+                    str(r.value["number"]),
+                    valid_to,
+                    str(r.value["pseudonym"]),
+                    r.collected_at,
+                    (r.id, valid_record) if valid_record else (r.id,),
+                )
+        if any(not isinstance(r.value, dict) for r in numbers):
+            out.update(self._legacy(subject_id, numbers, expiries))
+        return dict(sorted(out.items(), key=lambda kv: (kv[1].created_at, kv[0])))
+
+    def _legacy(
+        self, subject_id: str, numbers: list[Any], expiries: list[Any]
+    ) -> dict[str, _Entry]:
+        """Cards added before the vault entry held its token (a ``pay_cards`` row each)."""
+        values = {
+            r.id: str(r.value) for r in (*numbers, *expiries) if not isinstance(r.value, dict)
+        }
         with self.gate.stores.control().connect() as conn:
-            return list(
-                conn.execute(
-                    select(cards)
-                    .where(cards.c.subject_id == subject_id)
-                    .order_by(cards.c.created_at)
-                )
-            )
-
-    def _values(self, subject_id: str) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for data_type in ("card_number", "card_valid_to"):
-            for r in self.gate.read(
-                subject_id, service=SERVICE, purpose=APP, data_type=data_type, actor=ACTOR
-            ):
-                out[r.id] = str(r.value)
-        return out
-
-    def list(self, subject_id: str) -> list[Card]:
-        """The person's cards, masked (read through the gate)."""
-        rows = self._rows(subject_id)
-        if not rows:
-            return []
-        values = self._values(subject_id)
-        return [
-            Card(
-                r.token,
-                "•••• " + values.get(r.number_record, "????")[-4:],
+            rows = conn.execute(select(cards).where(cards.c.subject_id == subject_id)).all()
+        return {
+            r.token: _Entry(
+                values.get(r.number_record, "????"),
                 values.get(r.valid_to_record, ""),
                 r.pseudonym,
                 r.created_at,
+                (r.number_record, r.valid_to_record),
             )
             for r in rows
+        }
+
+    def _read(self, subject_id: str, data_type: str) -> list[Any]:
+        return list(
+            self.gate.read(
+                subject_id, service=SERVICE, purpose=APP, data_type=data_type, actor=ACTOR
+            )
+        )
+
+    def list(self, subject_id: str) -> list[Card]:
+        """The person's cards, masked (read through the gate)."""
+        return [
+            Card(token, "•••• " + e.number[-4:], e.valid_to, e.pseudonym, e.created_at)
+            for token, e in self._entries(subject_id).items()
         ]
 
     def open(self, subject_id: str, token: str) -> tuple[str, str, str]:
@@ -170,28 +198,23 @@ class Vault:
         Raises:
             NotFoundError: no such card of this person.
         """
-        row = next((r for r in self._rows(subject_id) if r.token == token), None)
-        if row is None:
+        found = self._entries(subject_id).get(token)
+        if found is None:
             raise NotFoundError("no such card", field="card_token")
-        values = self._values(subject_id)
-        return values[row.number_record], values[row.valid_to_record], row.pseudonym
+        return found.number, found.valid_to, found.pseudonym
 
     def unbind(self, subject_id: str, token: str) -> None:
         """
-        'Unbind': delete a linked card (its gate records and its token).
+        'Unbind': delete a linked card (its gate records, and its token row if it has one).
 
         Raises:
             NotFoundError: no such card of this person.
         """
-        row = next((r for r in self._rows(subject_id) if r.token == token), None)
-        if row is None:
+        found = self._entries(subject_id).get(token)
+        if found is None:
             raise NotFoundError("no such card", field="card_token")
         self.gate.delete_records(
-            subject_id,
-            [row.number_record, row.valid_to_record],
-            service=SERVICE,
-            actor=ACTOR,
-            why="unbind",
+            subject_id, list(found.records), service=SERVICE, actor=ACTOR, why="unbind"
         )
         with self.gate.stores.control().begin() as conn:
             conn.execute(
@@ -199,8 +222,20 @@ class Vault:
             )
 
     def forget_all(self, subject_id: str) -> int:
-        """Delete every card's token row (the caller deletes the gate records)."""
+        """Delete every token row of cards added before the vault entry held its token (the
+        caller deletes the gate records)."""
         with self.gate.stores.control().begin() as conn:
             return int(
                 conn.execute(delete(cards).where(cards.c.subject_id == subject_id)).rowcount or 0
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One card as the vault reads it back (in memory only)."""
+
+    number: str
+    valid_to: str
+    pseudonym: str
+    created_at: int
+    records: tuple[str, ...]

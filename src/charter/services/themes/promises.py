@@ -6,8 +6,8 @@ from __future__ import annotations
 KEPT_BY: dict[str, str] = {
     "themes.favorites_require_login": "Themes.require_account: favourites (and purchases) are "
     "refused with login_required unless the caller is a signed-in account",
-    "themes.analytics_aggregated": "charter.services.content_counts.Aggregates: analytics is a "
-    "counter per module, event and day, with no subject column",
+    "themes.analytics_aggregated": "charter.services.aggregates.Aggregates: analytics is a "
+    "counter per service, kind, module, event and day, with no subject column",
 }
 
 ENFORCERS = frozenset(KEPT_BY)

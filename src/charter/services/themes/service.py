@@ -25,7 +25,7 @@ from sqlalchemy import delete, insert, select
 from charter.errors import InputError, RefusedError
 from charter.gate import Event
 from charter.policy import SubjectKind
-from charter.services.content_counts import UXP, Aggregates
+from charter.services.aggregates import Aggregates, Report
 from charter.services.mirrors import live_rows
 from charter.services.offering import require_service
 from charter.services.themes.resources import RESOURCES, Resource, resource
@@ -40,6 +40,7 @@ ACTOR = "service:themes"
 PERSONALIZATION = "themes.personalization"
 AUTHORIZATION = "themes.authorization"
 KINDS = ("theme", "wallpaper", "ringtone", "font")
+ANALYTICS_KINDS = ("product_interaction", "crash_data")
 PERSONAL_TYPES = ("favorite_resource_list", "resource_download_record", "product_interaction")
 
 
@@ -72,7 +73,7 @@ class Themes:
         self.compiled = gate.compiled
         self.control = gate.stores.control()
         self.clock = gate.clock
-        self.analytics = Aggregates(self.control, gate.clock, SERVICE)
+        self.analytics = Aggregates(gate, SERVICE, ANALYTICS_KINDS, decide="uxp", release_floor=1)
 
     # -- markets and people -----------------------------------------------------------------
 
@@ -119,7 +120,9 @@ class Themes:
         self.require_market(market)
         found = resource(resource_id)
         switches = self.gate.switches(subject_id) if subject_id else {}
-        self.analytics.count(f"resource_{found.id}", "page_view", uxp_on=switches.get(UXP, True))
+        self.analytics.add(
+            subject_id, [Report("product_interaction", f"resource_{found.id}", "page_view")]
+        )
         if subject_id is not None and switches.get(PERSONALIZATION, False):
             self.gate.collect(
                 [
