@@ -248,9 +248,7 @@ def test_encrypt_many_matches_encrypt(items: list[tuple[bytes, bytes]]) -> None:
 def test_encrypt_many_draws_a_fresh_nonce_per_item() -> None:
     cipher = FieldCipher(new_data_key())
     nonces = {
-        envelope[2:14]
-        for _ in range(200)
-        for envelope in cipher.encrypt_many([(b"", b"")] * 1_000)
+        envelope[2:14] for _ in range(200) for envelope in cipher.encrypt_many([(b"", b"")] * 1_000)
     }
     assert len(nonces) == 200_000
 
