@@ -13,8 +13,12 @@ same run, so the ratios hold on a noisy machine; the limits are bench/limits.py)
 - ``raw_insert_rows_per_s``, ``raw_insert_indexed_rows_per_s``, ``durable_commits_per_s``:
   the machine's limits (plain sqlite3, WAL, ``synchronous=FULL``; see bench/limits.py).
 - ``collect_inprocess_events_per_s`` (>= 0.25 x ``raw_insert_rows_per_s``): ``gate.collect``
-  in batches of 1,000 field-encrypted events (cloud ``notes``) into SQLite.
-- ``collect_http_events_per_s`` (>= 0.6 x in process) and ``collect_http_p99_ms``: a uvicorn
+  in batches of 1,000 field-encrypted events (cloud ``notes``, 100 subjects) into SQLite.
+  Its floor is ``raw_insert_indexed_rows_per_s`` (the records table's own B-trees), not
+  the plain rowid loop its target is set against.
+- ``collect_http_events_per_s`` (>= 0.6 x in process; the route parses a well-formed body
+  with orjson in one pass, the pydantic model only for bodies it refuses) and
+  ``collect_http_p99_ms``: a uvicorn
   server (``uvicorn.run`` with its defaults: uvloop and httptools when installed; ``charter
   serve`` adds its bounded h11 protocol) on 127.0.0.1, 4 concurrent clients posting
   1,000-event batches.
@@ -26,7 +30,8 @@ same run, so the ratios hold on a noisy machine; the limits are bench/limits.py)
   ``switch_http_ratio_of_floor`` and (information) ``switch_http_ratio_of_durable_commits``.
 - ``purge_1m_seconds`` (< 20): ``jobs.purge_expired`` over 1,000,000 expired records.
 - ``rss_growth_mb`` (< 100): RSS growth while collecting 1,000,000 events in process.
-- ``server_rss_mb`` (< 150): RSS of an idle server after start-up.
+- ``server_rss_mb`` (< 150): RSS of an idle server after start-up (numpy and OpenDP are
+  imported on first use, not at start-up: tests/api/test_api_startup_imports.py).
 - ``overload_admitted_p99_ms`` (within 2x ``overload_calm_p99_ms``, the p99 at 4 clients, so
   ``overload_p99_ratio`` <= 2) and ``overload_shed_fraction``: switch reads from 200 clients at
   once, admission control shedding the excess with 503 (needs ``wrk``).

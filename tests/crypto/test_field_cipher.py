@@ -229,3 +229,38 @@ def test_repr_and_pickle_hide_the_key() -> None:
     assert repr(dek) not in repr(cipher)
     with pytest.raises(TypeError):
         pickle.dumps(cipher)
+
+
+@given(items=st.lists(st.tuples(st.binary(max_size=64), st.binary(max_size=32)), max_size=20))
+def test_encrypt_many_matches_encrypt(items: list[tuple[bytes, bytes]]) -> None:
+    cipher = FieldCipher(new_data_key())
+    envelopes = cipher.encrypt_many(items)
+    assert len(envelopes) == len(items)
+    assert cipher.encryptions == len(items)
+    for (plaintext, aad), envelope in zip(items, envelopes, strict=True):
+        assert len(envelope) == len(plaintext) + FIELD_OVERHEAD
+        assert envelope[:2] == b"\x01\x01"
+        assert cipher.decrypt(envelope, aad=aad) == plaintext
+        if aad != b"x":
+            assert _rejects(cipher, envelope, b"x")
+
+
+def test_encrypt_many_draws_a_fresh_nonce_per_item() -> None:
+    cipher = FieldCipher(new_data_key())
+    nonces = {
+        envelope[2:14] for _ in range(200) for envelope in cipher.encrypt_many([(b"", b"")] * 1_000)
+    }
+    assert len(nonces) == 200_000
+
+
+def test_encrypt_many_counts_against_the_limit() -> None:
+    cipher = FieldCipher(new_data_key(), limit=5)
+    cipher.encrypt_many([(b"v", AAD)] * 3)
+    assert cipher.encryptions == 3
+    with pytest.raises(IntegrityError) as info:
+        cipher.encrypt_many([(b"v", AAD)] * 3)  # one past the limit: none is encrypted
+    assert info.value.code == "key_usage_exhausted"
+    assert cipher.encryptions == 3
+    with pytest.raises(IntegrityError):
+        cipher.encrypt(b"v", aad=AAD)
+    assert cipher.encrypt_many([]) == []

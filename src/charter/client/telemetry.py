@@ -22,17 +22,19 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from charter.client.http import Transport
 
 PRIME = (1 << 31) - 1
 """The modulus of the universal hash family ``((a·v + b) mod P) mod g``."""
 
-IntArray = npt.NDArray[np.int64]
+if TYPE_CHECKING:  # numpy is imported where it is used: a server that never estimates
+    # usage does not pay its memory at start-up
+    import numpy as np
+    import numpy.typing as npt
+
+    IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class Report:
 
 def bucket_of(a: IntArray | int, b: IntArray | int, value: IntArray | int, g: int) -> IntArray:
     """The bucket of ``value`` under the hash function (``a``, ``b``): vectorised."""
+    import numpy as np  # noqa: PLC0415 - heavy import, paid on first use
+
     return (
         (np.asarray(a, dtype=np.int64) * np.asarray(value, dtype=np.int64)
          + np.asarray(b, dtype=np.int64)) % PRIME
@@ -116,6 +120,8 @@ def privatise_many(
     values: IntArray, epsilon: float, rng: np.random.Generator
 ) -> tuple[IntArray, IntArray, IntArray]:
     """Many devices' reports at once (for simulation and benchmarks): ``(a, b, bucket)``."""
+    import numpy as np  # noqa: PLC0415 - heavy import, paid on first use
+
     params = OLHParams.at(epsilon)
     n = len(values)
     a = rng.integers(1, PRIME, size=n, dtype=np.int64)

@@ -9,10 +9,15 @@ before and after and watches every request it makes.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
-Float = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy is imported on first use: a server importing the device rules
+    import numpy as np  # (the promises page) must not pay for it at start-up
+    import numpy.typing as npt
+
+    Float = npt.NDArray[np.float64]
+else:
+    Float = Any
 
 FUNCTIONS = ("voice_call_noise_reduction", "camera_image_optimization")
 """The enhancement features, as the catalog names them."""
@@ -21,6 +26,8 @@ FUNCTIONS = ("voice_call_noise_reduction", "camera_image_optimization")
 def reduce_noise(frame: Float, *, floor: float = 0.02) -> Float:
     """Call noise reduction on one audio frame: spectral bins below ``floor`` times the
     loudest are zeroed (spectral gating). A new array; ``frame`` is not changed."""
+    import numpy as np  # noqa: PLC0415 - heavy import, paid on first use
+
     spectrum = np.fft.rfft(frame)
     magnitude = np.abs(spectrum)
     gate = magnitude >= floor * (magnitude.max() if magnitude.size else 0.0)
@@ -30,6 +37,8 @@ def reduce_noise(frame: Float, *, floor: float = 0.02) -> Float:
 def optimise_image(pixels: Float) -> Float:
     """Camera image optimisation: the contrast stretched to the full range [0, 1]. A new
     array; ``pixels`` is not changed."""
+    import numpy as np  # noqa: PLC0415 - heavy import, paid on first use
+
     lo, hi = float(pixels.min()), float(pixels.max())
     if hi <= lo:
         return np.zeros_like(pixels)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from charter.clock import Clock
-from charter.crypto import FieldCipher, Keyring, encode_parts, record_aad_prefix
+from charter.crypto import FieldCipher, Keyring, record_aad_prefix
 from charter.errors import InputError, NotFoundError
 from charter.gate.journal import AuditEntry, Journal
 from charter.gate.keys import DataKeys
@@ -128,7 +128,6 @@ class Collector:
         actor: str,
     ) -> None:
         now = self.clock()
-        rows: list[tuple[Any, ...]] = []
         written_blobs: list[Path] = []
         accepted: Counter[tuple[str, str, str, str]] = Counter()
         refused: Counter[tuple[str, str, str, str, str]] = Counter()
@@ -147,7 +146,7 @@ class Collector:
                 if self.collect_guard is not None:
                     pairs = {(events[i].subject_id, events[i].service) for i in indexes}
                     blocked = self.collect_guard(conn, pairs)
-                batch = _Batch(conn, region, now, self.keys)
+                batch = _Batch(conn, region, now, self.keys, len(indexes))
                 batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
                 decided: dict[tuple[str, str, str, str], Decision] = {}
                 for i in indexes:
@@ -185,7 +184,7 @@ class Collector:
                     if not decision.allowed or row is None:
                         reason = decision.reason.value
                         results[i] = ItemResult(i, False, reason, decision.message)
-                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
+                        refused[(*asked, reason)] += 1
                         continue
                     if not row.stored:
                         results[i] = ItemResult(
@@ -194,19 +193,21 @@ class Collector:
                             "processed_not_stored",
                             "processed for this request and not stored",
                         )
-                        accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
+                        accepted[asked] += 1
                         continue
                     try:
-                        stored = self._prepare(batch, ev, row, decision.expires_at, written_blobs)
+                        record_id = self._prepare(
+                            batch, ev, row, decision.expires_at, written_blobs
+                        )
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
-                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, exc.code)] += 1
+                        refused[(*asked, exc.code)] += 1
                         continue
-                    rows.append(stored)
                     results[i] = ItemResult(
-                        i, True, "stored", "stored", stored[0], True, decision.expires_at
+                        i, True, "stored", "stored", record_id, True, decision.expires_at
                     )
-                    accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
+                    accepted[asked] += 1
+                rows = batch.sealed_rows()  # the deferred field encryptions, per subject
                 if rows:
                     conn.exec_driver_sql(_insert_records_sql(conn), rows)
                 if batch.used:
@@ -229,20 +230,19 @@ class Collector:
         row: CompiledRow,
         expires_at: int | None,
         written_blobs: list[Path],
-    ) -> tuple[Any, ...]:
-        """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
+    ) -> str:
+        """Add one record row (in :data:`_RECORD_COLUMNS` order) to ``batch``, its value
+        protected (a field encryption is left to :meth:`_Batch.sealed_rows`); its id."""
         record_id = batch.new_record_id()
         protection = row.protection
         value = None
+        seal: bytes | None = None
         if isinstance(ev.value, PasswordHash) and protection is AtRest.PASSWORD_HASH:
             value = stored_password_hash(ev.value)
         elif ev.value is not None or ev.blob is None:
             data = encode_value(ev.value)
             if protection is AtRest.FIELD_ENCRYPTION:
-                cipher = batch.cipher(ev.subject_id)
-                prefix = batch.aad_prefix(ev.subject_id, ev.service, ev.data_type)
-                value = cipher.encrypt(data, aad=prefix + encode_parts(record_id.encode()))
-                batch.used[ev.subject_id] += 1
+                seal = data
             else:
                 value = protect(
                     protection,
@@ -265,7 +265,7 @@ class Collector:
             _write_durably(path, cipher.encrypt(ev.blob, aad=aad))
             written_blobs.append(path)
             batch.used[ev.subject_id] += 1
-        return (
+        record = [
             record_id,
             ev.subject_id,
             ev.service,
@@ -278,7 +278,11 @@ class Collector:
             ev.source,
             batch.now,
             expires_at,
-        )
+        ]
+        if seal is not None:
+            batch.seal_later(record, seal)
+        batch.rows.append(record)
+        return record_id
 
 
 _NO_SWITCHES: Mapping[str, bool] = {}
@@ -287,6 +291,10 @@ _RECORD_COLUMNS = (
     "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
     "value", "blob", "source", "collected_at", "expires_at",
 )  # fmt: skip
+
+
+_VALUE = _RECORD_COLUMNS.index("value")
+_ID_RANDOM_BYTES = 8
 
 
 def _insert_records_sql(conn: Connection) -> str:
@@ -300,16 +308,22 @@ def _insert_records_sql(conn: Connection) -> str:
 
 
 class _Batch:
-    """Per-transaction caches of one collect call: ciphers, AAD prefixes, key usage."""
+    """Per-transaction state of one collect call: the rows, ciphers, AAD prefixes, key usage,
+    and the random bits of its record ids (drawn from the OS once per batch)."""
 
-    def __init__(self, conn: Connection, region: str, now: int, keys: DataKeys) -> None:
+    def __init__(self, conn: Connection, region: str, now: int, keys: DataKeys, size: int) -> None:
         self.conn = conn
         self.keys = keys
         self.region = region
         self.now = now
         self._id_prefix = f"{now:016x}"
+        self._size = max(size, 1)
+        self._random = ""
+        self._at = 0
+        self.rows: list[list[Any]] = []
         self.ciphers: dict[str, FieldCipher] = {}
         self.prefixes: dict[tuple[str, str, str], bytes] = {}
+        self.pending: dict[str, list[tuple[list[Any], bytes, bytes]]] = {}
         self.used: Counter[str] = Counter()
 
     def new_record_id(self) -> str:
@@ -318,7 +332,12 @@ class _Batch:
         bits. Records collected together sit together in the primary-key index, so inserting
         them and later purging them (they expire together) touches few index pages.
         """
-        return self._id_prefix + os.urandom(8).hex()
+        at = self._at
+        if at >= len(self._random):
+            self._random = os.urandom(_ID_RANDOM_BYTES * self._size).hex()
+            at = 0
+        self._at = at + 2 * _ID_RANDOM_BYTES
+        return self._id_prefix + self._random[at : at + 2 * _ID_RANDOM_BYTES]
 
     def cipher(self, subject_id: str) -> FieldCipher:
         """The subject's cipher, its key made on first use."""
@@ -329,14 +348,32 @@ class _Batch:
             cipher = self.ciphers[subject_id] = found
         return cipher
 
-    def aad_prefix(self, subject_id: str, service: str, data_type: str) -> bytes:
+    def seal_later(self, record: list[Any], data: bytes) -> None:
+        """Queue ``data`` for field encryption into ``record``'s value by
+        :meth:`sealed_rows` (the subject's key is made now if it has none)."""
+        subject_id, service, data_type = record[1], record[2], record[3]
+        self.cipher(subject_id)
         key = (subject_id, service, data_type)
         prefix = self.prefixes.get(key)
         if prefix is None:
+            # record_aad(...) == prefix + encode_parts(record_id): the record id's part is
+            # its 4-byte length and its bytes, appended per record below.
             prefix = self.prefixes[key] = record_aad_prefix(
                 subject_id=subject_id, service=service, data_type=data_type
-            )
-        return prefix
+            ) + len(record[0]).to_bytes(4, "big")
+        aad = prefix + record[0].encode()
+        self.pending.setdefault(subject_id, []).append((record, data, aad))
+
+    def sealed_rows(self) -> list[tuple[Any, ...]]:
+        """The rows, every queued value encrypted under its subject's key (one
+        :meth:`FieldCipher.encrypt_many` per subject), as tuples for ``executemany``."""
+        for subject_id, queued in self.pending.items():
+            envelopes = self.ciphers[subject_id].encrypt_many([(d, a) for _, d, a in queued])
+            for (record, _, _), envelope in zip(queued, envelopes, strict=True):
+                record[_VALUE] = envelope
+            self.used[subject_id] += len(queued)
+        self.pending.clear()
+        return [tuple(record) for record in self.rows]
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -101,6 +101,9 @@ _COLUMNS = (
 )
 
 
+_LAST_ENTRY = sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+
+
 # --------------------------------------------------------------------------- hashing
 
 
@@ -251,33 +254,27 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
             ) from None
     if conn.dialect.name == "postgresql":
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-    last = conn.execute(
-        sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-    ).first()
+    last = conn.execute(_LAST_ENTRY).first()
     seq, prev = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
     if not checked:
         return seq
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for entry, detail in zip(checked, details, strict=True):
         seq += 1
         row = StoredRow(
             seq, entry.at, entry.actor, entry.action, entry.subject_ref, detail, prev, ""
         )
         current = row_hash(row, seq)
-        rows.append(
-            {
-                "seq": seq,
-                "at": entry.at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "subject_ref": entry.subject_ref,
-                "detail": detail,
-                "prev_hash": prev,
-                "hash": current,
-            }
-        )
+        rows.append(row._replace(hash=current))
         prev = current
-    conn.execute(audit_log.insert(), rows)
+    # a driver-level executemany over tuples (no per-row parameter processing: every value
+    # is already the int or str its column stores)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(
+        f"INSERT INTO audit_log ({', '.join(StoredRow._fields)}) "  # noqa: S608 - constants
+        f"VALUES ({', '.join([mark] * len(StoredRow._fields))})",
+        rows,
+    )
     crashpoints.reach("audit.appended")
     return seq
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,11 +25,13 @@ from charter.errors import RefusedError
 from charter.gate import Gate
 from charter.gate.export import register_export_part
 from charter.gate.model import Subject
-from charter.services.usage import dp
 from charter.services.usage.apps import INDEX, SYSTEM_APPS
 from charter.services.usage.params import DATA_TYPE, SERVICE, UsageParams
 from charter.services.usage.tables import budget, people, releases
 from charter.taxonomy import Purpose
+
+if TYPE_CHECKING:  # numpy and OpenDP are imported when a release is made, not at start-up
+    from charter.services.usage import dp
 
 MICRO = 1_000_000
 QUERY = "app_usage_by_app"
@@ -185,6 +186,10 @@ class Analytics:
         used = self._charge(list(contributions), purpose, eps_micro, cap_micro, now)
         over += len(contributions) - len(used)  # a concurrent release spent it meanwhile
         indices = [i for sid in used for i in contributions[sid]]
+        import numpy as np  # noqa: PLC0415 - heavy imports, paid on first use
+
+        from charter.services.usage import dp  # noqa: PLC0415
+
         counts = dp.histogram(np.asarray(indices, dtype=np.int64), len(SYSTEM_APPS))
         out = dp.release(counts, epsilon=eps, sensitivity=self.max_apps, k=self.params.k_threshold)
         release_id = "ur_" + secrets.token_hex(16)

@@ -10,14 +10,12 @@ import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from sqlalchemy import insert, select
 
 from charter.client.telemetry import PRIME, OLHParams
 from charter.errors import InputError
 from charter.gate import Gate
 from charter.policy import MICROS_PER_DAY
-from charter.services.usage import ldp
 from charter.services.usage.apps import SYSTEM_APPS
 from charter.services.usage.params import UsageParams
 from charter.services.usage.tables import ldp_reports
@@ -89,6 +87,10 @@ class LocalReports:
             ).all()
         if not rows:
             return dict.fromkeys(SYSTEM_APPS, 0.0)
+        import numpy as np  # noqa: PLC0415 - heavy imports, paid on first use
+
+        from charter.services.usage import ldp  # noqa: PLC0415
+
         arr = np.asarray(rows, dtype=np.int64)
         est = ldp.estimate(
             arr[:, 0], arr[:, 1], arr[:, 2], epsilon=self.epsilon, domain=len(SYSTEM_APPS)
