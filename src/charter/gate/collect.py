@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from charter.clock import Clock
 from charter.crypto import FieldCipher, Keyring, encode_parts, record_aad_prefix
 from charter.errors import InputError, NotFoundError
+from charter.gate.blobs import BlobBatch
 from charter.gate.journal import AuditEntry, Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import (
@@ -32,7 +32,6 @@ from charter.gate.model import (
 )
 from charter.gate.protect import (
     PasswordHashing,
-    blob_aad,
     encode_value,
     protect,
     stored_password_hash,
@@ -129,7 +128,7 @@ class Collector:
     ) -> None:
         now = self.clock()
         rows: list[tuple[Any, ...]] = []
-        written_blobs: list[Path] = []
+        blobs = BlobBatch(self.stores.blob_dir(region), now)
         accepted: Counter[tuple[str, str, str, str]] = Counter()
         refused: Counter[tuple[str, str, str, str, str]] = Counter()
         engine = self.stores.region(region)
@@ -197,7 +196,7 @@ class Collector:
                         accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
                         continue
                     try:
-                        stored = self._prepare(batch, ev, row, decision.expires_at, written_blobs)
+                        stored = self._prepare(batch, ev, row, decision.expires_at, blobs)
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
                         refused[(ev.subject_id, ev.service, ev.data_type, purpose, exc.code)] += 1
@@ -207,6 +206,7 @@ class Collector:
                         i, True, "stored", "stored", stored[0], True, decision.expires_at
                     )
                     accepted[(ev.subject_id, ev.service, ev.data_type, purpose)] += 1
+                blobs.write()  # durable before the records commit
                 if rows:
                     conn.exec_driver_sql(_insert_records_sql(conn), rows)
                 if batch.used:
@@ -218,9 +218,9 @@ class Collector:
                 if entries:
                     self.journal.record_many(conn, entries)
         except BaseException:
-            for path in written_blobs:
-                path.unlink(missing_ok=True)
+            blobs.discard()
             raise
+        blobs.done()
 
     def _prepare(
         self,
@@ -228,7 +228,7 @@ class Collector:
         ev: Event,
         row: CompiledRow,
         expires_at: int | None,
-        written_blobs: list[Path],
+        blobs: BlobBatch,
     ) -> tuple[Any, ...]:
         """One record row (in :data:`_RECORD_COLUMNS` order), its value protected."""
         record_id = batch.new_record_id()
@@ -258,12 +258,10 @@ class Collector:
         blob_name = None
         if ev.blob is not None:
             cipher = batch.cipher(ev.subject_id)
-            blob_name = f"{ev.subject_id[2:4]}/{record_id}"
-            aad = blob_aad(ev.subject_id, record_id)
-            path = self.stores.blob_dir(batch.region) / blob_name
-            path.parent.mkdir(exist_ok=True, mode=0o700)
-            _write_durably(path, cipher.encrypt(ev.blob, aad=aad))
-            written_blobs.append(path)
+            blob_name, sealed = blobs.seal(
+                cipher, ev.subject_id, record_id, ev.blob, inline=value is None
+            )
+            value = sealed if sealed is not None else value
             batch.used[ev.subject_id] += 1
         return (
             record_id,
@@ -337,17 +335,6 @@ class _Batch:
                 subject_id=subject_id, service=service, data_type=data_type
             )
         return prefix
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def _audit_entries(
