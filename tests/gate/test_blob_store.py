@@ -97,25 +97,40 @@ def test_interrupted_batch_is_swept_and_committed_blobs_stay(
     kept = gate.collect([Event(s, "cloud", "photos_videos", A, blob=b"K" * 9000)], actor="t")
     kept_id = kept.items[0].record_id or ""
     blob_dir = charter.stores.blob_dir("eu")
+    pending = blob_dir / PENDING
+    assert {p.name for p in _files(charter)} == {kept_id} and not list(pending.iterdir())
+    # A crash after the commit, before the file moved to its place: it still reads.
+    kept_path = blob_dir / s[2:4] / kept_id
+    kept_path.rename(pending / f"{s[2:4]}-{kept_id}")
+    assert _blob(charter, s, kept_id) == b"K" * 9000
     # A batch whose files are durable, stopped before its records commit (a crash there).
-    batch = BlobBatch(blob_dir, clock.now)
-    with charter.stores.region("eu").connect() as conn:
+    batch = BlobBatch(blob_dir)
+    with charter.stores.region("eu").begin() as conn:
         cipher = gate.keys.cipher(conn, s, "eu", create=True)
     assert cipher is not None
     orphan_id = f"{clock.now:016x}" + "00" * 8
     name, inline = batch.seal(cipher, s, orphan_id, b"O" * 9000, inline=True)
     assert inline is None
     batch.write()
-    intents = list((blob_dir / PENDING).iterdir())
-    assert len(intents) == 1 and (blob_dir / name).exists()
-    # An intent that survived its commit names a blob that must stay.
-    kept_name = f"{s[2:4]}/{kept_id}"
-    intents[0].write_text(intents[0].read_text() + "\n" + kept_name)
-    jobs.purge_expired(gate)
-    assert (blob_dir / name).exists()  # too young: its batch may still be running
+    assert len(list(pending.iterdir())) == 2 and not (blob_dir / name).exists()
+    assert jobs.purge_expired(gate).blobs == 0  # too young: its batch may still be running
     clock.advance(seconds=2 * 3600)
-    report = jobs.purge_expired(gate)
-    assert report.blobs == 1
-    assert not (blob_dir / name).exists() and not list((blob_dir / PENDING).iterdir())
+    assert jobs.purge_expired(gate).blobs == 2  # one settled, one removed
+    assert not list(pending.iterdir()) and kept_path.exists()
     assert _blob(charter, s, kept_id) == b"K" * 9000
     assert {p.name for p in _files(charter)} == {kept_id}
+
+
+def test_failed_batch_leaves_no_file(charter: Charter) -> None:
+    gate = charter.gate
+    s = _person(charter)
+    batch = BlobBatch(charter.stores.blob_dir("eu"))
+    with charter.stores.region("eu").begin() as conn:
+        cipher = gate.keys.cipher(conn, s, "eu", create=True)
+    assert cipher is not None
+    for n in range(3):
+        batch.seal(cipher, s, f"{n:032x}", b"F" * 9000, inline=False)
+    batch.write()
+    assert len(_files(charter)) == 3
+    batch.discard()
+    assert _files(charter) == []

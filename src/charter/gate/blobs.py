@@ -10,21 +10,21 @@ the :class:`~charter.crypto.FieldCipher` envelope).
   values take :func:`stored_value`, which is None for such a record.
 - **Larger blobs are files**, ``<blob dir>/<subject id[2:4]>/<record id>``, written by a
   :class:`BlobBatch` for one collect batch and made durable **together** before the batch's
-  records commit: every file is written, then fsynced concurrently (the file system groups
-  concurrent fsyncs into few journal commits), then each directory that gained a name is
-  fsynced once. A blob is durable before its record commits; a record never names a blob
-  that could be lost.
-- **No orphans.** Before the first file of a batch exists, the batch's intent (the names it
-  will write) is made durable in ``<blob dir>/.pending/``; it is removed once the records
-  committed, or with the files when the batch fails. After a crash between the files and
-  the commit, :func:`sweep_pending` (run by the purge) removes every file an old intent names
-  whose record does not exist, then the intent.
+  records commit: every file is written under ``<blob dir>/.pending/``, then all are fsynced
+  concurrently (the file system groups concurrent fsyncs into few journal commits), then
+  that folder once; only then do the records commit, after which each file is renamed to its
+  place (no fsync needed: readers look in ``.pending/`` too). So a blob is durable before its
+  record commits, and a committed record never names a blob that could be lost: two fsyncs
+  per batch and blob file, as a durable file copy takes.
+- **No orphans.** A crash between the files and the commit leaves files in ``.pending/``
+  only; :func:`sweep_pending` (run by the purge) moves each old one whose record exists to
+  its place and removes the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import secrets
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -79,7 +79,10 @@ def read_blob(
         try:
             sealed = (blob_dir / blob).read_bytes()
         except FileNotFoundError:
-            raise NotFoundError("the blob is no longer available", field="record_id") from None
+            try:  # committed, not yet moved to its place
+                sealed = (blob_dir / PENDING / _pending_name(blob)).read_bytes()
+            except FileNotFoundError:
+                raise NotFoundError("the blob is no longer available", field="record_id") from None
     return cipher.decrypt(sealed, aad=blob_aad(subject_id, record_id))
 
 
@@ -89,17 +92,16 @@ def remove_blobs(blob_dir: Path, names: Iterable[str | None]) -> None:
     for name in names:
         if name and name != INLINE:
             (blob_dir / name).unlink(missing_ok=True)
+            (blob_dir / PENDING / _pending_name(name)).unlink(missing_ok=True)
 
 
 class BlobBatch:
     """The blobs of one collect batch in one region (see the module docstring)."""
 
-    def __init__(self, blob_dir: Path, now: int) -> None:
+    def __init__(self, blob_dir: Path) -> None:
         self.blob_dir = blob_dir
-        self.now = now
         self._files: list[tuple[str, bytes]] = []
-        self._written: list[Path] = []
-        self._intent: Path | None = None
+        self._written: list[str] = []
 
     def seal(
         self, cipher: FieldCipher, subject_id: str, record_id: str, data: bytes, *, inline: bool
@@ -117,76 +119,81 @@ class BlobBatch:
         return name, None
 
     def write(self) -> None:
-        """Make every file of the batch durable (intent first, then the files and their
-        folders); call before the records commit."""
+        """Make every file of the batch durable under ``.pending/``; call before the records
+        commit."""
         if not self._files:
             return
         pending = self.blob_dir / PENDING
-        self._intent = pending / f"{self.now:016x}-{secrets.token_hex(8)}"
-        created = _mkdir(pending)
-        _write_file(self._intent, "\n".join(n for n, _ in self._files).encode())
-        _fsync_dirs([pending, self.blob_dir] if created else [pending])
-        folders: set[Path] = set()
-        new_folder = False
+        if _mkdir(pending):
+            _fsync_path(self.blob_dir)
+        paths = []
         for name, sealed in self._files:
-            path = self.blob_dir / name
-            if path.parent not in folders:
-                folders.add(path.parent)
-                new_folder |= _mkdir(path.parent)
-            self._written.append(path)
-            _write_file(path, sealed, fsync=False)
+            path = pending / _pending_name(name)
+            self._written.append(name)
+            paths.append(path)
+            _write_file(path, sealed)
         self._files.clear()
-        _fsync_paths(self._written)
-        _fsync_dirs([*folders, self.blob_dir] if new_folder else folders)
+        _fsync_paths(paths)
+        _fsync_path(pending)
 
     def done(self) -> None:
-        """The records committed: the intent goes (no fsync: a surviving intent only makes
-        the sweep check names that all have records)."""
-        if self._intent is not None:
-            self._intent.unlink(missing_ok=True)
-            self._intent = None
+        """The records committed: each file moves to its place."""
+        for name in self._written:
+            _settle(self.blob_dir, name)
+        self._written.clear()
 
     def discard(self) -> None:
-        """The batch failed: its files go, then its intent."""
-        for path in self._written:
-            path.unlink(missing_ok=True)
+        """The batch failed: its files go."""
+        pending = self.blob_dir / PENDING
+        for name in self._written:
+            (pending / _pending_name(name)).unlink(missing_ok=True)
         self._written.clear()
         self._files.clear()
-        self.done()
 
 
 def sweep_pending(
     blob_dir: Path, now: int, existing: Callable[[list[str]], set[str]]
 ) -> tuple[int, int]:
     """
-    Finish batches interrupted between their blob files and their commit: for every intent
-    older than :data:`PENDING_GRACE_MICROS`, remove the named files whose record does not
-    exist (``existing`` answers which record ids do), then the intent. Returns (intents,
-    files removed).
+    Finish batches a crash interrupted: every file in ``.pending/`` older than
+    :data:`PENDING_GRACE_MICROS` (by its record id's time) moves to its place when its
+    record exists (``existing`` answers which record ids do) and is removed otherwise.
+    Returns (files settled, files removed).
     """
     pending = blob_dir / PENDING
     if not pending.is_dir():
         return 0, 0
-    intents = files = 0
-    for intent in sorted(pending.iterdir()):
-        stamp = intent.name.partition("-")[0]
+    old: dict[str, str] = {}
+    for path in pending.iterdir():
+        shard, _, record_id = path.name.partition("-")
         try:
-            started = int(stamp, 16)
+            started = int(record_id[:16], 16)
         except ValueError:
             continue
-        if started > now - PENDING_GRACE_MICROS:
-            continue
-        names = [n for n in intent.read_text().splitlines() if n and ".." not in n]
-        have = existing([n.rpartition("/")[2] for n in names])
-        for name in names:
-            if name.rpartition("/")[2] not in have:
-                path = blob_dir / name
-                if path.exists():
-                    path.unlink()
-                    files += 1
-        intent.unlink(missing_ok=True)
-        intents += 1
-    return intents, files
+        if started <= now - PENDING_GRACE_MICROS:
+            old[record_id] = f"{shard}/{record_id}"
+    have = existing(sorted(old)) if old else set()
+    settled = removed = 0
+    for record_id, name in old.items():
+        if record_id in have:
+            _settle(blob_dir, name)
+            settled += 1
+        else:
+            (pending / _pending_name(name)).unlink(missing_ok=True)
+            removed += 1
+    return settled, removed
+
+
+def _pending_name(name: str) -> str:
+    return name.replace("/", "-")
+
+
+def _settle(blob_dir: Path, name: str) -> None:
+    """Move a committed record's blob from ``.pending/`` to its place."""
+    path = blob_dir / name
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):  # already in place (a sweep, a rerun)
+        os.replace(blob_dir / PENDING / _pending_name(name), path)
 
 
 def _mkdir(path: Path) -> bool:
@@ -198,14 +205,12 @@ def _mkdir(path: Path) -> bool:
     return True
 
 
-def _write_file(path: Path, data: bytes, *, fsync: bool = True) -> None:
+def _write_file(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        if fsync:
-            os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -225,8 +230,3 @@ def _fsync_paths(paths: list[Path]) -> None:
         return
     with ThreadPoolExecutor(min(_FSYNC_THREADS, len(paths))) as pool:
         list(pool.map(_fsync_path, paths))
-
-
-def _fsync_dirs(folders: Iterable[Path]) -> None:
-    for folder in folders:
-        _fsync_path(folder)

@@ -98,7 +98,7 @@ def _sweep_blobs(engine: Any, blob_dir: Path, now: int) -> int:
                 found.update(conn.execute(select(r.c.id).where(r.c.id.in_(part))).scalars())
         return found
 
-    return sweep_pending(blob_dir, now, existing)[1]
+    return sum(sweep_pending(blob_dir, now, existing))
 
 
 def count_expired(gate: Gate) -> int:
