@@ -104,7 +104,7 @@ def test_interrupted_batch_is_swept_and_committed_blobs_stay(
     kept_path.rename(pending / f"{s[2:4]}-{kept_id}")
     assert _blob(charter, s, kept_id) == b"K" * 9000
     # A batch whose files are durable, stopped before its records commit (a crash there).
-    batch = BlobBatch(blob_dir)
+    batch = BlobBatch(charter.stores, "eu")
     with charter.stores.region("eu").begin() as conn:
         cipher = gate.keys.cipher(conn, s, "eu", create=True)
     assert cipher is not None
@@ -124,7 +124,7 @@ def test_interrupted_batch_is_swept_and_committed_blobs_stay(
 def test_failed_batch_leaves_no_file(charter: Charter) -> None:
     gate = charter.gate
     s = _person(charter)
-    batch = BlobBatch(charter.stores.blob_dir("eu"))
+    batch = BlobBatch(charter.stores, "eu")
     with charter.stores.region("eu").begin() as conn:
         cipher = gate.keys.cipher(conn, s, "eu", create=True)
     assert cipher is not None

@@ -33,6 +33,7 @@ from typing import Any
 from charter.crypto import FieldCipher
 from charter.errors import NotFoundError
 from charter.gate.protect import blob_aad
+from charter.store.regions import RegionStores
 
 INLINE = "@inline"
 """The ``blob`` of a record whose sealed blob is in its ``value`` column."""
@@ -98,10 +99,16 @@ def remove_blobs(blob_dir: Path, names: Iterable[str | None]) -> None:
 class BlobBatch:
     """The blobs of one collect batch in one region (see the module docstring)."""
 
-    def __init__(self, blob_dir: Path) -> None:
-        self.blob_dir = blob_dir
+    def __init__(self, stores: RegionStores, region: str) -> None:
+        self.stores = stores
+        self.region = region
         self._files: list[tuple[str, bytes]] = []
         self._written: list[str] = []
+
+    @property
+    def blob_dir(self) -> Path:
+        """The region's blob folder (looked up when a file is written, not per batch)."""
+        return self.stores.blob_dir(self.region)
 
     def seal(
         self, cipher: FieldCipher, subject_id: str, record_id: str, data: bytes, *, inline: bool

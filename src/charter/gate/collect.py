@@ -128,7 +128,7 @@ class Collector:
     ) -> None:
         now = self.clock()
         rows: list[tuple[Any, ...]] = []
-        blobs = BlobBatch(self.stores.blob_dir(region))
+        blobs = BlobBatch(self.stores, region)
         accepted: Counter[tuple[str, str, str, str]] = Counter()
         refused: Counter[tuple[str, str, str, str, str]] = Counter()
         engine = self.stores.region(region)
