@@ -59,7 +59,7 @@ def seed_subject(
                 "photos_videos",
                 Purpose.APP_FUNCTIONALITY,
                 None,
-                blob=("BLOBMK" + secrets.token_hex(10)).encode() * 50,
+                blob=("BLOBMK" + secrets.token_hex(10)).encode() * 200,  # > 4 KiB: a file
                 source=device,
             )
         )

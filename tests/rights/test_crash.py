@@ -86,8 +86,8 @@ def _seed(charter: Charter, records: int) -> tuple[str, str]:
             Event(s.id, "cloud", "notes", Purpose.APP_FUNCTIONALITY, {"n": i}, source="phone")
             for i in range(records)
         ]
-        events += [
-            Event(s.id, "cloud", "photos_videos", Purpose.APP_FUNCTIONALITY, None, blob=b"x" * 2000)
+        events += [  # larger than INLINE_MAX: each blob is a file of its own
+            Event(s.id, "cloud", "photos_videos", Purpose.APP_FUNCTIONALITY, None, blob=b"x" * 5000)
             for _ in range(10)
         ]
         assert gate.collect(events, actor="t").refused == 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from charter.clock import Clock
 from charter.crypto import FieldCipher, Keyring, record_aad_prefix
 from charter.errors import InputError, NotFoundError
+from charter.gate.blobs import BlobBatch
 from charter.gate.journal import AuditEntry, Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import (
@@ -32,7 +32,6 @@ from charter.gate.model import (
 )
 from charter.gate.protect import (
     PasswordHashing,
-    blob_aad,
     encode_value,
     protect,
     stored_password_hash,
@@ -128,7 +127,7 @@ class Collector:
         actor: str,
     ) -> None:
         now = self.clock()
-        written_blobs: list[Path] = []
+        blobs = BlobBatch(self.stores, region)
         accepted: Counter[tuple[str, str, str, str]] = Counter()
         refused: Counter[tuple[str, str, str, str, str]] = Counter()
         engine = self.stores.region(region)
@@ -196,9 +195,7 @@ class Collector:
                         accepted[asked] += 1
                         continue
                     try:
-                        record_id = self._prepare(
-                            batch, ev, row, decision.expires_at, written_blobs
-                        )
+                        record_id = self._prepare(batch, ev, row, decision.expires_at, blobs)
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
                         refused[(*asked, exc.code)] += 1
@@ -208,6 +205,7 @@ class Collector:
                     )
                     accepted[asked] += 1
                 rows = batch.sealed_rows()  # the deferred field encryptions, per subject
+                blobs.write()  # durable before the records commit
                 if rows:
                     conn.exec_driver_sql(_insert_records_sql(conn), rows)
                 if batch.used:
@@ -219,9 +217,9 @@ class Collector:
                 if entries:
                     self.journal.record_many(conn, entries)
         except BaseException:
-            for path in written_blobs:
-                path.unlink(missing_ok=True)
+            blobs.discard()
             raise
+        blobs.done()
 
     def _prepare(
         self,
@@ -229,7 +227,7 @@ class Collector:
         ev: Event,
         row: CompiledRow,
         expires_at: int | None,
-        written_blobs: list[Path],
+        blobs: BlobBatch,
     ) -> str:
         """Add one record row (in :data:`_RECORD_COLUMNS` order) to ``batch``, its value
         protected (a field encryption is left to :meth:`_Batch.sealed_rows`); its id."""
@@ -258,12 +256,10 @@ class Collector:
         blob_name = None
         if ev.blob is not None:
             cipher = batch.cipher(ev.subject_id)
-            blob_name = f"{ev.subject_id[2:4]}/{record_id}"
-            aad = blob_aad(ev.subject_id, record_id)
-            path = self.stores.blob_dir(batch.region) / blob_name
-            path.parent.mkdir(exist_ok=True, mode=0o700)
-            _write_durably(path, cipher.encrypt(ev.blob, aad=aad))
-            written_blobs.append(path)
+            blob_name, sealed = blobs.seal(
+                cipher, ev.subject_id, record_id, ev.blob, inline=value is None and seal is None
+            )
+            value = sealed if sealed is not None else value
             batch.used[ev.subject_id] += 1
         record = [
             record_id,
@@ -374,17 +370,6 @@ class _Batch:
             self.used[subject_id] += len(queued)
         self.pending.clear()
         return [tuple(record) for record in self.rows]
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def _audit_entries(

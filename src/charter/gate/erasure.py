@@ -27,6 +27,7 @@ from sqlalchemy import Connection, delete, select, tuple_, update
 
 from charter.crypto import fingerprint
 from charter.errors import InputError, NotFoundError
+from charter.gate.blobs import remove_blobs, stored_value
 from charter.gate.facade import Gate
 from charter.gate.model import ACTIVE, Subject
 from charter.gate.protect import encode_value, protect, reveal
@@ -67,9 +68,8 @@ def _delete_batch(
         return 0, {}
     blob_dir = gate.stores.blob_dir(region)
     by_service: dict[str, int] = {}
+    remove_blobs(blob_dir, [row.blob for row in rows])
     for row in rows:
-        if row.blob:
-            (blob_dir / row.blob).unlink(missing_ok=True)
         by_service[row.service] = by_service.get(row.service, 0) + 1
     key = tuple_(r.c.subject_id, r.c.id)  # the records' clustered key
     conn.execute(delete(r).where(key.in_([(row.subject_id, row.id) for row in rows])))
@@ -243,7 +243,7 @@ def correct_record(
         if row is None:
             raise NotFoundError("no such record", field="record_id")
         protection = AtRest(row.protection)
-        if protection is AtRest.PASSWORD_HASH or row.value is None:
+        if protection is AtRest.PASSWORD_HASH or stored_value(row) is None:
             raise InputError(
                 "this record cannot be corrected here (password or file)", field="record_id"
             )

@@ -19,9 +19,11 @@ from sqlalchemy import Connection, func, select
 
 from charter.crypto import FieldCipher
 from charter.errors import NotFoundError, RefusedError
+from charter.gate.blobs import is_inline, stored_value
+from charter.gate.blobs import read_blob as open_blob
 from charter.gate.facade import Gate
 from charter.gate.model import Subject, SwitchChange, purposes_of
-from charter.gate.protect import blob_aad, reveal
+from charter.gate.protect import reveal
 from charter.policy import SubjectKind
 from charter.store import schema as t
 from charter.taxonomy import AtRest
@@ -162,11 +164,12 @@ def _cipher_for(
 
 
 def _reveal(row: Any, cipher: FieldCipher | None) -> Any:
-    if row.value is None:
+    value = stored_value(row)
+    if value is None:
         return None
     return reveal(
         AtRest(row.protection),
-        row.value,
+        value,
         cipher=cipher,
         subject_id=row.subject_id,
         service=row.service,
@@ -184,13 +187,21 @@ def read_blob(gate: Gate, subject: Subject, record: ExportedRecord) -> bytes:
     """
     if record.blob is None:
         raise NotFoundError("the record has no blob", field="record_id")
+    r = t.records
     with gate.stores.region(subject.region).connect().execution_options(readonly=True) as conn:
         cipher = gate.keys.cipher(conn, subject.id, subject.region)
-    path = gate.stores.blob_dir(subject.region) / record.blob
-    if cipher is None or not path.exists():
+        value = (
+            conn.execute(
+                select(r.c.value).where(r.c.subject_id == subject.id, r.c.id == record.id)
+            ).scalar()
+            if is_inline(record.blob)
+            else None
+        )
+    if cipher is None:
         raise NotFoundError("the blob is no longer available", field="record_id")
-    aad = blob_aad(subject.id, record.id)
-    return cipher.decrypt(path.read_bytes(), aad=aad)
+    return open_blob(
+        gate.stores.blob_dir(subject.region), cipher, subject.id, record.id, record.blob, value
+    )
 
 
 def switch_history(gate: Gate, subject: Subject) -> list[SwitchChange]:

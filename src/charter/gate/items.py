@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from charter.errors import InputError, NotFoundError
+from charter.gate.blobs import INLINE, read_blob, stored_value
 from charter.gate.facade import Gate
 from charter.gate.model import Subject, purposes_of
-from charter.gate.protect import blob_aad, reveal
+from charter.gate.protect import reveal
 from charter.store import schema as t
 from charter.taxonomy import AtRest
 
@@ -132,10 +133,10 @@ def page_items(
                 purposes=purposes_of(x.purposes),
                 protection=x.protection,
                 value=None
-                if x.value is None
+                if stored_value(x) is None
                 else reveal(
                     AtRest(x.protection),
-                    x.value,
+                    stored_value(x),
                     cipher=cipher,
                     subject_id=subject.id,
                     service=x.service,
@@ -172,10 +173,11 @@ def own_blob(
         if x is None or x.blob is None:
             raise NotFoundError("no such file among your items", field="record_id")
         cipher = gate.keys.cipher(conn, subject.id, subject.region)
-        path = gate.stores.blob_dir(subject.region) / x.blob
-        if cipher is None or not path.exists():
+        if cipher is None:
             raise NotFoundError("the file is no longer available", field="record_id")
-        data = cipher.decrypt(path.read_bytes(), aad=blob_aad(subject.id, x.id))
+        data = read_blob(
+            gate.stores.blob_dir(subject.region), cipher, subject.id, x.id, x.blob, x.value
+        )
         detail = {"service": x.service, "data_type": x.data_type, "files": 1}
         gate.journal.record(conn, actor, "view", subject.id, detail)
     item = Item(
@@ -210,7 +212,12 @@ def item_metadata(gate: Gate, subject: Subject, *, service: str | None = None) -
     """Every record of a subject (of one service), newest first, without values."""
     r = t.records
     query = select(
-        r.c.id, r.c.service, r.c.data_type, r.c.protection, r.c.value.is_not(None), r.c.collected_at
+        r.c.id,
+        r.c.service,
+        r.c.data_type,
+        r.c.protection,
+        r.c.value.is_not(None) & r.c.blob.is_distinct_from(INLINE),
+        r.c.collected_at,
     ).where(r.c.subject_id == subject.id)
     if service is not None:
         query = query.where(r.c.service == service)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, select, tuple_, update
 
 from charter.crypto import rewrap_data_key
+from charter.gate.blobs import remove_blobs, sweep_pending
 from charter.gate.facade import Gate
 from charter.store import schema as t
 from charter.store.engines import checkpoint
@@ -61,8 +64,7 @@ def purge_expired(
                 ).all()
                 key = tuple_(r.c.subject_id, r.c.id)  # the records' clustered key
                 if with_blobs:
-                    for row in with_blobs:
-                        (blob_dir / row.blob).unlink(missing_ok=True)
+                    remove_blobs(blob_dir, [row.blob for row in with_blobs])
                     report.blobs += len(with_blobs)
                     target = key.in_([(row.subject_id, row.id) for row in with_blobs])
                 else:  # straight from the expiry index, which carries the key
@@ -76,10 +78,27 @@ def purge_expired(
             report.records += deleted
             if progress is not None:
                 progress(deleted)
+        report.blobs += _sweep_blobs(engine, blob_dir, now)
         if region_total:
             report.regions += 1
         checkpoint(engine)
     return report
+
+
+def _sweep_blobs(engine: Any, blob_dir: Path, now: int) -> int:
+    """Remove the blob files of batches a crash stopped before their records committed
+    (see :func:`~charter.gate.blobs.sweep_pending`); returns how many."""
+    r = t.records
+
+    def existing(ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with engine.connect().execution_options(readonly=True) as conn:
+            for at in range(0, len(ids), 500):
+                part = ids[at : at + 500]
+                found.update(conn.execute(select(r.c.id).where(r.c.id.in_(part))).scalars())
+        return found
+
+    return sum(sweep_pending(blob_dir, now, existing))
 
 
 def count_expired(gate: Gate) -> int:

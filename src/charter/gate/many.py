@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select
 
 from charter.crypto import FieldCipher
 from charter.errors import InputError, NotFoundError
+from charter.gate.blobs import stored_value
 from charter.gate.facade import Gate
 from charter.gate.journal import AuditEntry
 from charter.gate.model import ACTIVE, RecordOut, Subject, purposes_of
@@ -178,14 +179,14 @@ def _record(x: Any, cipher: FieldCipher | None) -> RecordOut:
         purposes=purposes_of(x.purposes),
         value=reveal(
             AtRest(x.protection),
-            x.value,
+            stored_value(x),
             cipher=cipher,
             subject_id=x.subject_id,
             service=x.service,
             data_type=x.data_type,
             record_id=x.id,
         )
-        if x.value is not None
+        if stored_value(x) is not None
         else None,
         has_blob=x.blob is not None,
         source=x.source,

@@ -10,10 +10,11 @@ from sqlalchemy import Connection, select
 
 from charter.clock import Clock
 from charter.errors import InputError, NotFoundError, RefusedError
+from charter.gate.blobs import read_blob, stored_value
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import RecordOut, Subject, purposes_of
-from charter.gate.protect import blob_aad, reveal
+from charter.gate.protect import reveal
 from charter.gate.subjects import SubjectDirectory
 from charter.gate.switches import Switches
 from charter.policy import PURPOSE_BITS, CompiledCatalog, Decision, Reason, decide_use
@@ -89,14 +90,14 @@ class Reader:
                     purposes=purposes_of(x.purposes),
                     value=reveal(
                         AtRest(x.protection),
-                        x.value,
+                        stored_value(x),
                         cipher=cipher,
                         subject_id=subject_id,
                         service=x.service,
                         data_type=x.data_type,
                         record_id=x.id,
                     )
-                    if x.value is not None
+                    if stored_value(x) is not None
                     else None,
                     has_blob=x.blob is not None,
                     source=x.source,
@@ -193,9 +194,8 @@ class Reader:
                 subject_id,
                 {"service": service, "purpose": purpose.value, "records": 1},
             )
-        aad = blob_aad(subject_id, record_id)
-        return cipher.decrypt(
-            (self.stores.blob_dir(subject.region) / rec.blob).read_bytes(), aad=aad
+        return read_blob(
+            self.stores.blob_dir(subject.region), cipher, subject_id, record_id, rec.blob, rec.value
         )
 
     def stored_secret(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, delete, select
 
+from charter.gate.blobs import remove_blobs
 from charter.store import schema as t
 from charter.store.regions import RegionStores
 
@@ -34,6 +35,5 @@ def remove_records(
     if record_ids is not None:
         where.append(r.c.id.in_(list(record_ids)))
     blobs = conn.execute(select(r.c.blob).where(*where, r.c.blob.is_not(None))).scalars().all()
-    for name in blobs:
-        (stores.blob_dir(region) / name).unlink(missing_ok=True)
+    remove_blobs(stores.blob_dir(region), blobs)
     return conn.execute(delete(r).where(*where)).rowcount or 0

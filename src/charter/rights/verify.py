@@ -242,9 +242,14 @@ def _check_files(
         if writer.fast_check == "records":  # blobs/<region>/<subject shard>/<record id>
             for region in gate.catalog.regions:
                 for i, record_id in enumerate(record_ids):
-                    rel = f"blobs/{region}/{subject_id[2:4]}/{record_id}"
-                    if (root / rel).exists():
-                        report.findings.append(Finding(f"file name {rel}", f"record[{i}]", "utf-8"))
+                    shard = subject_id[2:4]
+                    for rel in (  # in place, or committed and not yet moved (gate.blobs)
+                        f"blobs/{region}/{shard}/{record_id}",
+                        f"blobs/{region}/.pending/{shard}-{record_id}",
+                    ):
+                        if (root / rel).exists():
+                            found = Finding(f"file name {rel}", f"record[{i}]", "utf-8")
+                            report.findings.append(found)
             continue
         for pat in writer.patterns:
             for path in sorted(root.glob(pat)):

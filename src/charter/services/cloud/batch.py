@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from charter.errors import InputError, RefusedError
 from charter.gate import Event
 from charter.services.cloud.categories import category
-from charter.services.cloud.model import Item, item_of
+from charter.services.cloud.model import Item
 from charter.services.cloud.sync import ACTOR, LIVE, PURPOSE, SERVICE, CloudSync
 from charter.services.cloud.tables import accounts, items
 
@@ -60,35 +60,31 @@ def upload_many(
                 .returning(accounts.c.seq)
             ).scalar_one()
             first = int(last) - len(contents) + 1
+            made = [
+                Item(item_id, kind.name, 1, LIVE, len(content), first + n, now, now, None)
+                for n, (item_id, content) in enumerate(zip(ids, contents, strict=True))
+            ]
             conn.execute(
                 insert(items),
                 [
                     {
                         "subject_id": subject_id,
-                        "id": item_id,
-                        "category": kind.name,
-                        "version": 1,
-                        "seq": first + n,
+                        "id": item.id,
+                        "category": item.category,
+                        "version": item.version,
+                        "seq": item.change,
                         "record_id": record_id,
-                        "size": len(content),
-                        "state": LIVE,
+                        "size": item.size,
+                        "state": item.state,
                         "trashed_at": None,
                         "purge_at": None,
                         "created_at": now,
                         "updated_at": now,
                     }
-                    for n, (item_id, record_id, content) in enumerate(
-                        zip(ids, record_ids, contents, strict=True)
-                    )
+                    for item, record_id in zip(made, record_ids, strict=True)
                 ],
             )
     except BaseException:
         sync.forget(subject_id, list(record_ids), why="upload_failed")
         raise
-    with sync.control.connect() as conn:
-        rows = conn.execute(
-            select(items)
-            .where(items.c.subject_id == subject_id, items.c.id.in_(ids))
-            .order_by(items.c.seq)
-        ).all()
-    return [item_of(r) for r in rows]
+    return made  # as inserted: new ids, version 1, consecutive change numbers

@@ -167,6 +167,7 @@ class CloudSync:
         self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
         record_id = self.store_content(subject_id, kind, content)
         now = self.clock()
+        made: Item | None = None
         try:
             with self.control.begin() as conn:
                 seq = self._next_change(
@@ -174,6 +175,7 @@ class CloudSync:
                 )
                 if previous is None:
                     new_id = "ci_" + secrets.token_hex(16)
+                    made = Item(new_id, kind.name, 1, LIVE, len(content), seq, now, now, None)
                     conn.execute(
                         insert(items).values(
                             subject_id=subject_id,
@@ -218,7 +220,7 @@ class CloudSync:
             raise
         if previous is not None:
             self.forget(subject_id, [previous.record_id], why="replaced")
-        return self.item(subject_id, item_id or "")
+        return made or self.item(subject_id, item_id or "")
 
     def delete(self, subject_id: str, item_id: str, *, base_version: int | None = None) -> Item:
         """

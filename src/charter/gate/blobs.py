@@ -1,0 +1,239 @@
+"""
+Blobs: the large content of records (photos, files, a cloud item), sealed with the
+subject's data key and bound to subject and record (:func:`~charter.gate.protect.blob_aad`,
+the :class:`~charter.crypto.FieldCipher` envelope).
+
+- **Small blobs travel with their record.** A blob of at most :data:`INLINE_MAX` bytes whose
+  event carries no value is sealed into the record's ``value`` column, and the record's
+  ``blob`` names :data:`INLINE`: the record's commit makes it durable, with no file and no
+  fsync of its own (a batch of 500 contacts is one transaction, one commit). Readers of
+  values take :func:`stored_value`, which is None for such a record.
+- **Larger blobs are files**, ``<blob dir>/<subject id[2:4]>/<record id>``, written by a
+  :class:`BlobBatch` for one collect batch and made durable **together** before the batch's
+  records commit: every file is written under ``<blob dir>/.pending/``, then all are fsynced
+  concurrently (the file system groups concurrent fsyncs into few journal commits), then
+  that folder once; only then do the records commit, after which each file is renamed to its
+  place (no fsync needed: readers look in ``.pending/`` too). So a blob is durable before its
+  record commits, and a committed record never names a blob that could be lost: two fsyncs
+  per batch and blob file, as a durable file copy takes.
+- **No orphans.** A crash between the files and the commit leaves files in ``.pending/``
+  only; :func:`sweep_pending` (run by the purge) moves each old one whose record exists to
+  its place and removes the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from charter.crypto import FieldCipher
+from charter.errors import NotFoundError
+from charter.gate.protect import blob_aad
+from charter.store.regions import RegionStores
+
+INLINE = "@inline"
+"""The ``blob`` of a record whose sealed blob is in its ``value`` column."""
+INLINE_MAX = 4096
+"""The largest blob kept in its record (bytes before sealing)."""
+PENDING = ".pending"
+"""The folder of batch intents, under a region's blob folder."""
+PENDING_GRACE_MICROS = 3600 * 1_000_000
+"""An intent older than this belongs to a batch that cannot still be running."""
+_FSYNC_THREADS = 8
+
+
+def is_inline(blob: str | None) -> bool:
+    """The record's blob is in its ``value`` column."""
+    return blob == INLINE
+
+
+def stored_value(row: Any) -> Any:
+    """A record row's protected value, or None when the row holds none (an inline blob is
+    no value)."""
+    return None if row.blob == INLINE else row.value
+
+
+def blob_name(subject_id: str, record_id: str) -> str:
+    """The file name of a record's blob, relative to the region's blob folder."""
+    return f"{subject_id[2:4]}/{record_id}"
+
+
+def read_blob(
+    blob_dir: Path, cipher: FieldCipher, subject_id: str, record_id: str, blob: str, value: Any
+) -> bytes:
+    """
+    A record's blob, decrypted (inline or from its file).
+
+    Raises:
+        NotFoundError: its file is gone.
+        IntegrityError: the sealed bytes were altered (or belong to another record).
+    """
+    if blob == INLINE:
+        if value is None:
+            raise NotFoundError("the blob is no longer available", field="record_id")
+        sealed = bytes(value)
+    else:
+        try:
+            sealed = (blob_dir / blob).read_bytes()
+        except FileNotFoundError:
+            try:  # committed, not yet moved to its place
+                sealed = (blob_dir / PENDING / _pending_name(blob)).read_bytes()
+            except FileNotFoundError:
+                raise NotFoundError("the blob is no longer available", field="record_id") from None
+    return cipher.decrypt(sealed, aad=blob_aad(subject_id, record_id))
+
+
+def remove_blobs(blob_dir: Path, names: Iterable[str | None]) -> None:
+    """Unlink the files of some records' blobs (inline ones have none; a missing file is
+    fine, so a rerun after a crash goes on)."""
+    for name in names:
+        if name and name != INLINE:
+            (blob_dir / name).unlink(missing_ok=True)
+            (blob_dir / PENDING / _pending_name(name)).unlink(missing_ok=True)
+
+
+class BlobBatch:
+    """The blobs of one collect batch in one region (see the module docstring)."""
+
+    def __init__(self, stores: RegionStores, region: str) -> None:
+        self.stores = stores
+        self.region = region
+        self._files: list[tuple[str, bytes]] = []
+        self._written: list[str] = []
+
+    @property
+    def blob_dir(self) -> Path:
+        """The region's blob folder (looked up when a file is written, not per batch)."""
+        return self.stores.blob_dir(self.region)
+
+    def seal(
+        self, cipher: FieldCipher, subject_id: str, record_id: str, data: bytes, *, inline: bool
+    ) -> tuple[str, bytes | None]:
+        """
+        Seal one record's blob: returns the record's ``blob`` and, when the blob stays in the
+        record (``inline`` allowed and small enough), the sealed bytes for its ``value``.
+        A file is written by :meth:`write`.
+        """
+        sealed = cipher.encrypt(data, aad=blob_aad(subject_id, record_id))
+        if inline and len(data) <= INLINE_MAX:
+            return INLINE, sealed
+        name = blob_name(subject_id, record_id)
+        self._files.append((name, sealed))
+        return name, None
+
+    def write(self) -> None:
+        """Make every file of the batch durable under ``.pending/``; call before the records
+        commit."""
+        if not self._files:
+            return
+        pending = self.blob_dir / PENDING
+        if _mkdir(pending):
+            _fsync_path(self.blob_dir)
+        paths = []
+        for name, sealed in self._files:
+            path = pending / _pending_name(name)
+            self._written.append(name)
+            paths.append(path)
+            _write_file(path, sealed)
+        self._files.clear()
+        _fsync_paths(paths)
+        _fsync_path(pending)
+
+    def done(self) -> None:
+        """The records committed: each file moves to its place."""
+        for name in self._written:
+            _settle(self.blob_dir, name)
+        self._written.clear()
+
+    def discard(self) -> None:
+        """The batch failed: its files go."""
+        pending = self.blob_dir / PENDING
+        for name in self._written:
+            (pending / _pending_name(name)).unlink(missing_ok=True)
+        self._written.clear()
+        self._files.clear()
+
+
+def sweep_pending(
+    blob_dir: Path, now: int, existing: Callable[[list[str]], set[str]]
+) -> tuple[int, int]:
+    """
+    Finish batches a crash interrupted: every file in ``.pending/`` older than
+    :data:`PENDING_GRACE_MICROS` (by its record id's time) moves to its place when its
+    record exists (``existing`` answers which record ids do) and is removed otherwise.
+    Returns (files settled, files removed).
+    """
+    pending = blob_dir / PENDING
+    if not pending.is_dir():
+        return 0, 0
+    old: dict[str, str] = {}
+    for path in pending.iterdir():
+        shard, _, record_id = path.name.partition("-")
+        try:
+            started = int(record_id[:16], 16)
+        except ValueError:
+            continue
+        if started <= now - PENDING_GRACE_MICROS:
+            old[record_id] = f"{shard}/{record_id}"
+    have = existing(sorted(old)) if old else set()
+    settled = removed = 0
+    for record_id, name in old.items():
+        if record_id in have:
+            _settle(blob_dir, name)
+            settled += 1
+        else:
+            (pending / _pending_name(name)).unlink(missing_ok=True)
+            removed += 1
+    return settled, removed
+
+
+def _pending_name(name: str) -> str:
+    return name.replace("/", "-")
+
+
+def _settle(blob_dir: Path, name: str) -> None:
+    """Move a committed record's blob from ``.pending/`` to its place."""
+    path = blob_dir / name
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):  # already in place (a sweep, a rerun)
+        os.replace(blob_dir / PENDING / _pending_name(name), path)
+
+
+def _mkdir(path: Path) -> bool:
+    """Create a folder (0700) unless it exists; True when it was created."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return False
+    return True
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_paths(paths: list[Path]) -> None:
+    """fsync files, concurrently when there are several (one journal commit serves many)."""
+    if len(paths) == 1:
+        _fsync_path(paths[0])
+        return
+    with ThreadPoolExecutor(min(_FSYNC_THREADS, len(paths))) as pool:
+        list(pool.map(_fsync_path, paths))
