@@ -18,6 +18,12 @@ test vectors in ``tests/client/vectors/e2e_v1.json`` pin them byte for byte.
   recovery``).
 - **Sealed to self** (a device's own settings): ``CS 01`` | HPKE seal to the device's own key,
   ``info`` ``charter.cloud.e2e.v1 self``.
+- **Proof** (made by the server, opened by a device or the recovery key): ``CP 01`` | HPKE
+  seal of 32 bytes, ``info`` ``charter.cloud.e2e.v1 device-proof`` (to a device) or
+  ``charter.cloud.e2e.v1 recovery-proof`` (to the recovery key).
+- **Earlier keys** (after a rotation): ``CK 01`` | current key id (16) | nonce (12) |
+  AES-256-GCM under the current key of the earlier keys (32 bytes each, newest first), with
+  associated data ``CK 01`` | key id | 00 | category.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ENVELOPE = b"CE\x01"
 WRAP = b"CW\x01"
 SEALED = b"CS\x01"
+PROOF = b"CP\x01"
+PREVIOUS = b"CK\x01"
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 NONCE_BYTES = 12
@@ -227,3 +235,60 @@ def recovery_private_key(code: str) -> X25519PrivateKey:
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.cloud.e2e.v1 recovery"
     ).derive(secret)
     return X25519PrivateKey.from_private_bytes(seed)
+
+
+def open_proof(sealed: bytes, private_key: X25519PrivateKey, *, recovery: bool = False) -> bytes:
+    """
+    Open a proof the server sealed to this device (or to the recovery key).
+
+    Raises:
+        E2EError: not format 1, or sealed to another key.
+    """
+    info = b"charter.cloud.e2e.v1 " + (b"recovery-proof" if recovery else b"device-proof")
+    if not sealed.startswith(PROOF):
+        raise E2EError("not a format-1 proof")
+    try:
+        return SUITE.decrypt(sealed[len(PROOF) :], private_key, info=info)
+    except InvalidTag:
+        raise E2EError("this proof was sealed to another key") from None
+
+
+def _previous_aad(kid: bytes, category: str) -> bytes:
+    return PREVIOUS + kid + b"\x00" + category.encode()
+
+
+def seal_previous(
+    key: bytes, category: str, earlier: list[bytes], *, nonce: bytes | None = None
+) -> bytes:
+    """The earlier keys of a category sealed under its current key (format 1); ``nonce``
+    only for test vectors."""
+    kid = key_id(key)
+    nonce = nonce or os.urandom(NONCE_BYTES)
+    if any(len(k) != KEY_BYTES for k in earlier):
+        raise ValueError("a category key is 32 bytes")
+    body = AESGCM(key).encrypt(nonce, b"".join(earlier), _previous_aad(kid, category))
+    return PREVIOUS + kid + nonce + body
+
+
+def open_previous(key: bytes, category: str, sealed: bytes) -> list[bytes]:
+    """
+    The earlier keys, newest first.
+
+    Raises:
+        E2EError: not format 1, sealed under another key, or tampered.
+    """
+    head = len(PREVIOUS) + KEY_ID_BYTES
+    kid = key_id(key)
+    if not sealed.startswith(PREVIOUS + kid) or len(sealed) < head + NONCE_BYTES + 16:
+        raise E2EError("not format-1 earlier keys under this key")
+    try:
+        plain = AESGCM(key).decrypt(
+            sealed[head : head + NONCE_BYTES],
+            sealed[head + NONCE_BYTES :],
+            _previous_aad(kid, category),
+        )
+    except InvalidTag:
+        raise E2EError("the earlier keys do not open: tampered, or another category") from None
+    if len(plain) % KEY_BYTES:
+        raise E2EError("the earlier keys are not whole keys")
+    return [plain[i : i + KEY_BYTES] for i in range(0, len(plain), KEY_BYTES)]

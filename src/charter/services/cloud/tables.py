@@ -105,6 +105,25 @@ protection = Table(
     Column("key_id", String(32), nullable=False, comment="Id of the category key (not the key)."),
     Column("format", Integer, nullable=False, comment="Envelope format version (1)."),
     Column("enabled_at", BigInteger, nullable=False),
+    Column(
+        "recovery_public",
+        String(64),
+        nullable=True,
+        comment="The recovery key's X25519 public key, hex (never its private key).",
+    ),
+    Column(
+        "previous",
+        LargeBinary,
+        nullable=True,
+        comment="Earlier keys of the category sealed under its current key (CK 01).",
+    ),
+    Column(
+        "state",
+        String(8),
+        nullable=False,
+        server_default="on",
+        comment="on | rotate (a device was removed) | leaving (being turned off).",
+    ),
     comment="Categories under advanced protection (end-to-end): the server holds only "
     "ciphertext it cannot open.",
 )
@@ -197,7 +216,8 @@ register_table(
     protection,
     subject_column="subject_id",
     reference=("subject_id",),
-    neither=("category", "key_id", "format", "enabled_at"),
+    personal={"previous": "end-to-end (sealed under the category key the server lacks)"},
+    neither=("category", "key_id", "format", "enabled_at", "recovery_public", "state"),
     erase=Erase.DELETE,
 )
 register_table(
