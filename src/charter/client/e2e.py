@@ -24,6 +24,9 @@ test vectors in ``tests/client/vectors/e2e_v1.json`` pin them byte for byte.
 - **Earlier keys** (after a rotation): ``CK 01`` | current key id (16) | nonce (12) |
   AES-256-GCM under the current key of the earlier keys (32 bytes each, newest first), with
   associated data ``CK 01`` | key id | 00 | category.
+- **Shared photo** (a link under advanced protection): ``SP 01`` | nonce (12) | AES-256-GCM
+  under a fresh 32-byte photo key of media type length (1) | media type | the stripped
+  image, associated data ``SP 01``. The photo key travels in the link's URL fragment.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ WRAP = b"CW\x01"
 SEALED = b"CS\x01"
 PROOF = b"CP\x01"
 PREVIOUS = b"CK\x01"
+SHARED_PHOTO = b"SP\x01"
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 NONCE_BYTES = 12
@@ -292,3 +296,32 @@ def open_previous(key: bytes, category: str, sealed: bytes) -> list[bytes]:
     if len(plain) % KEY_BYTES:
         raise E2EError("the earlier keys are not whole keys")
     return [plain[i : i + KEY_BYTES] for i in range(0, len(plain), KEY_BYTES)]
+
+
+def seal_shared_photo(
+    photo_key: bytes, media_type: str, image: bytes, *, nonce: bytes | None = None
+) -> bytes:
+    """A stripped photo sealed for a link (format 1); ``nonce`` only for test vectors."""
+    kind = media_type.encode()
+    if len(photo_key) != KEY_BYTES or not 0 < len(kind) < 256:
+        raise ValueError("a 32-byte photo key and a media type")
+    nonce = nonce or os.urandom(NONCE_BYTES)
+    body = AESGCM(photo_key).encrypt(nonce, bytes([len(kind)]) + kind + image, SHARED_PHOTO)
+    return SHARED_PHOTO + nonce + body
+
+
+def open_shared_photo(photo_key: bytes, sealed: bytes) -> tuple[str, bytes]:
+    """
+    The media type and the image of a shared photo.
+
+    Raises:
+        E2EError: not format 1, another key, or tampered.
+    """
+    if not sealed.startswith(SHARED_PHOTO) or len(sealed) < 3 + NONCE_BYTES + 17:
+        raise E2EError("not a format-1 shared photo")
+    try:
+        plain = AESGCM(photo_key).decrypt(sealed[3:15], sealed[15:], SHARED_PHOTO)
+    except InvalidTag:
+        raise E2EError("the shared photo does not open with this key") from None
+    n = plain[0]
+    return plain[1 : 1 + n].decode(), plain[1 + n :]

@@ -45,10 +45,12 @@ from charter.client.e2e import (
     recovery_private_key,
     seal_item,
     seal_previous,
+    seal_shared_photo,
     seal_to_self,
     unwrap_key,
     wrap_key,
 )
+from charter.photos import strip_bytes
 
 KEY_FILE_FORMAT = "charter.device-key.v1"
 RECOVERY = "recovery"
@@ -339,6 +341,24 @@ class ProtectedCloud:
             self._keys.pop(item.category, None)  # perhaps rotated since: look again
         current = self.key(item.category)
         return open_item(self._ring.get(kid, current), item.category, envelope)
+
+    def share(self, item: Item, *, days: int = 7) -> str:
+        """Share a photo of the protected gallery by link: stripped of its location and
+        metadata here (:mod:`charter.photos`), sealed under a fresh photo key, uploaded as
+        ciphertext only; the key is in the link's fragment, which never reaches a server.
+        Returns the link (show it once)."""
+        opened = self.download(item)
+        stripped, report = strip_bytes(opened.content)
+        photo_key = new_key()
+        answer = self.transport.request(
+            "POST",
+            f"/v1/cloud/items/{item.id}/sealed-links",
+            params={"days": days},
+            content=seal_shared_photo(photo_key, report.media_type, stripped),
+            headers={"Content-Type": "application/octet-stream"},
+        ).json()
+        fragment = base64.urlsafe_b64encode(photo_key).decode().rstrip("=")
+        return f"{answer['url']}#k={fragment}"
 
     # -- key changes ---------------------------------------------------------------------
 

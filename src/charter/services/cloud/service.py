@@ -17,6 +17,7 @@ from charter.services.cloud.model import Item
 from charter.services.cloud.plans import PLANS, Plan
 from charter.services.cloud.protection import Protection
 from charter.services.cloud.purchases import Purchase, purchases, record_purchase
+from charter.services.cloud.sealed_links import SealedLinks
 from charter.services.cloud.switches import set_sync, sync_settings
 from charter.services.cloud.sync import CloudSync
 from charter.services.cloud.uploads import Uploads
@@ -38,6 +39,7 @@ class Cloud(CloudSync):
         self.devices = Devices(self)
         self.protection = Protection(self, self.devices)
         self.keys = KeyChanges(self.protection)
+        self.sealed_links = SealedLinks(self)
 
     def upload_many(self, subject_id: str, category: str, contents: list[bytes]) -> list[Item]:
         """Create many items at once (see :func:`.batch.upload_many`)."""

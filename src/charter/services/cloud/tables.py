@@ -83,6 +83,12 @@ links = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    Column(
+        "record_id",
+        String(40),
+        nullable=True,
+        comment="Advanced protection: gate record of the copy sealed on the device.",
+    ),
     Index("ix_cloud_links_token", "token_hash"),
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
@@ -182,7 +188,16 @@ register_table(
     links,
     subject_column="subject_id",
     reference=("subject_id",),
-    neither=("id", "token_hash", "item_id", "views", "created_at", "expires_at", "revoked_at"),
+    neither=(
+        "id",
+        "token_hash",
+        "item_id",
+        "views",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "record_id",
+    ),
     erase=Erase.DELETE,
 )
 register_table(

@@ -1,6 +1,6 @@
 """Cloud: key changes under advanced protection (the recovery key's public key, earlier
 category keys sealed under the current one, and the category's state: on, rotation due,
-being turned off)
+being turned off), and shared links of protected photos (the copy sealed on the device)
 
 Revision ID: 0018
 Revises: 0014
@@ -45,9 +45,20 @@ def upgrade() -> None:
                 comment="on | rotate (a device was removed) | leaving (being turned off).",
             )
         )
+    with op.batch_alter_table("cloud_links") as batch:
+        batch.add_column(
+            sa.Column(
+                "record_id",
+                sa.String(length=40),
+                nullable=True,
+                comment="Advanced protection: gate record of the copy sealed on the device.",
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cloud_links") as batch:
+        batch.drop_column("record_id")
     with op.batch_alter_table("cloud_protection") as batch:
         batch.drop_column("state")
         batch.drop_column("previous")
