@@ -55,6 +55,7 @@ def test_protected_items_are_locked_on_the_web(
         acknowledge_data_loss=True,
         key_id=e2e.key_id(key).hex(),
         device_id=device_id,
+        recovery_public=e2e.public_bytes(recovery.public_key()).hex(),
         wrapped={
             device_id: e2e.wrap_key(key, "notes", device.public_key()),
             "recovery": e2e.wrap_key(key, "notes", recovery.public_key()),
