@@ -27,6 +27,11 @@ test vectors in ``tests/client/vectors/e2e_v1.json`` pin them byte for byte.
 - **Shared photo** (a link under advanced protection): ``SP 01`` | nonce (12) | AES-256-GCM
   under a fresh 32-byte photo key of media type length (1) | media type | the stripped
   image, associated data ``SP 01``. The photo key travels in the link's URL fragment.
+- **Key for a web session** (a device approving a browser): ``CB 01`` | key id (16) | HPKE
+  base-mode seal with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and **AES-128-GCM** (what the
+  browser's vendored @hpke/core offers) of the category key to the browser's ephemeral
+  public key: encapsulated key (32) | ciphertext and tag (48); ``info``
+  ``charter.cloud.e2e.v1 session`` 00 category 00 key id.
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ SEALED = b"CS\x01"
 PROOF = b"CP\x01"
 PREVIOUS = b"CK\x01"
 SHARED_PHOTO = b"SP\x01"
+SESSION_WRAP = b"CB\x01"
+SESSION_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 NONCE_BYTES = 12
@@ -325,3 +332,36 @@ def open_shared_photo(photo_key: bytes, sealed: bytes) -> tuple[str, bytes]:
         raise E2EError("the shared photo does not open with this key") from None
     n = plain[0]
     return plain[1 : 1 + n].decode(), plain[1 + n :]
+
+
+def _session_info(category: str, kid: bytes) -> bytes:
+    return b"charter.cloud.e2e.v1 session\x00" + category.encode() + b"\x00" + kid
+
+
+def wrap_for_session(key: bytes, category: str, browser: X25519PublicKey) -> bytes:
+    """A category key sealed to a browser session's ephemeral key (format 1)."""
+    kid = key_id(key)
+    return (
+        SESSION_WRAP + kid + SESSION_SUITE.encrypt(key, browser, info=_session_info(category, kid))
+    )
+
+
+def unwrap_for_session(wrapped: bytes, category: str, browser: X25519PrivateKey) -> bytes:
+    """
+    What the browser's script does, in Python (for vectors and tests).
+
+    Raises:
+        E2EError: not format 1, another key, or the key does not match its id.
+    """
+    if len(wrapped) != WRAP_LENGTH or not wrapped.startswith(SESSION_WRAP):
+        raise E2EError("not a format-1 session wrap")
+    kid = wrapped[3 : 3 + KEY_ID_BYTES]
+    try:
+        key = SESSION_SUITE.decrypt(
+            wrapped[3 + KEY_ID_BYTES :], browser, info=_session_info(category, kid)
+        )
+    except InvalidTag:
+        raise E2EError("this key was not wrapped to this session") from None
+    if not hmac.compare_digest(key_id(key), kid):
+        raise E2EError("the unwrapped key does not match its id")
+    return key

@@ -48,6 +48,7 @@ from charter.client.e2e import (
     seal_shared_photo,
     seal_to_self,
     unwrap_key,
+    wrap_for_session,
     wrap_key,
 )
 from charter.photos import strip_bytes
@@ -359,6 +360,34 @@ class ProtectedCloud:
         ).json()
         fragment = base64.urlsafe_b64encode(photo_key).decode().rstrip("=")
         return f"{answer['url']}#k={fragment}"
+
+    def web_unlocks(self) -> list[dict[str, Any]]:
+        """Web sessions asking to open protected items (with the twelve digits their page
+        shows: compare before approving)."""
+        return list(self.transport.request("GET", "/v1/cloud/unlocks").json())
+
+    def approve_web(self, unlock_id: str) -> dict[str, Any]:
+        """Let a web session open protected items: every protected category's keys (the
+        current one and earlier ones) wrapped to the session's ephemeral key."""
+        self._proven()
+        asked = next(u for u in self.web_unlocks() if u["id"] == unlock_id)
+        browser = X25519PublicKey.from_public_bytes(bytes.fromhex(asked["public_key"]))
+        wrapped: dict[str, list[str]] = {}
+        for name, found in self.status()["protected"].items():
+            key = self.key(name)
+            previous = found.get("previous_b64")
+            keys = [
+                key,
+                *(open_previous(key, name, base64.b64decode(previous)) if previous else []),
+            ]
+            wrapped[name] = [
+                base64.b64encode(wrap_for_session(k, name, browser)).decode() for k in keys
+            ]
+        return dict(
+            self.transport.request(
+                "POST", f"/v1/cloud/unlocks/{unlock_id}", json={"wrapped": wrapped}
+            ).json()
+        )
 
     # -- key changes ---------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """
-Shared photo links under advanced protection (see :mod:`charter.services.cloud.sealed_links`):
+Web sessions a device approves (``/v1/cloud/unlocks``, see
+:mod:`charter.services.cloud.web_unlocks`) and shared photo links under advanced protection (see :mod:`charter.services.cloud.sealed_links`):
 ``POST /v1/cloud/items/{id}/sealed-links`` takes the copy a device stripped and sealed;
 ``/s/p/{token}`` is the link's page, whose script (``/static/shared-photo.js``) fetches the
 ciphertext from ``/s/p/{token}/sealed`` and decrypts it with the key in the URL fragment.
@@ -8,16 +9,20 @@ Part of the cloud routers (:mod:`charter.api.routers.cloud` includes them).
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from charter.api.cloud_models import LinkOut
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import responses
-from charter.api.routers.cloud_devices import subject_of
+from charter.api.routers.cloud_devices import CallerDevice, CallerProof, subject_of
+from charter.errors import InputError
+from charter.services.cloud.web_unlocks import Unlock
 
 router = APIRouter()
 shared = APIRouter()
@@ -117,3 +122,62 @@ def sealed_copy(token: Token, charter: CharterDep) -> Response:
         media_type="application/octet-stream",
         headers={**PAGE_HEADERS, "Content-Security-Policy": "default-src 'none'; sandbox"},
     )
+
+
+class UnlockOut(BaseModel):
+    """A web session asking to open protected items."""
+
+    id: str
+    public_key: str = Field(description="The browser's ephemeral X25519 key, hex.")
+    fingerprint: str = Field(description="Twelve digits the page shows: compare them.")
+    approved: bool
+    created_at: int
+    expires_at: int
+
+
+class UnlockIn(BaseModel):
+    """The category keys wrapped to the session's key (CB 01, base64), per category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wrapped: dict[str, list[str]] = Field(min_length=1, max_length=20)
+
+
+def _unlock_out(u: Unlock) -> UnlockOut:
+    return UnlockOut(
+        id=u.id,
+        public_key=u.public_key,
+        fingerprint=u.fingerprint,
+        approved=u.approved,
+        created_at=u.created_at,
+        expires_at=u.expires_at,
+    )
+
+
+@router.get("/unlocks", responses=responses(401, 403))
+def pending_unlocks(principal: AnyPrincipal, charter: CharterDep) -> list[UnlockOut]:
+    """Web sessions asking to open protected items, waiting for a device."""
+    return [_unlock_out(u) for u in charter.cloud.web_unlocks.pending(subject_of(principal))]
+
+
+@router.post("/unlocks/{unlock_id}", responses=responses(401, 403, 404, 422))
+def approve_unlock(
+    unlock_id: Annotated[str, Path(pattern=r"^wu_[0-9a-f]{32}$")],
+    body: UnlockIn,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
+) -> UnlockOut:
+    """An approved device lets a web session open protected items: the keys wrapped to
+    the session's ephemeral key (only an approved device: ``device_not_approved``)."""
+    subject_id = subject_of(principal)
+    who = charter.cloud.keys.approved_device(subject_id, caller, proof)
+    try:
+        wrapped = {
+            name: [base64.b64decode(b, validate=True) for b in blobs]
+            for name, blobs in body.wrapped.items()
+        }
+    except ValueError:
+        raise InputError("the wraps are base64", field="wrapped") from None
+    return _unlock_out(charter.cloud.web_unlocks.approve(subject_id, unlock_id, who, wrapped))

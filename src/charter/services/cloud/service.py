@@ -21,6 +21,7 @@ from charter.services.cloud.sealed_links import SealedLinks
 from charter.services.cloud.switches import set_sync, sync_settings
 from charter.services.cloud.sync import CloudSync
 from charter.services.cloud.uploads import Uploads
+from charter.services.cloud.web_unlocks import WebUnlocks
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -40,6 +41,7 @@ class Cloud(CloudSync):
         self.protection = Protection(self, self.devices)
         self.keys = KeyChanges(self.protection)
         self.sealed_links = SealedLinks(self)
+        self.web_unlocks = WebUnlocks(self.protection)
 
     def upload_many(self, subject_id: str, category: str, contents: list[bytes]) -> list[Item]:
         """Create many items at once (see :func:`.batch.upload_many`)."""

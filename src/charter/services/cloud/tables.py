@@ -177,6 +177,42 @@ devices = Table(
     "protection and their device-side sync settings.",
 )
 
+web_unlocks = Table(
+    "cloud_web_unlocks",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Unlock request id (wu_...)."),
+    Column(
+        "session_hash",
+        String(64),
+        nullable=False,
+        comment="Keyed hash of the signed-in session the browser asked from.",
+    ),
+    Column("public_key", String(64), nullable=False, comment="The browser's X25519 key, hex."),
+    Column(
+        "wrapped",
+        LargeBinary,
+        nullable=True,
+        comment="The category keys wrapped (HPKE) to the browser's key by an approved device.",
+    ),
+    Column("approved_by", String(40), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_cloud_web_unlocks_expires", "expires_at"),
+    comment="Web sessions a device approved to open protected items in the browser.",
+)
+
+register_table(
+    web_unlocks,
+    subject_column="subject_id",
+    personal={
+        "public_key": "plain (an ephemeral key the browser made for this session)",
+        "wrapped": "end-to-end (HPKE to the browser's ephemeral key)",
+    },
+    reference=("subject_id",),
+    neither=("id", "session_hash", "approved_by", "created_at", "expires_at"),
+    erase=Erase.DELETE,
+)
 register_table(
     settings,
     subject_column="subject_id",
