@@ -99,3 +99,19 @@ def test_a_split_that_is_not_k_of_n_with_k_at_least_two_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="at least 2"):
         split_recovery(e2e.new_recovery_code(), threshold=threshold, count=count)
+
+
+def test_the_frozen_session_wrap_opens_with_the_browser_key_only() -> None:
+    v = VECTORS["session_wrap"]
+    browser = X25519PrivateKey.from_private_bytes(bytes.fromhex(v["browser_private_hex"]))
+    assert e2e.public_bytes(browser.public_key()).hex() == v["browser_public_hex"]
+    wrapped = bytes.fromhex(v["wrapped_hex"])
+    assert wrapped[:3] == b"CB\x01" and len(wrapped) == 99
+    key = e2e.unwrap_for_session(wrapped, v["category"], browser)
+    assert key.hex() == VECTORS["category_key_hex"]
+    with pytest.raises(e2e.E2EError):  # bound to its category
+        e2e.unwrap_for_session(wrapped, "contacts", browser)
+    with pytest.raises(e2e.E2EError):  # not a device wrap, nor opened by another key
+        e2e.unwrap_for_session(wrapped, v["category"], X25519PrivateKey.generate())
+    fresh = e2e.wrap_for_session(key, "notes", browser.public_key())
+    assert e2e.unwrap_for_session(fresh, "notes", browser) == key
