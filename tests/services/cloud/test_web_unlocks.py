@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from charter.app import Charter
 from charter.asgi import create_app
 from charter.client import ApiError, CloudClient, Transport
-from charter.client.e2e import open_item, public_bytes, unwrap_for_session
+from charter.client.e2e import key_id, open_item, public_bytes, unwrap_for_session
 from charter.client.protection import DeviceKey, ProtectedCloud
 from charter.errors import NotFoundError, RefusedError
 from charter.services.cloud.web_unlocks import LIFETIME
