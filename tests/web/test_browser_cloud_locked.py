@@ -2,8 +2,7 @@
 My cloud in a real browser with advanced protection: the statement is shown before anyone
 opts in, items of a protected category show as locked ("open it on your device") with no
 download, the devices and their approval state are listed, and the purchase history shows
-the plan changes. (No web session can be approved by a device yet: protected items stay
-locked on the web.)
+the plan changes. (A device can approve a web session: test_browser_cloud_unlock.py.)
 """
 
 from __future__ import annotations
