@@ -77,7 +77,8 @@ class SharedLinks:
         if item.category in self.sync.protected_categories(subject_id):
             raise RefusedError(
                 "the gallery is under advanced protection: the server cannot open its photos, "
-                "so it cannot share them by link; share the photo from your device",
+                "so it cannot share them by link; share the photo from your device (it strips and "
+                "seals the copy: POST /v1/cloud/items/{id}/sealed-links)",
                 code="advanced_protection",
             )
         if detect_format(content[:64]) is None:
