@@ -413,7 +413,8 @@ class ProtectedCloud:
         self._proven()
         old = self.key(category)
         protected = self.status()["protected"][category]
-        earlier = [old] + [k for kid, k in self._ring.items() if kid != key_id(old)]
+        sealed = protected.get("previous_b64")
+        earlier = [old, *(open_previous(old, category, base64.b64decode(sealed)) if sealed else [])]
         key = new_key()
         recovery = X25519PublicKey.from_public_bytes(bytes.fromhex(protected["recovery_public"]))
         wrapped = {

@@ -169,6 +169,8 @@ def test_removing_a_device_rotates_the_keys_and_it_cannot_read_what_comes_after(
     fresh_tablet = device(charter, api, subject, tmp_path / "tablet")
     assert fresh_tablet.download(before).name == "Ana"
     assert fresh_tablet.download(after).name == "Bo"
+    # a second rotation keeps every earlier key (sealed under the newest one)
+    phone.rotate("contacts")
     # and the recovery key, wrapped anew, opens both on a brand new device
     spare = device(charter, api, subject, tmp_path / "spare")
     assert spare.recover(recovery)["e2e"] == "approved"
