@@ -138,6 +138,8 @@ def test_removing_a_device_rotates_the_keys_and_it_cannot_read_what_comes_after(
     assert phone.remove_device(stolen.device.device_id) == ["contacts"]
     status = phone.status()["protected"]["contacts"]
     assert status["state"] == "on" and status["key_id"] != key_id(old_key).hex()
+    texts = [e.text for e in charter.rights.activity.page(subject).entries]
+    assert any("gave contacts a new key" in t for t in texts)
     # the removed device's wraps are gone server-side; the others hold the new key only
     assert wraps_of(charter, subject, stolen.device.device_id) == []
     with charter.stores.control().connect() as conn:

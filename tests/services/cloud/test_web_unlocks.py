@@ -66,6 +66,8 @@ def test_the_session_gets_the_keys_wrapped_to_its_key_until_the_approval_expires
     assert charter.cloud.web_unlocks.get(subject, asked.id).approved is False
     assert phone.approve_web(asked.id)["approved"] is True
     assert phone.web_unlocks() == []  # no longer waiting
+    texts = [e.text for e in charter.rights.activity.page(subject).entries]
+    assert any("let a browser session open" in t for t in texts)
     got = charter.cloud.web_unlocks.get(subject, asked.id, "session-a")
     (wrap,) = got.wrapped["notes"]
     key = unwrap_for_session(wrap, "notes", browser)
