@@ -100,8 +100,12 @@ async def share_sealed(
     )
 
 
-@shared.get("/s/p/{token}", response_class=HTMLResponse, responses=responses(404))
-def sealed_page(token: Token, charter: CharterDep) -> HTMLResponse:
+@shared.get(
+    "/s/p/{token}",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The page."}, **responses(404)},
+)
+def sealed_page(token: Token, charter: CharterDep) -> Response:
     """The page of a sealed link: its script decrypts the photo in the browser."""
     charter.cloud.sealed_links.check(token)
     return HTMLResponse(PAGE, headers=PAGE_HEADERS)
