@@ -51,6 +51,7 @@ from charter.client.e2e import (
     wrap_for_session,
     wrap_key,
 )
+from charter.client.http import ApiError
 from charter.photos import strip_bytes
 
 KEY_FILE_FORMAT = "charter.device-key.v1"
@@ -316,10 +317,19 @@ class ProtectedCloud:
     # -- items ---------------------------------------------------------------------------
 
     def upload(self, category: str, content: bytes, *, name: str = "", path: str = "") -> Item:
-        """A new item, encrypted here with its name and path."""
-        return self.cloud.upload(
-            category, seal_item(self.key(category), category, content, name=name, path=path)
-        )
+        """A new item, encrypted here with its name and path (under the category's current
+        key: if another device rotated it meanwhile, this device fetches the new one)."""
+        try:
+            return self.cloud.upload(
+                category, seal_item(self.key(category), category, content, name=name, path=path)
+            )
+        except ApiError as refused:
+            if refused.code != "e2e_required" or category not in self._keys:
+                raise
+            self._keys.pop(category)  # rotated elsewhere: look again
+            return self.cloud.upload(
+                category, seal_item(self.key(category), category, content, name=name, path=path)
+            )
 
     def upload_batch(self, category: str, contents: list[tuple[str, bytes]]) -> list[Item]:
         """Many new items (name, content) at once, each encrypted here."""

@@ -135,6 +135,7 @@ def test_removing_a_device_rotates_the_keys_and_it_cannot_read_what_comes_after(
     before = phone.upload("contacts", b"BEGIN:VCARD\nFN:Ana\nEND:VCARD", name="Ana")
     assert stolen.download(before).name == "Ana"
     old_key = stolen.key("contacts")
+    assert tablet.key("contacts") == old_key  # the tablet keeps it in memory
     assert phone.remove_device(stolen.device.device_id) == ["contacts"]
     status = phone.status()["protected"]["contacts"]
     assert status["state"] == "on" and status["key_id"] != key_id(old_key).hex()
@@ -171,6 +172,9 @@ def test_removing_a_device_rotates_the_keys_and_it_cannot_read_what_comes_after(
     fresh_tablet = device(charter, api, subject, tmp_path / "tablet")
     assert fresh_tablet.download(before).name == "Ana"
     assert fresh_tablet.download(after).name == "Bo"
+    # the tablet, still holding the old key in memory, picks up the new one by itself
+    assert tablet.download(tablet.upload("contacts", b"BEGIN:VCARD\nFN:Cy\nEND:VCARD")).content
+    assert tablet.key("contacts") not in (old_key, None)
     # a second rotation keeps every earlier key (sealed under the newest one)
     phone.rotate("contacts")
     # and the recovery key, wrapped anew, opens both on a brand new device
