@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from charter.app import Charter
 from charter.asgi import create_app
@@ -24,7 +24,7 @@ from charter.client import ApiError, CloudClient, Transport
 from charter.client.e2e import E2EError, open_shared_photo
 from charter.client.protection import DeviceKey, ProtectedCloud
 from charter.errors import NotFoundError
-from charter.services.cloud.tables import links
+from charter.services.cloud.tables import links, web_unlocks
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
 
@@ -143,3 +143,25 @@ def test_a_revoked_sealed_link_serves_nothing_and_its_copy_is_destroyed(
             "POST", f"/v1/cloud/items/{photo.id}/sealed-links", content=b"plain jpeg bytes"
         )
     assert bad.value.status in (404, 422)
+
+
+def test_erasing_the_account_leaves_no_sealed_copy_link_or_web_unlock(
+    charter: Charter, api: TestClient, tmp_path: Path
+) -> None:
+    subject, phone = phone_of(charter, api, tmp_path)
+    phone.protect("gallery", acknowledge_data_loss=True)
+    photo = phone.upload("gallery", photo_with_location(), name="MARKERphotoN5")
+    url = phone.share(photo)
+    browser_key = "11" * 32
+    asked = charter.cloud.web_unlocks.ask(subject, "session-a", browser_key)
+    assert asked.id and api.get(urlsplit(url).path + "/sealed").status_code == 200
+    charter.rights.delete_account(subject, actor="test")
+    with charter.stores.control().connect() as conn:
+        for table in (links, web_unlocks):
+            left = conn.execute(
+                select(func.count()).select_from(table).where(table.c.subject_id == subject)
+            ).scalar_one()
+            assert left == 0, table.name
+    assert api.get(urlsplit(url).path + "/sealed").status_code == 404
+    report = charter.rights.verify_erasure(subject, markers=["MARKERphotoN5", CANARY])
+    assert report.clean, report
