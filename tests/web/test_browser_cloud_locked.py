@@ -2,8 +2,7 @@
 My cloud in a real browser with advanced protection: the statement is shown before anyone
 opts in, items of a protected category show as locked ("open it on your device") with no
 download, the devices and their approval state are listed, and the purchase history shows
-the plan changes. (No web session can be approved by a device yet: protected items stay
-locked on the web.)
+the plan changes. (A device can approve a web session: test_browser_cloud_unlock.py.)
 """
 
 from __future__ import annotations
@@ -55,6 +54,7 @@ def test_protected_items_are_locked_on_the_web(
         acknowledge_data_loss=True,
         key_id=e2e.key_id(key).hex(),
         device_id=device_id,
+        recovery_public=e2e.public_bytes(recovery.public_key()).hex(),
         wrapped={
             device_id: e2e.wrap_key(key, "notes", device.public_key()),
             "recovery": e2e.wrap_key(key, "notes", recovery.public_key()),

@@ -10,6 +10,8 @@ from pydantic.config import JsonDict
 
 Base64Wrap = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{132}$", max_length=132)]
 """A wrapped key (99 bytes), base64."""
+ProofHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+"""A device or recovery proof, opened by its holder (32 bytes, hex)."""
 DeviceIdText = Annotated[str, StringConstraints(pattern=r"^dv_[0-9a-f]{32}$")]
 Recipient = Annotated[str, StringConstraints(pattern=r"^(dv_[0-9a-f]{32}|recovery)$")]
 CategoryText = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,20}$")]
@@ -60,6 +62,11 @@ class DeviceOut(BaseModel):
     sync: dict[str, bool] = Field(description="Each category's sync on this device.")
     created_at: int
     updated_at: int
+    proof_sealed_b64: str | None = Field(
+        default=None,
+        description="On registration only: the device proof sealed to the device's public "
+        "key (CP 01); the device opens it and sends it as Charter-Device-Proof.",
+    )
 
 
 class KeysIn(BaseModel):
@@ -70,6 +77,14 @@ class KeysIn(BaseModel):
     wrapped: dict[CategoryText, Base64Wrap] = Field(
         min_length=1, max_length=20, json_schema_extra=ONLY_NAMED_KEYS
     )
+    recovery_proofs: dict[CategoryText, ProofHex] = Field(
+        default_factory=dict,
+        max_length=20,
+        json_schema_extra=ONLY_NAMED_KEYS,
+        description="A device wrapping keys to itself after opening them with the recovery "
+        "key: per category, the recovery proof it opened (GET /v1/cloud/keys?recipient="
+        "recovery). An approved device leaves it out.",
+    )
 
 
 class WrappedKeyOut(BaseModel):
@@ -78,6 +93,32 @@ class WrappedKeyOut(BaseModel):
     category: str
     key_id: str
     wrapped_b64: str
+    proof_sealed_b64: str | None = Field(
+        default=None,
+        description="For the recovery key: the recovery proof sealed to it (CP 01).",
+    )
+
+
+class RotateIn(BaseModel):
+    """A new key of a protected category (after a device was removed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The new key's id.")
+    wrapped: dict[Recipient, Base64Wrap] = Field(
+        min_length=2,
+        max_length=50,
+        json_schema_extra=ONLY_NAMED_KEYS,
+        description="The new key wrapped to every approved device and to 'recovery', only.",
+    )
+    previous_b64: str = Field(
+        max_length=90_000,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="The earlier keys sealed under the new one (CK 01).",
+    )
+    recovery_public: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="The recovery key's X25519 public key, hex."
+    )
 
 
 class ProtectIn(BaseModel):
@@ -91,6 +132,11 @@ class ProtectIn(BaseModel):
     )
     key_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The new key's id.")
     device_id: DeviceIdText = Field(description="The device that made the key.")
+    recovery_public: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="The recovery key's X25519 public key, hex: lets a device wrap a later "
+        "key to it and lets the server check a recovery proof.",
+    )
     wrapped: dict[Recipient, Base64Wrap] = Field(
         min_length=2,
         max_length=50,
@@ -106,6 +152,12 @@ class ProtectedOut(BaseModel):
     key_id: str
     format: int
     enabled_at: int
+    state: str = Field(
+        description="on | rotate (a device holding the key was removed: an approved device "
+        "makes a new key) | leaving (being turned off: items go back to standard)."
+    )
+    recovery_public: str | None
+    previous_b64: str | None = Field(description="Earlier keys sealed under the current one.")
 
 
 class ProtectionOut(BaseModel):

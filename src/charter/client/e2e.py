@@ -18,6 +18,20 @@ test vectors in ``tests/client/vectors/e2e_v1.json`` pin them byte for byte.
   recovery``).
 - **Sealed to self** (a device's own settings): ``CS 01`` | HPKE seal to the device's own key,
   ``info`` ``charter.cloud.e2e.v1 self``.
+- **Proof** (made by the server, opened by a device or the recovery key): ``CP 01`` | HPKE
+  seal of 32 bytes, ``info`` ``charter.cloud.e2e.v1 device-proof`` (to a device) or
+  ``charter.cloud.e2e.v1 recovery-proof`` (to the recovery key).
+- **Earlier keys** (after a rotation): ``CK 01`` | current key id (16) | nonce (12) |
+  AES-256-GCM under the current key of the earlier keys (32 bytes each, newest first), with
+  associated data ``CK 01`` | key id | 00 | category.
+- **Shared photo** (a link under advanced protection): ``SP 01`` | nonce (12) | AES-256-GCM
+  under a fresh 32-byte photo key of media type length (1) | media type | the stripped
+  image, associated data ``SP 01``. The photo key travels in the link's URL fragment.
+- **Key for a web session** (a device approving a browser): ``CB 01`` | key id (16) | HPKE
+  base-mode seal with DHKEM(X25519, HKDF-SHA256), HKDF-SHA256 and **AES-128-GCM** (what the
+  browser's vendored @hpke/core offers) of the category key to the browser's ephemeral
+  public key: encapsulated key (32) | ciphertext and tag (48); ``info``
+  ``charter.cloud.e2e.v1 session`` 00 category 00 key id.
 """
 
 from __future__ import annotations
@@ -39,6 +53,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 ENVELOPE = b"CE\x01"
 WRAP = b"CW\x01"
 SEALED = b"CS\x01"
+PROOF = b"CP\x01"
+PREVIOUS = b"CK\x01"
+SHARED_PHOTO = b"SP\x01"
+SESSION_WRAP = b"CB\x01"
+SESSION_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
 KEY_BYTES = 32
 KEY_ID_BYTES = 16
 NONCE_BYTES = 12
@@ -227,3 +246,122 @@ def recovery_private_key(code: str) -> X25519PrivateKey:
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"charter.cloud.e2e.v1 recovery"
     ).derive(secret)
     return X25519PrivateKey.from_private_bytes(seed)
+
+
+def open_proof(sealed: bytes, private_key: X25519PrivateKey, *, recovery: bool = False) -> bytes:
+    """
+    Open a proof the server sealed to this device (or to the recovery key).
+
+    Raises:
+        E2EError: not format 1, or sealed to another key.
+    """
+    info = b"charter.cloud.e2e.v1 " + (b"recovery-proof" if recovery else b"device-proof")
+    if not sealed.startswith(PROOF):
+        raise E2EError("not a format-1 proof")
+    try:
+        return SUITE.decrypt(sealed[len(PROOF) :], private_key, info=info)
+    except InvalidTag:
+        raise E2EError("this proof was sealed to another key") from None
+
+
+def _previous_aad(kid: bytes, category: str) -> bytes:
+    return PREVIOUS + kid + b"\x00" + category.encode()
+
+
+def seal_previous(
+    key: bytes, category: str, earlier: list[bytes], *, nonce: bytes | None = None
+) -> bytes:
+    """The earlier keys of a category sealed under its current key (format 1); ``nonce``
+    only for test vectors."""
+    kid = key_id(key)
+    nonce = nonce or os.urandom(NONCE_BYTES)
+    if any(len(k) != KEY_BYTES for k in earlier):
+        raise ValueError("a category key is 32 bytes")
+    body = AESGCM(key).encrypt(nonce, b"".join(earlier), _previous_aad(kid, category))
+    return PREVIOUS + kid + nonce + body
+
+
+def open_previous(key: bytes, category: str, sealed: bytes) -> list[bytes]:
+    """
+    The earlier keys, newest first.
+
+    Raises:
+        E2EError: not format 1, sealed under another key, or tampered.
+    """
+    head = len(PREVIOUS) + KEY_ID_BYTES
+    kid = key_id(key)
+    if not sealed.startswith(PREVIOUS + kid) or len(sealed) < head + NONCE_BYTES + 16:
+        raise E2EError("not format-1 earlier keys under this key")
+    try:
+        plain = AESGCM(key).decrypt(
+            sealed[head : head + NONCE_BYTES],
+            sealed[head + NONCE_BYTES :],
+            _previous_aad(kid, category),
+        )
+    except InvalidTag:
+        raise E2EError("the earlier keys do not open: tampered, or another category") from None
+    if len(plain) % KEY_BYTES:
+        raise E2EError("the earlier keys are not whole keys")
+    return [plain[i : i + KEY_BYTES] for i in range(0, len(plain), KEY_BYTES)]
+
+
+def seal_shared_photo(
+    photo_key: bytes, media_type: str, image: bytes, *, nonce: bytes | None = None
+) -> bytes:
+    """A stripped photo sealed for a link (format 1); ``nonce`` only for test vectors."""
+    kind = media_type.encode()
+    if len(photo_key) != KEY_BYTES or not 0 < len(kind) < 256:
+        raise ValueError("a 32-byte photo key and a media type")
+    nonce = nonce or os.urandom(NONCE_BYTES)
+    body = AESGCM(photo_key).encrypt(nonce, bytes([len(kind)]) + kind + image, SHARED_PHOTO)
+    return SHARED_PHOTO + nonce + body
+
+
+def open_shared_photo(photo_key: bytes, sealed: bytes) -> tuple[str, bytes]:
+    """
+    The media type and the image of a shared photo.
+
+    Raises:
+        E2EError: not format 1, another key, or tampered.
+    """
+    if not sealed.startswith(SHARED_PHOTO) or len(sealed) < 3 + NONCE_BYTES + 17:
+        raise E2EError("not a format-1 shared photo")
+    try:
+        plain = AESGCM(photo_key).decrypt(sealed[3:15], sealed[15:], SHARED_PHOTO)
+    except InvalidTag:
+        raise E2EError("the shared photo does not open with this key") from None
+    n = plain[0]
+    return plain[1 : 1 + n].decode(), plain[1 + n :]
+
+
+def _session_info(category: str, kid: bytes) -> bytes:
+    return b"charter.cloud.e2e.v1 session\x00" + category.encode() + b"\x00" + kid
+
+
+def wrap_for_session(key: bytes, category: str, browser: X25519PublicKey) -> bytes:
+    """A category key sealed to a browser session's ephemeral key (format 1)."""
+    kid = key_id(key)
+    return (
+        SESSION_WRAP + kid + SESSION_SUITE.encrypt(key, browser, info=_session_info(category, kid))
+    )
+
+
+def unwrap_for_session(wrapped: bytes, category: str, browser: X25519PrivateKey) -> bytes:
+    """
+    What the browser's script does, in Python (for vectors and tests).
+
+    Raises:
+        E2EError: not format 1, another key, or the key does not match its id.
+    """
+    if len(wrapped) != WRAP_LENGTH or not wrapped.startswith(SESSION_WRAP):
+        raise E2EError("not a format-1 session wrap")
+    kid = wrapped[3 : 3 + KEY_ID_BYTES]
+    try:
+        key = SESSION_SUITE.decrypt(
+            wrapped[3 + KEY_ID_BYTES :], browser, info=_session_info(category, kid)
+        )
+    except InvalidTag:
+        raise E2EError("this key was not wrapped to this session") from None
+    if not hmac.compare_digest(key_id(key), kid):
+        raise E2EError("the unwrapped key does not match its id")
+    return key

@@ -12,6 +12,8 @@ new device, recovering with the recovery key, and items encrypted on the device 
         item = mine.upload("contacts", vcard, name="Ana.vcf", path="Family")
         opened = mine.download(item)              # .name, .path, .content
         mine.approve(other_device_id)             # after comparing fingerprints
+        mine.remove_device(lost_device_id)        # and a new key for what it held
+        mine.unprotect("contacts")                # back to standard, server-encrypted
 """
 
 from __future__ import annotations
@@ -36,18 +38,27 @@ from charter.client.e2e import (
     new_key,
     new_recovery_code,
     open_item,
+    open_previous,
+    open_proof,
     open_sealed,
     public_bytes,
     recovery_private_key,
     seal_item,
+    seal_previous,
+    seal_shared_photo,
     seal_to_self,
     unwrap_key,
+    wrap_for_session,
     wrap_key,
 )
+from charter.client.http import ApiError
+from charter.photos import strip_bytes
 
 KEY_FILE_FORMAT = "charter.device-key.v1"
 RECOVERY = "recovery"
 DEVICE_HEADER = "Charter-Device"
+PROOF_HEADER = "Charter-Device-Proof"
+ENVELOPE_HEAD = 3 + 16
 
 
 class LockedError(Exception):
@@ -115,18 +126,28 @@ class ProtectedCloud:
         self.transport = cloud.transport
         self.transport.headers[DEVICE_HEADER] = device.device_id
         self._keys: dict[str, bytes] = {}
+        self._ring: dict[bytes, bytes] = {}
+        """Every key this device opened, current and earlier, by key id."""
 
     # -- the device's record -------------------------------------------------------------
 
     def register(self) -> dict[str, Any]:
-        """Record this device and its public key with the server (again: no change)."""
-        return dict(
+        """Record this device and its public key with the server (again: no change), and
+        open its device proof: from then on its calls prove they come from this device."""
+        me = dict(
             self.transport.request(
                 "POST",
                 "/v1/cloud/devices",
                 json={"device_id": self.device.device_id, "public_key": self.device.public_hex},
             ).json()
         )
+        proof = open_proof(base64.b64decode(me.pop("proof_sealed_b64")), self.device.private_key)
+        self.transport.headers[PROOF_HEADER] = proof.hex()
+        return me
+
+    def _proven(self) -> None:
+        if PROOF_HEADER not in self.transport.headers:
+            self.register()
 
     def devices(self) -> list[dict[str, Any]]:
         """The person's devices: id, public key, fingerprint, ``e2e`` state, settings."""
@@ -180,10 +201,11 @@ class ProtectedCloud:
         """
         self.register()
         code = recovery or new_recovery_code()
+        recovery_public = recovery_private_key(code).public_key()
         key = new_key()
         wrapped = {
             self.device.device_id: wrap_key(key, category, self.device.public_key),
-            RECOVERY: wrap_key(key, category, recovery_private_key(code).public_key()),
+            RECOVERY: wrap_key(key, category, recovery_public),
         }
         for other in self.devices():
             if other["e2e"] == "approved" and other["device_id"] != self.device.device_id:
@@ -201,10 +223,12 @@ class ProtectedCloud:
                 "acknowledge_data_loss": acknowledge_data_loss,
                 "key_id": key_id(key).hex(),
                 "device_id": self.device.device_id,
+                "recovery_public": public_bytes(recovery_public).hex(),
                 "wrapped": {r: base64.b64encode(w).decode() for r, w in wrapped.items()},
             },
         )
         self._keys[category] = key
+        self._ring[key_id(key)] = key
         for item, content in plain:  # the plaintext copies are replaced by ciphertext
             self.cloud.update(item, seal_item(key, category, content))
         return code
@@ -212,6 +236,7 @@ class ProtectedCloud:
     def approve(self, device_id: str) -> dict[str, Any]:
         """Wrap every protected category's key to another device of the person (compare
         its fingerprint first: the same twelve digits on both screens)."""
+        self._proven()
         other = next(d for d in self.devices() if d["device_id"] == device_id)
         public = X25519PublicKey.from_public_bytes(bytes.fromhex(other["public_key"]))
         wrapped = {
@@ -231,6 +256,7 @@ class ProtectedCloud:
         private = recovery_private_key(code)
         protected = self.status()["protected"]
         wrapped: dict[str, str] = {}
+        proofs: dict[str, str] = {}
         for entry in self._wrapped(RECOVERY):
             name = entry["category"]
             key = unwrap_key(
@@ -241,11 +267,14 @@ class ProtectedCloud:
             )
             self._keys[name] = key
             wrapped[name] = base64.b64encode(wrap_key(key, name, self.device.public_key)).decode()
+            if entry.get("proof_sealed_b64"):
+                sealed = base64.b64decode(entry["proof_sealed_b64"])
+                proofs[name] = open_proof(sealed, private, recovery=True).hex()
         return dict(
             self.transport.request(
                 "POST",
                 f"/v1/cloud/devices/{self.device.device_id}/keys",
-                json={"wrapped": wrapped},
+                json={"wrapped": wrapped, "recovery_proofs": proofs},
             ).json()
         )
 
@@ -271,6 +300,14 @@ class ProtectedCloud:
                     bytes.fromhex(protected[category]["key_id"]),
                 )
                 self._keys[category] = key
+                self._ring[key_id(key)] = key
+                previous = protected[category].get("previous_b64")
+                for old in (
+                    open_previous(key, category, base64.b64decode(previous or ""))
+                    if (previous)
+                    else []
+                ):
+                    self._ring[key_id(old)] = old
                 return key
         raise LockedError(
             f"this device does not hold the key of {category}: approve it from a device that "
@@ -280,10 +317,19 @@ class ProtectedCloud:
     # -- items ---------------------------------------------------------------------------
 
     def upload(self, category: str, content: bytes, *, name: str = "", path: str = "") -> Item:
-        """A new item, encrypted here with its name and path."""
-        return self.cloud.upload(
-            category, seal_item(self.key(category), category, content, name=name, path=path)
-        )
+        """A new item, encrypted here with its name and path (under the category's current
+        key: if another device rotated it meanwhile, this device fetches the new one)."""
+        try:
+            return self.cloud.upload(
+                category, seal_item(self.key(category), category, content, name=name, path=path)
+            )
+        except ApiError as refused:
+            if refused.code != "e2e_required" or category not in self._keys:
+                raise
+            self._keys.pop(category)  # rotated elsewhere: look again
+            return self.cloud.upload(
+                category, seal_item(self.key(category), category, content, name=name, path=path)
+            )
 
     def upload_batch(self, category: str, contents: list[tuple[str, bytes]]) -> list[Item]:
         """Many new items (name, content) at once, each encrypted here."""
@@ -298,8 +344,130 @@ class ProtectedCloud:
         return self.cloud.update(item, seal_item(key, item.category, content, name=name, path=path))
 
     def download(self, item: Item) -> Opened:
-        """An item (as a change described it), decrypted here: its name, path, content."""
-        return open_item(self.key(item.category), item.category, self.cloud.download(item.id))
+        """An item (as a change described it), decrypted here: its name, path, content;
+        under the category's current key or an earlier one (before a rotation)."""
+        envelope = self.cloud.download(item.id)
+        kid = envelope[3:ENVELOPE_HEAD]
+        if kid not in self._ring:
+            self._keys.pop(item.category, None)  # perhaps rotated since: look again
+        current = self.key(item.category)
+        return open_item(self._ring.get(kid, current), item.category, envelope)
+
+    def share(self, item: Item, *, days: int = 7) -> str:
+        """Share a photo of the protected gallery by link: stripped of its location and
+        metadata here (:mod:`charter.photos`), sealed under a fresh photo key, uploaded as
+        ciphertext only; the key is in the link's fragment, which never reaches a server.
+        Returns the link (show it once)."""
+        opened = self.download(item)
+        stripped, report = strip_bytes(opened.content)
+        photo_key = new_key()
+        answer = self.transport.request(
+            "POST",
+            f"/v1/cloud/items/{item.id}/sealed-links",
+            params={"days": days},
+            content=seal_shared_photo(photo_key, report.media_type, stripped),
+            headers={"Content-Type": "application/octet-stream"},
+        ).json()
+        fragment = base64.urlsafe_b64encode(photo_key).decode().rstrip("=")
+        return f"{answer['url']}#k={fragment}"
+
+    def web_unlocks(self) -> list[dict[str, Any]]:
+        """Web sessions asking to open protected items (with the twelve digits their page
+        shows: compare before approving)."""
+        return list(self.transport.request("GET", "/v1/cloud/unlocks").json())
+
+    def approve_web(self, unlock_id: str) -> dict[str, Any]:
+        """Let a web session open protected items: every protected category's keys (the
+        current one and earlier ones) wrapped to the session's ephemeral key."""
+        self._proven()
+        asked = next(u for u in self.web_unlocks() if u["id"] == unlock_id)
+        browser = X25519PublicKey.from_public_bytes(bytes.fromhex(asked["public_key"]))
+        wrapped: dict[str, list[str]] = {}
+        for name, found in self.status()["protected"].items():
+            key = self.key(name)
+            previous = found.get("previous_b64")
+            keys = [
+                key,
+                *(open_previous(key, name, base64.b64decode(previous)) if previous else []),
+            ]
+            wrapped[name] = [
+                base64.b64encode(wrap_for_session(k, name, browser)).decode() for k in keys
+            ]
+        return dict(
+            self.transport.request(
+                "POST", f"/v1/cloud/unlocks/{unlock_id}", json={"wrapped": wrapped}
+            ).json()
+        )
+
+    # -- key changes ---------------------------------------------------------------------
+
+    def remove_device(self, device_id: str) -> list[str]:
+        """Remove another device of the person (lost, sold), then give every category whose
+        key it held a new key (:meth:`rotate_due`). Returns the categories rotated."""
+        self._proven()
+        self.transport.request("DELETE", f"/v1/cloud/devices/{device_id}")
+        return self.rotate_due()
+
+    def rotate_due(self) -> list[str]:
+        """Rotate every category marked ``rotate`` (a device holding its key was removed,
+        perhaps from the web)."""
+        due = [n for n, p in self.status()["protected"].items() if p["state"] == "rotate"]
+        for name in due:
+            self.rotate(name)
+        return due
+
+    def rotate(self, category: str) -> None:
+        """A new key for a category: wrapped to this device, every other approved device
+        and the recovery key; the earlier keys sealed under it so old items still open
+        here and on the other devices; the server deletes every other wrap."""
+        self._proven()
+        old = self.key(category)
+        protected = self.status()["protected"][category]
+        sealed = protected.get("previous_b64")
+        earlier = [old, *(open_previous(old, category, base64.b64decode(sealed)) if sealed else [])]
+        key = new_key()
+        recovery = X25519PublicKey.from_public_bytes(bytes.fromhex(protected["recovery_public"]))
+        wrapped = {
+            self.device.device_id: wrap_key(key, category, self.device.public_key),
+            RECOVERY: wrap_key(key, category, recovery),
+        }
+        for other in self.devices():
+            if other["e2e"] == "approved" and other["device_id"] != self.device.device_id:
+                public = X25519PublicKey.from_public_bytes(bytes.fromhex(other["public_key"]))
+                wrapped[other["device_id"]] = wrap_key(key, category, public)
+        self.transport.request(
+            "POST",
+            f"/v1/cloud/protection/{category}/rotate",
+            json={
+                "key_id": key_id(key).hex(),
+                "wrapped": {r: base64.b64encode(w).decode() for r, w in wrapped.items()},
+                "previous_b64": base64.b64encode(seal_previous(key, category, earlier)).decode(),
+                "recovery_public": protected["recovery_public"],
+            },
+        )
+        self._keys[category] = key
+        self._ring[key_id(key)] = key
+
+    def unprotect(self, category: str) -> int:
+        """Turn a category's protection off: every item (trashed ones too) is decrypted
+        here and uploaded again as a standard, server-encrypted item, then the server
+        deletes the wrapped keys. Returns how many items went back to standard."""
+        self._proven()
+        self.key(category)
+        self.transport.request("POST", f"/v1/cloud/protection/{category}/leave")
+        done = 0
+        for item in list(self.cloud.all_changes()):
+            if item.category != category or item.state not in ("live", "trashed"):
+                continue
+            live = self.cloud.restore(item.id) if item.state == "trashed" else item
+            opened = self.download(live)
+            updated = self.cloud.update(live, opened.content)
+            if item.state == "trashed":
+                self.cloud.delete(updated)
+            done += 1
+        self.transport.request("DELETE", f"/v1/cloud/protection/{category}")
+        self._keys.pop(category, None)
+        return done
 
     def _wrapped(self, recipient: str) -> list[dict[str, Any]]:
         answer = self.transport.request("GET", "/v1/cloud/keys", params={"recipient": recipient})

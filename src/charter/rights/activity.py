@@ -336,6 +336,11 @@ def _other(
         "shared_link_view": "Someone with your link opened a photo you shared (it was "
         "served without its location and other metadata).",
         "cloud_sync": _cloud_sync_words(d),
+        "cloud_key_rotation": "One of your devices gave "
+        f"{str(d.get('category', 'a category')).replace('_', ' ')} a new key (a device that "
+        "held the old one was removed).",
+        "cloud_web_unlock": "One of your devices let a browser session open your protected "
+        "cloud items.",
     }
     return (), words.get(action, f"{who}: {action.replace('_', ' ')}.")
 

@@ -5,12 +5,13 @@ trash with restore and "empty now"; the plan, quota and trash window; shared lin
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 
-from charter.errors import RefusedError
+from charter.errors import NotFoundError, RefusedError
 from charter.services.cloud import CATEGORIES
 from charter.services.cloud.protection import STATEMENT
 from charter.web._routing import WebRoute
@@ -149,3 +150,58 @@ def revoke_link(request: Request, user: Me, link_id: str) -> Response:
     services(request).charter.cloud.links.revoke(user.subject_id, link_id)
     web_session(request).say("The link no longer works.", "success")
     return redirect("/cloud#links")
+
+
+def _session_ref(request: Request) -> str:
+    ref = web_session(request).account_session
+    if not ref:
+        raise RefusedError("sign in again to open protected items here", code="sign_in_required")
+    return ref
+
+
+@router.post("/cloud/unlock", include_in_schema=False)
+def ask_unlock(
+    request: Request,
+    user: Me,
+    public_key: Annotated[str, Form(pattern=r"^[0-9a-f]{64}$")],
+) -> Response:
+    """This browser asks a device for the keys of protected items: the page's script made
+    an ephemeral key pair and sends the public key (the private key stays in the page)."""
+    found = services(request).charter.cloud.web_unlocks.ask(
+        user.subject_id, _session_ref(request), public_key
+    )
+    return JSONResponse(
+        {"id": found.id, "fingerprint": found.fingerprint, "expires_at": found.expires_at},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/cloud/unlock/{unlock_id}", include_in_schema=False)
+def unlock_state(
+    request: Request, user: Me, unlock_id: Annotated[str, Path(pattern=r"^wu_[0-9a-f]{32}$")]
+) -> Response:
+    """Whether a device approved this session yet, and then the keys wrapped to the page's
+    key (only to the session that asked, until it ends or the approval expires)."""
+    found = services(request).charter.cloud.web_unlocks.get(
+        user.subject_id, unlock_id, _session_ref(request)
+    )
+    wrapped = {n: [base64.b64encode(b).decode() for b in bs] for n, bs in found.wrapped.items()}
+    return JSONResponse(
+        {"approved": found.approved, "wrapped": wrapped, "expires_at": found.expires_at},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/cloud/items/{item_id}/sealed", include_in_schema=False)
+def sealed_item(request: Request, user: Me, item_id: str) -> Response:
+    """A protected item's envelope (ciphertext), for the page's script to open with keys a
+    device gave this session."""
+    cloud = services(request).charter.cloud
+    item, content = cloud.content(user.subject_id, item_id)
+    if item.category not in cloud.protected_categories(user.subject_id):
+        raise NotFoundError("no such protected item", field="item_id")
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )

@@ -31,7 +31,7 @@ from charter.api.cloud_models import (
 )
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
-from charter.api.routers import cloud_devices
+from charter.api.routers import cloud_devices, cloud_sealed_links
 from charter.errors import InputError, RefusedError
 from charter.services.cloud import CATEGORIES, ConflictError, Item
 from charter.services.cloud.links import Link
@@ -455,3 +455,5 @@ def open_link(
 
 
 router.include_router(cloud_devices.router)
+router.include_router(cloud_sealed_links.router)
+shared.include_router(cloud_sealed_links.shared)

@@ -20,6 +20,7 @@ from charter.api.cloud_device_models import (
     ProtectIn,
     ProtectionOut,
     PurchaseOut,
+    RotateIn,
     WrappedKeyOut,
 )
 from charter.api.deps import AnyPrincipal, CharterDep
@@ -34,6 +35,19 @@ router = APIRouter()
 DeviceId = Annotated[str, Path(pattern=r"^dv_[0-9a-f]{32}$", description="A device id.")]
 CategoryName = Annotated[str, Path(pattern=r"^[a-z_]{1,20}$", description="A category.")]
 DEVICE_HEADER = "Charter-Device"
+PROOF_HEADER = "Charter-Device-Proof"
+CallerDevice = Annotated[
+    str | None,
+    Header(alias=DEVICE_HEADER, pattern=r"^dv_[0-9a-f]{32}$", description="The calling device."),
+]
+CallerProof = Annotated[
+    str | None,
+    Header(
+        alias=PROOF_HEADER,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The device proof (opened from the sealed one registration returns).",
+    ),
+]
 
 
 def subject_of(principal: AnyPrincipal) -> str:
@@ -95,7 +109,10 @@ def register_device(body: DeviceIn, principal: AnyPrincipal, charter: CharterDep
     settings); registering again with the same key changes nothing."""
     subject_id = subject_of(principal)
     device = charter.cloud.devices.register(subject_id, body.device_id, body.public_key)
-    return _device_out(charter, subject_id, device)
+    out = _device_out(charter, subject_id, device)
+    sealed = charter.cloud.keys.sealed_device_proof(subject_id, device.device_id)
+    out.proof_sealed_b64 = base64.b64encode(sealed).decode()
+    return out
 
 
 @router.get("/devices", responses=responses(401, 403))
@@ -146,12 +163,22 @@ def remove_device(
 
 @router.post("/devices/{device_id}/keys", responses=responses(401, 403, 404, 422))
 def give_keys(
-    device_id: DeviceId, body: KeysIn, principal: AnyPrincipal, charter: CharterDep
+    device_id: DeviceId,
+    body: KeysIn,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
 ) -> DeviceOut:
-    """Approve a device: the protected categories' keys wrapped to its public key by a
-    device holding them (or by itself, opened with the recovery key)."""
+    """Approve a device: the protected categories' keys wrapped to its public key by an
+    approved device proving itself (``Charter-Device``, ``Charter-Device-Proof``), or by
+    the device itself with the recovery proofs it opened with the recovery key. Any other
+    caller is refused (``device_not_approved``)."""
     subject_id = subject_of(principal)
     wrapped = {k: _b64(v, "wrapped") for k, v in body.wrapped.items()}
+    charter.cloud.keys.check_approval(
+        subject_id, device_id, wrapped, caller, proof, dict(body.recovery_proofs)
+    )
     device = charter.cloud.protection.approve(subject_id, device_id, wrapped)
     return _device_out(charter, subject_id, device)
 
@@ -164,10 +191,19 @@ def wrapped_keys(
 ) -> list[WrappedKeyOut]:
     """The protected categories' keys wrapped to a device or to the recovery key: only
     that recipient's private key, never on the server, opens them."""
-    found = charter.cloud.protection.keys_for(subject_of(principal), recipient)
+    subject_id = subject_of(principal)
+    found = charter.cloud.protection.keys_for(subject_id, recipient)
+    proofs = (
+        charter.cloud.keys.sealed_recovery_proofs(subject_id) if recipient == "recovery" else {}
+    )
     return [
         WrappedKeyOut(
-            category=k.category, key_id=k.key_id, wrapped_b64=base64.b64encode(k.wrapped).decode()
+            category=k.category,
+            key_id=k.key_id,
+            wrapped_b64=base64.b64encode(k.wrapped).decode(),
+            proof_sealed_b64=(
+                base64.b64encode(proofs[k.category]).decode() if k.category in proofs else None
+            ),
         )
         for k in found
     ]
@@ -175,7 +211,13 @@ def wrapped_keys(
 
 def _protected_out(p: Protected) -> ProtectedOut:
     return ProtectedOut(
-        category=p.category, key_id=p.key_id, format=p.format, enabled_at=p.enabled_at
+        category=p.category,
+        key_id=p.key_id,
+        format=p.format,
+        enabled_at=p.enabled_at,
+        state=p.state,
+        recovery_public=p.recovery_public,
+        previous_b64=base64.b64encode(p.previous).decode() if p.previous else None,
     )
 
 
@@ -191,20 +233,93 @@ def protection_status(principal: AnyPrincipal, charter: CharterDep) -> Protectio
 
 @router.put("/protection/{category}", responses=responses(401, 403, 422))
 def protect_category(
-    category: CategoryName, body: ProtectIn, principal: AnyPrincipal, charter: CharterDep
+    category: CategoryName,
+    body: ProtectIn,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
 ) -> ProtectedOut:
     """Put a category under advanced protection (end-to-end); ``acknowledge_data_loss``
-    must be true. From then on its contents must be envelopes made on a device."""
+    must be true, and the device that made the key proves itself. From then on its
+    contents must be envelopes made on a device."""
+    subject_id = subject_of(principal)
+    who, _ = charter.cloud.keys.proven_device(subject_id, caller, proof)
+    if who != body.device_id:
+        raise RefusedError(
+            "the device that made the key sends it (device_id is the calling device)",
+            code="device_proof_required",
+        )
     wrapped = {k: _b64(v, "wrapped") for k, v in body.wrapped.items()}
     found = charter.cloud.protection.enable(
-        subject_of(principal),
+        subject_id,
         category,
         acknowledge_data_loss=body.acknowledge_data_loss,
         key_id=body.key_id,
         device_id=body.device_id,
         wrapped=wrapped,
+        recovery_public=body.recovery_public,
     )
     return _protected_out(found)
+
+
+@router.post("/protection/{category}/rotate", responses=responses(401, 403, 422))
+def rotate_key(
+    category: CategoryName,
+    body: RotateIn,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
+) -> ProtectedOut:
+    """A new key for a protected category, from an approved device (after a device was
+    removed): wrapped to every approved device and the recovery key only; every other
+    wrap of the category is deleted, and new items must use the new key."""
+    subject_id = subject_of(principal)
+    who = charter.cloud.keys.approved_device(subject_id, caller, proof)
+    charter.cloud.keys.rotate(
+        subject_id,
+        category,
+        caller=who,
+        key_id=body.key_id,
+        wrapped={k: _b64(v, "wrapped") for k, v in body.wrapped.items()},
+        previous=_b64(body.previous_b64, "previous_b64"),
+        recovery_public=body.recovery_public,
+    )
+    return _protected_out(charter.cloud.protection.status(subject_id)[category])
+
+
+@router.post("/protection/{category}/leave", responses=responses(401, 403, 422))
+def leave_protection(
+    category: CategoryName,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
+) -> ProtectedOut:
+    """Start turning a category's protection off (approved device only): its items may
+    now be re-uploaded decrypted, as standard (server-encrypted) items."""
+    subject_id = subject_of(principal)
+    charter.cloud.keys.approved_device(subject_id, caller, proof)
+    charter.cloud.keys.leave(subject_id, category)
+    return _protected_out(charter.cloud.protection.status(subject_id)[category])
+
+
+@router.delete("/protection/{category}", responses=responses(401, 403, 422))
+def turn_protection_off(
+    category: CategoryName,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
+) -> dict[str, int | bool]:
+    """Finish turning a category's protection off (approved device only): refused while an
+    item is still an envelope (``items_still_protected``); then the wrapped keys are
+    deleted."""
+    subject_id = subject_of(principal)
+    charter.cloud.keys.approved_device(subject_id, caller, proof)
+    checked = charter.cloud.keys.turn_off(subject_id, category)
+    return {"protected": False, "items": checked}
 
 
 @router.get("/purchases", responses=responses(401, 403))

@@ -26,7 +26,7 @@ from sqlalchemy import delete, insert, select, update
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.services.cloud.categories import CATEGORIES, category
 from charter.services.cloud.switches import sync_settings
-from charter.services.cloud.tables import devices, wrapped_keys
+from charter.services.cloud.tables import devices, protection, wrapped_keys
 
 if TYPE_CHECKING:
     from charter.services.cloud.sync import CloudSync
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 DEVICE_ID = re.compile(r"^dv_[0-9a-f]{32}$")
 MAX_SEALED_FOLDERS = 16_384
 PENDING, APPROVED = "pending", "approved"
+ON, ROTATE, LEAVING = "on", "rotate", "leaving"
+"""States of a protected category: on, a new key due (a device holding it was removed),
+being turned off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +221,32 @@ class Devices:
     def remove(self, subject_id: str, device_id: str) -> None:
         """
         Forget a device and every key wrapped to it (it can no longer open protected data
-        it has not kept).
+        it has not kept). The categories whose key it held are marked ``rotate``: a
+        remaining device then makes them a new key (see :mod:`.keys`).
 
         Raises:
             NotFoundError: no such device.
         """
         with self.control.begin() as conn:
+            held = [
+                r.category
+                for r in conn.execute(
+                    select(wrapped_keys.c.category).where(
+                        wrapped_keys.c.subject_id == subject_id,
+                        wrapped_keys.c.recipient == device_id,
+                    )
+                ).all()
+            ]
+            if held:
+                conn.execute(
+                    update(protection)
+                    .where(
+                        protection.c.subject_id == subject_id,
+                        protection.c.category.in_(held),
+                        protection.c.state == ON,
+                    )
+                    .values(state=ROTATE)
+                )
             conn.execute(
                 delete(wrapped_keys).where(
                     wrapped_keys.c.subject_id == subject_id,

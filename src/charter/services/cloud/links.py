@@ -42,7 +42,8 @@ class Link:
     token: str | None = None
 
 
-def _link(row: Any, token: str | None = None) -> Link:
+def link_of(row: Any, token: str | None = None) -> Link:
+    """A :class:`Link` from a ``cloud_links`` row."""
     return Link(
         row.id, row.item_id, row.views, row.created_at, row.expires_at, row.revoked_at, token
     )
@@ -76,7 +77,8 @@ class SharedLinks:
         if item.category in self.sync.protected_categories(subject_id):
             raise RefusedError(
                 "the gallery is under advanced protection: the server cannot open its photos, "
-                "so it cannot share them by link; share the photo from your device",
+                "so it cannot share them by link; share the photo from your device (it strips and "
+                "seals the copy: POST /v1/cloud/items/{id}/sealed-links)",
                 code="advanced_protection",
             )
         if detect_format(content[:64]) is None:
@@ -93,18 +95,19 @@ class SharedLinks:
                 insert(links).values(
                     subject_id=subject_id,
                     id=link_id,
-                    token_hash=_hash(self.keyring.hmac_key, token),
+                    token_hash=token_hash(self.keyring.hmac_key, token),
                     item_id=item_id,
                     views=0,
                     created_at=now,
                     expires_at=now + days * DAY,
                     revoked_at=None,
+                    record_id=None,
                 )
             )
             row = conn.execute(
                 select(links).where(links.c.subject_id == subject_id, links.c.id == link_id)
             ).one()
-        return _link(row, token)
+        return link_of(row, token)
 
     def list(self, subject_id: str) -> list[Link]:
         """The person's links, newest first."""
@@ -114,7 +117,7 @@ class SharedLinks:
                 .where(links.c.subject_id == subject_id)
                 .order_by(links.c.created_at.desc(), links.c.id)
             ).all()
-        return [_link(r) for r in rows]
+        return [link_of(r) for r in rows]
 
     def revoke(self, subject_id: str, link_id: str) -> Link:
         """
@@ -138,7 +141,9 @@ class SharedLinks:
             ).first()
         if row is None or not (done or row.revoked_at):
             raise NotFoundError("no such link", field="link_id")
-        return _link(row)
+        if done and row.record_id is not None:  # a sealed copy (advanced protection) goes
+            self.sync.forget(subject_id, [row.record_id], why="link_revoked")
+        return link_of(row)
 
     def open(self, token: str) -> tuple[bytes, str]:
         """
@@ -157,10 +162,11 @@ class SharedLinks:
                     items,
                     (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id),
                 )
-                .where(links.c.token_hash == _hash(self.keyring.hmac_key, token))
+                .where(links.c.token_hash == token_hash(self.keyring.hmac_key, token))
             ).first()
         if (
             row is None
+            or row.record_id is not None
             or row.revoked_at is not None
             or row.expires_at <= now
             or row.state != "live"
@@ -186,5 +192,6 @@ class SharedLinks:
         return stripped, report.media_type
 
 
-def _hash(key: bytes, token: str) -> str:
+def token_hash(key: bytes, token: str) -> str:
+    """The keyed hash a link's token is kept as."""
     return keyed_hash(key, token.encode("utf-8", "replace"), context="cloud.link").hex()

@@ -30,9 +30,11 @@ from charter.errors import InputError, RefusedError
 from charter.services.cloud.categories import category
 from charter.services.cloud.devices import (
     APPROVED,
+    LEAVING,
     Device,
     Devices,
     check_device_id,
+    check_public_key,
     device_of,
 )
 from charter.services.cloud.tables import devices, protection, wrapped_keys
@@ -66,6 +68,26 @@ class Protected:
     key_id: str
     format: int
     enabled_at: int
+    recovery_public: str | None = None
+    """The recovery key's public key (hex); a device wraps a new key to it."""
+    state: str = "on"
+    """``on``, ``rotate`` (a device holding the key was removed: a new key is due) or
+    ``leaving`` (being turned off)."""
+    previous: bytes | None = None
+    """Earlier keys sealed under the current one (``CK 01``), opaque here."""
+
+
+def protected_of(r: Any) -> Protected:
+    """A :class:`Protected` from a ``cloud_protection`` row."""
+    return Protected(
+        r.category,
+        r.key_id,
+        r.format,
+        r.enabled_at,
+        r.recovery_public,
+        r.state,
+        bytes(r.previous) if r.previous is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +117,7 @@ class Protection:
             rows = conn.execute(
                 select(protection).where(protection.c.subject_id == subject_id)
             ).all()
-        return {r.category: Protected(r.category, r.key_id, r.format, r.enabled_at) for r in rows}
+        return {r.category: protected_of(r) for r in rows}
 
     def categories(self, subject_id: str) -> frozenset[str]:
         """The names of the person's protected categories."""
@@ -110,11 +132,12 @@ class Protection:
         key_id: str,
         device_id: str,
         wrapped: dict[str, bytes],
+        recovery_public: str,
     ) -> Protected:
         """
         Put a category under advanced protection, from an enrolled device that made its key:
-        ``wrapped`` holds that key wrapped to the device itself, to ``recovery`` and to every
-        other approved device.
+        ``wrapped`` holds that key wrapped to the device itself, to ``recovery`` (whose
+        public key is ``recovery_public``) and to every other approved device.
 
         Raises:
             InputError: the person did not acknowledge :data:`STATEMENT`, a malformed key id
@@ -130,7 +153,8 @@ class Protection:
                 field="acknowledge_data_loss",
             )
         check_device_id(device_id)
-        key = _key_id(key_id)
+        recovery_public = check_public_key(recovery_public)
+        key = key_id_of(key_id)
         now = self.clock()
         with self.control.begin() as conn:
             if self._protected(conn, subject_id, kind.name) is not None:
@@ -170,13 +194,16 @@ class Protection:
                     key_id=key,
                     format=FORMAT,
                     enabled_at=now,
+                    recovery_public=recovery_public,
+                    previous=None,
+                    state="on",
                 )
             )
             for recipient, blob in wrapped.items():
-                self._put_wrap(conn, subject_id, kind.name, key, recipient, blob, now)
+                self.put_wrap(conn, subject_id, kind.name, key, recipient, blob, now)
             self._settle(conn, subject_id)
-        self._audit(subject_id, "cloud_protection", {"category": kind.name, "on": True})
-        return Protected(kind.name, key, FORMAT, now)
+        self.audit(subject_id, "cloud_protection", {"category": kind.name, "on": True})
+        return Protected(kind.name, key, FORMAT, now, recovery_public)
 
     def keys_for(self, subject_id: str, recipient: str) -> list[WrappedKey]:
         """Every protected category's key wrapped to ``recipient`` (a device id or
@@ -212,14 +239,14 @@ class Protection:
                 found = self._protected(conn, subject_id, category(name).name)
                 if found is None:
                     raise InputError(f"{name} is not under advanced protection", field="wrapped")
-                self._put_wrap(conn, subject_id, name, found.key_id, device_id, blob, now)
+                self.put_wrap(conn, subject_id, name, found.key_id, device_id, blob, now)
             self._settle(conn, subject_id)
             row = conn.execute(
                 select(devices).where(
                     devices.c.subject_id == subject_id, devices.c.device_id == device_id
                 )
             ).one()
-        self._audit(subject_id, "cloud_device_keys", {"categories": len(wrapped)})
+        self.audit(subject_id, "cloud_device_keys", {"categories": len(wrapped)})
         return device_of(row)
 
     def check_contents(self, subject_id: str, category_name: str, contents: list[bytes]) -> None:
@@ -230,7 +257,7 @@ class Protection:
         """
         with self.control.connect() as conn:
             found = self._protected(conn, subject_id, category_name)
-        if found is None:
+        if found is None or found.state == LEAVING:
             return
         header = ENVELOPE_MAGIC + bytes.fromhex(found.key_id)
         for content in contents:
@@ -249,9 +276,9 @@ class Protection:
                 protection.c.subject_id == subject_id, protection.c.category == name
             )
         ).first()
-        return None if r is None else Protected(r.category, r.key_id, r.format, r.enabled_at)
+        return None if r is None else protected_of(r)
 
-    def _put_wrap(
+    def put_wrap(
         self,
         conn: Any,
         subject_id: str,
@@ -261,6 +288,11 @@ class Protection:
         blob: bytes,
         now: int,
     ) -> None:
+        """Store (or replace) one recipient's wrap of a category's current key.
+
+        Raises:
+            InputError: not a format-1 wrap of that key.
+        """
         if recipient != RECOVERY:
             check_device_id(recipient)
         if len(blob) != WRAP_BYTES or not blob.startswith(WRAP_MAGIC + bytes.fromhex(key_id)):
@@ -312,13 +344,18 @@ class Protection:
                 .values(e2e=APPROVED)
             )
 
-    def _audit(self, subject_id: str, action: str, detail: dict[str, Any]) -> None:
+    def audit(self, subject_id: str, action: str, detail: dict[str, Any]) -> None:
+        """Record a key change in the person's audit log (the activity shows it)."""
         gate = self.sync.gate
         with gate.stores.region(gate.subject(subject_id).region).begin() as conn:
             gate.journal.record(conn, "subject", action, subject_id, {"service": "cloud", **detail})
 
 
-def _key_id(key_id: str) -> str:
+def key_id_of(key_id: str) -> str:
+    """
+    Raises:
+        InputError: not a key id (32 hex digits).
+    """
     try:
         raw = bytes.fromhex(key_id)
     except ValueError:

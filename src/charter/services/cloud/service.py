@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 
 from charter.services.cloud.batch import upload_many
 from charter.services.cloud.devices import Devices
+from charter.services.cloud.keys import KeyChanges
 from charter.services.cloud.links import SharedLinks
 from charter.services.cloud.model import Item
 from charter.services.cloud.plans import PLANS, Plan
 from charter.services.cloud.protection import Protection
 from charter.services.cloud.purchases import Purchase, purchases, record_purchase
+from charter.services.cloud.sealed_links import SealedLinks
 from charter.services.cloud.switches import set_sync, sync_settings
 from charter.services.cloud.sync import CloudSync
 from charter.services.cloud.uploads import Uploads
+from charter.services.cloud.web_unlocks import WebUnlocks
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -27,7 +30,8 @@ if TYPE_CHECKING:
 class Cloud(CloudSync):
     """Sync, plus ``uploads`` (resumable, under ``<data dir>/cloud/uploads``), ``links``
     (shared photo links), ``devices`` (each device's key and settings) and ``protection``
-    (advanced protection, end-to-end)."""
+    (advanced protection, end-to-end) with ``keys`` (device proofs, rotation, turning it
+    off)."""
 
     def __init__(self, gate: Gate, *, data_dir: Path) -> None:
         super().__init__(gate)
@@ -35,6 +39,9 @@ class Cloud(CloudSync):
         self.links = SharedLinks(self)
         self.devices = Devices(self)
         self.protection = Protection(self, self.devices)
+        self.keys = KeyChanges(self.protection)
+        self.sealed_links = SealedLinks(self)
+        self.web_unlocks = WebUnlocks(self.protection)
 
     def upload_many(self, subject_id: str, category: str, contents: list[bytes]) -> list[Item]:
         """Create many items at once (see :func:`.batch.upload_many`)."""

@@ -83,6 +83,12 @@ links = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    Column(
+        "record_id",
+        String(40),
+        nullable=True,
+        comment="Advanced protection: gate record of the copy sealed on the device.",
+    ),
     Index("ix_cloud_links_token", "token_hash"),
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
@@ -105,6 +111,25 @@ protection = Table(
     Column("key_id", String(32), nullable=False, comment="Id of the category key (not the key)."),
     Column("format", Integer, nullable=False, comment="Envelope format version (1)."),
     Column("enabled_at", BigInteger, nullable=False),
+    Column(
+        "recovery_public",
+        String(64),
+        nullable=True,
+        comment="The recovery key's X25519 public key, hex (never its private key).",
+    ),
+    Column(
+        "previous",
+        LargeBinary,
+        nullable=True,
+        comment="Earlier keys of the category sealed under its current key (CK 01).",
+    ),
+    Column(
+        "state",
+        String(8),
+        nullable=False,
+        server_default="on",
+        comment="on | rotate (a device was removed) | leaving (being turned off).",
+    ),
     comment="Categories under advanced protection (end-to-end): the server holds only "
     "ciphertext it cannot open.",
 )
@@ -152,6 +177,42 @@ devices = Table(
     "protection and their device-side sync settings.",
 )
 
+web_unlocks = Table(
+    "cloud_web_unlocks",
+    metadata,
+    Column("subject_id", String(40), primary_key=True),
+    Column("id", String(40), primary_key=True, comment="Unlock request id (wu_...)."),
+    Column(
+        "session_hash",
+        String(64),
+        nullable=False,
+        comment="Keyed hash of the signed-in session the browser asked from.",
+    ),
+    Column("public_key", String(64), nullable=False, comment="The browser's X25519 key, hex."),
+    Column(
+        "wrapped",
+        LargeBinary,
+        nullable=True,
+        comment="The category keys wrapped (HPKE) to the browser's key by an approved device.",
+    ),
+    Column("approved_by", String(40), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_cloud_web_unlocks_expires", "expires_at"),
+    comment="Web sessions a device approved to open protected items in the browser.",
+)
+
+register_table(
+    web_unlocks,
+    subject_column="subject_id",
+    personal={
+        "public_key": "plain (an ephemeral key the browser made for this session)",
+        "wrapped": "end-to-end (HPKE to the browser's ephemeral key)",
+    },
+    reference=("subject_id",),
+    neither=("id", "session_hash", "approved_by", "created_at", "expires_at"),
+    erase=Erase.DELETE,
+)
 register_table(
     settings,
     subject_column="subject_id",
@@ -163,7 +224,16 @@ register_table(
     links,
     subject_column="subject_id",
     reference=("subject_id",),
-    neither=("id", "token_hash", "item_id", "views", "created_at", "expires_at", "revoked_at"),
+    neither=(
+        "id",
+        "token_hash",
+        "item_id",
+        "views",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "record_id",
+    ),
     erase=Erase.DELETE,
 )
 register_table(
@@ -197,7 +267,8 @@ register_table(
     protection,
     subject_column="subject_id",
     reference=("subject_id",),
-    neither=("category", "key_id", "format", "enabled_at"),
+    personal={"previous": "end-to-end (sealed under the category key the server lacks)"},
+    neither=("category", "key_id", "format", "enabled_at", "recovery_public", "state"),
     erase=Erase.DELETE,
 )
 register_table(
