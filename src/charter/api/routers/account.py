@@ -74,6 +74,11 @@ def _shed(fn: Callable[[], T]) -> T | Response:
         )
 
 
+CHALLENGE_ID = r"^[A-Za-z0-9_]{1,40}$"
+"""What the server hands out as a challenge id (``ch_`` and hex): anything else, a NUL
+included, is refused as a 422 before it reaches the database."""
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -100,7 +105,7 @@ class ChallengeOut(BaseModel):
 class ConfirmIn(_In):
     """A code for a challenge."""
 
-    challenge_id: str = Field(max_length=40)
+    challenge_id: str = Field(max_length=40, pattern=CHALLENGE_ID)
     code: str = Field(max_length=16)
 
 
@@ -140,7 +145,7 @@ class LoginOut(BaseModel):
 class VerifyIn(_In):
     """An answer to a step-up (none of the three: poll for an approval)."""
 
-    challenge_id: str = Field(max_length=40)
+    challenge_id: str = Field(max_length=40, pattern=CHALLENGE_ID)
     code: str | None = Field(default=None, max_length=16)
     totp: str | None = Field(default=None, max_length=10)
     recovery_code: str | None = Field(default=None, max_length=20)
