@@ -119,7 +119,7 @@ def sign_in(server: Server, email: str) -> str:
         headers={"Authorization": f"Bearer {login['tokens']['access_token']}"},
     ).raise_for_status()
     info = server.accounts.authenticate(login["tokens"]["access_token"])
-    return browser_cookie(server.accounts, TokenPair("", "", 0, info.session_id))
+    return browser_cookie(server.accounts, TokenPair("", "", 0, info.session_id, info.subject_id))
 
 
 def run_code_flow(

@@ -28,10 +28,14 @@ class SessionAccess:
         self._require_usable(info.subject_id)
         return info
 
-    def session(self, session_id: str, *, touch_after: int | None = None) -> SessionInfo:
-        """A live first-party session by id, of an active or pending account (raises
-        ``AuthError``); see :meth:`TokenStore.session`."""
-        info = self.context.tokens.session(session_id, touch_after=touch_after)
+    def session(
+        self, session_id: str, *, subject_id: str, touch_after: int | None = None
+    ) -> SessionInfo:
+        """A live first-party session of ``subject_id`` by id, of an active or pending
+        account (raises ``AuthError``); see :meth:`TokenStore.session`."""
+        info = self.context.tokens.session(
+            session_id, subject_id=subject_id, touch_after=touch_after
+        )
         self._require_usable(info.subject_id)
         return info
 
@@ -55,7 +59,9 @@ class SessionAccess:
     def logout(self, session: SessionInfo) -> None:
         """End a session at once."""
         with self.context.control.begin() as conn:
-            self.context.tokens.revoke(conn, session.session_id, why="logout")
+            self.context.tokens.revoke(
+                conn, session.session_id, why="logout", subject_id=session.subject_id
+            )
 
     def reauthenticate(
         self, session: SessionInfo, password: str, totp_code: str | None = None
@@ -77,7 +83,7 @@ class SessionAccess:
             if ok and two_step:
                 ok = totp_code is not None and check_totp(ctx, conn, subject_id, totp_code, now)
             if ok:
-                ctx.tokens.touch_auth(conn, session.session_id)
+                ctx.tokens.touch_auth(conn, session.session_id, subject_id=subject_id)
             else:
                 conn.execute(
                     update(accounts)

@@ -210,10 +210,12 @@ class BrowserSessions:
     def account(self, session: BrowserSession) -> SessionInfo | None:
         """The live account session of a browser session, or ``None`` (and the browser session
         forgets a dead one)."""
-        if session.account_session is None:
+        if session.account_session is None or session.subject_id is None:
             return None
         try:
-            return self.access.session(session.account_session, touch_after=TOUCH_SECONDS)
+            return self.access.session(
+                session.account_session, subject_id=session.subject_id, touch_after=TOUCH_SECONDS
+            )
         except AuthError:
             self._forget(session)
             return None
@@ -221,10 +223,10 @@ class BrowserSessions:
     def sign_in(self, session: BrowserSession, tokens: TokenPair) -> None:
         """Bind a browser session to a new account session (the tokens themselves are not
         kept: the browser session stands for them). A previous account session ends."""
-        previous = session.account_session
-        info = self.access.session(tokens.session_id)
+        previous, previous_subject = session.account_session, session.subject_id
+        info = self.access.session(tokens.session_id, subject_id=tokens.subject_id)
         if previous and previous != tokens.session_id:
-            self._end(previous)
+            self._end(previous, previous_subject)
         session.subject_id, session.account_session = info.subject_id, tokens.session_id
         session.challenge, session.methods = None, []
         session.rotate()
@@ -232,15 +234,15 @@ class BrowserSessions:
     def sign_out(self, session: BrowserSession) -> None:
         """End the account session and forget it here; a new session id follows."""
         if session.account_session:
-            self._end(session.account_session)
+            self._end(session.account_session, session.subject_id)
         self._forget(session)
         session.challenge, session.methods, session.download, session.reauth = None, [], None, None
         session.return_to = None
         session.rotate()
 
-    def _end(self, account_session: str) -> None:
+    def _end(self, account_session: str, subject_id: str | None) -> None:
         with self.context.control.begin() as conn:
-            self.context.tokens.revoke(conn, account_session, why="logout")
+            self.context.tokens.revoke(conn, account_session, why="logout", subject_id=subject_id)
 
     def _forget(self, session: BrowserSession) -> None:
         session.subject_id = session.account_session = None

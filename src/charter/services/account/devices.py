@@ -111,7 +111,7 @@ class Devices:
         if not any(s["id"] == session_id for s in ctx.tokens.live_sessions(subject_id, "account")):
             raise NotFoundError("no such session", field="session_id")
         with ctx.control.begin() as conn:
-            ctx.tokens.revoke(conn, session_id, why="signed_out")
+            ctx.tokens.revoke(conn, session_id, why="signed_out", subject_id=subject_id)
 
     def pending_approvals(self, subject_id: str) -> list[dict[str, Any]]:
         """Sign-ins waiting for this account's approval."""

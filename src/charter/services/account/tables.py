@@ -27,9 +27,9 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    select,
 )
 
+from charter.store import verified
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
 
@@ -107,7 +107,6 @@ sessions = Table(
     Column("revoked_at", BigInteger, nullable=True),
     Column("revoked_why", String(24), nullable=True),
     Index("ix_acct_sessions_subject", "subject_id", "kind"),
-    Index("ix_acct_sessions_id", "id"),  # tokens name their session by id alone
     comment="Sessions and OAuth grant families; revoking one kills all its tokens.",
 )
 
@@ -115,12 +114,19 @@ tokens = Table(
     "acct_tokens",
     metadata,
     Column("hash", String(64), primary_key=True, comment="Keyed hash of the token."),
+    Column(
+        "subject_id",
+        String(40),
+        nullable=True,
+        comment="The session's subject (set on every row since 0019): the next query's route.",
+    ),
     Column("session_id", String(40), nullable=False),
     Column("kind", String(8), nullable=False, comment="access | refresh."),
     Column("issued_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Column("used_at", BigInteger, nullable=True, comment="Refresh tokens: when rotated."),
     Index("ix_acct_tokens_session", "session_id"),
+    Index("ix_acct_tokens_subject", "subject_id"),
     comment="Access and refresh tokens, stored only as keyed hashes.",
 )
 
@@ -186,9 +192,9 @@ browser_sessions = Table(
 
 
 def _erase_tokens(conn: Connection, subject_id: str) -> int:
-    """Tokens go with their sessions (they name a session, not a subject)."""
-    owned = select(sessions.c.id).where(sessions.c.subject_id == subject_id)
-    return conn.execute(delete(tokens).where(tokens.c.session_id.in_(owned))).rowcount or 0
+    """A subject's tokens go, and no process keeps trusting them (charter.store.verified)."""
+    verified.revoked_on_commit(conn)
+    return conn.execute(delete(tokens).where(tokens.c.subject_id == subject_id)).rowcount or 0
 
 
 _WHEN = ("created_at", "updated_at")
@@ -245,6 +251,8 @@ register_table(
 )  # fmt: skip
 register_table(
     tokens,
+    subject_column="subject_id",
+    reference=("subject_id",),
     neither=("hash", "session_id", "kind", "issued_at", "expires_at", "used_at"),
     erase=Erase.DELETE,
     on_erase=_erase_tokens,

@@ -27,6 +27,7 @@ from sqlalchemy import Engine, insert, select, update
 from charter.crypto import keyed_hash
 from charter.errors import AuthError, InputError, NotFoundError
 from charter.services.credentials import tables as t
+from charter.store import verified
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -141,6 +142,10 @@ class Credentials:
         self._clock = clock
         self._services = services
         self._gate = gate
+        self._keys: verified.VerifiedCache[str] = verified.VerifiedCache()
+        self._tokens: verified.VerifiedCache[tuple[str, int]] = verified.VerifiedCache()
+        """Verified credentials for a few seconds (:mod:`charter.store.verified`): a
+        revocation in this process is refused at once, another process's within seconds."""
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -219,6 +224,7 @@ class Credentials:
             revoked_at = row.revoked_at
             if revoked_at is None:
                 revoked_at = now
+                verified.revoked_on_commit(conn)
                 conn.execute(update(k).where(k.c.id == key_id).values(revoked_at=now))
         self._audit(actor, "api_key_revoke", {"key_id": key_id, "service": row.service})
         return ApiKey(key_id, row.service, row.created_at, revoked_at)
@@ -233,6 +239,10 @@ class Credentials:
         Raises:
             AuthError: malformed, unknown, wrong secret or revoked (one message for all).
         """
+        found = self._keys.get(credential)
+        if found is not None:
+            return found
+        at_epoch = verified.epoch()
         prefix, key_id, secret = parse_credential(credential)
         if prefix != API_KEY_PREFIX:
             raise AuthError("not a service API key", code="invalid_token")
@@ -245,6 +255,7 @@ class Credentials:
         good = hmac.compare_digest(self._hash(secret), expected)
         if row is None or not good or row.revoked_at is not None:
             raise AuthError("invalid, unknown or revoked credential", code="invalid_token")
+        self._keys.put(credential, str(row.service), at_epoch)
         return str(row.service)
 
     # -- user tokens --------------------------------------------------------------------------
@@ -316,6 +327,7 @@ class Credentials:
             if row is None:
                 raise NotFoundError("no such token", field="token_id")
             if row.revoked_at is None:
+                verified.revoked_on_commit(conn)
                 conn.execute(update(u).where(u.c.id == token_id).values(revoked_at=now))
         self._audit(
             actor,
@@ -333,6 +345,10 @@ class Credentials:
         Raises:
             AuthError: malformed, unknown, wrong secret, revoked or expired (one message).
         """
+        found = self._tokens.get(credential)
+        if found is not None and found[1] > self._clock():
+            return found[0]
+        at_epoch = verified.epoch()
         prefix, token_id, secret = parse_credential(credential)
         if prefix != USER_TOKEN_PREFIX:
             raise AuthError("not a user token", code="invalid_token")
@@ -347,6 +363,7 @@ class Credentials:
         good = hmac.compare_digest(self._hash(secret), expected)
         if row is None or not good or row.revoked_at is not None or row.expires_at <= self._clock():
             raise AuthError("invalid, unknown, revoked or expired credential", code="invalid_token")
+        self._tokens.put(credential, (str(row.subject_id), int(row.expires_at)), at_epoch)
         return str(row.subject_id)
 
     def _subject_ref(self, subject_id: str) -> str | None:

@@ -6,8 +6,9 @@ erased. Migration ``0001_initial_schema`` creates them.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table
+from sqlalchemy import BigInteger, Column, Connection, Index, String, Table, delete
 
+from charter.store import verified
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
 
@@ -42,12 +43,23 @@ register_table(
     neither=("id", "service", "secret_hash", "created_at", "revoked_at"),
     distribution="reference",  # a few service credentials, checked on every service call
 )
+
+
+def _erase_user_tokens(conn: Connection, subject_id: str) -> int:
+    """An erased subject's tokens go, and no process keeps trusting them
+    (:mod:`charter.store.verified`)."""
+    verified.revoked_on_commit(conn)
+    deleted = conn.execute(delete(user_tokens).where(user_tokens.c.subject_id == subject_id))
+    return deleted.rowcount or 0
+
+
 register_table(
     user_tokens,
     subject_column="subject_id",
     reference=("subject_id",),
     neither=("id", "secret_hash", "created_at", "expires_at", "revoked_at"),
     erase=Erase.DELETE,
+    on_erase=_erase_user_tokens,
     distribution="key",  # looked up by the token's public id before its subject is known
     key_column="id",
 )

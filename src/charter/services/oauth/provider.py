@@ -289,17 +289,13 @@ class OAuthProvider:
         """Remove a client and end every token family issued to it."""
         self.clients.remove(client_id)
         with self.control.begin() as conn:
-            ids = (
-                conn.execute(
-                    select(sessions.c.id).where(
-                        sessions.c.client_id == client_id, sessions.c.revoked_at.is_(None)
-                    )
+            ids = conn.execute(
+                select(sessions.c.subject_id, sessions.c.id).where(
+                    sessions.c.client_id == client_id, sessions.c.revoked_at.is_(None)
                 )
-                .scalars()
-                .all()
-            )
-            for session_id in ids:
-                self.tokens.revoke(conn, session_id, why="client_removed")
+            ).all()
+            for subject_id, session_id in ids:
+                self.tokens.revoke(conn, session_id, why="client_removed", subject_id=subject_id)
 
     # -- storage hooks used by the grants --------------------------------------------------
 
@@ -361,7 +357,9 @@ class OAuthProvider:
             ).rowcount
             if spent != 1:
                 if row.session_id:
-                    self.tokens.revoke(conn, row.session_id, why="code_reuse")
+                    self.tokens.revoke(
+                        conn, row.session_id, why="code_reuse", subject_id=row.subject_id
+                    )
                 else:
                     conn.execute(
                         update(oauth_codes).where(oauth_codes.c.hash == h).values(expires_at=REUSED)
@@ -392,47 +390,54 @@ class OAuthProvider:
         h = keys.token_hash(self.keyring, str(refresh_token))
         now = self.clock()
         with self.control.connect().execution_options(readonly=True) as conn:
-            row = conn.execute(
-                select(
-                    sessions,
-                    tokens.c.expires_at.label("token_expires"),
-                    tokens.c.used_at,
-                    accounts.c.status,
-                )
-                .join(tokens, tokens.c.session_id == sessions.c.id)
-                .join(accounts, accounts.c.subject_id == sessions.c.subject_id)
-                .where(tokens.c.hash == h, tokens.c.kind == "refresh", sessions.c.kind == "oauth")
-            ).first()
-        if row is None:
-            return None
-        if row.used_at is not None:
+            # the token by its hash, then its session and account by subject: single-node
+            # queries under Citus (no join across the key and subject tables)
+            found = self.tokens.refresh_token_row(conn, h)
+            if found is None or found[0].kind != "oauth":
+                return None
+            row, token_expires, used_at = found
+            status = conn.execute(
+                select(accounts.c.status).where(accounts.c.subject_id == row.subject_id)
+            ).scalar()
+        if used_at is not None:
             with self.control.begin() as conn:
-                self.tokens.revoke(conn, row.id, why="refresh_reuse")
+                self.tokens.revoke(conn, row.id, why="refresh_reuse", subject_id=row.subject_id)
             return None
         alive = (
             row.revoked_at is None
             and row.expires_at > now
             and now - row.last_used_at <= row.idle_micros
         )
-        if row.token_expires <= now or not alive or row.status != "active":
+        if token_expires <= now or not alive or status != "active":
             return None
         return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "", h, row.auth_time)
 
     def find_token(self, token: str) -> TokenFamily | None:
         h = keys.token_hash(self.keyring, str(token))
         with self.control.connect().execution_options(readonly=True) as conn:
-            row = conn.execute(
-                select(sessions)
-                .join(tokens, tokens.c.session_id == sessions.c.id)
-                .where(tokens.c.hash == h, sessions.c.kind == "oauth")
+            named = conn.execute(
+                select(tokens.c.subject_id, tokens.c.session_id).where(tokens.c.hash == h)
             ).first()
+            row = (
+                None
+                if named is None
+                else conn.execute(
+                    select(sessions).where(
+                        sessions.c.subject_id == named.subject_id,
+                        sessions.c.id == named.session_id,
+                        sessions.c.kind == "oauth",
+                    )
+                ).first()
+            )
         if row is None:
             return None
         return TokenFamily(row.id, row.subject_id, row.client_id, row.scope or "")
 
     def revoke_family(self, family: TokenFamily) -> None:
         with self.control.begin() as conn:
-            self.tokens.revoke(conn, family.session_id, why="revoked_by_client")
+            self.tokens.revoke(
+                conn, family.session_id, why="revoked_by_client", subject_id=family.subject_id
+            )
 
     def _save_token(self, token: dict[str, Any], request: Any) -> None:
         self.group.run(lambda conn: self._save_token_in(conn, token, request))
@@ -449,9 +454,11 @@ class OAuthProvider:
             ).rowcount
             if spent != 1:
                 raise RefreshRaceError()
-            self.tokens.touch(conn, session_id)
+            subject_id = family.subject_id
+            self.tokens.touch(conn, session_id, subject_id=subject_id)
         else:
             code: IssuedCode = request.authorization_code
+            subject_id = code.subject_id
             session_id = self.tokens.create_family(
                 conn,
                 subject_id=code.subject_id,
@@ -467,7 +474,12 @@ class OAuthProvider:
                 .values(session_id=session_id)
             )
         self.tokens.add_pair(
-            conn, session_id, token["access_token"], token.get("refresh_token"), OAUTH_LIMITS
+            conn,
+            session_id,
+            token["access_token"],
+            token.get("refresh_token"),
+            OAUTH_LIMITS,
+            subject_id,
         )
         if family is None:
             reused = conn.execute(
@@ -476,14 +488,17 @@ class OAuthProvider:
                 )
             ).scalar()
             if reused == REUSED:
-                self.tokens.revoke(conn, session_id, why="code_reuse")
+                self.tokens.revoke(conn, session_id, why="code_reuse", subject_id=subject_id)
 
     def save_token_or_revoke(self, token: dict[str, Any], request: Any) -> None:
         try:
             self._save_token(token, request)
         except RefreshRaceError:
             with self.control.begin() as conn:
-                self.tokens.revoke(conn, request.refresh_token.session_id, why="refresh_reuse")
+                family = request.refresh_token
+                self.tokens.revoke(
+                    conn, family.session_id, why="refresh_reuse", subject_id=family.subject_id
+                )
             raise InvalidGrantError(
                 "the refresh token was already used; the grant is revoked"
             ) from None
