@@ -4,7 +4,7 @@ Citus, and account erasure and ``verify-erasure`` find a subject's tokens by ind
 are then read by (subject_id, id): the id-only index goes (``docs/scale.md``).
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-04 15:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
