@@ -128,6 +128,7 @@ def purge(
         )
     trashed = charter.cloud.purge_expired()
     charter.cloud.uploads.purge_expired()
+    charter.cloud.sealed_links.purge_ended()
     located = charter.find_device.purge_history()
     console.print(f"purged {report.records} records and {report.blobs} blobs")
     console.print(f"destroyed {trashed} cloud items whose trash window ended")

@@ -67,13 +67,15 @@ def usage(account_id: AccountId, data_dir: DataDir = Path("data")) -> None:
 
 @app.command("purge")
 def purge(data_dir: DataDir = Path("data")) -> None:
-    """Destroy trashed items whose window ended and drop expired uploads (also part of
-    ``charter purge``)."""
+    """Destroy trashed items whose window ended, drop expired uploads and destroy the sealed
+    copies behind shared links that ended (also part of ``charter purge``)."""
     charter = _open(data_dir)
     try:
         items = charter.cloud.purge_expired()
         uploads = charter.cloud.uploads.purge_expired()
+        copies = charter.cloud.sealed_links.purge_ended()
     finally:
         charter.close()
     console.print(f"destroyed {items} cloud items whose trash window ended")
+    console.print(f"destroyed {copies} sealed copies behind shared links that ended")
     console.print(f"dropped {uploads} uploads not completed in time")

@@ -145,6 +145,42 @@ def test_a_revoked_sealed_link_serves_nothing_and_its_copy_is_destroyed(
     assert bad.value.status in (404, 422)
 
 
+def test_the_purge_destroys_the_sealed_copy_of_an_expired_link(
+    charter: Charter, api: TestClient, tmp_path: Path, clock: FakeClock
+) -> None:
+    subject, phone = phone_of(charter, api, tmp_path)
+    phone.protect("gallery", acknowledge_data_loss=True)
+    photo = phone.upload("gallery", photo_with_location(), name="IMG_3.jpg")
+    short = urlsplit(phone.share(photo, days=1)).path
+    long = urlsplit(phone.share(photo, days=3)).path
+
+    def copies() -> dict[str, str | None]:
+        with charter.stores.control().connect() as conn:
+            rows = conn.execute(
+                select(links.c.expires_at, links.c.record_id).where(links.c.subject_id == subject)
+            ).all()
+        return {
+            ("short" if r.expires_at == min(x.expires_at for x in rows) else "long"): r.record_id
+            for r in rows
+        }
+
+    held = copies()
+    assert held["short"] and held["long"]
+    assert charter.cloud.sealed_links.purge_ended() == 0  # nothing has ended yet
+    clock.advance(days=1, seconds=1)
+    assert api.get(short + "/sealed").status_code == 404
+    assert charter.cloud.sealed_links.purge_ended() == 1
+    assert charter.cloud.sealed_links.purge_ended() == 0  # idempotent
+    assert copies() == {"short": None, "long": held["long"]}
+    with pytest.raises(NotFoundError):  # the expired link's copy is gone from the gate
+        charter.gate.read_blob(
+            subject, str(held["short"]), service="cloud", purpose=Purpose.APP_FUNCTIONALITY,
+            actor="test",
+        )  # fmt: skip
+    assert api.get(long + "/sealed").status_code == 200  # the other link still works
+    assert api.get(short + "/sealed").status_code == 404
+
+
 def test_erasing_the_account_leaves_no_sealed_copy_link_or_web_unlock(
     charter: Charter, api: TestClient, tmp_path: Path
 ) -> None:

@@ -136,6 +136,37 @@ class SealedLinks:
             )
         return sealed
 
+    def purge_ended(self, *, batch: int = 500) -> int:
+        """
+        Destroy the sealed copies behind links that have expired or were revoked (revoking
+        destroys its copy at once; this also settles one a crash left behind): each copy is
+        deleted through the gate (audited as ``link_expired``), then the link keeps no record.
+        Idempotent and resumable; returns how many copies went.
+        """
+        now = self.clock()
+        done = 0
+        while True:
+            with self.control.connect() as conn:
+                ended = conn.execute(
+                    select(links.c.subject_id, links.c.id, links.c.record_id)
+                    .where(
+                        links.c.record_id.is_not(None),
+                        (links.c.expires_at <= now) | links.c.revoked_at.is_not(None),
+                    )
+                    .limit(batch)
+                ).all()
+            if not ended:
+                return done
+            for row in ended:
+                self.sync.forget(row.subject_id, [row.record_id], why="link_expired")
+                with self.control.begin() as conn:
+                    conn.execute(
+                        update(links)
+                        .where(links.c.subject_id == row.subject_id, links.c.id == row.id)
+                        .values(record_id=None)
+                    )
+                done += 1
+
     def _read(self, row: Any) -> tuple[Any, bytes]:
         data = self.sync.gate.read_blob(
             row.subject_id,
