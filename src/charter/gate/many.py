@@ -19,13 +19,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from charter.crypto import FieldCipher
 from charter.errors import InputError, NotFoundError
-from charter.gate.blobs import stored_value
 from charter.gate.facade import Gate
 from charter.gate.journal import AuditEntry
-from charter.gate.model import ACTIVE, RecordOut, Subject, purposes_of
-from charter.gate.protect import reveal
+from charter.gate.model import ACTIVE, RecordOut, Subject
+from charter.gate.read import record_out
 from charter.gate.switches import Switches
 from charter.policy import PURPOSE_BITS, Reason, decide_use
 from charter.store import schema as t
@@ -159,7 +157,7 @@ def read_in(
     ciphers = gate.keys.ciphers(conn, encrypted, region) if encrypted else {}
     for sid, ref in refs.items():
         rows = found.get(sid, [])
-        out[sid] = [_record(x, ciphers.get(sid)) for x in rows]
+        out[sid] = [record_out(x, ciphers.get(sid)) for x in rows]
         used: dict[str, object] = {
             "service": service,
             "purpose": purpose.value,
@@ -167,29 +165,3 @@ def read_in(
         }
         entries.append(AuditEntry(now, actor, "use", ref, used))
     return out, entries
-
-
-def _record(x: Any, cipher: FieldCipher | None) -> RecordOut:
-    """A stored row as the reader gets it (its value revealed)."""
-    return RecordOut(
-        id=x.id,
-        service=x.service,
-        data_type=x.data_type,
-        qualifier=x.qualifier,
-        purposes=purposes_of(x.purposes),
-        value=reveal(
-            AtRest(x.protection),
-            stored_value(x),
-            cipher=cipher,
-            subject_id=x.subject_id,
-            service=x.service,
-            data_type=x.data_type,
-            record_id=x.id,
-        )
-        if stored_value(x) is not None
-        else None,
-        has_blob=x.blob is not None,
-        source=x.source,
-        collected_at=x.collected_at,
-        expires_at=x.expires_at,
-    )

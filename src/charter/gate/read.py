@@ -6,9 +6,12 @@ subject's switches allow it, never expired ones, and is audited either way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, select
 
 from charter.clock import Clock
+from charter.crypto import FieldCipher
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate.blobs import read_blob, stored_value
 from charter.gate.journal import Journal
@@ -81,31 +84,7 @@ class Reader:
                 if any(x.protection == AtRest.FIELD_ENCRYPTION.value for x in rows)
                 else None
             )
-            out = [
-                RecordOut(
-                    id=x.id,
-                    service=x.service,
-                    data_type=x.data_type,
-                    qualifier=x.qualifier,
-                    purposes=purposes_of(x.purposes),
-                    value=reveal(
-                        AtRest(x.protection),
-                        stored_value(x),
-                        cipher=cipher,
-                        subject_id=subject_id,
-                        service=x.service,
-                        data_type=x.data_type,
-                        record_id=x.id,
-                    )
-                    if stored_value(x) is not None
-                    else None,
-                    has_blob=x.blob is not None,
-                    source=x.source,
-                    collected_at=x.collected_at,
-                    expires_at=x.expires_at,
-                )
-                for x in rows
-            ]
+            out = [record_out(x, cipher) for x in rows]
             self.journal.record(
                 conn,
                 actor,
@@ -230,3 +209,30 @@ class Reader:
         with self.stores.region(region).connect().execution_options(readonly=True) as conn:
             value = conn.execute(query).scalar()
         return bytes(value) if value is not None else None
+
+
+def record_out(x: Any, cipher: FieldCipher | None) -> RecordOut:
+    """A stored ``records`` row as a reader gets it, its value revealed with ``cipher`` (the
+    row's subject's, or ``None`` when no value is field-encrypted)."""
+    return RecordOut(
+        id=x.id,
+        service=x.service,
+        data_type=x.data_type,
+        qualifier=x.qualifier,
+        purposes=purposes_of(x.purposes),
+        value=reveal(
+            AtRest(x.protection),
+            stored_value(x),
+            cipher=cipher,
+            subject_id=x.subject_id,
+            service=x.service,
+            data_type=x.data_type,
+            record_id=x.id,
+        )
+        if stored_value(x) is not None
+        else None,
+        has_blob=x.blob is not None,
+        source=x.source,
+        collected_at=x.collected_at,
+        expires_at=x.expires_at,
+    )
