@@ -102,7 +102,7 @@ class BlobBatch:
     def __init__(self, stores: RegionStores, region: str) -> None:
         self.stores = stores
         self.region = region
-        self._files: list[tuple[str, bytes]] = []
+        self._files: list[tuple[str, FieldCipher, bytes, bytes]] = []
         self._written: list[str] = []
 
     @property
@@ -116,13 +116,14 @@ class BlobBatch:
         """
         Seal one record's blob: returns the record's ``blob`` and, when the blob stays in the
         record (``inline`` allowed and small enough), the sealed bytes for its ``value``.
-        A file is written by :meth:`write`.
+        A file is sealed as :meth:`write` writes it (:meth:`FieldCipher.seal_to`: no copy of
+        the whole sealed blob in memory).
         """
-        sealed = cipher.encrypt(data, aad=blob_aad(subject_id, record_id))
+        aad = blob_aad(subject_id, record_id)
         if inline and len(data) <= INLINE_MAX:
-            return INLINE, sealed
+            return INLINE, cipher.encrypt(data, aad=aad)
         name = blob_name(subject_id, record_id)
-        self._files.append((name, sealed))
+        self._files.append((name, cipher, data, aad))
         return name, None
 
     def write(self) -> None:
@@ -134,11 +135,11 @@ class BlobBatch:
         if _mkdir(pending):
             _fsync_path(self.blob_dir)
         paths = []
-        for name, sealed in self._files:
+        for name, cipher, data, aad in self._files:
             path = pending / _pending_name(name)
             self._written.append(name)
             paths.append(path)
-            _write_file(path, sealed)
+            _seal_file(path, cipher, data, aad)
         self._files.clear()
         _fsync_paths(paths)
         _fsync_path(pending)
@@ -212,12 +213,16 @@ def _mkdir(path: Path) -> bool:
     return True
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _seal_file(path: Path, cipher: FieldCipher, data: bytes, aad: bytes) -> None:
+    """Write ``data`` sealed into a new file, encrypted piece by piece as it is written."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
+
+    def write(view: memoryview) -> None:
         while view:
             view = view[os.write(fd, view) :]
+
+    try:
+        cipher.seal_to(write, data, aad=aad)
     finally:
         os.close(fd)
 
