@@ -225,6 +225,9 @@ def scale_markdown(entries: Sequence[Registered]) -> str:
         "  tokens in `acct_tokens` by session id, and erasing an account deletes its tokens",
         "  and user tokens by subject id: `acct_tokens` and `user_tokens` are distributed by",
         "  their own keys, so these are multi-shard updates;",
+        "- reading many subjects' records at once (`read_many`: a page of an app's public",
+        "  reviews, one per author) filters `records` by `subject_id IN (...)`: Citus sends it",
+        "  to each node that holds one of those subjects, not to every node;",
         "- removing an OAuth client revokes its grants by `client_id`, across subjects (staff);",
         "- staff pages and jobs read the coordinator's local tables and list across subjects.",
     ]
