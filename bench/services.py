@@ -14,11 +14,14 @@ Content-service benchmarks (Mi Pay, Get Apps, Mi Browser). Prints ``name: value 
 - ``review_list_ms``: the first page (20 reviews, newest first) of a Get Apps app holding
   10,000 reviews by 1,000 authors, the authors' nicknames masked, answered over HTTP by the
   in-process API (median of 30 requests, no one signed in). A page is one indexed query of
-  ``get_apps_reviews`` and one gate read of its records by id (one query for all its authors)
-  with one audit entry per author, appended in one durable commit; ``review_list_commit_ms``
+  ``get_apps_reviews`` and one gate read of its records by id (one query for all its authors,
+  each decided on their own) in a read-only snapshot, audited as one entry for the page
+  (naming no one), durable before the answer and group-committed; ``review_list_commit_ms``
   beside it is that limit measured in the same run (the median durable commit of one audit
   entry in the region's database). ``review_list_author_ms``: the same page asked by one of
-  its authors (their own review shows their nickname whole).
+  its authors (their own review shows their nickname whole). ``review_pages_8_threads_per_s``:
+  first pages served per second by 8 threads calling the service at once (240 pages), and
+  ``review_pages_per_commit`` how many pages' audit entries shared a durable commit.
 
     python bench/services.py [--quick]   # --quick: a tenth of the cards and reviews
 """
@@ -32,6 +35,7 @@ import statistics
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -145,8 +149,25 @@ def bench_reviews(data_dir: Path, total: int) -> None:
             mine = api.get(f"/v1/apps/{APP}/reviews", headers=headers).json()["reviews"]
             assert any(r["mine"] and "*" not in r["nickname"] for r in mine)
             print(f"review_list_author_ms: {_median_ms(api, headers, {}):.1f} ms")
+        _concurrent_pages(charter)
     finally:
         charter.close()
+
+
+def _concurrent_pages(charter: Charter, pages: int = 240, threads: int = 8) -> None:
+    """First pages served by ``threads`` threads at once through the service."""
+    audit = getattr(charter.get_apps.reviews, "audit", None)  # absent before group commit
+    commits = audit.commits if audit is not None else 0
+
+    def one(_: int) -> int:
+        return len(charter.get_apps.review_page(APP, "in", viewer=None).reviews)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        assert all(n == 20 for n in pool.map(one, range(pages)))
+    print(f"review_pages_8_threads_per_s: {pages / (time.perf_counter() - started):.0f} pages/s")
+    if audit is not None:
+        print(f"review_pages_per_commit: {pages / max(1, audit.commits - commits):.1f} pages")
 
 
 def _commit_ms(charter: Charter, subject_id: str) -> float:

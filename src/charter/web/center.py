@@ -19,12 +19,14 @@ from charter.gate.consent import ConsentStatus
 from charter.gate.export import count_records
 from charter.web._routing import WebRoute
 from charter.web.deps import (
+    BACK_MAX,
     User,
     csrf_protect,
     current_user,
     day,
     redirect,
     render,
+    same_site_path,
     services,
     web_session,
 )
@@ -109,8 +111,11 @@ def change_switch(
     user: Me,
     key: Annotated[str, Form(max_length=120)],
     value: Annotated[str, Form(pattern="^(on|off)$")],
+    back: Annotated[str, Form(max_length=BACK_MAX)] = "",
 ) -> Response:
-    """Turn one switch on or off; turning a service on records consent to its policy."""
+    """Turn one switch on or off; turning a service on records consent to its policy. The
+    person goes back to ``back``, the page the switch was on, when it is a path of this site
+    (anything else, e.g. ``//evil.example``, is ignored: the home page's card then)."""
     web = services(request)
     charter = web.charter
     if key not in charter.compiled.defaults:
@@ -130,7 +135,7 @@ def change_switch(
         f"{switch_label(charter.catalog, key)} is now {'on' if on else 'off'}.", "success"
     )
     anchor = "system" if owner == "system" else f"service-{owner}"
-    return redirect(f"/#{anchor}")
+    return redirect(same_site_path(back) or f"/#{anchor}")
 
 
 @router.post("/consents", include_in_schema=False)

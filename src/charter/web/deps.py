@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import Request
@@ -215,9 +216,25 @@ def render(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
+BACK_MAX = 300
+
+
+def same_site_path(value: str | None) -> str | None:
+    """``value`` when it is a path of this site a form may send the person back to (``/``,
+    then printable ASCII without a backslash: no scheme, no host, no ``//host``), else
+    ``None``. Browsers drop tabs and newlines and read a backslash as ``/``, so a path made
+    of ``/``, a backslash or a tab, then ``/evil.example`` would leave the site: refused."""
+    if not value or len(value) > BACK_MAX or not value.startswith("/"):
+        return None
+    if any(not 32 < ord(c) < 127 or c == "\\" for c in value) or value.startswith("//"):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
 def redirect(url: str) -> RedirectResponse:
     """A ``303 See Other`` to a path of this site (after a form post)."""
-    if not url.startswith("/") or url.startswith("//"):
+    if same_site_path(url) is None:
         url = "/"
     return RedirectResponse(url, status_code=303, headers=_NO_STORE)
 

@@ -51,15 +51,33 @@ def segment_of(package: str) -> str | None:
     return None
 
 
+def packages_of(event: Mapping[str, Any]) -> list[str]:
+    """The packages an app event names: one (a usage sequence, an app status) or a list
+    (an installed-apps snapshot); anything else names none."""
+    value = event.get("package_name")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [p for p in value if isinstance(p, str)]
+    return []
+
+
+def segments_of(event: Mapping[str, Any]) -> set[str]:
+    """The segments an app event points to: that of each package it names, each once."""
+    return {s for p in packages_of(event) if (s := segment_of(p)) is not None}
+
+
 def build(
     usage: Iterable[Mapping[str, Any]], interactions: Iterable[Mapping[str, Any]]
 ) -> dict[str, int]:
-    """Segments (with their signal counts) from app usage events and ad interactions."""
+    """Segments (with their signal counts) from app usage events and ad interactions.
+
+    An installed-apps snapshot names a list of packages: each package is matched on its own
+    (never the list as text), and the snapshot counts once for every segment they point to.
+    """
     signals: Counter[str] = Counter()
-    for event in usage:
-        seg = segment_of(str(event.get("package_name", "")))
-        if seg:
-            signals[seg] += 1
+    for event in usage:  # an event counts once for each segment its packages point to
+        signals.update(segments_of(event))
     for click in interactions:
         seg = str(click.get("segment", ""))
         if seg in ADS:

@@ -6,8 +6,10 @@ the nickname masked (:func:`mask_nickname`), except to its author, who sees thei
 
 A page is one indexed query of the table (``ix_get_apps_reviews_app``: app, then the listing
 order ``(created_at, id)``, keyset-paged, newest first), then its reviews' gate records by id
-through the gate (:func:`~charter.gate.many.read_many`: one query for the page's authors, one
-transaction, one audit entry per author); nicknames are masked as the rows come back.
+through the gate (:func:`~charter.gate.published.read_published`: each author decided on
+their own, one query for the page's authors in a read-only snapshot, and one audit entry for
+the page read, naming no one, group-committed); nicknames are masked as the rows come back.
+The author's own list (:meth:`Reviews.mine`) is a read of their records, audited to them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sqlalchemy import and_, delete, insert, or_, select
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
+from charter.gate.grouped import GroupAudit
 from charter.gate.many import read_many
+from charter.gate.published import read_published
 from charter.services.get_apps.apps import app
 from charter.services.get_apps.tables import reviews
 from charter.services.mirrors import drop_rows
@@ -108,6 +112,8 @@ class Reviews:
     def __init__(self, gate: Gate, control: Engine) -> None:
         self.gate = gate
         self.control = control
+        self.audit = GroupAudit(gate)
+        """Group commit of the public pages' audit entries."""
 
     def write(
         self, subject_id: str, app_id: str, *, rating: int, text: str, nickname: str
@@ -160,7 +166,7 @@ class Reviews:
             rows = conn.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        values = self._values(rows)
+        values = self._values(rows, public=True)
         shown = tuple(
             public_review(row, values[row.record_id], viewer)
             for row in rows
@@ -169,21 +175,33 @@ class Reviews:
         last = rows[-1] if rows and more else None
         return ReviewPage(shown, f"{last.created_at}.{last.id}" if last is not None else None)
 
-    def _values(self, rows: Sequence[Any]) -> dict[str, dict[str, Any]]:
-        """The gate records of the rows, one read per author. Rows of a readable author whose
-        record is gone (erased, withdrawn and re-authorized, expired) are dropped."""
+    def _values(self, rows: Sequence[Any], *, public: bool = False) -> dict[str, dict[str, Any]]:
+        """The gate records of the rows: a public page's read (one audit entry for the page),
+        or an author's own (their read). Rows of a readable author whose record is gone
+        (erased, withdrawn and re-authorized, expired) are dropped."""
         by_author: dict[str, set[str]] = {}
         for row in rows:
             by_author.setdefault(row.subject_id, set()).add(row.record_id)
-        found = read_many(
-            self.gate,
-            by_author,
-            service=SERVICE,
-            purpose=Purpose.APP_FUNCTIONALITY,
-            data_type="comments",
-            record_ids=[row.record_id for row in rows],
-            actor=ACTOR,
-        )
+        if public:
+            found = read_published(
+                self.gate,
+                self.audit,
+                by_author,
+                service=SERVICE,
+                purpose=Purpose.APP_FUNCTIONALITY,
+                data_type="comments",
+                actor=ACTOR,
+            )
+        else:
+            found = read_many(
+                self.gate,
+                by_author,
+                service=SERVICE,
+                purpose=Purpose.APP_FUNCTIONALITY,
+                data_type="comments",
+                record_ids=[row.record_id for row in rows],
+                actor=ACTOR,
+            )
         out: dict[str, dict[str, Any]] = {}
         for author, records in found.items():  # authors who withdrew or left are not shown
             wanted = by_author[author]
