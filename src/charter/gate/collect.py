@@ -78,6 +78,18 @@ class Collector:
         self.passwords = passwords
         self.collect_guard: CollectGuard | None = None
         """Refuses collection pending re-consent (G3); set by the composition root."""
+        self._refs: dict[str, str] = {}
+        """Subjects' audit fingerprints (a keyed hash per subject and batch otherwise)."""
+
+    def _subject_ref(self, subject_id: str) -> str:
+        """The journal's fingerprint of ``subject_id``, remembered (bounded: forgotten all at
+        once past :data:`_MAX_REFS`); the journal's key is fixed for its life."""
+        ref = self._refs.get(subject_id)
+        if ref is None:
+            if len(self._refs) >= _MAX_REFS:
+                self._refs.clear()
+            ref = self._refs[subject_id] = self.journal.subject_ref(subject_id)
+        return ref
 
     def collect(
         self, events: Sequence[Event], *, actor: str, service: str | None = None
@@ -234,7 +246,7 @@ class Collector:
                         _COUNT_ENCRYPTIONS,
                         [{"sid": sid, "n": n} for sid, n in batch.used.items()],
                     )
-                entries = _audit_entries(self.journal, now, actor, accepted, refused)
+                entries = _audit_entries(self._subject_ref, now, actor, accepted, refused)
                 if entries:
                     self.journal.record_many(conn, entries)
         except BaseException:
@@ -303,6 +315,7 @@ class Collector:
 
 
 _NO_SWITCHES: Mapping[str, bool] = {}
+_MAX_REFS = 100_000
 
 _RECORD_COLUMNS = (
     "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
@@ -409,7 +422,7 @@ class _Batch:
 
 
 def _audit_entries(
-    journal: Journal,
+    subject_ref: Callable[[str], str],
     now: int,
     actor: str,
     accepted: Counter[tuple[str, str, str, str]],
@@ -427,7 +440,7 @@ def _audit_entries(
             now,
             actor,
             "collect" if ok else "refuse",
-            journal.subject_ref(sid),
+            subject_ref(sid),
             {"accepted": ok, "refused": no, "subjects": 1},
         )
         for sid, (ok, no) in sorted(by_subject.items())
