@@ -78,6 +78,18 @@ class Collector:
         self.passwords = passwords
         self.collect_guard: CollectGuard | None = None
         """Refuses collection pending re-consent (G3); set by the composition root."""
+        self._refs: dict[str, str] = {}
+        """Subjects' audit fingerprints (a keyed hash per subject and batch otherwise)."""
+
+    def _subject_ref(self, subject_id: str) -> str:
+        """The journal's fingerprint of ``subject_id``, remembered (bounded: forgotten all at
+        once past :data:`_MAX_REFS`); the journal's key is fixed for its life."""
+        ref = self._refs.get(subject_id)
+        if ref is None:
+            if len(self._refs) >= _MAX_REFS:
+                self._refs.clear()
+            ref = self._refs[subject_id] = self.journal.subject_ref(subject_id)
+        return ref
 
     def collect(
         self, events: Sequence[Event], *, actor: str, service: str | None = None
@@ -148,6 +160,11 @@ class Collector:
                 batch = _Batch(conn, region, now, self.keys, len(indexes))
                 batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
                 decided: dict[tuple[str, str, str, str], Decision] = {}
+                # per (subject, service, type, purpose): the AAD prefix and the subject's
+                # queue of field encryptions (the common row: no blob, encrypted field)
+                sealing: dict[tuple[str, str, str, str], tuple[bytes, list[_Sealed]]] = {}
+                rows = batch.rows
+                next_id = batch.new_record_id
                 for i in indexes:
                     ev = events[i]
                     purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)
@@ -195,7 +212,23 @@ class Collector:
                         accepted[asked] += 1
                         continue
                     try:
-                        record_id = self._prepare(batch, ev, row, decision.expires_at, blobs)
+                        if ev.blob is None and row.protection is AtRest.FIELD_ENCRYPTION:
+                            # the common row, inline: its encryption is deferred to
+                            # sealed_rows, one encrypt_many per subject
+                            data = encode_value(ev.value)
+                            queue = sealing.get(asked)
+                            if queue is None:
+                                queue = sealing[asked] = batch.sealing(*asked[:3])
+                            record_id = next_id()
+                            record = [
+                                record_id, asked[0], asked[1], asked[2], row.qualifier_id,
+                                row.purpose_bits, row.protection_id, None, None, ev.source,
+                                now, decision.expires_at,
+                            ]  # fmt: skip
+                            rows.append(record)
+                            queue[1].append((record, data, queue[0] + record_id.encode()))
+                        else:
+                            record_id = self._prepare(batch, ev, row, decision.expires_at, blobs)
                     except InputError as exc:
                         results[i] = ItemResult(i, False, exc.code, exc.message)
                         refused[(*asked, exc.code)] += 1
@@ -204,16 +237,16 @@ class Collector:
                         i, True, "stored", "stored", record_id, True, decision.expires_at
                     )
                     accepted[asked] += 1
-                rows = batch.sealed_rows()  # the deferred field encryptions, per subject
+                sealed = batch.sealed_rows()  # the deferred field encryptions, per subject
                 blobs.write()  # durable before the records commit
-                if rows:
-                    conn.exec_driver_sql(_insert_records_sql(conn), rows)
+                if sealed:
+                    conn.exec_driver_sql(_insert_records_sql(conn), sealed)
                 if batch.used:
                     conn.execute(
                         _COUNT_ENCRYPTIONS,
                         [{"sid": sid, "n": n} for sid, n in batch.used.items()],
                     )
-                entries = _audit_entries(self.journal, now, actor, accepted, refused)
+                entries = _audit_entries(self._subject_ref, now, actor, accepted, refused)
                 if entries:
                     self.journal.record_many(conn, entries)
         except BaseException:
@@ -282,6 +315,7 @@ class Collector:
 
 
 _NO_SWITCHES: Mapping[str, bool] = {}
+_MAX_REFS = 100_000
 
 _RECORD_COLUMNS = (
     "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
@@ -291,6 +325,10 @@ _RECORD_COLUMNS = (
 
 _VALUE = _RECORD_COLUMNS.index("value")
 _ID_RANDOM_BYTES = 8
+_ID_LENGTH = 16 + 2 * _ID_RANDOM_BYTES
+
+_Sealed = tuple[list[Any], bytes, bytes]
+"""A record waiting for its value's encryption: the row, the plaintext, the AAD."""
 
 
 def _insert_records_sql(conn: Connection) -> str:
@@ -314,12 +352,11 @@ class _Batch:
         self.now = now
         self._id_prefix = f"{now:016x}"
         self._size = max(size, 1)
-        self._random = ""
-        self._at = 0
+        self._next_id = self._draw_ids()
         self.rows: list[list[Any]] = []
         self.ciphers: dict[str, FieldCipher] = {}
         self.prefixes: dict[tuple[str, str, str], bytes] = {}
-        self.pending: dict[str, list[tuple[list[Any], bytes, bytes]]] = {}
+        self.pending: dict[str, list[_Sealed]] = {}
         self.used: Counter[str] = Counter()
 
     def new_record_id(self) -> str:
@@ -328,12 +365,20 @@ class _Batch:
         bits. Records collected together sit together in the primary-key index, so inserting
         them and later purging them (they expire together) touches few index pages.
         """
-        at = self._at
-        if at >= len(self._random):
-            self._random = os.urandom(_ID_RANDOM_BYTES * self._size).hex()
-            at = 0
-        self._at = at + 2 * _ID_RANDOM_BYTES
-        return self._id_prefix + self._random[at : at + 2 * _ID_RANDOM_BYTES]
+        try:
+            return self._next_id()
+        except StopIteration:
+            self._next_id = self._draw_ids()
+            return self._next_id()
+
+    def _draw_ids(self) -> Callable[[], str]:
+        """The next ids of the batch, their random bits drawn from the OS in one call."""
+        prefix = self._id_prefix
+        digits = os.urandom(_ID_RANDOM_BYTES * self._size).hex()
+        step = 2 * _ID_RANDOM_BYTES
+        return iter(
+            [prefix + digits[at : at + step] for at in range(0, len(digits), step)]
+        ).__next__
 
     def cipher(self, subject_id: str) -> FieldCipher:
         """The subject's cipher, its key made on first use."""
@@ -344,21 +389,25 @@ class _Batch:
             cipher = self.ciphers[subject_id] = found
         return cipher
 
-    def seal_later(self, record: list[Any], data: bytes) -> None:
-        """Queue ``data`` for field encryption into ``record``'s value by
-        :meth:`sealed_rows` (the subject's key is made now if it has none)."""
-        subject_id, service, data_type = record[1], record[2], record[3]
+    def sealing(self, subject_id: str, service: str, data_type: str) -> tuple[bytes, list[_Sealed]]:
+        """The AAD prefix of a (subject, service, data type)'s records and the subject's queue
+        of field encryptions for :meth:`sealed_rows` (the subject's key is made now if it has
+        none). ``record_aad(...) == prefix + record_id``: the prefix ends with the id's 4-byte
+        length (every id of :meth:`new_record_id` has the same)."""
         self.cipher(subject_id)
         key = (subject_id, service, data_type)
         prefix = self.prefixes.get(key)
         if prefix is None:
-            # record_aad(...) == prefix + encode_parts(record_id): the record id's part is
-            # its 4-byte length and its bytes, appended per record below.
             prefix = self.prefixes[key] = record_aad_prefix(
                 subject_id=subject_id, service=service, data_type=data_type
-            ) + len(record[0]).to_bytes(4, "big")
-        aad = prefix + record[0].encode()
-        self.pending.setdefault(subject_id, []).append((record, data, aad))
+            ) + _ID_LENGTH.to_bytes(4, "big")
+        return prefix, self.pending.setdefault(subject_id, [])
+
+    def seal_later(self, record: list[Any], data: bytes) -> None:
+        """Queue ``data`` for field encryption into ``record``'s value by
+        :meth:`sealed_rows`."""
+        prefix, queue = self.sealing(record[1], record[2], record[3])
+        queue.append((record, data, prefix + record[0].encode()))
 
     def sealed_rows(self) -> list[tuple[Any, ...]]:
         """The rows, every queued value encrypted under its subject's key (one
@@ -373,7 +422,7 @@ class _Batch:
 
 
 def _audit_entries(
-    journal: Journal,
+    subject_ref: Callable[[str], str],
     now: int,
     actor: str,
     accepted: Counter[tuple[str, str, str, str]],
@@ -391,7 +440,7 @@ def _audit_entries(
             now,
             actor,
             "collect" if ok else "refuse",
-            journal.subject_ref(sid),
+            subject_ref(sid),
             {"accepted": ok, "refused": no, "subjects": 1},
         )
         for sid, (ok, no) in sorted(by_subject.items())
