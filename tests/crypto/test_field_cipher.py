@@ -264,36 +264,3 @@ def test_encrypt_many_counts_against_the_limit() -> None:
     with pytest.raises(IntegrityError):
         cipher.encrypt(b"v", aad=AAD)
     assert cipher.encrypt_many([]) == []
-
-
-@given(
-    plaintext=st.binary(max_size=3000),
-    aad=st.binary(max_size=32),
-    piece=st.integers(min_value=1, max_value=1100),
-)
-def test_seal_to_writes_the_envelope_encrypt_would(
-    plaintext: bytes, aad: bytes, piece: int
-) -> None:
-    cipher = FieldCipher(new_data_key())
-    pieces: list[bytes] = []
-    length = cipher.seal_to(
-        lambda view: pieces.append(bytes(view)), plaintext, aad=aad, piece=piece
-    )
-    envelope = b"".join(pieces)
-    assert length == len(envelope) == len(plaintext) + FIELD_OVERHEAD
-    assert envelope[:2] == b"\x01\x01"
-    assert max(len(p) for p in pieces) <= max(piece, 16 + 15)
-    assert cipher.decrypt(envelope, aad=aad) == plaintext  # the one-shot reader opens it
-    assert cipher.encryptions == 1
-    if aad != b"x":
-        assert _rejects(cipher, envelope, b"x")
-
-
-def test_seal_to_counts_against_the_limit() -> None:
-    cipher = FieldCipher(new_data_key(), limit=1)
-    cipher.seal_to(lambda view: None, b"v", aad=AAD)
-    written: list[bytes] = []
-    with pytest.raises(IntegrityError) as info:
-        cipher.seal_to(lambda view: written.append(bytes(view)), b"v", aad=AAD)
-    assert info.value.code == "key_usage_exhausted"
-    assert written == []  # nothing written past the limit

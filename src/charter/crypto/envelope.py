@@ -29,11 +29,10 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NoReturn, SupportsIndex
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from charter.crypto.hashing import encode_parts, encode_text
@@ -66,9 +65,6 @@ ALG_AES_256_GCM = 1
 
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
-SEAL_PIECE_BYTES = 256 * 1024
-"""The piece :meth:`FieldCipher.seal_to` encrypts and writes at a time (measured on 4 MB
-blobs: 256 KiB pieces write as fast as a file copy; 1 MiB and 64 KiB pieces are slower)."""
 TAG_BYTES = 16
 
 ENCRYPTION_LIMIT = 2**31
@@ -221,11 +217,10 @@ class FieldCipher:
     pass it back as ``encryptions=`` for the limit to cover the key's whole life.
     """
 
-    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_key", "_limit")
+    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_limit")
 
     def __init__(self, dek: bytes, *, encryptions: int = 0, limit: int = ENCRYPTION_LIMIT) -> None:
-        self._key = _check_data_key(dek)
-        self._aead = AESGCM(self._key)
+        self._aead = AESGCM(_check_data_key(dek))
         if encryptions < 0:
             raise InputError("encryptions must be >= 0", field="encryptions")
         if not 0 < limit <= ENCRYPTION_LIMIT:
@@ -247,42 +242,6 @@ class FieldCipher:
 
     def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
         """Encrypt ``plaintext`` bound to ``aad``; returns the envelope."""
-        self._count_one()
-        nonce = os.urandom(NONCE_BYTES)
-        return _FIELD_HEADER + nonce + self._aead.encrypt(nonce, plaintext, _FIELD_HEADER + aad)
-
-    def seal_to(
-        self,
-        write: Callable[[memoryview], object],
-        plaintext: bytes | memoryview,
-        *,
-        aad: bytes,
-        piece: int = SEAL_PIECE_BYTES,
-    ) -> int:
-        """
-        The envelope :meth:`encrypt` would return (same format, counted the same), handed to
-        ``write`` in pieces of at most ``piece`` bytes instead of built in memory: for large
-        blobs written to a file, each piece is encrypted into one reused buffer and written
-        while it is still in the CPU's cache (no second copy of the whole blob, no fresh pages
-        for it). ``write`` must consume the whole view before returning (the buffer is reused).
-        Returns the envelope's length.
-        """
-        self._count_one()
-        nonce = os.urandom(NONCE_BYTES)
-        encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
-        write(memoryview(_FIELD_HEADER + nonce))
-        data = memoryview(plaintext)
-        buffer = bytearray(piece + 15)  # update_into wants room for a block more
-        out = memoryview(buffer)
-        for at in range(0, len(data), piece):
-            written = encryptor.update_into(data[at : at + piece], buffer)
-            write(out[:written])
-        tail = encryptor.finalize()
-        write(memoryview(tail + encryptor.tag))
-        return len(_FIELD_HEADER) + NONCE_BYTES + len(data) + TAG_BYTES
-
-    def _count_one(self) -> None:
         n = next(self._counter)
         if n > self._limit:
             raise IntegrityError(
@@ -291,6 +250,8 @@ class FieldCipher:
                 code="key_usage_exhausted",
             )
         self._encryptions = n
+        nonce = os.urandom(NONCE_BYTES)
+        return _FIELD_HEADER + nonce + self._aead.encrypt(nonce, plaintext, _FIELD_HEADER + aad)
 
     def encrypt_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         """:meth:`encrypt` for each ``(plaintext, aad)``, in order: the same envelopes (each

@@ -102,7 +102,7 @@ class BlobBatch:
     def __init__(self, stores: RegionStores, region: str) -> None:
         self.stores = stores
         self.region = region
-        self._files: list[tuple[str, FieldCipher, bytes, bytes]] = []
+        self._files: list[tuple[str, bytes]] = []
         self._written: list[str] = []
 
     @property
@@ -116,14 +116,13 @@ class BlobBatch:
         """
         Seal one record's blob: returns the record's ``blob`` and, when the blob stays in the
         record (``inline`` allowed and small enough), the sealed bytes for its ``value``.
-        A file is sealed as :meth:`write` writes it (:meth:`FieldCipher.seal_to`: no copy of
-        the whole sealed blob in memory).
+        A file is written by :meth:`write`.
         """
-        aad = blob_aad(subject_id, record_id)
+        sealed = cipher.encrypt(data, aad=blob_aad(subject_id, record_id))
         if inline and len(data) <= INLINE_MAX:
-            return INLINE, cipher.encrypt(data, aad=aad)
+            return INLINE, sealed
         name = blob_name(subject_id, record_id)
-        self._files.append((name, cipher, data, aad))
+        self._files.append((name, sealed))
         return name, None
 
     def write(self) -> None:
@@ -135,11 +134,11 @@ class BlobBatch:
         if _mkdir(pending):
             _fsync_path(self.blob_dir)
         paths = []
-        for name, cipher, data, aad in self._files:
+        for name, sealed in self._files:
             path = pending / _pending_name(name)
             self._written.append(name)
             paths.append(path)
-            _seal_file(path, cipher, data, aad)
+            _write_file(path, sealed)
         self._files.clear()
         _fsync_paths(paths)
         _fsync_path(pending)
@@ -213,16 +212,12 @@ def _mkdir(path: Path) -> bool:
     return True
 
 
-def _seal_file(path: Path, cipher: FieldCipher, data: bytes, aad: bytes) -> None:
-    """Write ``data`` sealed into a new file, encrypted piece by piece as it is written."""
+def _write_file(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-
-    def write(view: memoryview) -> None:
+    try:
+        view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-
-    try:
-        cipher.seal_to(write, data, aad=aad)
     finally:
         os.close(fd)
 
