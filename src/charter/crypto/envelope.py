@@ -29,10 +29,11 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn, SupportsIndex
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from charter.crypto.hashing import encode_parts, encode_text
@@ -217,10 +218,11 @@ class FieldCipher:
     pass it back as ``encryptions=`` for the limit to cover the key's whole life.
     """
 
-    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_limit")
+    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_key", "_limit")
 
     def __init__(self, dek: bytes, *, encryptions: int = 0, limit: int = ENCRYPTION_LIMIT) -> None:
-        self._aead = AESGCM(_check_data_key(dek))
+        self._key = _check_data_key(dek)
+        self._aead = AESGCM(self._key)
         if encryptions < 0:
             raise InputError("encryptions must be >= 0", field="encryptions")
         if not 0 < limit <= ENCRYPTION_LIMIT:
@@ -240,8 +242,8 @@ class FieldCipher:
         """Encryptions allowed before :meth:`encrypt` refuses."""
         return self._limit
 
-    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
-        """Encrypt ``plaintext`` bound to ``aad``; returns the envelope."""
+    def _count(self) -> None:
+        """Count one encryption; past the limit, refuse."""
         n = next(self._counter)
         if n > self._limit:
             raise IntegrityError(
@@ -250,8 +252,41 @@ class FieldCipher:
                 code="key_usage_exhausted",
             )
         self._encryptions = n
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
+        """Encrypt ``plaintext`` bound to ``aad``; returns the envelope."""
+        self._count()
         nonce = os.urandom(NONCE_BYTES)
         return _FIELD_HEADER + nonce + self._aead.encrypt(nonce, plaintext, _FIELD_HEADER + aad)
+
+    def encrypt_to(
+        self,
+        plaintext: bytes | memoryview,
+        *,
+        aad: bytes,
+        write: Callable[[memoryview], object],
+        slice_bytes: int = 1 << 20,
+    ) -> int:
+        """:meth:`encrypt`, the envelope handed to ``write`` piece by piece instead of
+        returned: the header and nonce, then the ciphertext a slice of ``slice_bytes`` at a
+        time as it is made, then the tag. The pieces joined are the envelope
+        :meth:`encrypt` makes (same format, read by :meth:`decrypt`); a large blob goes to
+        its file while the next slice is encrypted, never whole in memory twice. Each piece
+        is ``write``'s to keep (a buffer of its own). Returns the envelope's length."""
+        self._count()
+        nonce = os.urandom(NONCE_BYTES)
+        encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
+        write(memoryview(_FIELD_HEADER + nonce))
+        source = memoryview(plaintext)
+        for at in range(0, len(source), slice_bytes):
+            piece = source[at : at + slice_bytes]
+            buffer = bytearray(len(piece) + 15)  # update_into wants block-size room
+            made = encryptor.update_into(piece, buffer)
+            write(memoryview(buffer)[:made])
+        encryptor.finalize()
+        write(memoryview(encryptor.tag))
+        return FIELD_OVERHEAD + len(source)
 
     def encrypt_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         """:meth:`encrypt` for each ``(plaintext, aad)``, in order: the same envelopes (each
