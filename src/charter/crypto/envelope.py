@@ -47,6 +47,7 @@ __all__ = [
     "FIELD_OVERHEAD",
     "FORMAT_VERSION",
     "NONCE_BYTES",
+    "SLICE_BYTES",
     "TAG_BYTES",
     "WRAPPED_KEY_BYTES",
     "FieldCipher",
@@ -76,6 +77,10 @@ _FIELD_HEADER_BYTES = len(_FIELD_HEADER)
 _FIELD_NONCE_END = _FIELD_HEADER_BYTES + NONCE_BYTES
 FIELD_OVERHEAD = _FIELD_NONCE_END + TAG_BYTES
 """Bytes an encrypted field adds to its plaintext (header, nonce, tag): 30."""
+SLICE_BYTES = 1 << 20
+"""The slice :meth:`FieldCipher.encrypt_to` encrypts and hands out at a time by default."""
+_BLOCK_ROOM = 15
+"""Room an encryptor's ``update_into`` wants past the slice (a block less one)."""
 
 _WRAP_HEADER = struct.Struct(">BBI")
 _WRAP_NONCE_END = _WRAP_HEADER.size + NONCE_BYTES
@@ -265,23 +270,33 @@ class FieldCipher:
         *,
         aad: bytes,
         write: Callable[[memoryview], object],
-        slice_bytes: int = 1 << 20,
+        buffers: Sequence[bytearray] = (),
+        slice_bytes: int = SLICE_BYTES,
     ) -> int:
         """:meth:`encrypt`, the envelope handed to ``write`` piece by piece instead of
         returned: the header and nonce, then the ciphertext a slice of ``slice_bytes`` at a
         time as it is made, then the tag. The pieces joined are the envelope
-        :meth:`encrypt` makes (same format, read by :meth:`decrypt`); a large blob goes to
-        its file while the next slice is encrypted, never whole in memory twice. Each piece
-        is ``write``'s to keep (a buffer of its own). Returns the envelope's length."""
+        :meth:`encrypt` makes (same format, read by :meth:`decrypt`, counted against the
+        same limit); a large blob goes to its file while the next slice is encrypted, never
+        whole in memory twice. Returns the envelope's length.
+
+        The slices are encrypted into ``buffers`` in turn (each at least ``slice_bytes +
+        15`` long), so ``write`` must be done with a slice before its buffer comes round
+        again; without ``buffers`` each slice gets a buffer of its own (``write``'s to
+        keep). Reusing buffers saves a large allocation and its page faults per slice."""
+        if buffers and min(len(b) for b in buffers) < slice_bytes + _BLOCK_ROOM:
+            raise InputError(
+                f"each buffer holds at least slice_bytes + {_BLOCK_ROOM} bytes", field="buffers"
+            )
         self._count()
         nonce = os.urandom(NONCE_BYTES)
         encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
         encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
         write(memoryview(_FIELD_HEADER + nonce))
         source = memoryview(plaintext)
-        for at in range(0, len(source), slice_bytes):
+        for n, at in enumerate(range(0, len(source), slice_bytes)):
             piece = source[at : at + slice_bytes]
-            buffer = bytearray(len(piece) + 15)  # update_into wants block-size room
+            buffer = buffers[n % len(buffers)] if buffers else bytearray(len(piece) + _BLOCK_ROOM)
             made = encryptor.update_into(piece, buffer)
             write(memoryview(buffer)[:made])
         encryptor.finalize()

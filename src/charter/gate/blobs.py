@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from charter.crypto import FieldCipher
+from charter.crypto import SLICE_BYTES, FieldCipher
 from charter.errors import NotFoundError
 from charter.gate.protect import blob_aad
 from charter.store.regions import RegionStores
@@ -44,6 +44,12 @@ PENDING = ".pending"
 PENDING_GRACE_MICROS = 3600 * 1_000_000
 """An intent older than this belongs to a batch that cannot still be running."""
 _IO_THREADS = 8
+_RING = 3
+"""Slice buffers per blob being sealed: one encrypted into while two are written."""
+_KEEP_RINGS = 4
+"""Free rings kept (3 MiB each); more concurrent seals allocate theirs."""
+_rings: list[tuple[bytearray, ...]] = []
+"""Free slice buffers (list.pop and append are atomic: threads share it safely)."""
 
 
 def is_inline(blob: str | None) -> bool:
@@ -217,19 +223,33 @@ def _seal_file(path: Path, cipher: FieldCipher, data: bytes, aad: bytes) -> None
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     writes: list[Future[None]] = []
     offset = 0
+    ring = _take_ring()
 
     def write(piece: memoryview) -> None:
         nonlocal offset
         writes.append(_io_pool.submit(_pwrite, fd, piece, offset))
         offset += len(piece)
+        if len(writes) >= _RING:  # the slice whose buffer comes round next is written
+            writes[-_RING].result()
 
     try:
-        cipher.encrypt_to(data, aad=aad, write=write)
+        cipher.encrypt_to(data, aad=aad, write=write, buffers=ring)
     finally:
         wait(writes)  # every write done before the file is closed, even after an error
         os.close(fd)
+        if len(_rings) < _KEEP_RINGS:
+            _rings.append(ring)
     for done in writes:
         done.result()
+
+
+def _take_ring() -> tuple[bytearray, ...]:
+    """Buffers to encrypt a blob's slices into, kept from an earlier blob when one is free:
+    a fresh megabyte costs its page faults on every slice."""
+    try:
+        return _rings.pop()
+    except IndexError:
+        return tuple(bytearray(SLICE_BYTES + 16) for _ in range(_RING))
 
 
 def _pwrite(fd: int, data: memoryview, offset: int) -> None:
