@@ -19,6 +19,9 @@ Encrypted field (:class:`FieldCipher`), 30 + len(plaintext) bytes::
     fmt=1 alg=1 nonce    AES-256-GCM(DEK, plaintext) + 16-byte tag
     AAD = bytes 0..1 || caller's aad (normally record_aad(...))
 
+:meth:`FieldCipher.encrypt_to` writes the same envelope in pieces (a large blob straight to
+its file); there is one format, whichever way it was made.
+
 Nonces are 12 random bytes. With random nonces NIST SP 800-38D §8.3 allows at most 2^32
 encryptions per key; :class:`FieldCipher` counts and stops at :data:`ENCRYPTION_LIMIT`
 (2^31) so that the data key is rotated well before.

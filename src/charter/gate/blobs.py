@@ -10,7 +10,9 @@ the :class:`~charter.crypto.FieldCipher` envelope).
   values take :func:`stored_value`, which is None for such a record.
 - **Larger blobs are files**, ``<blob dir>/<subject id[2:4]>/<record id>``, written by a
   :class:`BlobBatch` for one collect batch and made durable **together** before the batch's
-  records commit: every file is written under ``<blob dir>/.pending/``, then all of them and
+  records commit: every file is written under ``<blob dir>/.pending/`` (encrypted a slice
+  at a time by :meth:`~charter.crypto.FieldCipher.encrypt_to`, each slice written by a pool
+  thread while the next is encrypted: the same envelope), then all of them and
   that folder are fsynced concurrently (the file system groups concurrent fsyncs into few
   journal commits); only then do the records commit, after which each file is renamed to its
   place (no fsync needed: readers look in ``.pending/`` too). So a blob is durable before its
