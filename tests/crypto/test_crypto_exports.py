@@ -17,6 +17,7 @@ def test_exported_members() -> None:
             "FORMAT_VERSION",
             "KEY_BYTES",
             "NONCE_BYTES",
+            "SLICE_BYTES",
             "TAG_BYTES",
             "WRAPPED_KEY_BYTES",
             "FieldCipher",

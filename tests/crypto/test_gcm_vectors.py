@@ -101,3 +101,13 @@ def test_field_cipher_is_plain_aes256gcm_with_header_prefixed_aad() -> None:
     aad = record_aad(subject_id="s", service="cloud", data_type="note", record_id="1")
     envelope = FieldCipher(dek).encrypt(b"hello", aad=aad)
     assert AESGCM(dek).decrypt(envelope[2:14], envelope[14:], envelope[:2] + aad) == b"hello"
+
+
+def test_field_cipher_streamed_is_plain_aes256gcm_with_header_prefixed_aad() -> None:
+    """The envelope written in pieces opens with the bare primitive the same way."""
+    dek = bytes.fromhex(_K15)
+    aad = record_aad(subject_id="s", service="cloud", data_type="note", record_id="1")
+    pieces: list[memoryview] = []
+    FieldCipher(dek).encrypt_to(b"hello world", aad=aad, write=pieces.append, slice_bytes=4)
+    envelope = b"".join(bytes(p) for p in pieces)
+    assert AESGCM(dek).decrypt(envelope[2:14], envelope[14:], envelope[:2] + aad) == b"hello world"

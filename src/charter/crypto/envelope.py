@@ -19,6 +19,9 @@ Encrypted field (:class:`FieldCipher`), 30 + len(plaintext) bytes::
     fmt=1 alg=1 nonce    AES-256-GCM(DEK, plaintext) + 16-byte tag
     AAD = bytes 0..1 || caller's aad (normally record_aad(...))
 
+:meth:`FieldCipher.encrypt_to` writes the same envelope in pieces (a large blob straight to
+its file); there is one format, whichever way it was made.
+
 Nonces are 12 random bytes. With random nonces NIST SP 800-38D §8.3 allows at most 2^32
 encryptions per key; :class:`FieldCipher` counts and stops at :data:`ENCRYPTION_LIMIT`
 (2^31) so that the data key is rotated well before.
@@ -29,10 +32,11 @@ from __future__ import annotations
 import itertools
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn, SupportsIndex
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from charter.crypto.hashing import encode_parts, encode_text
@@ -46,6 +50,7 @@ __all__ = [
     "FIELD_OVERHEAD",
     "FORMAT_VERSION",
     "NONCE_BYTES",
+    "SLICE_BYTES",
     "TAG_BYTES",
     "WRAPPED_KEY_BYTES",
     "FieldCipher",
@@ -75,6 +80,10 @@ _FIELD_HEADER_BYTES = len(_FIELD_HEADER)
 _FIELD_NONCE_END = _FIELD_HEADER_BYTES + NONCE_BYTES
 FIELD_OVERHEAD = _FIELD_NONCE_END + TAG_BYTES
 """Bytes an encrypted field adds to its plaintext (header, nonce, tag): 30."""
+SLICE_BYTES = 1 << 20
+"""The slice :meth:`FieldCipher.encrypt_to` encrypts and hands out at a time by default."""
+_BLOCK_ROOM = 15
+"""Room an encryptor's ``update_into`` wants past the slice (a block less one)."""
 
 _WRAP_HEADER = struct.Struct(">BBI")
 _WRAP_NONCE_END = _WRAP_HEADER.size + NONCE_BYTES
@@ -217,10 +226,11 @@ class FieldCipher:
     pass it back as ``encryptions=`` for the limit to cover the key's whole life.
     """
 
-    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_limit")
+    __slots__ = ("__weakref__", "_aead", "_counter", "_encryptions", "_key", "_limit")
 
     def __init__(self, dek: bytes, *, encryptions: int = 0, limit: int = ENCRYPTION_LIMIT) -> None:
-        self._aead = AESGCM(_check_data_key(dek))
+        self._key = _check_data_key(dek)
+        self._aead = AESGCM(self._key)
         if encryptions < 0:
             raise InputError("encryptions must be >= 0", field="encryptions")
         if not 0 < limit <= ENCRYPTION_LIMIT:
@@ -240,8 +250,8 @@ class FieldCipher:
         """Encryptions allowed before :meth:`encrypt` refuses."""
         return self._limit
 
-    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
-        """Encrypt ``plaintext`` bound to ``aad``; returns the envelope."""
+    def _count(self) -> None:
+        """Count one encryption; past the limit, refuse."""
         n = next(self._counter)
         if n > self._limit:
             raise IntegrityError(
@@ -250,8 +260,51 @@ class FieldCipher:
                 code="key_usage_exhausted",
             )
         self._encryptions = n
+
+    def encrypt(self, plaintext: bytes, *, aad: bytes) -> bytes:
+        """Encrypt ``plaintext`` bound to ``aad``; returns the envelope."""
+        self._count()
         nonce = os.urandom(NONCE_BYTES)
         return _FIELD_HEADER + nonce + self._aead.encrypt(nonce, plaintext, _FIELD_HEADER + aad)
+
+    def encrypt_to(
+        self,
+        plaintext: bytes | memoryview,
+        *,
+        aad: bytes,
+        write: Callable[[memoryview], object],
+        buffers: Sequence[bytearray] = (),
+        slice_bytes: int = SLICE_BYTES,
+    ) -> int:
+        """:meth:`encrypt`, the envelope handed to ``write`` piece by piece instead of
+        returned: the header and nonce, then the ciphertext a slice of ``slice_bytes`` at a
+        time as it is made, then the tag. The pieces joined are the envelope
+        :meth:`encrypt` makes (same format, read by :meth:`decrypt`, counted against the
+        same limit); a large blob goes to its file while the next slice is encrypted, never
+        whole in memory twice. Returns the envelope's length.
+
+        The slices are encrypted into ``buffers`` in turn (each at least ``slice_bytes +
+        15`` long), so ``write`` must be done with a slice before its buffer comes round
+        again; without ``buffers`` each slice gets a buffer of its own (``write``'s to
+        keep). Reusing buffers saves a large allocation and its page faults per slice."""
+        if buffers and min(len(b) for b in buffers) < slice_bytes + _BLOCK_ROOM:
+            raise InputError(
+                f"each buffer holds at least slice_bytes + {_BLOCK_ROOM} bytes", field="buffers"
+            )
+        self._count()
+        nonce = os.urandom(NONCE_BYTES)
+        encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
+        write(memoryview(_FIELD_HEADER + nonce))
+        source = memoryview(plaintext)
+        for n, at in enumerate(range(0, len(source), slice_bytes)):
+            piece = source[at : at + slice_bytes]
+            buffer = buffers[n % len(buffers)] if buffers else bytearray(len(piece) + _BLOCK_ROOM)
+            made = encryptor.update_into(piece, buffer)
+            write(memoryview(buffer)[:made])
+        encryptor.finalize()
+        write(memoryview(encryptor.tag))
+        return FIELD_OVERHEAD + len(source)
 
     def encrypt_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         """:meth:`encrypt` for each ``(plaintext, aad)``, in order: the same envelopes (each

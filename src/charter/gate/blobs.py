@@ -10,9 +10,11 @@ the :class:`~charter.crypto.FieldCipher` envelope).
   values take :func:`stored_value`, which is None for such a record.
 - **Larger blobs are files**, ``<blob dir>/<subject id[2:4]>/<record id>``, written by a
   :class:`BlobBatch` for one collect batch and made durable **together** before the batch's
-  records commit: every file is written under ``<blob dir>/.pending/``, then all are fsynced
-  concurrently (the file system groups concurrent fsyncs into few journal commits), then
-  that folder once; only then do the records commit, after which each file is renamed to its
+  records commit: every file is written under ``<blob dir>/.pending/`` (encrypted a slice
+  at a time by :meth:`~charter.crypto.FieldCipher.encrypt_to`, each slice written by a pool
+  thread while the next is encrypted: the same envelope), then all of them and
+  that folder are fsynced concurrently (the file system groups concurrent fsyncs into few
+  journal commits); only then do the records commit, after which each file is renamed to its
   place (no fsync needed: readers look in ``.pending/`` too). So a blob is durable before its
   record commits, and a committed record never names a blob that could be lost: two fsyncs
   per batch and blob file, as a durable file copy takes.
@@ -26,11 +28,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from charter.crypto import FieldCipher
+from charter.crypto import SLICE_BYTES, FieldCipher
 from charter.errors import NotFoundError
 from charter.gate.protect import blob_aad
 from charter.store.regions import RegionStores
@@ -43,7 +45,13 @@ PENDING = ".pending"
 """The folder of batch intents, under a region's blob folder."""
 PENDING_GRACE_MICROS = 3600 * 1_000_000
 """An intent older than this belongs to a batch that cannot still be running."""
-_FSYNC_THREADS = 8
+_IO_THREADS = 8
+_RING = 3
+"""Slice buffers per blob being sealed: one encrypted into while two are written."""
+_KEEP_RINGS = 4
+"""Free rings kept (3 MiB each); more concurrent seals allocate theirs."""
+_rings: list[tuple[bytearray, ...]] = []
+"""Free slice buffers (list.pop and append are atomic: threads share it safely)."""
 
 
 def is_inline(blob: str | None) -> bool:
@@ -102,7 +110,7 @@ class BlobBatch:
     def __init__(self, stores: RegionStores, region: str) -> None:
         self.stores = stores
         self.region = region
-        self._files: list[tuple[str, bytes]] = []
+        self._files: list[tuple[str, FieldCipher, bytes, bytes]] = []
         self._written: list[str] = []
 
     @property
@@ -116,13 +124,13 @@ class BlobBatch:
         """
         Seal one record's blob: returns the record's ``blob`` and, when the blob stays in the
         record (``inline`` allowed and small enough), the sealed bytes for its ``value``.
-        A file is written by :meth:`write`.
+        A file is sealed and written by :meth:`write`.
         """
-        sealed = cipher.encrypt(data, aad=blob_aad(subject_id, record_id))
+        aad = blob_aad(subject_id, record_id)
         if inline and len(data) <= INLINE_MAX:
-            return INLINE, sealed
+            return INLINE, cipher.encrypt(data, aad=aad)
         name = blob_name(subject_id, record_id)
-        self._files.append((name, sealed))
+        self._files.append((name, cipher, data, aad))  # sealed straight into its file
         return name, None
 
     def write(self) -> None:
@@ -134,14 +142,13 @@ class BlobBatch:
         if _mkdir(pending):
             _fsync_path(self.blob_dir)
         paths = []
-        for name, sealed in self._files:
+        for name, cipher, data, aad in self._files:
             path = pending / _pending_name(name)
             self._written.append(name)
             paths.append(path)
-            _write_file(path, sealed)
+            _seal_file(path, cipher, data, aad)
         self._files.clear()
-        _fsync_paths(paths)
-        _fsync_path(pending)
+        _fsync_paths([*paths, pending])  # the files and their names, all at once
 
     def done(self) -> None:
         """The records committed: each file moves to its place."""
@@ -212,14 +219,45 @@ def _mkdir(path: Path) -> bool:
     return True
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _seal_file(path: Path, cipher: FieldCipher, data: bytes, aad: bytes) -> None:
+    """Encrypt ``data`` into a new file at ``path`` (the :class:`FieldCipher` envelope): each
+    slice is written by a thread of the pool while the next one is encrypted."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    writes: list[Future[None]] = []
+    offset = 0
+    ring = _take_ring()
+
+    def write(piece: memoryview) -> None:
+        nonlocal offset
+        writes.append(_io_pool.submit(_pwrite, fd, piece, offset))
+        offset += len(piece)
+        if len(writes) >= _RING:  # the slice whose buffer comes round next is written
+            writes[-_RING].result()
+
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        cipher.encrypt_to(data, aad=aad, write=write, buffers=ring)
     finally:
+        wait(writes)  # every write done before the file is closed, even after an error
         os.close(fd)
+        if len(_rings) < _KEEP_RINGS:
+            _rings.append(ring)
+    for done in writes:
+        done.result()
+
+
+def _take_ring() -> tuple[bytearray, ...]:
+    """Buffers to encrypt a blob's slices into, kept from an earlier blob when one is free:
+    a fresh megabyte costs its page faults on every slice."""
+    try:
+        return _rings.pop()
+    except IndexError:
+        return tuple(bytearray(SLICE_BYTES + 16) for _ in range(_RING))
+
+
+def _pwrite(fd: int, data: memoryview, offset: int) -> None:
+    while data:
+        written = os.pwrite(fd, data, offset)
+        data, offset = data[written:], offset + written
 
 
 def _fsync_path(path: Path) -> None:
@@ -230,10 +268,13 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+_io_pool = ThreadPoolExecutor(_IO_THREADS, thread_name_prefix="charter-blob-io")
+
+
 def _fsync_paths(paths: list[Path]) -> None:
-    """fsync files, concurrently when there are several (one journal commit serves many)."""
-    if len(paths) == 1:
-        _fsync_path(paths[0])
-        return
-    with ThreadPoolExecutor(min(_FSYNC_THREADS, len(paths))) as pool:
-        list(pool.map(_fsync_path, paths))
+    """fsync files and folders concurrently (one journal commit serves many): all but the
+    last in a kept pool of threads, the last in this one; returns when all are done."""
+    started = [_io_pool.submit(_fsync_path, path) for path in paths[:-1]]
+    _fsync_path(paths[-1])
+    for future in started:
+        future.result()
