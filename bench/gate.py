@@ -60,6 +60,7 @@ from pathlib import Path
 
 import httpx
 import limits  # bench/limits.py: what the machine can do, measured in the same run
+import loadgen  # bench/loadgen.py: wrk when installed, server CPU per request
 from sqlalchemy import insert
 
 from charter.app import Charter
@@ -386,18 +387,67 @@ def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
                 assert response.status_code == 200, response.text[:300]
                 return time.perf_counter() - started
 
-            figures["http_floor_req_per_s"] = limits.http_floor_req_per_s(
-                server.url, tokens[subjects[0]], switch_requests, CLIENTS
-            )
-            report("http_floor_req_per_s", figures["http_floor_req_per_s"], "requests/s")
-            elapsed, latencies = _run_clients(toggle, switch_requests)
-            figures["switch_http_per_s"] = len(latencies) / elapsed
-            report("switch_http_per_s", figures["switch_http_per_s"], "requests/s")
+            if loadgen.wrk_path() is not None:
+                _floor_and_switch_wrk(server, subjects, tokens, figures, switch_requests)
+            else:
+                print("http_generator: httpx (install wrk for a lighter client)", flush=True)
+                pid = server.process.pid
+                cpu = loadgen.cpu_seconds(pid)
+                figures["http_floor_req_per_s"] = limits.http_floor_req_per_s(
+                    server.url, tokens[subjects[0]], switch_requests, CLIENTS
+                )
+                floor_cpu = loadgen.cpu_seconds(pid) - cpu
+                report("http_floor_req_per_s", figures["http_floor_req_per_s"], "requests/s")
+                report("http_floor_server_cpu_ms", floor_cpu * 1000 / switch_requests, "ms")
+                cpu = loadgen.cpu_seconds(pid)
+                elapsed, latencies = _run_clients(toggle, switch_requests)
+                switch_cpu = loadgen.cpu_seconds(pid) - cpu
+                figures["switch_http_per_s"] = len(latencies) / elapsed
+                report("switch_http_per_s", figures["switch_http_per_s"], "requests/s")
+                report("switch_http_server_cpu_ms", switch_cpu * 1000 / len(latencies), "ms")
             bench_overload(server.url, subjects, tokens, switch_requests)
             bench_big_bodies(server, 20 if switch_requests >= 1_000 else 4)
         finally:
             server.stop()
     return figures
+
+
+def _floor_and_switch_wrk(
+    server: Server,
+    subjects: list[str],
+    tokens: dict[str, dict[str, str]],
+    figures: dict[str, float],
+    switch_requests: int,
+) -> None:
+    """The floor and the switch changes driven by ``wrk`` (4 connections, one run each)."""
+    print(f"http_generator: wrk ({loadgen.CONNECTIONS} connections)", flush=True)
+    seconds = 10.0 if switch_requests >= 1_000 else 4.0
+    pid = server.process.pid
+    floor_call = loadgen.Call("GET", "/v1/whoami", tokens[subjects[0]])
+    loadgen.run_wrk(server.url, [floor_call], 1, pid)  # warm up
+    floor = loadgen.run_wrk(server.url, [floor_call], seconds, pid)
+    assert floor.failed == 0, floor
+    figures["http_floor_req_per_s"] = floor.per_s
+    report("http_floor_req_per_s", floor.per_s, "requests/s")
+    report("http_floor_server_cpu_ms", floor.cpu_ms_per_request, "ms")
+    # every subject withdraws on the first pass and grants again on the next, in turn
+    calls = [
+        loadgen.Call(
+            "PUT",
+            f"/v1/subjects/{sid}/switches",
+            {**tokens[sid], "Content-Type": "application/json"},
+            '{"changes":{"cloud.authorization":%s}}' % ("true" if grant else "false"),
+        )
+        for grant in (False, True)
+        for sid in subjects
+    ]
+    # warm up (the region's database opened, the subjects' placement cached), then measure
+    loadgen.run_wrk(server.url, calls, 1, pid)
+    switch = loadgen.run_wrk(server.url, calls, seconds, pid)
+    assert switch.failed == 0, switch
+    figures["switch_http_per_s"] = switch.per_s
+    report("switch_http_per_s", switch.per_s, "requests/s")
+    report("switch_http_server_cpu_ms", switch.cpu_ms_per_request, "ms")
 
 
 def _p99(values: list[float]) -> float:

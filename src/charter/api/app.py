@@ -168,7 +168,8 @@ def _complete_openapi(app: FastAPI, charter: Charter) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         spec = generate()
-        schemas = spec.get("components", {}).get("schemas", {})
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        schemas.update(switches.OPENAPI_SCHEMAS)  # read by the route itself, not by FastAPI
         for model, field in (("SubjectCreate", "market"), ("RegisterIn", "country")):
             prop = schemas.get(model, {}).get("properties", {}).get(field)
             if prop is not None:

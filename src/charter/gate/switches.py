@@ -15,12 +15,12 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from charter.catalog import Catalog
 from charter.clock import Clock
-from charter.errors import InputError
+from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate.journal import Journal
-from charter.gate.model import SwitchChange
+from charter.gate.model import ACTIVE, SwitchChange
 from charter.gate.records import remove_records
 from charter.gate.subjects import SubjectDirectory
-from charter.policy import CompiledCatalog
+from charter.policy import CompiledCatalog, Reason
 from charter.store import schema as t
 from charter.store.groupcommit import GroupCommit
 from charter.store.regions import RegionStores
@@ -35,6 +35,10 @@ _UPDATE_SWITCH = (
 )
 _INSERT_SWITCH = insert(t.switches)
 _INSERT_HISTORY = insert(t.switch_history)
+# The subject's status, read inside the change's transaction: a subject reset or erased (by
+# this process or another) is refused by the change itself. (Its own table: hot paths join
+# no two distributed tables, tests/test_router_queries.py.)
+_STATUS = select(t.subjects.c.status).where(t.subjects.c.id == bindparam("b_subject"))
 _LOAD = select(t.switches.c.subject_id, t.switches.c.key, t.switches.c.value).where(
     t.switches.c.subject_id.in_(bindparam("ids", expanding=True))
 )
@@ -115,7 +119,11 @@ class Switches:
 
         Raises:
             InputError: an unknown switch key.
-            NotFoundError, RefusedError: no such subject, or no longer active.
+            NotFoundError: no such subject (the future holds it when the subject was erased
+                since this process last saw it).
+
+        The future holds :class:`RefusedError` (``subject_inactive``) when the subject was
+        reset or erased: its status is read inside the change's own transaction.
         """
         return self._submit(subject_id, changes, source=source, actor=actor, skip_unchanged=False)
 
@@ -147,12 +155,12 @@ class Switches:
                     "unknown switch key; GET /v1/subjects/{id}/switches lists the valid ones",
                     field="key",
                 )
-        subject = self.subjects.active(subject_id)
+        subject = self.subjects.locate(subject_id)  # its region (cached; never changes)
 
         def work(conn: Connection) -> tuple[dict[str, bool], int]:
             now = self.clock()
             changed = 0
-            current = self.load(conn, [subject_id]).get(subject_id, {})
+            current = self._current_of_active(conn, subject_id)
             for key, value in changes.items():
                 before = current.get(key, self.compiled.defaults[key])
                 if skip_unchanged and before == value:
@@ -182,7 +190,7 @@ class Switches:
                 deleted = 0
                 if before and not value and key.endswith(".authorization"):
                     deleted = self._on_withdrawal(
-                        conn, subject_id, key.removesuffix(".authorization")
+                        conn, subject.region, subject_id, key.removesuffix(".authorization")
                     )
                 self.journal.record(
                     conn,
@@ -223,12 +231,32 @@ class Switches:
         )
         return changed > 0
 
-    def _on_withdrawal(self, conn: Connection, subject_id: str, service_id: str) -> int:
+    def _current_of_active(self, conn: Connection, subject_id: str) -> dict[str, bool]:
+        """The switches an active subject has set, read in the change's transaction.
+
+        Raises:
+            NotFoundError: the subject is gone (erased, perhaps by another process).
+            RefusedError: the subject was reset or is being erased (``subject_inactive``).
+        """
+        status = conn.execute(_STATUS, {"b_subject": subject_id}).scalar_one_or_none()
+        if status is None:
+            self.subjects.forget(subject_id)
+            raise NotFoundError("no such subject", field="subject_id")
+        if status != ACTIVE:
+            raise RefusedError(
+                "the subject is no longer active (reset or erased)",
+                code=Reason.SUBJECT_INACTIVE.value,
+                field="subject_id",
+            )
+        return self.load(conn, [subject_id]).get(subject_id, {})
+
+    def _on_withdrawal(
+        self, conn: Connection, region: str, subject_id: str, service_id: str
+    ) -> int:
         service = self.catalog.services.get(service_id)
         consent = service.controls.consent if service else None
         if consent is None or "delete_server_data" not in {e.value for e in consent.on_withdrawal}:
             return 0
-        region = self.subjects.subject(subject_id).region
         return remove_records(conn, self.stores, region, subject_id, service=service_id)
 
     @staticmethod

@@ -72,25 +72,55 @@ class GroupCommit:
             self._run_batch(items)
 
     def _run_batch(self, items: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        live = [(work, future) for work, future in items if future.set_running_or_notify_cancel()]
+        if not live:
+            return  # every unit was cancelled while queued: nobody waits for them
         try:
-            with self._engine_of().begin() as conn:
-                for work, future in items:
-                    if not future.set_running_or_notify_cancel():
-                        continue  # cancelled while queued: nobody waits for it
-                    try:
-                        with conn.begin_nested():
-                            outcomes.append((future, work(conn), None))
-                    except Exception as exc:
-                        outcomes.append((future, None, exc))
-            self.batches += 1
-        except Exception as exc:  # the commit itself failed: nobody's work is done
-            for _work, future in items:
-                if not future.cancelled():
-                    future.set_exception(exc)
+            # first without savepoints (two statements fewer per unit); should any unit fail,
+            # the whole transaction rolls back and the batch runs again, each unit in its own
+            # savepoint, so the failing unit rolls back alone
+            outcomes = self._attempt(live, isolated=False)
+        except _UnitFailedError:
+            try:
+                outcomes = self._attempt(live, isolated=True)
+            except Exception as exc:
+                self._fail(live, exc)
+                return
+        except Exception as exc:
+            self._fail(live, exc)
             return
+        self.batches += 1
         for future, result, error in outcomes:
             if error is not None:
                 future.set_exception(error)
             else:
                 future.set_result(result)
+
+    def _attempt(
+        self, live: list[tuple[Callable[[Connection], Any], Future[Any]]], *, isolated: bool
+    ) -> list[tuple[Future[Any], Any, BaseException | None]]:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        with self._engine_of().begin() as conn:
+            for work, future in live:
+                if not isolated:
+                    try:
+                        outcomes.append((future, work(conn), None))
+                    except Exception as exc:
+                        raise _UnitFailedError from exc
+                    continue
+                try:
+                    with conn.begin_nested():
+                        outcomes.append((future, work(conn), None))
+                except Exception as exc:
+                    outcomes.append((future, None, exc))
+        return outcomes
+
+    @staticmethod
+    def _fail(live: list[tuple[Callable[[Connection], Any], Future[Any]]], exc: Exception) -> None:
+        """The commit itself failed: nobody's work is done."""
+        for _work, future in live:
+            future.set_exception(exc)
+
+
+class _UnitFailedError(Exception):
+    """A unit of an unisolated attempt raised: the batch runs again with savepoints."""
