@@ -83,6 +83,7 @@ def my_cloud(
             "trash": cloud.trash(subject),
             "plan": plan,
             "used": _size(used),
+            "shared_copies": cloud.sealed_links.used(subject),
             "quota": _size(plan.quota_bytes),
             "links": cloud.links.list(subject),
             "size": _size,

@@ -268,13 +268,16 @@ def empty_trash(principal: AnyPrincipal, charter: CharterDep) -> dict[str, int]:
 
 @router.get("/usage", responses=responses(401, 403))
 def usage(principal: AnyPrincipal, charter: CharterDep) -> UsageOut:
-    """The plan, its quota and trash window, and the bytes used."""
-    plan, used = charter.cloud.usage(_subject(principal))
+    """The plan, its quota and trash window, and the bytes used (sealed copies behind
+    shared links included, also shown apart)."""
+    subject_id = _subject(principal)
+    plan, used = charter.cloud.usage(subject_id)
     return UsageOut(
         plan=plan.name,
         quota_bytes=plan.quota_bytes,
         used_bytes=used,
         trash_days=plan.trash_days,
+        shared_copies_bytes=charter.cloud.sealed_links.used(subject_id),
     )
 
 

@@ -89,6 +89,14 @@ links = Table(
         nullable=True,
         comment="Advanced protection: gate record of the copy sealed on the device.",
     ),
+    Column(
+        "size",
+        BigInteger,
+        nullable=False,
+        server_default="0",
+        comment="Bytes of the sealed copy (advanced protection), counted in the quota "
+        "until the link ends; 0 for a standard link.",
+    ),
     Index("ix_cloud_links_token", "token_hash"),
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
@@ -233,6 +241,7 @@ register_table(
         "expires_at",
         "revoked_at",
         "record_id",
+        "size",
     ),
     erase=Erase.DELETE,
 )
