@@ -138,6 +138,13 @@ protection = Table(
         server_default="on",
         comment="on | rotate (a device was removed) | leaving (being turned off).",
     ),
+    Column(
+        "key_proof",
+        LargeBinary,
+        nullable=True,
+        comment="Protected before 0018 (no recovery_public): the key proof sealed "
+        "under the category key by an approved device (KP 01).",
+    ),
     comment="Categories under advanced protection (end-to-end): the server holds only "
     "ciphertext it cannot open.",
 )
@@ -276,7 +283,10 @@ register_table(
     protection,
     subject_column="subject_id",
     reference=("subject_id",),
-    personal={"previous": "end-to-end (sealed under the category key the server lacks)"},
+    personal={
+        "previous": "end-to-end (sealed under the category key the server lacks)",
+        "key_proof": "end-to-end (sealed under the category key the server lacks)",
+    },
     neither=("category", "key_id", "format", "enabled_at", "recovery_public", "state"),
     erase=Erase.DELETE,
 )
