@@ -365,7 +365,13 @@ class KeyChanges:
             conn.execute(
                 update(protection)
                 .where(protection.c.subject_id == subject_id, protection.c.category == name)
-                .values(key_id=key, previous=previous, recovery_public=recovery_public, state=ON)
+                .values(
+                    key_id=key,
+                    previous=previous,
+                    recovery_public=recovery_public,
+                    state=ON,
+                    key_proof=None,  # the recovery key's public key is known from now on
+                )
             )
             for recipient, blob in wrapped.items():
                 self.protection.put_wrap(conn, subject_id, name, key, recipient, blob, now)
