@@ -18,7 +18,9 @@ recovery wrap) and the server keeps its public key from then on.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from charter.client.e2e import (
     E2EError,
@@ -28,12 +30,28 @@ from charter.client.e2e import (
     seal_key_proof,
     unwrap_key,
 )
-from charter.client.http import ApiError
-
-if TYPE_CHECKING:
-    from charter.client.protection import ProtectedCloud
+from charter.client.http import ApiError, Transport
 
 RECOVERY = "recovery"
+
+
+class _Device(Protocol):
+    """What a device's key holds here (``charter.client.protection.DeviceKey``)."""
+
+    @property
+    def private_key(self) -> X25519PrivateKey: ...
+
+
+class ProtectedCloud(Protocol):
+    """The device's protected cloud (``charter.client.protection.ProtectedCloud``)."""
+
+    @property
+    def device(self) -> _Device: ...
+
+    @property
+    def transport(self) -> Transport: ...
+
+    def register(self) -> dict[str, Any]: ...
 
 
 def prepare_recovery(
