@@ -115,3 +115,21 @@ def test_the_frozen_session_wrap_opens_with_the_browser_key_only() -> None:
         e2e.unwrap_for_session(wrapped, v["category"], X25519PrivateKey.generate())
     fresh = e2e.wrap_for_session(key, "notes", browser.public_key())
     assert e2e.unwrap_for_session(fresh, "notes", browser) == key
+
+
+def test_the_key_proof_is_byte_for_byte_the_frozen_one() -> None:
+    v = VECTORS["key_proof"]
+    key = bytes.fromhex(VECTORS["category_key_hex"])
+    proof = bytes.fromhex(v["proof_hex"])
+    made = e2e.seal_key_proof(key, v["category"], proof, nonce=bytes.fromhex(v["nonce_hex"]))
+    assert made.hex() == v["sealed_hex"]
+    assert made[:3] == b"KP\x01" and len(made) == 79  # the length the server checks
+    assert e2e.open_key_proof(key, v["category"], made) == proof
+    with pytest.raises(e2e.E2EError):  # bound to its category
+        e2e.open_key_proof(key, "notes", made)
+    with pytest.raises(e2e.E2EError):  # and to its key
+        e2e.open_key_proof(bytes(32), v["category"], made)
+    tampered = bytearray(made)
+    tampered[-1] ^= 1
+    with pytest.raises(e2e.E2EError):
+        e2e.open_key_proof(key, v["category"], bytes(tampered))

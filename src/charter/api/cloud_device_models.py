@@ -83,7 +83,27 @@ class KeysIn(BaseModel):
         json_schema_extra=ONLY_NAMED_KEYS,
         description="A device wrapping keys to itself after opening them with the recovery "
         "key: per category, the recovery proof it opened (GET /v1/cloud/keys?recipient="
-        "recovery). An approved device leaves it out.",
+        "recovery). An approved device leaves it out. For a category protected before "
+        "0018: the key proof opened from key_proof_b64 with the category key.",
+    )
+    recovery_public: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="A device recovering a category protected before 0018: the recovery "
+        "key's X25519 public key, hex, which the server keeps from then on.",
+    )
+
+
+class KeyProofIn(BaseModel):
+    """A key proof sealed under a category's key (categories protected before 0018)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key_proof_b64: str = Field(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="The key proof (opened from key_proof_sealed_b64) sealed under the "
+        "category's current key: KP 01 | key id | nonce | AES-256-GCM.",
     )
 
 
@@ -96,6 +116,18 @@ class WrappedKeyOut(BaseModel):
     proof_sealed_b64: str | None = Field(
         default=None,
         description="For the recovery key: the recovery proof sealed to it (CP 01).",
+    )
+    key_proof_sealed_b64: str | None = Field(
+        default=None,
+        description="Protected before 0018, for an approved device: a key proof sealed to "
+        "it (CP 01) to seal under the category key and send back (PUT /v1/cloud/protection/"
+        "{category}/key-proof).",
+    )
+    key_proof_b64: str | None = Field(
+        default=None,
+        description="Protected before 0018, for the recovery key: the key proof sealed under "
+        "the category key (KP 01); a device that opened the key opens it and sends it as "
+        "its recovery proof.",
     )
 
 
@@ -157,6 +189,12 @@ class ProtectedOut(BaseModel):
         "makes a new key) | leaving (being turned off: items go back to standard)."
     )
     recovery_public: str | None
+    recovery: str = Field(
+        default="ready",
+        description="ready (the recovery key's public key is known) | key_proof (protected "
+        "before 0018: a device prepared a key proof) | preparing (protected before 0018: the "
+        "next approved device to fetch its keys prepares it).",
+    )
     previous_b64: str | None = Field(description="Earlier keys sealed under the current one.")
 
 

@@ -113,8 +113,14 @@ class UsageOut(BaseModel):
 
     plan: str
     quota_bytes: int
-    used_bytes: int
+    used_bytes: int = Field(
+        description="Live and trashed items, and the sealed copies behind shared links of "
+        "protected photos that have not ended."
+    )
     trash_days: int
+    shared_copies_bytes: int = Field(
+        0, description="Of ``used_bytes``: the sealed copies behind shared links."
+    )
 
 
 class ConflictOut(BaseModel):

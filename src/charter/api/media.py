@@ -26,6 +26,15 @@ from charter.api.errors import error_response
 
 JSON = "application/json"
 MESSAGE = "the body must be JSON sent with Content-Type: application/json"
+OCTET_STREAM = "application/octet-stream"
+OCTET_STREAM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+"""``openapi_extra`` of a route that reads its body itself as raw bytes (an upload, a chunk,
+a sealed copy): the published document shows a required binary body."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

@@ -24,6 +24,10 @@ test vectors in ``tests/client/vectors/e2e_v1.json`` pin them byte for byte.
 - **Earlier keys** (after a rotation): ``CK 01`` | current key id (16) | nonce (12) |
   AES-256-GCM under the current key of the earlier keys (32 bytes each, newest first), with
   associated data ``CK 01`` | key id | 00 | category.
+- **Key proof** (a category protected before migration 0018, whose recovery public key the
+  server lacks): ``KP 01`` | key id (16) | nonce (12) | AES-256-GCM under the category key
+  of the 32-byte proof the server sealed to an approved device, associated data ``KP 01`` |
+  key id | 00 | category. A device that opened the key with the recovery key opens it.
 - **Shared photo** (a link under advanced protection): ``SP 01`` | nonce (12) | AES-256-GCM
   under a fresh 32-byte photo key of media type length (1) | media type | the stripped
   image, associated data ``SP 01``. The photo key travels in the link's URL fragment.
@@ -55,6 +59,7 @@ WRAP = b"CW\x01"
 SEALED = b"CS\x01"
 PROOF = b"CP\x01"
 PREVIOUS = b"CK\x01"
+KEY_PROOF = b"KP\x01"
 SHARED_PHOTO = b"SP\x01"
 SESSION_WRAP = b"CB\x01"
 SESSION_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
@@ -303,6 +308,35 @@ def open_previous(key: bytes, category: str, sealed: bytes) -> list[bytes]:
     if len(plain) % KEY_BYTES:
         raise E2EError("the earlier keys are not whole keys")
     return [plain[i : i + KEY_BYTES] for i in range(0, len(plain), KEY_BYTES)]
+
+
+def seal_key_proof(key: bytes, category: str, proof: bytes, *, nonce: bytes | None = None) -> bytes:
+    """A key proof sealed under the category key (format 1); ``nonce`` only for vectors."""
+    kid = key_id(key)
+    nonce = nonce or os.urandom(NONCE_BYTES)
+    aad = KEY_PROOF + kid + b"\x00" + category.encode()
+    return KEY_PROOF + kid + nonce + AESGCM(key).encrypt(nonce, proof, aad)
+
+
+def open_key_proof(key: bytes, category: str, sealed: bytes) -> bytes:
+    """
+    The key proof sealed under ``key``.
+
+    Raises:
+        E2EError: not format 1, under another key, or tampered.
+    """
+    kid = key_id(key)
+    head = len(KEY_PROOF) + KEY_ID_BYTES
+    if not sealed.startswith(KEY_PROOF + kid) or len(sealed) < head + NONCE_BYTES + 16:
+        raise E2EError("not a format-1 key proof under this key")
+    try:
+        return AESGCM(key).decrypt(
+            sealed[head : head + NONCE_BYTES],
+            sealed[head + NONCE_BYTES :],
+            KEY_PROOF + kid + b"\x00" + category.encode(),
+        )
+    except InvalidTag:
+        raise E2EError("the key proof does not open: tampered, or another category") from None
 
 
 def seal_shared_photo(

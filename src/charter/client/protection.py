@@ -38,6 +38,7 @@ from charter.client.e2e import (
     new_key,
     new_recovery_code,
     open_item,
+    open_key_proof,
     open_previous,
     open_proof,
     open_sealed,
@@ -52,6 +53,7 @@ from charter.client.e2e import (
     wrap_key,
 )
 from charter.client.http import ApiError
+from charter.client.recovery_binding import prepare_recovery, recovery_public_for
 from charter.photos import strip_bytes
 
 KEY_FILE_FORMAT = "charter.device-key.v1"
@@ -270,11 +272,15 @@ class ProtectedCloud:
             if entry.get("proof_sealed_b64"):
                 sealed = base64.b64decode(entry["proof_sealed_b64"])
                 proofs[name] = open_proof(sealed, private, recovery=True).hex()
+            elif entry.get("key_proof_b64"):  # protected before 0018: see recovery_binding
+                sealed = base64.b64decode(entry["key_proof_b64"])
+                proofs[name] = open_key_proof(key, name, sealed).hex()
+        body: dict[str, Any] = {"wrapped": wrapped, "recovery_proofs": proofs}
+        if any(not p.get("recovery_public") for p in protected.values()):
+            body["recovery_public"] = public_bytes(private.public_key()).hex()
         return dict(
             self.transport.request(
-                "POST",
-                f"/v1/cloud/devices/{self.device.device_id}/keys",
-                json={"wrapped": wrapped, "recovery_proofs": proofs},
+                "POST", f"/v1/cloud/devices/{self.device.device_id}/keys", json=body
             ).json()
         )
 
@@ -301,6 +307,7 @@ class ProtectedCloud:
                 )
                 self._keys[category] = key
                 self._ring[key_id(key)] = key
+                prepare_recovery(self, category, key, entry)
                 previous = protected[category].get("previous_b64")
                 for old in (
                     open_previous(key, category, base64.b64decode(previous or ""))
@@ -401,35 +408,39 @@ class ProtectedCloud:
 
     # -- key changes ---------------------------------------------------------------------
 
-    def remove_device(self, device_id: str) -> list[str]:
+    def remove_device(self, device_id: str, *, recovery: str = "") -> list[str]:
         """Remove another device of the person (lost, sold), then give every category whose
         key it held a new key (:meth:`rotate_due`). Returns the categories rotated."""
         self._proven()
         self.transport.request("DELETE", f"/v1/cloud/devices/{device_id}")
-        return self.rotate_due()
+        return self.rotate_due(recovery=recovery)
 
-    def rotate_due(self) -> list[str]:
+    def rotate_due(self, *, recovery: str = "") -> list[str]:
         """Rotate every category marked ``rotate`` (a device holding its key was removed,
         perhaps from the web)."""
         due = [n for n, p in self.status()["protected"].items() if p["state"] == "rotate"]
         for name in due:
-            self.rotate(name)
+            self.rotate(name, recovery=recovery)
         return due
 
-    def rotate(self, category: str) -> None:
+    def rotate(self, category: str, *, recovery: str = "") -> None:
         """A new key for a category: wrapped to this device, every other approved device
         and the recovery key; the earlier keys sealed under it so old items still open
-        here and on the other devices; the server deletes every other wrap."""
+        here and on the other devices; the server deletes every other wrap. A category
+        protected before 0018 needs its ``recovery`` key once (see
+        :mod:`charter.client.recovery_binding`)."""
         self._proven()
         old = self.key(category)
         protected = self.status()["protected"][category]
         sealed = protected.get("previous_b64")
         earlier = [old, *(open_previous(old, category, base64.b64decode(sealed)) if sealed else [])]
+        recovery_hex = recovery_public_for(self, category, protected, recovery)
         key = new_key()
-        recovery = X25519PublicKey.from_public_bytes(bytes.fromhex(protected["recovery_public"]))
         wrapped = {
             self.device.device_id: wrap_key(key, category, self.device.public_key),
-            RECOVERY: wrap_key(key, category, recovery),
+            RECOVERY: wrap_key(
+                key, category, X25519PublicKey.from_public_bytes(bytes.fromhex(recovery_hex))
+            ),
         }
         for other in self.devices():
             if other["e2e"] == "approved" and other["device_id"] != self.device.device_id:
@@ -442,7 +453,7 @@ class ProtectedCloud:
                 "key_id": key_id(key).hex(),
                 "wrapped": {r: base64.b64encode(w).decode() for r, w in wrapped.items()},
                 "previous_b64": base64.b64encode(seal_previous(key, category, earlier)).decode(),
-                "recovery_public": protected["recovery_public"],
+                "recovery_public": recovery_hex,
             },
         )
         self._keys[category] = key

@@ -1,6 +1,7 @@
 """
 My cloud: the person's synced items by category, each downloadable and deletable; the
-trash with restore and "empty now"; the plan, quota and trash window; shared links.
+trash with restore and "empty now"; the plan, quota and trash window; shared links; their
+devices, each removable once the person confirms what removal means.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from charter.errors import NotFoundError, RefusedError
+from charter.errors import InputError, NotFoundError, RefusedError
 from charter.services.cloud import CATEGORIES
 from charter.services.cloud.protection import STATEMENT
 from charter.web._routing import WebRoute
@@ -71,6 +72,7 @@ def my_cloud(
         reverse=True,
     )
     plan, used = cloud.usage(subject)
+    protected = sorted(cloud.protected_categories(subject))
     return render(
         request,
         "cloud.html",
@@ -83,11 +85,13 @@ def my_cloud(
             "trash": cloud.trash(subject),
             "plan": plan,
             "used": _size(used),
+            "shared_copies": cloud.sealed_links.used(subject),
             "quota": _size(plan.quota_bytes),
             "links": cloud.links.list(subject),
             "size": _size,
             "purchases": cloud.purchases(subject),
-            "protected": sorted(cloud.protected_categories(subject)),
+            "protected": protected,
+            "protected_words": ", ".join(CATEGORY_WORDS[n] for n in protected),
             "statement": STATEMENT,
             "devices": cloud.devices.all(subject),
         },
@@ -150,6 +154,38 @@ def revoke_link(request: Request, user: Me, link_id: str) -> Response:
     services(request).charter.cloud.links.revoke(user.subject_id, link_id)
     web_session(request).say("The link no longer works.", "success")
     return redirect("/cloud#links")
+
+
+@router.post("/cloud/devices/{device_id}/remove", include_in_schema=False)
+def remove_device(
+    request: Request,
+    user: Me,
+    device_id: Annotated[str, Path(pattern=r"^dv_[0-9a-f]{32}$")],
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Remove a device once the person confirmed: it is forgotten with every key wrapped to
+    it, and the protected categories whose key it held are marked for a new key, which a
+    remaining device makes (``ProtectedCloud.rotate_due``)."""
+    if confirm != "yes":
+        raise InputError("tick the box to confirm removing this device", field="confirm")
+    cloud = services(request).charter.cloud
+    cloud.devices.remove(user.subject_id, device_id)
+    due = sorted(
+        CATEGORY_WORDS[p.category]
+        for p in cloud.protection.status(user.subject_id).values()
+        if p.state == "rotate"
+    )
+    web_session(request).say(
+        f"Device {device_id[3:9]} removed. "
+        + (
+            f"Your other devices give {', '.join(due)} new keys when they next sync; the "
+            "removed device cannot open anything stored after that."
+            if due
+            else "It holds no key here any more."
+        ),
+        "success",
+    )
+    return redirect("/cloud#devices")
 
 
 def _session_ref(request: Request) -> str:

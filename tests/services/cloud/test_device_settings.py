@@ -7,42 +7,26 @@ the device client, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from charter.app import Charter
-from charter.asgi import create_app
-from charter.client import ApiError, CloudClient, Transport
+from charter.client import ApiError
 from charter.client.protection import DeviceKey, ProtectedCloud
 from charter.errors import RefusedError
 from charter.taxonomy import Purpose
 from charter.testing import FakeClock
+from support.cloud_fixtures import cloud_device
+from support.cloud_fixtures import cloud_person as person
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
     from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
-
-
-def person(charter: Charter) -> str:
-    subject = charter.gate.create_subject("account", "de", actor="test").id
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    return subject
-
-
 def a_device(charter: Charter, api: TestClient, subject: str, folder: Path) -> ProtectedCloud:
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
-    cloud = CloudClient("https://testserver", token, transport=Transport("", token, client=api))
-    mine = ProtectedCloud(cloud, DeviceKey.load_or_create(folder / "device-key.json"))
+    mine = cloud_device(charter, api, subject, folder / "device-key.json")
     mine.register()
     return mine
 

@@ -10,44 +10,28 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from charter.app import Charter
-from charter.asgi import create_app
 from charter.client import ApiError, CloudClient, Transport
 from charter.client.e2e import E2EError, key_id, open_item, seal_item, wrap_key
 from charter.client.protection import PROOF_HEADER, DeviceKey, LockedError, ProtectedCloud
 from charter.client.recovery_shares import combine_shares, split_recovery
 from charter.services.cloud.tables import protection, wrapped_keys
+from support.cloud_fixtures import cloud_device
+from support.cloud_fixtures import cloud_person as person
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
     from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
-
-
-def person(charter: Charter) -> str:
-    subject = charter.gate.create_subject("account", "de", actor="test").id
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    return subject
-
-
 def device(charter: Charter, api: TestClient, subject: str, where: Path) -> ProtectedCloud:
     """A device of the person: its own token, its own key file."""
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
-    cloud = CloudClient("https://testserver", token, transport=Transport("", token, client=api))
-    return ProtectedCloud(cloud, DeviceKey.load_or_create(where / "device-key.json"))
+    return cloud_device(charter, api, subject, where / "device-key.json")
 
 
 def wraps_of(charter: Charter, subject: str, recipient: str) -> list[str]:

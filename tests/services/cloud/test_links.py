@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
 
-import pytest
 from PIL import Image
 
 from charter.app import Charter
-from charter.asgi import create_app
 from charter.testing import FakeClock
 
 with warnings.catch_warnings():
@@ -29,12 +26,6 @@ def photo_with_location() -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, quality=90)
     return out.getvalue()
-
-
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
 
 
 def owner(charter: Charter) -> tuple[str, dict[str, str]]:

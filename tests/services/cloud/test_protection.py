@@ -11,44 +11,28 @@ from __future__ import annotations
 import base64
 import warnings
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from charter.app import Charter
-from charter.asgi import create_app
-from charter.client import ApiError, CloudClient, Transport
+from charter.client import ApiError
 from charter.client.e2e import E2EError, new_recovery_code
-from charter.client.protection import DeviceKey, LockedError, ProtectedCloud
+from charter.client.protection import LockedError, ProtectedCloud
 from charter.services.cloud.protection import STATEMENT
 from charter.services.cloud.tables import devices, protection, wrapped_keys
+from support.cloud_fixtures import cloud_device
+from support.cloud_fixtures import cloud_person as person
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
     from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
-
-
-def person(charter: Charter) -> str:
-    subject = charter.gate.create_subject("account", "de", actor="test").id
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    return subject
-
-
 def device(charter: Charter, api: TestClient, subject: str, key_dir: Path) -> ProtectedCloud:
     """A device of the person: its own token, its own key file."""
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
-    cloud = CloudClient("https://testserver", token, transport=Transport("", token, client=api))
-    return ProtectedCloud(cloud, DeviceKey.load_or_create(key_dir / "device-key.json"))
+    return cloud_device(charter, api, subject, key_dir / "device-key.json")
 
 
 def new_device(charter: Charter, api: TestClient, subject: str, tmp_path: Path, name: str):

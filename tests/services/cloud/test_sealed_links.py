@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,10 +17,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from charter.app import Charter
-from charter.asgi import create_app
-from charter.client import ApiError, CloudClient, Transport
+from charter.client import ApiError
 from charter.client.e2e import E2EError, open_shared_photo
-from charter.client.protection import DeviceKey, ProtectedCloud
+from charter.client.protection import ProtectedCloud
 from charter.errors import NotFoundError
 from charter.services.cloud.tables import links, web_unlocks
 from charter.taxonomy import Purpose
@@ -45,22 +42,6 @@ def photo_with_location() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
-
-
-def phone_of(charter: Charter, api: TestClient, tmp_path: Path) -> tuple[str, ProtectedCloud]:
-    subject = charter.gate.create_subject("account", "de", actor="test").id
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
-    cloud = CloudClient("https://testserver", token, transport=Transport("", token, client=api))
-    return subject, ProtectedCloud(cloud, DeviceKey.load_or_create(tmp_path / "phone.json"))
-
-
 def key_of(url: str) -> bytes:
     fragment = urlsplit(url).fragment
     assert fragment.startswith("k=")
@@ -68,9 +49,9 @@ def key_of(url: str) -> bytes:
 
 
 def test_a_protected_photo_is_shared_as_ciphertext_with_the_key_in_the_fragment(
-    charter: Charter, api: TestClient, tmp_path: Path, clock: FakeClock
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud], clock: FakeClock
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     phone.protect("gallery", acknowledge_data_loss=True)
     original = photo_with_location()
     photo = phone.upload("gallery", original, name="IMG_0001.jpg", path="DCIM/Camera")
@@ -105,9 +86,9 @@ def test_a_protected_photo_is_shared_as_ciphertext_with_the_key_in_the_fragment(
 
 
 def test_a_revoked_sealed_link_serves_nothing_and_its_copy_is_destroyed(
-    charter: Charter, api: TestClient, tmp_path: Path
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud]
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     phone.protect("gallery", acknowledge_data_loss=True)
     photo = phone.upload("gallery", photo_with_location(), name="IMG_2.jpg")
     first = phone.share(photo)
@@ -146,9 +127,9 @@ def test_a_revoked_sealed_link_serves_nothing_and_its_copy_is_destroyed(
 
 
 def test_the_purge_destroys_the_sealed_copy_of_an_expired_link(
-    charter: Charter, api: TestClient, tmp_path: Path, clock: FakeClock
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud], clock: FakeClock
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     phone.protect("gallery", acknowledge_data_loss=True)
     photo = phone.upload("gallery", photo_with_location(), name="IMG_3.jpg")
     short = urlsplit(phone.share(photo, days=1)).path
@@ -182,9 +163,9 @@ def test_the_purge_destroys_the_sealed_copy_of_an_expired_link(
 
 
 def test_erasing_the_account_leaves_no_sealed_copy_link_or_web_unlock(
-    charter: Charter, api: TestClient, tmp_path: Path
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud]
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     phone.protect("gallery", acknowledge_data_loss=True)
     photo = phone.upload("gallery", photo_with_location(), name="MARKERphotoN5")
     url = phone.share(photo)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from charter.app import Charter
-from charter.asgi import create_app
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.services.cloud import PLANS, ConflictError
 from charter.services.cloud.tables import accounts, items
@@ -59,12 +57,6 @@ def live_records(charter: Charter, subject_id: str) -> int:
                 )
             ).scalar_one()
         )
-
-
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
 
 
 def device(charter: Charter, subject_id: str) -> dict[str, str]:

@@ -7,17 +7,14 @@ device gives them, only the session that asked gets them, and the approval expir
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from charter.app import Charter
-from charter.asgi import create_app
-from charter.client import ApiError, CloudClient, Transport
+from charter.client import ApiError
 from charter.client.e2e import key_id, open_item, public_bytes, unwrap_for_session
-from charter.client.protection import DeviceKey, ProtectedCloud
+from charter.client.protection import ProtectedCloud
 from charter.errors import NotFoundError, RefusedError
 from charter.services.cloud.web_unlocks import LIFETIME
 from charter.testing import FakeClock
@@ -27,26 +24,10 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-@pytest.fixture
-def api(charter: Charter) -> Iterator[TestClient]:
-    with TestClient(create_app(charter), base_url="https://testserver") as client:
-        yield client
-
-
-def phone_of(charter: Charter, api: TestClient, tmp_path: Path) -> tuple[str, ProtectedCloud]:
-    subject = charter.gate.create_subject("account", "de", actor="test").id
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
-    cloud = CloudClient("https://testserver", token, transport=Transport("", token, client=api))
-    return subject, ProtectedCloud(cloud, DeviceKey.load_or_create(tmp_path / "phone.json"))
-
-
 def test_the_session_gets_the_keys_wrapped_to_its_key_until_the_approval_expires(
-    charter: Charter, api: TestClient, tmp_path: Path, clock: FakeClock
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud], clock: FakeClock
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     browser = X25519PrivateKey.generate()
     browser_hex = public_bytes(browser.public_key()).hex()
     with pytest.raises(RefusedError):  # nothing protected: nothing to unlock
@@ -80,9 +61,9 @@ def test_the_session_gets_the_keys_wrapped_to_its_key_until_the_approval_expires
 
 
 def test_after_a_rotation_the_session_gets_the_earlier_keys_too(
-    charter: Charter, api: TestClient, tmp_path: Path
+    charter: Charter, api: TestClient, person_phone: tuple[str, ProtectedCloud]
 ) -> None:
-    subject, phone = phone_of(charter, api, tmp_path)
+    subject, phone = person_phone
     phone.protect("notes", acknowledge_data_loss=True)
     old = phone.upload("notes", b"before", name="a")
     phone.rotate("notes")

@@ -31,6 +31,7 @@ from charter.api.cloud_models import (
 )
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import error_body, responses
+from charter.api.media import OCTET_STREAM_BODY
 from charter.api.routers import cloud_devices, cloud_sealed_links
 from charter.errors import InputError, RefusedError
 from charter.services.cloud import CATEGORIES, ConflictError, Item
@@ -117,14 +118,7 @@ DEVICE_SWITCH = [Depends(cloud_devices.check_device_switch)]
     status_code=201,
     responses={**responses(401, 403, 404, 422), **CONFLICT},
     dependencies=DEVICE_SWITCH,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=OCTET_STREAM_BODY,
 )
 async def create_item(
     request: Request, category: CategoryName, principal: AnyPrincipal, charter: CharterDep
@@ -157,14 +151,7 @@ def create_items(
 @router.put(
     "/items/{item_id}",
     responses={**responses(401, 403, 404, 422), **CONFLICT},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=OCTET_STREAM_BODY,
 )
 async def update_item(
     request: Request,
@@ -281,13 +268,16 @@ def empty_trash(principal: AnyPrincipal, charter: CharterDep) -> dict[str, int]:
 
 @router.get("/usage", responses=responses(401, 403))
 def usage(principal: AnyPrincipal, charter: CharterDep) -> UsageOut:
-    """The plan, its quota and trash window, and the bytes used."""
-    plan, used = charter.cloud.usage(_subject(principal))
+    """The plan, its quota and trash window, and the bytes used (sealed copies behind
+    shared links included, also shown apart)."""
+    subject_id = _subject(principal)
+    plan, used = charter.cloud.usage(subject_id)
     return UsageOut(
         plan=plan.name,
         quota_bytes=plan.quota_bytes,
         used_bytes=used,
         trash_days=plan.trash_days,
+        shared_copies_bytes=charter.cloud.sealed_links.used(subject_id),
     )
 
 
@@ -350,14 +340,7 @@ def upload_status(upload_id: UploadId, principal: AnyPrincipal, charter: Charter
 @router.put(
     "/uploads/{upload_id}",
     responses=responses(401, 403, 404, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=OCTET_STREAM_BODY,
 )
 async def put_chunk(
     request: Request,

@@ -15,6 +15,7 @@ from charter.api.cloud_device_models import (
     DeviceIn,
     DeviceOut,
     DeviceSettingsIn,
+    KeyProofIn,
     KeysIn,
     ProtectedOut,
     ProtectIn,
@@ -180,6 +181,8 @@ def give_keys(
         subject_id, device_id, wrapped, caller, proof, dict(body.recovery_proofs)
     )
     device = charter.cloud.protection.approve(subject_id, device_id, wrapped)
+    if body.recovery_public:
+        charter.cloud.keys.bind_recovery(subject_id, sorted(wrapped), body.recovery_public)
     return _device_out(charter, subject_id, device)
 
 
@@ -193,17 +196,22 @@ def wrapped_keys(
     that recipient's private key, never on the server, opens them."""
     subject_id = subject_of(principal)
     found = charter.cloud.protection.keys_for(subject_id, recipient)
-    proofs = (
-        charter.cloud.keys.sealed_recovery_proofs(subject_id) if recipient == "recovery" else {}
-    )
+    keys = charter.cloud.keys
+    proofs = keys.sealed_recovery_proofs(subject_id) if recipient == "recovery" else {}
+    due = keys.key_proofs_due(subject_id, recipient) if found else {}
+    status = charter.cloud.protection.status(subject_id) if recipient == "recovery" else {}
+
+    def b64(blob: bytes | None) -> str | None:
+        return base64.b64encode(blob).decode() if blob else None
+
     return [
         WrappedKeyOut(
             category=k.category,
             key_id=k.key_id,
             wrapped_b64=base64.b64encode(k.wrapped).decode(),
-            proof_sealed_b64=(
-                base64.b64encode(proofs[k.category]).decode() if k.category in proofs else None
-            ),
+            proof_sealed_b64=b64(proofs.get(k.category)),
+            key_proof_sealed_b64=b64(due.get(k.category)),
+            key_proof_b64=b64(status[k.category].key_proof if k.category in status else None),
         )
         for k in found
     ]
@@ -217,6 +225,7 @@ def _protected_out(p: Protected) -> ProtectedOut:
         enabled_at=p.enabled_at,
         state=p.state,
         recovery_public=p.recovery_public,
+        recovery=p.recovery,
         previous_b64=base64.b64encode(p.previous).decode() if p.previous else None,
     )
 
@@ -285,6 +294,26 @@ def rotate_key(
         wrapped={k: _b64(v, "wrapped") for k, v in body.wrapped.items()},
         previous=_b64(body.previous_b64, "previous_b64"),
         recovery_public=body.recovery_public,
+    )
+    return _protected_out(charter.cloud.protection.status(subject_id)[category])
+
+
+@router.put("/protection/{category}/key-proof", responses=responses(401, 403, 422))
+def keep_key_proof(
+    category: CategoryName,
+    body: KeyProofIn,
+    principal: AnyPrincipal,
+    charter: CharterDep,
+    caller: CallerDevice = None,
+    proof: CallerProof = None,
+) -> ProtectedOut:
+    """A category protected before 0018 (no recovery public key): an approved device
+    sends the key proof it was given, sealed under the category key, so that the recovery
+    key can approve a new device (the client does this by itself)."""
+    subject_id = subject_of(principal)
+    charter.cloud.keys.approved_device(subject_id, caller, proof)
+    charter.cloud.keys.keep_key_proof(
+        subject_id, category, _b64(body.key_proof_b64, "key_proof_b64")
     )
     return _protected_out(charter.cloud.protection.status(subject_id)[category])
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from charter.api.cloud_models import LinkOut
 from charter.api.deps import AnyPrincipal, CharterDep
 from charter.api.errors import responses
+from charter.api.media import OCTET_STREAM_BODY
 from charter.api.routers.cloud_devices import CallerDevice, CallerProof, subject_of
 from charter.errors import InputError
 from charter.services.cloud.web_unlocks import Unlock
@@ -64,14 +65,7 @@ our server. Its location and other details were removed before it was shared.</p
     "/items/{item_id}/sealed-links",
     status_code=201,
     responses=responses(401, 403, 404, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
-        }
-    },
+    openapi_extra=OCTET_STREAM_BODY,
 )
 async def share_sealed(
     request: Request,

@@ -11,6 +11,16 @@ Key changes under advanced protection, and who may make them.
 - **Recovery proofs.** A device that opened the keys with the recovery key may wrap them to
   itself: it proves it holds the recovery key the same way, with a proof sealed to the
   recovery key's public key (kept per category, never its private key).
+- **Categories protected before migration 0018** have no recovery public key, so no
+  recovery proof can be sealed to it (and nobody but the holder of the recovery key can
+  tell the server what it is). For them the recovery key's holder proves instead that it
+  opened the category key: the next time an approved device fetches its keys, the server
+  gives it a **key proof** sealed to the device; the device seals it under the category key
+  (``KP 01``) and sends that back (nothing the person sees). A new device that opened the
+  key with the recovery key opens the key proof, sends it, and names the recovery key's
+  public key, which the server keeps from then on (the category is then like any other).
+  While a removed device's key is still current (``rotate``) and a device holding it
+  remains, a key proof approves nobody: the removed device knows that key too.
 - **Rotation.** Removing a device marks its categories ``rotate``; a remaining approved
   device makes a new key, wraps it to every remaining approved device and to the recovery
   key, and seals the earlier keys under it (``CK 01``, opaque here) so old items still open
@@ -37,6 +47,7 @@ from charter.services.cloud.devices import (
     APPROVED,
     LEAVING,
     ON,
+    ROTATE,
     check_device_id,
     check_public_key,
 )
@@ -45,6 +56,9 @@ from charter.services.cloud.tables import devices, items, protection, wrapped_ke
 
 PROOF = b"CP\x01"
 PREVIOUS = b"CK\x01"
+KEY_PROOF = b"KP\x01"
+KEY_PROOF_BYTES = len(KEY_PROOF) + 16 + 12 + 32 + 16
+"""Magic, key id, nonce, the 32-byte proof sealed (AES-256-GCM) and its tag."""
 PROOF_BYTES = 32
 SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 DEVICE_INFO = b"charter.cloud.e2e.v1 device-proof"
@@ -99,6 +113,80 @@ class KeyChanges:
             for p in self.protection.status(subject_id).values()
             if p.recovery_public
         }
+
+    def key_proof(self, subject_id: str, name: str, key_id: str) -> bytes:
+        """The key proof of a category's current key (never stored in clear)."""
+        value = f"{subject_id}\x00{name}\x00{key_id}".encode()
+        return keyed_hash(self.sync.gate.keyring.hmac_key, value, context="cloud.key-proof")
+
+    def key_proofs_due(self, subject_id: str, device_id: str) -> dict[str, bytes]:
+        """Per category protected before 0018 that has no key proof for its current key
+        yet, and whose key the device holds: the key proof sealed to the device."""
+        if device_id == RECOVERY:
+            return {}
+        held = {w.category for w in self.protection.keys_for(subject_id, device_id)}
+        due = [
+            p
+            for p in self.protection.status(subject_id).values()
+            if p.category in held
+            and not p.recovery_public
+            and not (p.key_proof or b"").startswith(KEY_PROOF + bytes.fromhex(p.key_id))
+        ]
+        if not due:
+            return {}
+        device = self.protection.devices.get(subject_id, device_id)
+        return {
+            p.category: seal_proof(
+                self.key_proof(subject_id, p.category, p.key_id), device.public_key
+            )
+            for p in due
+        }
+
+    def keep_key_proof(self, subject_id: str, category_name: str, sealed: bytes) -> None:
+        """
+        Keep the key proof an approved device sealed under the category's current key.
+
+        Raises:
+            InputError: not a ``KP 01`` seal under the current key.
+            RefusedError: not protected, or its recovery public key is known (no key proof
+                is needed: ``recovery_ready``).
+        """
+        name = category(category_name).name
+        with self.control.begin() as conn:
+            row = self._protected_row(conn, subject_id, name)
+            if row.recovery_public:
+                raise RefusedError(
+                    f"the recovery key of {name} is known: no key proof is needed",
+                    code="recovery_ready",
+                )
+            if len(sealed) != KEY_PROOF_BYTES or not sealed.startswith(
+                KEY_PROOF + bytes.fromhex(row.key_id)
+            ):
+                raise InputError(
+                    f"the key proof of {name} is sealed under its current key (KP 01 | key id "
+                    "| nonce | AES-256-GCM)",
+                    field="key_proof_b64",
+                )
+            conn.execute(
+                update(protection)
+                .where(protection.c.subject_id == subject_id, protection.c.category == name)
+                .values(key_proof=sealed)
+            )
+
+    def bind_recovery(self, subject_id: str, names: list[str], recovery_public: str) -> None:
+        """Keep the recovery key's public key of categories protected before 0018 (after a
+        device proved it opened their key with it); their key proof is no longer needed."""
+        key = check_public_key(recovery_public)
+        with self.control.begin() as conn:
+            conn.execute(
+                update(protection)
+                .where(
+                    protection.c.subject_id == subject_id,
+                    protection.c.category.in_(names),
+                    protection.c.recovery_public.is_(None),
+                )
+                .values(recovery_public=key, key_proof=None)
+            )
 
     def proven_device(
         self, subject_id: str, device_id: str | None, proof_hex: str | None
@@ -169,13 +257,14 @@ class KeyChanges:
         who, approved = self.proven_device(subject_id, caller, proof)
         if approved:
             return
-        if who != target or not recovery_proofs:
+        status = self.protection.status(subject_id)
+        before_0018 = any(n in status and not status[n].recovery_public for n in wrapped)
+        if who != target or not (recovery_proofs or before_0018):
             raise RefusedError(
                 "keys are handed out only by an approved device of the account (or by a "
                 "device to itself with the recovery key)",
                 code="device_not_approved",
             )
-        status = self.protection.status(subject_id)
         for name in wrapped:
             found = status.get(name)
             given = recovery_proofs.get(name, "")
@@ -183,17 +272,41 @@ class KeyChanges:
                 raw = bytes.fromhex(given)
             except ValueError:
                 raw = b""
-            if (
-                found is None
-                or not found.recovery_public
-                or not hmac.compare_digest(
-                    raw, self.recovery_proof(subject_id, name, found.recovery_public)
-                )
+            if found is not None and not found.recovery_public:
+                self._check_key_proof(subject_id, found, raw, target)
+            elif found is None or not hmac.compare_digest(
+                raw, self.recovery_proof(subject_id, name, found.recovery_public or "")
             ):
                 raise RefusedError(
                     f"the recovery proof of {name} does not match its recovery key",
                     code="recovery_proof_invalid",
                 )
+
+    def _check_key_proof(self, subject_id: str, found: Any, given: bytes, target: str) -> None:
+        """A category protected before 0018: the recovering device opened its key proof."""
+        name = found.category
+        if found.recovery == "preparing":
+            raise RefusedError(
+                f"{name} was protected before recovery keys were registered with us, and no "
+                "device has prepared its recovery yet: open the app once on a device that "
+                "holds the keys (it does this by itself), then recover again; or approve "
+                "this device from that device",
+                code="recovery_not_ready",
+            )
+        if found.state == ROTATE and any(
+            d.e2e == APPROVED and d.device_id != target
+            for d in self.protection.devices.all(subject_id)
+        ):
+            raise RefusedError(
+                f"a device holding the key of {name} was removed: a remaining device gives "
+                f"{name} a new key first (it asks for the recovery key once), then recover",
+                code="rotation_due",
+            )
+        if not hmac.compare_digest(given, self.key_proof(subject_id, name, found.key_id)):
+            raise RefusedError(
+                f"the recovery proof of {name} does not match its recovery key",
+                code="recovery_proof_invalid",
+            )
 
     # -- rotation --------------------------------------------------------------------------
 
@@ -252,7 +365,13 @@ class KeyChanges:
             conn.execute(
                 update(protection)
                 .where(protection.c.subject_id == subject_id, protection.c.category == name)
-                .values(key_id=key, previous=previous, recovery_public=recovery_public, state=ON)
+                .values(
+                    key_id=key,
+                    previous=previous,
+                    recovery_public=recovery_public,
+                    state=ON,
+                    key_proof=None,  # the recovery key's public key is known from now on
+                )
             )
             for recipient, blob in wrapped.items():
                 self.protection.put_wrap(conn, subject_id, name, key, recipient, blob, now)

@@ -75,6 +75,17 @@ class Protected:
     ``leaving`` (being turned off)."""
     previous: bytes | None = None
     """Earlier keys sealed under the current one (``CK 01``), opaque here."""
+    key_proof: bytes | None = None
+    """Protected before 0018: the key proof sealed under the key (``KP 01``), opaque here."""
+
+    @property
+    def recovery(self) -> str:
+        """How the recovery key approves a new device: ``ready`` (its public key is known),
+        ``key_proof`` (protected before 0018: a device sealed a key proof under the key) or
+        ``preparing`` (protected before 0018: the next approved device that syncs does it)."""
+        if self.recovery_public:
+            return "ready"
+        return "key_proof" if self.key_proof else "preparing"
 
 
 def protected_of(r: Any) -> Protected:
@@ -87,6 +98,7 @@ def protected_of(r: Any) -> Protected:
         r.recovery_public,
         r.state,
         bytes(r.previous) if r.previous is not None else None,
+        bytes(r.key_proof) if r.key_proof is not None else None,
     )
 
 

@@ -10,6 +10,11 @@ fragment (``#k=…``), which a browser never sends to a server; the link's page
 The sealed copy is a gate record of the person (encrypted at rest again, erased with the
 account). Expiry, revocation (which also destroys the copy), the photo leaving the gallery
 and the view count in the person's activity hold as for standard links.
+
+The copy counts against the person's quota (:meth:`SealedLinks.used`) from the moment the
+link is made until it ends: expired, revoked, or its photo destroyed. A link whose copy
+would not fit is refused with the figures, as an upload is; the purge then destroys the
+copies of ended links.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
@@ -53,7 +58,8 @@ class SealedLinks:
             InputError: ``days`` out of range, or not a sealed copy (format 1).
             NotFoundError: no such live gallery item.
             RefusedError: the gallery is not under advanced protection (share it as a
-                standard link: the server strips it) (``not_protected``).
+                standard link: the server strips it) (``not_protected``), or the copy would
+                not fit the plan's quota (``quota_exceeded``, with the figures).
         """
         if not 1 <= days <= MAX_DAYS:
             raise InputError(f"a link lasts 1 to {MAX_DAYS} days", field="days")
@@ -72,6 +78,7 @@ class SealedLinks:
                 f"/v1/cloud/items/{item_id}/links and the server strips the photo",
                 code="not_protected",
             )
+        self.sync.check_quota(subject_id, len(sealed))
         kind = category("gallery")
         result = self.sync.gate.collect(
             [Event(subject_id, "cloud", kind.data_type, Purpose.APP_FUNCTIONALITY, blob=sealed)],
@@ -95,6 +102,7 @@ class SealedLinks:
                     expires_at=now + days * DAY,
                     revoked_at=None,
                     record_id=outcome.record_id,
+                    size=len(sealed),
                 )
             )
             row = conn.execute(
@@ -136,12 +144,34 @@ class SealedLinks:
             )
         return sealed
 
+    def used(self, subject_id: str) -> int:
+        """Bytes of the person's sealed copies behind links that have not ended (not
+        expired, not revoked, their photo not destroyed): what they add to the quota."""
+        with self.control.connect() as conn:
+            total = conn.execute(
+                select(func.coalesce(func.sum(links.c.size), 0))
+                .select_from(links)
+                .join(
+                    items,
+                    (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id),
+                )
+                .where(
+                    links.c.subject_id == subject_id,
+                    links.c.record_id.is_not(None),
+                    links.c.revoked_at.is_(None),
+                    links.c.expires_at > self.clock(),
+                    items.c.state != "gone",
+                )
+            ).scalar_one()
+        return int(total)
+
     def purge_ended(self, *, batch: int = 500) -> int:
         """
         Destroy the sealed copies behind links that have expired or were revoked (revoking
-        destroys its copy at once; this also settles one a crash left behind): each copy is
-        deleted through the gate (audited as ``link_expired``), then the link keeps no record.
-        Idempotent and resumable; returns how many copies went.
+        destroys its copy at once; this also settles one a crash left behind), or whose
+        photo was destroyed: each copy is deleted through the gate (audited as
+        ``link_expired``), then the link keeps no record. Idempotent and resumable; returns
+        how many copies went.
         """
         now = self.clock()
         done = 0
@@ -149,9 +179,16 @@ class SealedLinks:
             with self.control.connect() as conn:
                 ended = conn.execute(
                     select(links.c.subject_id, links.c.id, links.c.record_id)
+                    .join(
+                        items,
+                        (items.c.subject_id == links.c.subject_id)
+                        & (items.c.id == links.c.item_id),
+                    )
                     .where(
                         links.c.record_id.is_not(None),
-                        (links.c.expires_at <= now) | links.c.revoked_at.is_not(None),
+                        (links.c.expires_at <= now)
+                        | links.c.revoked_at.is_not(None)
+                        | (items.c.state == "gone"),
                     )
                     .limit(batch)
                 ).all()

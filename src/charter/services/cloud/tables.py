@@ -89,6 +89,14 @@ links = Table(
         nullable=True,
         comment="Advanced protection: gate record of the copy sealed on the device.",
     ),
+    Column(
+        "size",
+        BigInteger,
+        nullable=False,
+        server_default="0",
+        comment="Bytes of the sealed copy (advanced protection), counted in the quota "
+        "until the link ends; 0 for a standard link.",
+    ),
     Index("ix_cloud_links_token", "token_hash"),
     comment="Shared photo links (the photo is served stripped of location and metadata).",
 )
@@ -129,6 +137,13 @@ protection = Table(
         nullable=False,
         server_default="on",
         comment="on | rotate (a device was removed) | leaving (being turned off).",
+    ),
+    Column(
+        "key_proof",
+        LargeBinary,
+        nullable=True,
+        comment="Protected before 0018 (no recovery_public): the key proof sealed "
+        "under the category key by an approved device (KP 01).",
     ),
     comment="Categories under advanced protection (end-to-end): the server holds only "
     "ciphertext it cannot open.",
@@ -233,6 +248,7 @@ register_table(
         "expires_at",
         "revoked_at",
         "record_id",
+        "size",
     ),
     erase=Erase.DELETE,
 )
@@ -267,7 +283,10 @@ register_table(
     protection,
     subject_column="subject_id",
     reference=("subject_id",),
-    personal={"previous": "end-to-end (sealed under the category key the server lacks)"},
+    personal={
+        "previous": "end-to-end (sealed under the category key the server lacks)",
+        "key_proof": "end-to-end (sealed under the category key the server lacks)",
+    },
     neither=("category", "key_id", "format", "enabled_at", "recovery_public", "state"),
     erase=Erase.DELETE,
 )
