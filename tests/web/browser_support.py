@@ -6,9 +6,11 @@ through Playwright, sign-in through the real form, and axe-core run inside the p
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
+import pytest
 from web_support import Deployment, last_code
 
 from support.live import Served, listening_socket
@@ -19,6 +21,16 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None
+        or importlib.util.find_spec("axe_playwright_python") is None,
+        reason="the playwright or axe-playwright-python package is not installed",
+    ),
+]
+"""The marks of a real-browser test module (``pytestmark = BROWSER_MARKS``)."""
 BLOCKING = ("serious", "critical")
 """axe impacts a page must have none of."""
 

@@ -7,26 +7,16 @@ the plan changes. (A device can approve a web session: test_browser_cloud_unlock
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
-import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from web_support import Deployment
 
 from charter.client import e2e
 from charter.services.cloud.protection import STATEMENT
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def test_protected_items_are_locked_on_the_web(

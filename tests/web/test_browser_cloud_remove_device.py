@@ -8,27 +8,18 @@ reference client over HTTP) gives the category a new key the removed one cannot 
 
 from __future__ import annotations
 
-import importlib.util
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from web_support import Deployment
 
 from charter.client import CloudClient
 from charter.client.protection import DeviceKey, LockedError, ProtectedCloud
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.mark.parametrize("width", [pytest.param(1280, id="desktop"), pytest.param(375, id="375px")])

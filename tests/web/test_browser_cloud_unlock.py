@@ -8,28 +8,19 @@ server's files hold neither the keys nor the plaintext; another session gets not
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from web_support import Deployment
 
 from charter.client import ApiError, CloudClient
 from charter.client.protection import DeviceKey, ProtectedCloud
 from charter.errors import NotFoundError
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 NOTE = "CANARYnoteUnlock7731 buy the ring"
 NAME = "CANARYnameUnlock5520"

@@ -9,7 +9,6 @@ wrote holds the coordinate (in any encoding) or the passphrase.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import struct
@@ -17,21 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from web_support import Deployment
 
 from charter.client.find_device import FindDeviceAgent
 from charter.client.find_device_crypto import OwnerKeyFile, Position, b64d
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 HERE = Position(48.858370, 2.294481, 9.0)
 PASSPHRASE = "correct horse battery staple 42"

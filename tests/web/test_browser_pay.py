@@ -7,26 +7,17 @@ and never its number, and de-registers; a person in Spain is told Mi Pay is for 
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from web_support import Deployment
 
 from charter.services.pay.bank import luhn_ok
 from support.content_services import scan_written
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 PASSWORD = "monsoon kettles whistle at dawn"
 

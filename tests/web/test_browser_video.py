@@ -7,24 +7,15 @@ switch, a person in Germany is told it is not offered there and has none.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, check_page, sign_in
+from browser_support import BROWSER_MARKS, check_page, sign_in
 from web_support import Deployment
 
 from charter.demo import new_password
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None
-        or importlib.util.find_spec("axe_playwright_python") is None,
-        reason="the playwright or axe-playwright-python package is not installed",
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 def account(deployment: Deployment, market: str, name: str) -> tuple[str, str, str]:
