@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from charter.errors import InputError, NotFoundError
-from charter.gate.blobs import INLINE, read_blob, stored_value
+from charter.gate.blobs import INLINE, read_blob
 from charter.gate.facade import Gate
 from charter.gate.model import Subject, purposes_of
-from charter.gate.protect import reveal
+from charter.gate.read import revealed_value
 from charter.store import schema as t
 from charter.taxonomy import AtRest
 
@@ -132,17 +132,7 @@ def page_items(
                 qualifier=x.qualifier,
                 purposes=purposes_of(x.purposes),
                 protection=x.protection,
-                value=None
-                if stored_value(x) is None
-                else reveal(
-                    AtRest(x.protection),
-                    stored_value(x),
-                    cipher=cipher,
-                    subject_id=subject.id,
-                    service=x.service,
-                    data_type=x.data_type,
-                    record_id=x.id,
-                ),
+                value=revealed_value(x, cipher),
                 has_blob=x.blob is not None,
                 source=x.source,
                 collected_at=x.collected_at,

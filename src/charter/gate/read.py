@@ -211,6 +211,23 @@ class Reader:
         return bytes(value) if value is not None else None
 
 
+def revealed_value(x: Any, cipher: FieldCipher | None) -> Any:
+    """A stored ``records`` row's value as its protection lets a reader see it (decrypted,
+    or the hash/plain form), or None when the row holds none (an inline blob is no value)."""
+    stored = stored_value(x)
+    if stored is None:
+        return None
+    return reveal(
+        AtRest(x.protection),
+        stored,
+        cipher=cipher,
+        subject_id=x.subject_id,
+        service=x.service,
+        data_type=x.data_type,
+        record_id=x.id,
+    )
+
+
 def record_out(x: Any, cipher: FieldCipher | None) -> RecordOut:
     """A stored ``records`` row as a reader gets it, its value revealed with ``cipher`` (the
     row's subject's, or ``None`` when no value is field-encrypted)."""
@@ -220,17 +237,7 @@ def record_out(x: Any, cipher: FieldCipher | None) -> RecordOut:
         data_type=x.data_type,
         qualifier=x.qualifier,
         purposes=purposes_of(x.purposes),
-        value=reveal(
-            AtRest(x.protection),
-            stored_value(x),
-            cipher=cipher,
-            subject_id=x.subject_id,
-            service=x.service,
-            data_type=x.data_type,
-            record_id=x.id,
-        )
-        if stored_value(x) is not None
-        else None,
+        value=revealed_value(x, cipher),
         has_blob=x.blob is not None,
         source=x.source,
         collected_at=x.collected_at,
