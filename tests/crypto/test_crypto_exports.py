@@ -22,6 +22,7 @@ def test_exported_members() -> None:
             "WRAPPED_KEY_BYTES",
             "FieldCipher",
             "Keyring",
+            "Sealing",
             "encode_parts",
             "fingerprint",
             "keyed_hash",

@@ -289,6 +289,40 @@ def test_encrypt_to_writes_the_same_envelope(
     assert cipher.encryptions == 1
 
 
+@given(
+    plaintext=st.binary(max_size=600),
+    aad=st.binary(max_size=64),
+    cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=8),
+)
+def test_a_sealing_fed_in_any_pieces_makes_the_same_envelope(
+    plaintext: bytes, aad: bytes, cuts: list[int]
+) -> None:
+    """An envelope sealed as its plaintext arrives, cut anywhere, is the format
+    :meth:`encrypt` returns: it opens with decrypt and refuses another aad or a changed bit."""
+    cipher = FieldCipher(new_data_key())
+    sealing = cipher.sealing(aad=aad)
+    out = [sealing.head]
+    at = 0
+    for cut in [*sorted(c for c in cuts if c <= len(plaintext)), len(plaintext)]:
+        buffer = bytearray(cut - at + 15)
+        made = sealing.update_into(plaintext[at:cut], buffer)
+        out.append(bytes(buffer[:made]))
+        at = cut
+    envelope = b"".join([*out, sealing.finalize()])
+    assert len(envelope) == len(plaintext) + FIELD_OVERHEAD
+    assert sealing.length == len(plaintext)
+    assert cipher.decrypt(envelope, aad=aad) == plaintext
+    assert _rejects(cipher, envelope, aad + b"x")
+    assert _rejects(cipher, envelope[:-1] + bytes([envelope[-1] ^ 1]), aad)
+    assert cipher.encryptions == 1
+
+
+def test_same_key_tells_ciphers_apart() -> None:
+    key = new_data_key()
+    assert FieldCipher(key).same_key(FieldCipher(key, encryptions=9))
+    assert not FieldCipher(key).same_key(FieldCipher(new_data_key()))
+
+
 def test_encrypt_to_counts_against_the_limit() -> None:
     cipher = FieldCipher(new_data_key(), limit=2)
     first: list[memoryview] = []

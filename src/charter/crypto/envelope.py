@@ -29,11 +29,12 @@ encryptions per key; :class:`FieldCipher` counts and stops at :data:`ENCRYPTION_
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import os
 import struct
 from collections.abc import Callable, Sequence
-from typing import NoReturn, SupportsIndex
+from typing import Any, NoReturn, SupportsIndex
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -54,6 +55,7 @@ __all__ = [
     "TAG_BYTES",
     "WRAPPED_KEY_BYTES",
     "FieldCipher",
+    "Sealing",
     "new_data_key",
     "record_aad",
     "rewrap_data_key",
@@ -212,6 +214,33 @@ def record_aad_prefix(*, subject_id: str, service: str, data_type: str) -> bytes
     )
 
 
+class Sealing:
+    """One envelope of :class:`FieldCipher` being made piece by piece (see
+    :meth:`FieldCipher.sealing`): ``head`` (format, algorithm, nonce), the ciphertext of each
+    piece, then the tag. The pieces may have any lengths; joined, they are the envelope
+    :meth:`FieldCipher.encrypt` would make with the same nonce."""
+
+    __slots__ = ("_encryptor", "head", "length")
+
+    def __init__(self, head: bytes, encryptor: Any) -> None:
+        self.head = head
+        self._encryptor = encryptor
+        self.length = 0
+        """Plaintext bytes sealed so far."""
+
+    def update_into(self, piece: bytes | bytearray | memoryview, buffer: Any) -> int:
+        """Encrypt the next ``piece`` into ``buffer`` (at least ``len(piece) + 15`` bytes);
+        returns how many bytes of ``buffer`` it filled."""
+        made: int = self._encryptor.update_into(piece, buffer)
+        self.length += len(piece)
+        return made
+
+    def finalize(self) -> bytes:
+        """The tag that closes the envelope (after the last piece)."""
+        self._encryptor.finalize()
+        return bytes(self._encryptor.tag)
+
+
 class FieldCipher:
     """AES-256-GCM field encryption with one data key. Envelope: 1 byte format version, 1 byte
     algorithm id, 12-byte random nonce, ciphertext+16-byte tag. AAD = a canonical, unambiguous
@@ -291,20 +320,31 @@ class FieldCipher:
             raise InputError(
                 f"each buffer holds at least slice_bytes + {_BLOCK_ROOM} bytes", field="buffers"
             )
-        self._count()
-        nonce = os.urandom(NONCE_BYTES)
-        encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
-        encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
-        write(memoryview(_FIELD_HEADER + nonce))
+        sealing = self.sealing(aad=aad)
+        write(memoryview(sealing.head))
         source = memoryview(plaintext)
         for n, at in enumerate(range(0, len(source), slice_bytes)):
             piece = source[at : at + slice_bytes]
             buffer = buffers[n % len(buffers)] if buffers else bytearray(len(piece) + _BLOCK_ROOM)
-            made = encryptor.update_into(piece, buffer)
+            made = sealing.update_into(piece, buffer)
             write(memoryview(buffer)[:made])
-        encryptor.finalize()
-        write(memoryview(encryptor.tag))
+        write(memoryview(sealing.finalize()))
         return FIELD_OVERHEAD + len(source)
+
+    def sealing(self, *, aad: bytes) -> Sealing:
+        """An envelope of :meth:`encrypt` made as its plaintext arrives, for content whose
+        length is not known yet (an upload while its body is received): write
+        :attr:`Sealing.head`, then what :meth:`Sealing.update_into` makes of each piece in
+        turn, then :meth:`Sealing.finalize`'s tag. Counts one encryption now."""
+        self._count()
+        nonce = os.urandom(NONCE_BYTES)
+        encryptor = Cipher(algorithms.AES(self._key), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(_FIELD_HEADER + aad)
+        return Sealing(_FIELD_HEADER + nonce, encryptor)
+
+    def same_key(self, other: FieldCipher) -> bool:
+        """Both ciphers hold the same data key (compared in constant time)."""
+        return hmac.compare_digest(self._key, other._key)
 
     def encrypt_many(self, items: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
         """:meth:`encrypt` for each ``(plaintext, aad)``, in order: the same envelopes (each

@@ -10,6 +10,7 @@ write and read (consent, purpose, protection, retention, residency, audit).
   and key rotation.
 """
 
+from charter.gate.blobs import StagedBlob
 from charter.gate.facade import Gate
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
@@ -40,6 +41,7 @@ __all__ = [
     "PasswordHash",
     "PasswordHashing",
     "RecordOut",
+    "StagedBlob",
     "Subject",
     "SwitchChange",
     "new_id",

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from charter.crypto import SLICE_BYTES, FieldCipher
-from charter.errors import NotFoundError
+from charter.errors import InputError, NotFoundError
 from charter.gate.protect import blob_aad
 from charter.store.regions import RegionStores
 
@@ -41,6 +41,10 @@ INLINE = "@inline"
 """The ``blob`` of a record whose sealed blob is in its ``value`` column."""
 INLINE_MAX = 4096
 """The largest blob kept in its record (bytes before sealing)."""
+HEAD_BYTES = 64
+"""How much of a staged blob's content it keeps in the clear for format checks."""
+SYNC_EVERY = 2 * SLICE_BYTES
+"""A staged blob starts making its file durable after each this many bytes."""
 PENDING = ".pending"
 """The folder of batch intents, under a region's blob folder."""
 PENDING_GRACE_MICROS = 3600 * 1_000_000
@@ -63,6 +67,12 @@ def stored_value(row: Any) -> Any:
     """A record row's protected value, or None when the row holds none (an inline blob is
     no value)."""
     return None if row.blob == INLINE else row.value
+
+
+def new_record_id(now: int) -> str:
+    """A record id ordered by time, as a collect batch draws them: 16 hex digits of ``now``
+    (microseconds), then 64 random bits."""
+    return f"{now:016x}{os.urandom(8).hex()}"
 
 
 def blob_name(subject_id: str, record_id: str) -> str:
@@ -111,6 +121,7 @@ class BlobBatch:
         self.stores = stores
         self.region = region
         self._files: list[tuple[str, FieldCipher, bytes, bytes]] = []
+        self._adopted: list[StagedBlob] = []
         self._written: list[str] = []
 
     @property
@@ -133,9 +144,20 @@ class BlobBatch:
         self._files.append((name, cipher, data, aad))  # sealed straight into its file
         return name, None
 
+    def adopt(self, staged: StagedBlob) -> str:
+        """Take a blob sealed while it arrived (closed) into the batch: its file becomes
+        durable with the batch's others. Returns the record's ``blob``."""
+        staged.close()
+        self._adopted.append(staged)
+        return staged.name
+
     def write(self) -> None:
         """Make every file of the batch durable under ``.pending/``; call before the records
         commit."""
+        adopted, self._adopted = self._adopted, []
+        for staged in adopted:
+            self._written.append(staged.name)
+            staged.settle()  # durable with its name since close(), or now
         if not self._files:
             return
         pending = self.blob_dir / PENDING
@@ -161,8 +183,137 @@ class BlobBatch:
         pending = self.blob_dir / PENDING
         for name in self._written:
             (pending / _pending_name(name)).unlink(missing_ok=True)
+        for staged in self._adopted:
+            staged.discard()
         self._written.clear()
         self._files.clear()
+        self._adopted.clear()
+
+
+class StagedBlob:
+    """
+    A large blob sealed into its ``.pending/`` file while it is still arriving (an upload's
+    body, chunk by chunk), before its record is collected: the same envelope and file as
+    :class:`BlobBatch` makes from whole content. :meth:`write` encrypts each chunk on the
+    calling thread into a slice buffer; a full slice is written by a pool thread, and every
+    :data:`SYNC_EVERY` bytes a pool thread starts making the file durable, so the disk works
+    while the rest arrives. :meth:`close` seals the end; a collect batch then adopts the file
+    (:meth:`BlobBatch.adopt`) and makes it durable with its others before the record commits.
+    Until a record adopts it the file is an intent like any other in ``.pending/``: gone with
+    :meth:`discard`, or swept after a crash.
+
+    Thread-unsafe: one writer (the request receiving the body).
+    """
+
+    def __init__(
+        self, blob_dir: Path, cipher: FieldCipher, subject_id: str, record_id: str
+    ) -> None:
+        self.cipher = cipher
+        self.subject_id = subject_id
+        self.record_id = record_id
+        self.name = blob_name(subject_id, record_id)
+        self.head = b""
+        """The content's first :data:`HEAD_BYTES` bytes (a format check reads them)."""
+        pending = blob_dir / PENDING
+        if _mkdir(pending):
+            _fsync_path(blob_dir)
+        self.path = pending / _pending_name(self.name)
+        self._sealing = cipher.sealing(aad=blob_aad(subject_id, record_id))
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self._ring = list(_take_ring())
+        self._turn = 0
+        self._busy: list[Future[None] | None] = [None] * len(self._ring)
+        """Per buffer, its write in flight (the buffer is reused once it is done)."""
+        self._started: list[Future[None]] = []
+        """Every write and sync started (their errors are raised by :meth:`settle`)."""
+        self._fill = 0
+        self._offset = 0
+        self._unsynced = 0
+        self._closed = False
+        self._put(self._sealing.head)
+
+    @property
+    def size(self) -> int:
+        """Content bytes received so far (all of them after :meth:`close`)."""
+        return self._sealing.length
+
+    def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Seal the next chunk of the content (any length)."""
+        if self._closed:
+            raise InputError("this blob is sealed already", field="blob")
+        view = memoryview(chunk)
+        if len(self.head) < HEAD_BYTES:
+            self.head += bytes(view[: HEAD_BYTES - len(self.head)])
+        while view:
+            piece = view[: SLICE_BYTES - self._fill]
+            view = view[len(piece) :]
+            buffer = memoryview(self._ring[self._turn])[self._fill :]
+            self._fill += self._sealing.update_into(piece, buffer)
+            if self._fill >= SLICE_BYTES:
+                self._flush()
+
+    def close(self) -> int:
+        """Seal the end of the content and start making the file and its name durable (a
+        pool thread, while the caller goes on); returns the content's size. :meth:`settle`
+        waits for it."""
+        if not self._closed and self._fd is not None:
+            self._closed = True
+            self._put(self._sealing.finalize())
+            self._flush()
+            writes, fd = list(self._started), self._fd
+            self._started.append(_io_pool.submit(_sync_after, writes, fd))
+            self._started.append(_io_pool.submit(_fsync_path, self.path.parent))
+        return self.size
+
+    def settle(self) -> None:
+        """Wait until the whole file is written and durable (after :meth:`close`), then close
+        it. Raises what a write or sync raised."""
+        self.close()
+        started, self._started = self._started, []
+        wait(started)
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+            if len(self._ring) == _RING and len(_rings) < _KEEP_RINGS:
+                _rings.append(tuple(self._ring))
+        for done in started:
+            done.result()
+
+    def discard(self) -> None:
+        """Give up: the file goes (nothing when a record adopted it and it moved on)."""
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self.settle()
+        self.path.unlink(missing_ok=True)
+
+    def _put(self, data: bytes) -> None:
+        """Copy a few plain bytes (the head, the tag) into the current slice."""
+        end = self._fill + len(data)
+        if end > SLICE_BYTES:
+            self._flush()
+            end = len(data)
+        self._ring[self._turn][end - len(data) : end] = data
+        self._fill = end
+
+    def _flush(self) -> None:
+        """Hand the current slice to a pool thread and move to the next buffer (a new one
+        when the next is still being written, so the receiving thread never waits)."""
+        if not self._fill or self._fd is None:
+            return
+        piece = memoryview(self._ring[self._turn])[: self._fill]
+        self._busy[self._turn] = written = _io_pool.submit(_pwrite, self._fd, piece, self._offset)
+        self._started.append(written)
+        self._offset += self._fill
+        self._unsynced += self._fill
+        self._fill = 0
+        if self._unsynced >= SYNC_EVERY:
+            self._unsynced = 0
+            self._started.append(_io_pool.submit(os.fdatasync, self._fd))
+        self._turn = (self._turn + 1) % len(self._ring)
+        waiting = self._busy[self._turn]
+        if waiting is not None and not waiting.done():
+            self._ring.insert(self._turn, bytearray(SLICE_BYTES + 16))
+            self._busy.insert(self._turn, None)
 
 
 def sweep_pending(
@@ -243,6 +394,12 @@ def _seal_file(path: Path, cipher: FieldCipher, data: bytes, aad: bytes) -> None
             _rings.append(ring)
     for done in writes:
         done.result()
+
+
+def _sync_after(writes: list[Future[None]], fd: int) -> None:
+    """fsync ``fd`` once ``writes`` (started before this) are done."""
+    wait(writes)
+    os.fsync(fd)
 
 
 def _take_ring() -> tuple[bytearray, ...]:

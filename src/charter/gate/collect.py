@@ -18,7 +18,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from charter.clock import Clock
 from charter.crypto import FieldCipher, Keyring, record_aad_prefix
 from charter.errors import InputError, NotFoundError
-from charter.gate.blobs import BlobBatch
+from charter.gate.blobs import BlobBatch, StagedBlob
 from charter.gate.journal import AuditEntry, Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import (
@@ -28,6 +28,7 @@ from charter.gate.model import (
     Event,
     ItemResult,
     PasswordHash,
+    Staged,
     Subject,
 )
 from charter.gate.protect import (
@@ -264,7 +265,10 @@ class Collector:
     ) -> str:
         """Add one record row (in :data:`_RECORD_COLUMNS` order) to ``batch``, its value
         protected (a field encryption is left to :meth:`_Batch.sealed_rows`); its id."""
-        record_id = batch.new_record_id()
+        blob = ev.blob
+        record_id = (
+            batch.new_record_id() if blob is None or isinstance(blob, _BYTES) else blob.record_id
+        )
         protection = row.protection
         value = None
         seal: bytes | None = None
@@ -287,12 +291,15 @@ class Collector:
                     record_id=record_id,
                 )
         blob_name = None
-        if ev.blob is not None:
+        if isinstance(blob, _BYTES):
             cipher = batch.cipher(ev.subject_id)
             blob_name, sealed = blobs.seal(
-                cipher, ev.subject_id, record_id, ev.blob, inline=value is None and seal is None
+                cipher, ev.subject_id, record_id, blob, inline=value is None and seal is None
             )
             value = sealed if sealed is not None else value
+            batch.used[ev.subject_id] += 1
+        elif blob is not None:
+            blob_name = _adopt(blob, ev.subject_id, batch.cipher(ev.subject_id), blobs)
             batch.used[ev.subject_id] += 1
         record = [
             record_id,
@@ -314,6 +321,24 @@ class Collector:
         return record_id
 
 
+def _adopt(staged: Staged, subject_id: str, cipher: FieldCipher, blobs: BlobBatch) -> str:
+    """Take a blob sealed while it arrived into the batch, once it is known to be the event
+    subject's and sealed under the key the subject has now; its record's ``blob``."""
+    if not isinstance(staged, StagedBlob):
+        raise InputError("a blob is bytes or staged by the gate (Gate.stage_blob)", field="blob")
+    if staged.subject_id != subject_id:
+        raise InputError("the staged blob belongs to another subject", field="blob")
+    if not staged.cipher.same_key(cipher):
+        raise InputError(
+            "the subject's data key changed while the content arrived; send it again",
+            field="blob",
+            code="key_changed",
+        )
+    return blobs.adopt(staged)
+
+
+_BYTES = (bytes, bytearray, memoryview)
+"""A blob given whole (any other is staged: :meth:`Gate.stage_blob`)."""
 _NO_SWITCHES: Mapping[str, bool] = {}
 _MAX_REFS = 100_000
 

@@ -9,20 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 
+from sqlalchemy import select
+
 from charter.catalog import Catalog
 from charter.clock import Clock
 from charter.crypto import Keyring
+from charter.errors import RefusedError
+from charter.gate.blobs import StagedBlob, new_record_id
 from charter.gate.collect import Collector
 from charter.gate.consent import ConsentBook
 from charter.gate.journal import Journal
 from charter.gate.keys import DataKeys
-from charter.gate.model import BatchResult, Event, RecordOut, Subject, SwitchChange
+from charter.gate.model import ACTIVE, BatchResult, Event, RecordOut, Subject, SwitchChange
 from charter.gate.protect import PasswordHashing
 from charter.gate.read import Reader
 from charter.gate.records import remove_records
 from charter.gate.subjects import SubjectDirectory
 from charter.gate.switches import Switches
-from charter.policy import CompiledCatalog, SubjectKind
+from charter.policy import CompiledCatalog, Reason, SubjectKind
+from charter.store import schema as t
 from charter.store.regions import RegionStores
 from charter.taxonomy import Purpose
 
@@ -122,6 +127,31 @@ class Gate:
     ) -> BatchResult:
         """Offer a batch of events (see :meth:`Collector.collect`)."""
         return self.collector.collect(events, actor=actor, service=service)
+
+    def stage_blob(self, subject_id: str) -> StagedBlob:
+        """
+        Start sealing a large blob for a record of the subject while it arrives (an upload's
+        body): write its chunks, then offer it to :meth:`collect` as an event's ``blob``,
+        which decides on it as on any other; what is not collected, :meth:`StagedBlob.discard`
+        removes (or the purge sweeps, after a crash).
+
+        Raises:
+            NotFoundError: no such subject.
+            RefusedError: the subject is no longer active.
+        """
+        subject = self.subjects.locate(subject_id)
+        with self.stores.region(subject.region).begin() as conn:
+            status = conn.execute(
+                select(t.subjects.c.status).where(t.subjects.c.id == subject.id)
+            ).scalar()
+            if status != ACTIVE:
+                raise RefusedError(
+                    "the subject is no longer active", code=Reason.SUBJECT_INACTIVE.value
+                )
+            cipher = self.keys.cipher(conn, subject.id, subject.region, create=True)
+        assert cipher is not None  # made when missing
+        record_id = new_record_id(self.clock())
+        return StagedBlob(self.stores.blob_dir(subject.region), cipher, subject.id, record_id)
 
     def read(
         self,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from charter.policy import PURPOSE_BITS, SubjectKind
 from charter.taxonomy import Purpose
@@ -30,6 +30,16 @@ class Subject:
     status: str
 
 
+class Staged(Protocol):
+    """A blob sealed into its file while it arrived, for a record yet to be collected
+    (:class:`charter.gate.blobs.StagedBlob`, from :meth:`Gate.stage_blob`)."""
+
+    @property
+    def record_id(self) -> str:
+        """The id of the record it is sealed for (its file is named after it)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One piece of personal data offered to the gate."""
@@ -39,7 +49,8 @@ class Event:
     data_type: str
     purpose: Purpose
     value: Any = None
-    blob: bytes | None = None
+    blob: bytes | Staged | None = None
+    """The record's large content: bytes, or sealed while it arrived (:meth:`Gate.stage_blob`)."""
     source: str | None = None
 
 

@@ -34,7 +34,8 @@ from charter.api.errors import error_body, responses
 from charter.api.media import OCTET_STREAM_BODY
 from charter.api.routers import cloud_devices, cloud_sealed_links
 from charter.errors import InputError, RefusedError
-from charter.services.cloud import CATEGORIES, ConflictError, Item
+from charter.gate import StagedBlob
+from charter.services.cloud import CATEGORIES, Cloud, ConflictError, Item
 from charter.services.cloud.links import Link
 from charter.services.cloud.uploads import CHUNK_BYTES, Upload
 
@@ -48,6 +49,8 @@ ItemId = Annotated[str, Path(pattern=r"^ci_[0-9a-f]{32}$", description="A cloud 
 CategoryName = Annotated[
     str, Path(pattern=r"^[a-z_]{1,20}$", description=f"One of: {', '.join(CATEGORIES)}.")
 ]
+STREAM_FROM = 256 * 1024
+"""A new item's body of at least this many bytes is sealed while it arrives."""
 MAX_INLINE_CONFLICT = 1 << 20
 """A conflict answer carries both contents inline up to this size each."""
 
@@ -125,9 +128,28 @@ async def create_item(
 ) -> ItemOut:
     """Upload a new item of a category (the body is its content)."""
     subject_id = _subject(principal)
-    content = await request.body()
+    content = await _content(request, charter.cloud, subject_id, category)
     item = await run_in_threadpool(charter.cloud.upload, subject_id, category, content)
     return _out(item)
+
+
+async def _content(
+    request: Request, cloud: Cloud, subject_id: str, category: str
+) -> bytes | StagedBlob:
+    """A new item's content: a large body announced by its ``Content-Length`` is sealed into
+    its file as it arrives (refused before any of it is read when the category is off or it
+    would not fit the plan); a small one is read whole."""
+    announced = request.headers.get("content-length", "")
+    if not announced.isdigit() or int(announced) < STREAM_FROM:
+        return await request.body()
+    staged = await run_in_threadpool(cloud.stage, subject_id, category, int(announced))
+    try:
+        async for chunk in request.stream():
+            staged.write(chunk)
+    except BaseException:
+        await run_in_threadpool(staged.discard)
+        raise
+    return staged
 
 
 @router.post(

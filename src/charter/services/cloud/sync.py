@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
-from charter.gate import Event
+from charter.gate import Event, StagedBlob
 from charter.services.cloud.categories import Category, category
 from charter.services.cloud.model import Change, ConflictError, Item, item_of
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
@@ -136,18 +136,36 @@ class CloudSync:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def stage(self, subject_id: str, category_name: str, size: int) -> StagedBlob:
+        """
+        Start receiving a large new item's content of ``size`` announced bytes (an upload's
+        ``Content-Length``): refused at once when its category is off or it cannot fit the
+        plan, otherwise sealed into its file as it arrives; :meth:`upload` it when complete
+        (or :meth:`StagedBlob.discard` it).
+
+        Raises:
+            InputError: unknown category.
+            RefusedError: sync of the category is off, over the plan's quota, or the person
+                is no longer active.
+        """
+        kind = category(category_name)
+        self.check_sync_on(subject_id, kind.name)
+        self.check_quota(subject_id, size)
+        return self.gate.stage_blob(subject_id)
+
     def upload(
         self,
         subject_id: str,
         category_name: str,
-        content: bytes,
+        content: bytes | StagedBlob,
         *,
         item_id: str | None = None,
         base_version: int | None = None,
     ) -> Item:
         """
         Create an item (``item_id`` None) or replace one's content (with ``base_version``,
-        the version the change was made on).
+        the version the change was made on). ``content`` may be one :meth:`stage` received:
+        it is closed, and removed when it is not stored.
 
         Raises:
             InputError: unknown category, or an update without ``base_version``.
@@ -155,6 +173,21 @@ class CloudSync:
             ConflictError: the item moved past ``base_version``.
             RefusedError: over the plan's quota, or refused by the gate (no authorization).
         """
+        if isinstance(content, StagedBlob):
+            try:
+                return self._upload(subject_id, category_name, content, item_id, base_version)
+            finally:
+                content.discard()  # no-op once stored: the file has moved to its place
+        return self._upload(subject_id, category_name, content, item_id, base_version)
+
+    def _upload(
+        self,
+        subject_id: str,
+        category_name: str,
+        content: bytes | StagedBlob,
+        item_id: str | None,
+        base_version: int | None,
+    ) -> Item:
         kind = category(category_name)
         self.check_sync_on(subject_id, kind.name)
         if item_id is not None and base_version is None:
@@ -164,18 +197,17 @@ class CloudSync:
             raise InputError("an item keeps its category", field="category")
         if previous is not None and base_version != previous.version:
             raise ConflictError(item_of(previous), base_version or 0)
-        self.check_quota(subject_id, len(content) - (previous.size if previous else 0))
+        size = content.close() if isinstance(content, StagedBlob) else len(content)
+        self.check_quota(subject_id, size - (previous.size if previous else 0))
         record_id = self.store_content(subject_id, kind, content)
         now = self.clock()
         made: Item | None = None
         try:
             with self.control.begin() as conn:
-                seq = self._next_change(
-                    conn, subject_id, len(content) - (previous.size if previous else 0)
-                )
+                seq = self._next_change(conn, subject_id, size - (previous.size if previous else 0))
                 if previous is None:
                     new_id = "ci_" + secrets.token_hex(16)
-                    made = Item(new_id, kind.name, 1, LIVE, len(content), seq, now, now, None)
+                    made = Item(new_id, kind.name, 1, LIVE, size, seq, now, now, None)
                     conn.execute(
                         insert(items).values(
                             subject_id=subject_id,
@@ -184,7 +216,7 @@ class CloudSync:
                             version=1,
                             seq=seq,
                             record_id=record_id,
-                            size=len(content),
+                            size=size,
                             state=LIVE,
                             trashed_at=None,
                             purge_at=None,
@@ -206,7 +238,7 @@ class CloudSync:
                             version=items.c.version + 1,
                             seq=seq,
                             record_id=record_id,
-                            size=len(content),
+                            size=size,
                             updated_at=now,
                         )
                     ).rowcount
@@ -402,9 +434,11 @@ class CloudSync:
                 code="quota_exceeded",
             )
 
-    def store_content(self, subject_id: str, kind: Category, content: bytes) -> str:
+    def store_content(self, subject_id: str, kind: Category, content: bytes | StagedBlob) -> str:
         """Store one content through the gate; returns its record id."""
-        self.check_contents(subject_id, kind.name, [content])
+        self.check_contents(
+            subject_id, kind.name, [content.head if isinstance(content, StagedBlob) else content]
+        )
         result = self.gate.collect(
             [Event(subject_id, SERVICE, kind.data_type, PURPOSE, blob=content)], actor=ACTOR
         )
