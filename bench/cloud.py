@@ -6,7 +6,8 @@ Cloud benchmarks. Prints ``name: value unit`` lines.
 - ``delta_sync_noop_ms`` (target < 5 ms, independent of the account's size): the same when
   nothing changed; ``delta_sync_noop_small_ms`` beside it for an account of 10 items.
 - ``upload_mb_per_s``: 100 MB of photos (25 of 4 MB) uploaded over HTTP to ``charter serve``
-  (one process, SQLite, loopback), each through the gate; ``copy_mb_per_s`` the same bytes
+  (one process, SQLite, loopback), each through the gate (sealed into its file while its
+  body arrives); ``copy_mb_per_s`` the same bytes
   copied file to file on the same disk, the copy and its folder fsynced (the gate makes
   each blob file and its name durable before the record commits);
   ``upload_fraction_of_copy`` (target >= 0.3) their ratio. Each copy is timed right before
