@@ -91,6 +91,12 @@ def test_the_server_refuses_plaintext_and_opting_in_needs_the_acknowledgement(
     with pytest.raises(ApiError) as batch:
         phone.cloud.upload_batch("calendar", [b"one", b"two"])
     assert batch.value.code == "e2e_required"
+    with pytest.raises(ApiError) as large:  # sealed while it arrives: checked by its head
+        phone.cloud.upload("calendar", b"a long plaintext calendar " * 20_000)
+    assert large.value.code == "e2e_required"
+    assert not [p for p in charter.stores.blob_dir("eu").rglob("*") if p.is_file()]
+    big = phone.upload("calendar", b"a long calendar " * 20_000, name="Year")
+    assert phone.download(big).content == b"a long calendar " * 20_000
     with pytest.raises(ApiError) as again:
         phone.protect("calendar", acknowledge_data_loss=True)
     assert again.value.code == "already_protected"
