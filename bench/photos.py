@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy  # noqa: F401  # the JPEG scan's numpy (loaded on first use) is loaded before timing
 from PIL import Image, ImageChops
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,13 @@ by the streaming path and as the reference in the tests.
 
 from __future__ import annotations
 
+import importlib
 import re
 import threading
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 """``0xFF`` then a code that ends entropy-coded data (leftmost match = scan end)."""
@@ -28,10 +31,17 @@ PIECE = 1 << 17
 _local = threading.local()
 
 
+def numpy() -> Any:
+    """numpy, imported on first use: ``import charter.photos`` (the server, the CLI)
+    does not load it; the first scan on the descriptor path does (~0.1 s, once)."""
+    return importlib.import_module("numpy")
+
+
 def _masks() -> tuple[np.ndarray, np.ndarray]:
     masks: tuple[np.ndarray, np.ndarray] | None = getattr(_local, "masks", None)
     if masks is None or masks[0].size != PIECE:
-        masks = _local.masks = (np.empty(PIECE, np.bool_), np.empty(PIECE, np.bool_))
+        lib = numpy()
+        masks = _local.masks = (lib.empty(PIECE, lib.bool_), lib.empty(PIECE, lib.bool_))
     return masks
 
 
@@ -41,7 +51,8 @@ def find_marker(buf: bytes | bytearray | memoryview, n: int) -> int:
     Only pairs whose two bytes both lie in ``buf[:n]`` are considered: a final
     ``0xFF`` is never reported (its code byte is not there yet).
     """
-    data = np.frombuffer(buf, np.uint8, count=n)
+    lib = numpy()
+    data = lib.frombuffer(buf, lib.uint8, count=n)
     ff, nonzero = _masks()
     pos = 0
     last = n - 1  # pairs start at 0 .. n-2
@@ -49,14 +60,14 @@ def find_marker(buf: bytes | bytearray | memoryview, n: int) -> int:
         end = min(pos + PIECE, last)
         size = end - pos
         here, after = ff[:size], nonzero[:size]
-        np.equal(data[pos:end], 0xFF, out=here)
-        np.not_equal(data[pos + 1 : end + 1], 0, out=after)
-        np.logical_and(here, after, out=here)
+        lib.equal(data[pos:end], 0xFF, out=here)
+        lib.not_equal(data[pos + 1 : end + 1], 0, out=after)
+        lib.logical_and(here, after, out=here)
         if here.any():
-            starts = np.flatnonzero(here) + pos
+            starts = lib.flatnonzero(here) + pos
             codes = data[starts + 1]
             real = (codes != 0xFF) & ((codes < 0xD0) | (codes > 0xD7))
             if real.any():
-                return int(starts[int(np.argmax(real))])
+                return int(starts[int(lib.argmax(real))])
         pos = end
     return -1
