@@ -7,10 +7,8 @@ Fast path (used by :func:`~charter.photos.strip_file`): when the source is a
 regular file given by its descriptor and the sink is an :class:`FdSink`, reads use
 ``pread`` at absolute offsets (no seeks), bulk payloads are copied by the kernel
 (``copy_file_range``, else ``sendfile``, else a ``pread``/``write`` loop) without
-passing through Python buffers, and the JPEG entropy-coded data is read into the
-per-thread ``O_DIRECT`` staging buffer (:mod:`charter.photos._direct`; where the file
-system refuses ``O_DIRECT``, one reusable per-thread window), searched there with numpy
-(:mod:`charter.photos._scan`) and written straight from it.
+passing through Python buffers, and the JPEG entropy-coded data is searched in one
+reusable per-thread window and written straight from it.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ import os
 import threading
 from typing import BinaryIO, Protocol
 
-from charter.photos._direct import DirectWriter
 from charter.photos._scan import SCAN_END, find_marker
 from charter.photos.errors import ErrorCode, PhotoFormatError
 
@@ -138,10 +135,6 @@ class CountingSink:
         self.count += done
         return done
 
-    def start_direct(self) -> DirectWriter | None:
-        """The direct-mode writer of an :class:`FdSink` (see there), or ``None``."""
-        return self._inner.start_direct() if isinstance(self._inner, FdSink) else None
-
     def zeros(self, n: int) -> None:
         """Write ``n`` zero bytes."""
         while n > 0:
@@ -156,25 +149,18 @@ class FdSink:
     Small writes (segment headers, metadata) are gathered and written together; large
     ones go straight to ``os.write``; :meth:`copy_range` lets the kernel copy a range of
     another file. Call :meth:`flush` before using or closing the descriptor.
-    :meth:`start_direct` switches to ``O_DIRECT`` writes (:mod:`charter.photos._direct`)
-    for JPEG scans, which are then read straight into the staging buffer.
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._pending = bytearray()
-        self._touched = False  # anything written to the descriptor yet
-        self._direct: DirectWriter | None = None
 
     def write(self, data: bytes | bytearray | memoryview, /) -> int:
         """Write ``data`` (maybe deferred until the next flush)."""
         n = len(data)
-        if self._direct is not None:
-            self._direct.write(data)
-        elif n >= _PENDING_MAX:
+        if n >= _PENDING_MAX:
             self.flush()
             write_all(self.fd, data)
-            self._touched = True
         else:
             self._pending += data
             if len(self._pending) >= _PENDING_MAX:
@@ -182,29 +168,15 @@ class FdSink:
         return n
 
     def flush(self) -> None:
-        """Write the gathered small writes (and leave direct mode)."""
-        if self._direct is not None:
-            self._direct.finish()
-            self._direct = None
-            self._touched = True
+        """Write the gathered small writes."""
         if self._pending:
             write_all(self.fd, self._pending)
-            self._touched = True
             self._pending.clear()
 
     def copy_range(self, src_fd: int, offset: int, n: int) -> int:
         """Append ``n`` bytes at ``offset`` of ``src_fd``; fewer if the source ends."""
         self.flush()
-        self._touched = True
         return copy_range(src_fd, self.fd, offset, n)
-
-    def start_direct(self) -> DirectWriter | None:
-        """Direct mode (only while nothing is written yet), or ``None``."""
-        if self._direct is None and not self._touched:
-            self._direct = DirectWriter.start(self.fd, self._pending)
-            if self._direct is not None:
-                self._pending.clear()
-        return self._direct
 
 
 class NullSink:
@@ -403,11 +375,6 @@ class Source:
     def _copy_scan_fd(self, dst: Sink, what: str) -> None:
         """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then written."""
         assert self._fd is not None
-        direct = dst.start_direct() if isinstance(dst, CountingSink) else None
-        if direct is not None:
-            assert isinstance(dst, CountingSink)
-            dst.count += self._copy_scan_direct(direct, what)
-            return
         buf = _scan_buffer()
         at = self.tell()
         with memoryview(buf) as view:
@@ -425,24 +392,3 @@ class Source:
                     raise self.truncated(what)
                 dst.write(view[:keep])
                 at += keep
-
-    def _copy_scan_direct(self, out: DirectWriter, what: str) -> int:
-        """:meth:`copy_scan` into a direct writer: read straight into its staging buffer,
-        search there, commit the bytes before the marker. Returns how many."""
-        assert self._fd is not None
-        start = at = self.tell()
-        while True:
-            with out.room() as room:
-                n = os.preadv(self._fd, [room], at)
-                found = find_marker(room, n)
-                last_ff = n > 0 and room[n - 1] == 0xFF
-            if found >= 0:
-                out.commit(found)
-                self.seek(at + found)
-                return at + found - start
-            keep = n - 1 if last_ff else n  # a final 0xFF may start a split marker
-            if keep == 0:
-                self.seek(at + n)
-                raise self.truncated(what)
-            out.commit(keep)
-            at += keep
