@@ -102,3 +102,30 @@ def test_metadata_between_scans_is_removed_on_the_fast_path(
     finally:
         _io.SCAN_WINDOW = old
     assert Path(dst).read_bytes() == expected
+
+
+def _filler(k: int) -> bytes:
+    """``k`` varied bytes without 0xFF (entropy-coded data between the 0xFF pairs)."""
+    return bytes((i * 37 + k) % 254 + 1 for i in range(k))
+
+
+@pytest.mark.parametrize("window", [4096, 8192])
+@pytest.mark.parametrize("delta", range(-3, 4))
+def test_a_marker_split_across_two_window_reads_is_found(
+    tmp_path: Path, window: int, delta: int
+) -> None:
+    """The 0xFF of a metadata segment lands at (or near) the last byte of a read."""
+    scan = _BASE[_SCAN_AT:_EOI]
+    scan += _filler(window - 1 - len(scan) + delta)
+    data = _BASE[:_SCAN_AT] + scan + segment(0xFE, CANARY) + b"\xff\xd9"
+    expected = strip_bytes(data)[0]
+    assert CANARY not in expected and expected.endswith(scan + b"\xff\xd9")
+    src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
+    src.write_bytes(data)
+    old = _io.SCAN_WINDOW
+    _io.SCAN_WINDOW = window
+    try:
+        strip_file(src, dst, durable=False)
+    finally:
+        _io.SCAN_WINDOW = old
+    assert dst.read_bytes() == expected
