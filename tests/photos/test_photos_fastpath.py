@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,11 +146,17 @@ def test_durable_batch_fsyncs_every_file_and_each_folder_once(
         synced.append(os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc") else "?")
         real_fsync(fd)
 
-    if jobs == 1:
-        monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     seen = []
-    results = strip_many(pairs, StripOptions(), jobs=jobs, on_result=seen.append)
-    assert len(seen) == len(pairs)
+    threads = set()
+
+    def on_result(result: batch_mod.BatchResult) -> None:
+        seen.append(result)
+        threads.add(threading.get_ident())
+
+    results = strip_many(pairs, StripOptions(), jobs=jobs, on_result=on_result)
+    assert sorted(r.src for r in seen) == sorted(src for src, _ in pairs)
+    assert threads == {threading.get_ident()}  # called on the caller's thread, per file
     assert [r.src for r in results] == [src for src, _ in pairs]
     assert [r.ok for r in results] == [True] * len(SAMPLES) + [False]
     assert results[-1].code == "truncated"
@@ -159,7 +166,7 @@ def test_durable_batch_fsyncs_every_file_and_each_folder_once(
         assert CANARY not in dst.read_bytes()
     assert not (tmp_path / "out" / "bad.jpg").exists()
     assert _leftovers(tmp_path / "out") == []
-    if jobs == 1 and os.path.exists("/proc"):
+    if os.path.exists("/proc"):
         folder = str(tmp_path / "out")
         assert synced.count(folder) == 1
         assert synced[-1] == folder  # the folder last, after every rename
@@ -211,3 +218,21 @@ def test_in_place_batch(tmp_path: Path) -> None:
     assert all(r.ok for r in results)
     assert [src.read_bytes() for src, _ in pairs] == expected
     assert _leftovers(tmp_path / "in") == []
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_an_unexpected_error_in_a_worker_is_raised_not_hung(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    pairs = _pairs(tmp_path)[:-1]
+    real = batch_mod.strip_to_temp
+
+    def strip_to_temp(src: Path, dst: Path, options: StripOptions) -> strip_mod.PendingFile:
+        if src == pairs[1][0]:
+            raise RuntimeError("boom")
+        return real(src, dst, options)
+
+    monkeypatch.setattr(batch_mod, "strip_to_temp", strip_to_temp)
+    with pytest.raises(RuntimeError, match="boom"):
+        strip_many(pairs, StripOptions(), jobs=jobs)
+    assert _leftovers(tmp_path / "out") == []

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import threading
 from typing import BinaryIO, Protocol
 
+from charter.photos._scan import SCAN_END, find_marker
 from charter.photos.errors import ErrorCode, PhotoFormatError
 
 CHUNK_SIZE = 1 << 20
@@ -28,8 +28,8 @@ FD_CHUNK_SIZE = 64 << 10
 """Read size on the descriptor fast path: metadata only (payloads bypass the buffer)."""
 
 SCAN_WINDOW = 1 << 20
-"""Size of the reusable per-thread window used to search JPEG scans (1 MiB: stays in cache
-between the read, the search and the write)."""
+"""Size of the reusable per-thread window used to search JPEG scans (1 MiB: stays in the
+cache between the read, the search and the write)."""
 
 BULK_MIN = 64 << 10
 """Payloads at least this long are copied in the kernel on the fast path."""
@@ -348,20 +348,17 @@ class Source:
         if done < n:
             raise self.truncated(what)
 
-    def copy_until(self, dst: Sink, pattern: re.Pattern[bytes], what: str) -> None:
-        """Copy bytes to ``dst`` until ``pattern`` matches; stop at the match start.
-
-        ``pattern`` must match at most two bytes and start with a byte that cannot
-        otherwise end a buffer (used for JPEG entropy-coded data, where the match is
-        ``0xFF`` followed by a marker code).
+    def copy_scan(self, dst: Sink, what: str) -> None:
+        """Copy JPEG entropy-coded data to ``dst``; stop at the first marker (see
+        :mod:`charter.photos._scan`), which is left unread.
         """
         if self._fd is not None:
-            self._copy_until_fd(dst, pattern, what)
+            self._copy_scan_fd(dst, what)
             return
         while True:
             if not self._fill(2):
                 raise self.truncated(what)
-            m = pattern.search(self._buf, self._pos)
+            m = SCAN_END.search(self._buf, self._pos)
             if m is not None:
                 dst.write(memoryview(self._buf)[self._pos : m.start()])
                 self._pos = m.start()
@@ -375,19 +372,19 @@ class Source:
             if not self._fill(2):
                 raise self.truncated(what)
 
-    def _copy_until_fd(self, dst: Sink, pattern: re.Pattern[bytes], what: str) -> None:
-        """:meth:`copy_until` on the fast path: ``pread`` windows, no per-chunk objects."""
+    def _copy_scan_fd(self, dst: Sink, what: str) -> None:
+        """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then written."""
         assert self._fd is not None
         buf = _scan_buffer()
         at = self.tell()
         with memoryview(buf) as view:
             while True:
                 n = os.preadv(self._fd, [buf], at)
-                m = pattern.search(buf, 0, n)
-                if m is not None:
-                    if m.start():
-                        dst.write(view[: m.start()])
-                    self.seek(at + m.start())
+                found = find_marker(buf, n)
+                if found >= 0:
+                    if found:
+                        dst.write(view[:found])
+                    self.seek(at + found)
                     return
                 keep = n - 1 if n and buf[n - 1] == 0xFF else n  # may start a split marker
                 if keep == 0:

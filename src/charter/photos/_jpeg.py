@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import struct
 
 from charter.photos import _iptc, _tiff, _xmp
@@ -10,7 +9,6 @@ from charter.photos._io import CountingSink, Source
 from charter.photos.options import StripOptions
 from charter.photos.report import ReportBuilder
 
-_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 _ICC_ID = b"ICC_PROFILE\x00"
@@ -57,7 +55,7 @@ class _JpegStripper:
                 if not self.seen_sof:
                     raise self.src.corrupt("image data comes before the frame header")
                 self.dst.write(bytes((0xFF, marker)) + head + payload)
-                self.src.copy_until(self.dst, _SCAN_END, "the JPEG image data")
+                self.src.copy_scan(self.dst, "the JPEG image data")
                 scans += 1
                 continue
             if marker in _SOF:
