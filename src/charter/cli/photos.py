@@ -99,8 +99,7 @@ def strip_command(
         results = strip_many(pairs, options)
     else:
         columns = (TextColumn("stripping"), BarColumn(), MofNCompleteColumn())
-        # No auto-refresh thread: with no other thread alive the worker pool can fork
-        # instead of spawning (and re-importing everything); the bar redraws per result.
+        # No auto-refresh thread: the bar redraws per result (on_result runs on this thread).
         with Progress(*columns, console=console, transient=True, auto_refresh=False) as progress:
             task = progress.add_task("strip", total=len(pairs))
 
