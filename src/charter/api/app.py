@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from charter.api import docs, errors, limits
-from charter.api.admission import AdmissionMiddleware, parse_limits
+from charter.api.admission import Admission, AdmissionMiddleware, parse_limits
 from charter.api.cors import ProviderCORSMiddleware
 from charter.api.limits import BodyLimitMiddleware
 from charter.api.media import JsonBodyMiddleware
@@ -113,7 +113,8 @@ def create_api(charter: Charter) -> FastAPI:
     errors.install(app)
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
-    app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
+    app.state.admission = Admission(_admission_limits(charter))  # its counts, for operators
+    app.add_middleware(AdmissionMiddleware, admission=app.state.admission)
     app.add_middleware(ProviderCORSMiddleware, allowed=charter.oauth.cors_allowed)
     routers = (  # the hot routes first: a request is matched against the routes in order
         caller,
