@@ -232,6 +232,7 @@ def test_overload_over_http_is_answered_503_with_retry_after(app, api) -> None:
     token = api.token(sid)
     admission = app.state.admission
     admission.clock = FakeClock(step=0.0041)
+    admission.limits = dict(UNLIMITED)  # on PostgreSQL reads wait for a thread: in flight
     path = f"/v1/subjects/{sid}/switches"
 
     async def run() -> list[httpx.Response]:
