@@ -198,7 +198,7 @@ class Admission:
         self.turn_started = None
 
 
-def _refusal(name: str) -> tuple[Message, Message]:
+def refusal(name: str) -> tuple[Message, Message]:
     """The ASGI messages of a class's 503 (the one error shape, with Retry-After)."""
     message = f"the server is at capacity for {name} requests; retry after {RETRY_AFTER} second(s)"
     response = error_response(503, "overloaded", message, None, {"Retry-After": str(RETRY_AFTER)})
@@ -226,7 +226,7 @@ class AdmissionMiddleware:
     ) -> None:
         self.app = app
         self.admission = admission if admission is not None else Admission(limits)
-        self._refusals = {name: _refusal(name) for name in CLASSES}
+        self._refusals = {name: refusal(name) for name in CLASSES}
         """The 503 of each class, made once: shedding must cost as little as possible."""
 
     @property
