@@ -1,9 +1,11 @@
-"""Admission control: past a class's limit of requests in flight, 503 with Retry-After at
-once; other classes and /healthz are unaffected; the admitted request completes."""
+"""Admission control: past a class's limit of requests in flight, or once the event loop's
+turns have been crowded for a while, 503 with Retry-After at once; other classes and /healthz
+are unaffected; the admitted request completes; a few clients, or a burst, are never shed."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 
 import httpx
 import pytest
@@ -14,10 +16,46 @@ from starlette.types import Receive, Scope, Send
 from charter.api.admission import (
     CLASSES,
     DEFAULT_LIMITS,
+    INTERVAL,
+    MAX_WAIT,
+    MIN_BATCH,
+    Admission,
     AdmissionMiddleware,
     parse_limits,
     request_class,
 )
+from charter.app import Charter
+
+UNLIMITED = dict.fromkeys(CLASSES, 1_000_000)
+"""In-flight limits no test reaches: only waiting can shed."""
+
+
+class FakeClock:
+    """A clock that moves only when told to (seconds)."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now = 1_000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def run_turn(admission: Admission, clock: FakeClock, size: int, cost: float) -> list[bool]:
+    """One turn of the event loop: ``size`` requests started one after another, each taking
+    ``cost`` seconds of the loop (served at once: no request stays in flight)."""
+    decisions = []
+    for _ in range(size):
+        admitted = admission.admit("switches", clock.now)
+        decisions.append(admitted)
+        if admitted:
+            clock.now += cost
+            admission.done("switches")
+        else:
+            clock.now += cost / 20  # a 503 costs a small part of a served request
+    admission.end_turn(clock.now)
+    return decisions
 
 
 class Blocking:
@@ -116,3 +154,110 @@ def test_openapi_documents_503_everywhere_and_507_on_writes(client) -> None:
             assert "503" in op["responses"], (path, method)
             if method in ("post", "put", "patch", "delete"):
                 assert "507" in op["responses"], (path, method)
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, MIN_BATCH), st.floats(0.0, 5.0)), min_size=1, max_size=200)
+)
+def test_a_few_clients_are_never_shed_however_slow_the_machine(
+    turns: list[tuple[int, float]],
+) -> None:
+    clock = FakeClock()
+    admission = Admission(UNLIMITED, clock=clock)
+    for size, cost in turns:
+        assert all(run_turn(admission, clock, size, cost))
+    assert admission.shed == dict.fromkeys(CLASSES, 0)
+    assert admission.in_flight == dict.fromkeys(CLASSES, 0)
+
+
+@given(size=st.integers(MIN_BATCH + 1, 500), cost=st.floats(MAX_WAIT / 50, MAX_WAIT))
+def test_a_burst_shorter_than_the_interval_is_served(size: int, cost: float) -> None:
+    clock = FakeClock()
+    admission = Admission(UNLIMITED, clock=clock)
+    run_turn(admission, clock, 4, cost)  # calm before
+    size = min(size, int(INTERVAL / cost))  # the whole turn within the interval
+    assert all(run_turn(admission, clock, size, cost))
+
+
+@given(
+    size=st.integers(40, 400),
+    cost=st.floats(0.0005, 0.004),
+    turns=st.integers(1, 30),
+)
+def test_a_standing_queue_is_shed_down_to_the_wait_limit_and_recovers(
+    size: int, cost: float, turns: int
+) -> None:
+    clock = FakeClock()
+    admission = Admission(UNLIMITED, clock=clock)
+    onset = clock.now
+    while clock.now - onset < INTERVAL:  # the flood's first interval: crowded turns
+        run_turn(admission, clock, size, cost)
+    for _ in range(turns):  # a standing queue: every turn is cut at the wait limit
+        decisions = run_turn(admission, clock, size, cost)
+        admitted = decisions.count(True)
+        assert decisions == [True] * admitted + [False] * (size - admitted)
+        assert MIN_BATCH <= admitted <= max(MIN_BATCH, int(MAX_WAIT / cost) + 2)
+    assert admission.shed_waiting == admission.shed["switches"] >= turns
+    assert admission.in_flight == dict.fromkeys(CLASSES, 0)
+    assert all(run_turn(admission, clock, MIN_BATCH, cost))  # calm again: all served
+    assert all(run_turn(admission, clock, 30, MAX_WAIT / 60))  # and a burst too
+
+
+def test_the_wait_is_counted_from_the_turns_first_request() -> None:
+    clock = FakeClock()
+    admission = Admission(UNLIMITED, max_wait=0.010, min_batch=2, interval=0.0, clock=clock)
+    assert admission.admit("api", 0.0)
+    assert admission.admit("api", 0.004)
+    assert admission.admit("api", 0.010)  # exactly at the limit: served
+    assert not admission.admit("api", 0.0101)
+    assert admission.shed == {**dict.fromkeys(CLASSES, 0), "api": 1}
+    admission.end_turn(0.02)
+    assert admission.admit("api", 5.0)  # a new turn, a new count
+    assert admission.in_flight["api"] == 4
+
+
+def test_bad_admission_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="max_wait"):
+        Admission(max_wait=0)
+    with pytest.raises(ValueError, match="min_batch"):
+        Admission(min_batch=0)
+
+
+def test_overload_over_http_is_answered_503_with_retry_after(app, api) -> None:
+    """The whole app: forty requests arrive in one turn of the event loop, each starting
+    4.1 ms of a fake clock after the one before. From the one that starts the interval after
+    the first on, they are shed with 503, Retry-After and the one error shape."""
+    headers = api.key("cloud")
+    sid = api.subject(headers)
+    token = api.token(sid)
+    admission = app.state.admission
+    admission.clock = FakeClock(step=0.0041)
+    admission.limits = dict(UNLIMITED)  # on PostgreSQL reads wait for a thread: in flight
+    path = f"/v1/subjects/{sid}/switches"
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await asyncio.gather(*(client.get(path, headers=token) for _ in range(40)))
+
+    answers = asyncio.run(run())
+    statuses = [a.status_code for a in answers]
+    first_shed = math.ceil(INTERVAL / 0.0041)
+    assert statuses == [200] * first_shed + [503] * (40 - first_shed), statuses
+    shed = answers[-1]
+    assert shed.headers["Retry-After"] == "1"
+    assert shed.json()["error"]["code"] == "overloaded"
+    assert "switches" in shed.json()["error"]["message"]
+    assert admission.shed_waiting == 40 - first_shed
+    assert admission.in_flight == dict.fromkeys(CLASSES, 0)
+    admission.clock = FakeClock(step=1.0)  # a slow machine, a few clients: never shed
+    assert api.client.get(path, headers=token).status_code == 200
+    assert api.client.get("/healthz").status_code == 200
+
+
+def test_a_deployment_admits_with_its_configured_limits(charter: Charter) -> None:
+    from charter.asgi import create_app  # noqa: PLC0415
+
+    admission = create_app(charter).state.admission
+    assert admission.limits == parse_limits(charter.settings.max_in_flight)
+    assert admission.max_wait == MAX_WAIT

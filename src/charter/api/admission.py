@@ -1,18 +1,36 @@
 """
-Admission control: at most so many requests of a class in flight; past that, 503 with
-``Retry-After`` at once instead of a queue, so the requests that are admitted stay fast.
+Admission control: a request that waited too long for the event loop, or one past its class's
+limit of requests in flight, is answered 503 with ``Retry-After`` at once instead of being
+served late, so the requests that are admitted stay fast.
 
-Classes (by path): ``collect`` (``/v1/collect``), ``switches`` (a subject's switches),
-``signin`` (sign-in, registration, codes and the token endpoint: each may cost an argon2
-hash), ``pages`` (the Privacy Center) and ``api`` (every other route). ``/healthz`` is never
-refused. Limits come from ``CHARTER_MAX_IN_FLIGHT`` (e.g. ``collect=16,signin=32``); the
+**Waiting.** A server on one event loop takes requests in turns: every request whose bytes
+arrived is started one after another in the same turn of the loop. A request handled within
+one turn never counts as "in flight" for long, so under a flood the in-flight counts stay low
+while requests queue in the loop and in the kernel. What grows is the wait: the time from the
+turn's first request to this request's start (:class:`Admission`). A turn is *crowded* when it
+starts more than :data:`MIN_BATCH` requests and lasts more than :data:`MAX_WAIT`. Once turns
+have been crowded for :data:`INTERVAL` on end (a standing queue, not a burst), every request
+past the first :data:`MIN_BATCH` of a turn that would start more than :data:`MAX_WAIT` after
+the turn's first is shed. A 503 costs a small part of a served request, so the turns stay short
+and the admitted requests' latency stays near the calm one. A few clients at once (at most
+:data:`MIN_BATCH` requests in a turn) are never shed for waiting, however slow the machine.
+
+**In flight.** Classes (by path): ``collect`` (``/v1/collect``), ``switches`` (a subject's
+switches), ``signin`` (sign-in, registration, codes and the token endpoint: each may cost an
+argon2 hash), ``pages`` (the Privacy Center) and ``api`` (every other route). Requests that
+await a worker thread or a commit stay in flight across turns: past a class's limit the next
+one is shed. Limits come from ``CHARTER_MAX_IN_FLIGHT`` (e.g. ``collect=16,signin=32``); the
 sign-in hashing gate of the account service stays behind this as a second, tighter bound.
+
+``/healthz`` is never refused.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +50,16 @@ DEFAULT_LIMITS: Mapping[str, int] = {
 switch change takes 3-4 ms of CPU: 16 in flight is already ~60 ms of queue). Measured with
 ``bench/gate.py``: 8 in flight kept admitted switch reads at p99 0.5 s under a 200-connection
 flood, 128 at 1.2 s."""
+
+MAX_WAIT = 0.005
+"""Seconds a request may wait behind the others of its turn of the event loop (see the
+module docstring). About five simple requests: measured with ``bench/gate.py --overload-only``."""
+
+MIN_BATCH = 8
+"""Requests a turn starts before any is shed for waiting: a handful of clients is never shed."""
+
+INTERVAL = 0.1
+"""Seconds of crowded turns on end before requests are shed for waiting: a burst is served."""
 
 RETRY_AFTER = 1
 EXEMPT = frozenset({"/healthz"})
@@ -83,7 +111,94 @@ def parse_limits(text: str | None) -> dict[str, int]:
     return limits
 
 
-def _refusal(name: str) -> tuple[Message, Message]:
+class Admission:
+    """
+    The admission decision, free of I/O: which request is served and which is shed.
+
+    The caller reports each request's start (:meth:`admit`), the end of every admitted one
+    (:meth:`done`) and the end of each turn of the event loop (:meth:`end_turn`); the first
+    request after :meth:`end_turn` starts a new turn. Times are the caller's clock, in seconds.
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, int] = DEFAULT_LIMITS,
+        *,
+        max_wait: float = MAX_WAIT,
+        min_batch: int = MIN_BATCH,
+        interval: float = INTERVAL,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if max_wait <= 0 or interval < 0 or min_batch < 1:
+            raise ValueError("max_wait must be positive, interval not negative, min_batch >= 1")
+        self.limits = {name: limits.get(name, DEFAULT_LIMITS[name]) for name in CLASSES}
+        self.max_wait = max_wait
+        self.min_batch = min_batch
+        self.interval = interval
+        self.clock = clock
+        self.in_flight = dict.fromkeys(CLASSES, 0)
+        self.shed = dict.fromkeys(CLASSES, 0)
+        """Requests shed so far, per class (for either reason)."""
+        self.shed_waiting = 0
+        """Of those, the requests shed for waiting too long in their turn."""
+        self.turn_started: float | None = None
+        """When the current turn's first request started; None between turns."""
+        self.turn_count = 0
+        """Requests started (admitted or shed) in the current turn."""
+        self.crowded_since: float | None = None
+        """Start of the first of the crowded turns that led up to this one; None if the last
+        turn was not crowded."""
+
+    @property
+    def in_turn(self) -> bool:
+        """Whether a turn is under way (a request started since :meth:`end_turn`)."""
+        return self.turn_started is not None
+
+    def admit(self, name: str, now: float) -> bool:
+        """
+        Whether a request of class ``name`` starting at ``now`` is served. Counts it in flight
+        if so (the caller must call :meth:`done`), as shed if not.
+        """
+        started = self.turn_started
+        if started is None:
+            self.turn_started = started = now
+            self.turn_count = 0
+        self.turn_count += 1
+        if self.in_flight[name] >= self.limits[name]:
+            self.shed[name] += 1
+            return False
+        if (
+            self.turn_count > self.min_batch
+            and now - started > self.max_wait
+            and now - (started if self.crowded_since is None else self.crowded_since)
+            >= self.interval
+        ):
+            self.shed[name] += 1
+            self.shed_waiting += 1
+            return False
+        self.in_flight[name] += 1
+        return True
+
+    def done(self, name: str) -> None:
+        """An admitted request of class ``name`` has finished."""
+        self.in_flight[name] -= 1
+
+    def end_turn(self, now: float | None = None) -> None:
+        """The event loop's turn ended at ``now`` (default: the clock): the next request
+        starts a new one."""
+        started = self.turn_started
+        if started is None:
+            return
+        end = self.clock() if now is None else now
+        if self.turn_count > self.min_batch and end - started > self.max_wait:
+            if self.crowded_since is None:
+                self.crowded_since = started
+        else:
+            self.crowded_since = None
+        self.turn_started = None
+
+
+def refusal(name: str) -> tuple[Message, Message]:
     """The ASGI messages of a class's 503 (the one error shape, with Retry-After)."""
     message = f"the server is at capacity for {name} requests; retry after {RETRY_AFTER} second(s)"
     response = error_response(503, "overloaded", message, None, {"Retry-After": str(RETRY_AFTER)})
@@ -96,29 +211,46 @@ def _refusal(name: str) -> tuple[Message, Message]:
 
 
 class AdmissionMiddleware:
-    """Counts requests in flight per class and sheds the excess with 503."""
+    """
+    Sheds with 503 what :class:`Admission` refuses. A turn of the event loop ends when a
+    callback scheduled by its first request runs: it was queued behind every request already
+    ready to start, so the requests it counts are those that waited together.
+    """
 
-    def __init__(self, app: ASGIApp, *, limits: Mapping[str, int] = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: Mapping[str, int] = DEFAULT_LIMITS,
+        admission: Admission | None = None,
+    ) -> None:
         self.app = app
-        self.limits = {name: limits.get(name, DEFAULT_LIMITS[name]) for name in CLASSES}
-        self.in_flight = dict.fromkeys(CLASSES, 0)
-        self.shed = dict.fromkeys(CLASSES, 0)
-        self._refusals = {name: _refusal(name) for name in CLASSES}
+        self.admission = admission if admission is not None else Admission(limits)
+        self._refusals = {name: refusal(name) for name in CLASSES}
         """The 503 of each class, made once: shedding must cost as little as possible."""
+
+    @property
+    def in_flight(self) -> dict[str, int]:
+        return self.admission.in_flight
+
+    @property
+    def shed(self) -> dict[str, int]:
+        return self.admission.shed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
+        admission = self.admission
         name = request_class(scope["path"])
-        if self.in_flight[name] >= self.limits[name]:
-            self.shed[name] += 1
+        if not admission.in_turn:
+            asyncio.get_running_loop().call_soon(admission.end_turn)
+        if not admission.admit(name, admission.clock()):
             start, body = self._refusals[name]
             await send(start)
             await send(body)
             return
-        self.in_flight[name] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight[name] -= 1
+            admission.done(name)

@@ -11,15 +11,14 @@ object. ``charter serve`` runs it with uvicorn::
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import FastAPI
 
 from charter.api import docs, errors, limits
-from charter.api.admission import AdmissionMiddleware, parse_limits
-from charter.api.cors import ProviderCORSMiddleware
-from charter.api.limits import BodyLimitMiddleware
-from charter.api.media import JsonBodyMiddleware
+from charter.api.admission import Admission, parse_limits
+from charter.api.edge import EdgeMiddleware
 from charter.api.routers import (
     account,
     ads,
@@ -73,6 +72,7 @@ def create_api(charter: Charter) -> FastAPI:
         The ASGI application.
     """
     app = FastAPI(
+        **_without_native_telemetry(),
         docs_url=None,  # served offline by charter.api.docs, with the pages' CSP
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -110,11 +110,15 @@ def create_api(charter: Charter) -> FastAPI:
         ],
     )
     app.state.charter = charter
-    errors.install(app)
-    app.add_middleware(JsonBodyMiddleware)
-    app.add_middleware(BodyLimitMiddleware, default=charter.settings.max_body_bytes)
-    app.add_middleware(AdmissionMiddleware, limits=_admission_limits(charter))
-    app.add_middleware(ProviderCORSMiddleware, allowed=charter.oauth.cors_allowed)
+    errors.install_handlers(app)
+    app.state.admission = Admission(_admission_limits(charter))  # its counts, for operators
+    # CORS, admission, body limits, JSON media types and the catch-all: one layer
+    app.add_middleware(
+        EdgeMiddleware,
+        admission=app.state.admission,
+        cors_allowed=charter.oauth.cors_allowed,
+        max_body=charter.settings.max_body_bytes,
+    )
     routers = (  # the hot routes first: a request is matched against the routes in order
         caller,
         switches,
@@ -146,6 +150,18 @@ def create_api(charter: Charter) -> FastAPI:
     _complete_openapi(app, charter)
     docs.install(app)
     return app
+
+
+def _without_native_telemetry() -> dict[str, Any]:
+    """
+    FastAPI's own OpenTelemetry off (FastAPI >= 0.16x has it; older ones take no such
+    argument): its spans and metrics would carry request paths, which name subjects, to
+    whatever exporter the process has; and it looks the global providers up on every
+    request (~3% of the cheapest request's CPU) to find out that none is configured.
+    """
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
 def _admission_limits(charter: Charter) -> dict[str, int]:

@@ -284,14 +284,67 @@ def database_unavailable_response() -> JSONResponse:
     return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, None, headers)
 
 
+def failure_response(exc: Exception, scope: Scope) -> Response:
+    """
+    The answer to an exception that escaped a route, logged here (type and frames only): a
+    full disk or database is 507 ``storage_full`` with ``Retry-After`` (and marks the app's
+    ``storage_full_at``), a database that cannot be reached 503, a constraint violation 409
+    ``conflict``, anything else a generic 500.
+    """
+    full = is_storage_full(exc)
+    gone = not full and is_database_unavailable(exc)
+    conflict = not (full or gone) and is_constraint_violation(exc)
+    _log_failure(
+        exc,
+        "storage full"
+        if full
+        else "database unavailable"
+        if gone
+        else "constraint violation"
+        if conflict
+        else "unhandled error",
+    )
+    if conflict:
+        return conflict_response()
+    if gone:
+        return database_unavailable_response()
+    if full:
+        app = scope.get("app")
+        if app is not None:
+            app.state.storage_full_at = time.monotonic()
+        return storage_full_response()
+    return error_response(500, "internal_error", GENERIC_MESSAGE)
+
+
+async def call_catching(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Run ``app`` on an HTTP request; answer an exception it raises with
+    :func:`failure_response` (or, once the response has started, end it with an error)."""
+    started = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal started
+        if message["type"] == "http.response.start":
+            started = True
+        await send(message)
+
+    try:
+        await app(scope, receive, tracking_send)
+    except Exception as exc:
+        response = failure_response(exc, scope)
+        if started:
+            raise RuntimeError("response already started") from None
+        await response(scope, receive, send)
+
+
 class CatchAllMiddleware:
     """
     Turn any unexpected exception into a generic 500 in the one shape, a full disk or
     database into 507 ``storage_full`` with ``Retry-After``, and a database constraint
-    violation into 409 ``conflict`` (never a 500).
+    violation into 409 ``conflict`` (never a 500): :func:`call_catching`.
 
     Sits inside Starlette's ``ServerErrorMiddleware`` so that the exception is answered and
     logged here (type and frames only) instead of re-raised with its message to the server log.
+    The deployment's app does the same inside :class:`charter.api.edge.EdgeMiddleware`.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -301,52 +354,20 @@ class CatchAllMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            full = is_storage_full(exc)
-            gone = not full and is_database_unavailable(exc)
-            conflict = not (full or gone) and is_constraint_violation(exc)
-            _log_failure(
-                exc,
-                "storage full"
-                if full
-                else "database unavailable"
-                if gone
-                else "constraint violation"
-                if conflict
-                else "unhandled error",
-            )
-            if started:
-                raise RuntimeError("response already started") from None
-            if conflict:
-                response = conflict_response()
-            elif gone:
-                response = database_unavailable_response()
-            elif full:
-                app = scope.get("app")
-                if app is not None:
-                    app.state.storage_full_at = time.monotonic()
-                response = storage_full_response()
-            else:
-                response = error_response(500, "internal_error", GENERIC_MESSAGE)
-            await response(scope, receive, send)
+        await call_catching(self.app, scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
-    """Install the handlers and the catch-all middleware on an app."""
+def install_handlers(app: FastAPI) -> None:
+    """Install the exception handlers on an app (the error shape of every handled error)."""
     app.add_exception_handler(CharterError, _on_charter_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+
+
+def install(app: FastAPI) -> None:
+    """Install the handlers and the catch-all middleware on an app."""
+    install_handlers(app)
     app.add_middleware(CatchAllMiddleware)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter.api.errors import BodyTooLargeError, error_response
@@ -49,8 +50,32 @@ def limit_for(path: str, default: int, routes: Mapping[str, int] = ROUTE_LIMITS)
     return default
 
 
+def too_large_response(limit: int) -> JSONResponse:
+    """The 413 of a request that declares a body longer than ``limit`` (the connection is
+    closed after it: the body is never read)."""
+    return error_response(413, "too_large", message(limit), None, {"Connection": "close"})
+
+
+def bounded_receive(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises :class:`BodyTooLargeError` (a 413) once the body passes
+    ``limit`` bytes."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        msg = await receive()
+        if msg["type"] == "http.request":
+            received += len(msg.get("body", b""))
+            if received > limit:
+                raise BodyTooLargeError(message(limit))
+        return msg
+
+    return limited_receive
+
+
 class BodyLimitMiddleware:
-    """Bounds every request body by its route's limit (see the module docstring)."""
+    """Bounds every request body by its route's limit (see the module docstring). The
+    deployment's app does the same inside :class:`charter.api.edge.EdgeMiddleware`."""
 
     def __init__(
         self, app: ASGIApp, *, default: int, routes: Mapping[str, int] = ROUTE_LIMITS
@@ -66,23 +91,9 @@ class BodyLimitMiddleware:
         limit = limit_for(scope["path"], self.default, self.routes)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            response = error_response(
-                413, "too_large", message(limit), None, {"Connection": "close"}
-            )
-            await response(scope, receive, send)
+            await too_large_response(limit)(scope, receive, send)
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            msg = await receive()
-            if msg["type"] == "http.request":
-                received += len(msg.get("body", b""))
-                if received > limit:
-                    raise BodyTooLargeError(message(limit))
-            return msg
-
-        await self.app(scope, limited_receive, send)
+        await self.app(scope, bounded_receive(receive, limit), send)
 
 
 def _content_length(scope: Scope) -> int | None:
