@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
+import orjson
 from sqlalchemy import Connection, select
 
 from charter.clock import Clock
@@ -32,6 +33,7 @@ from charter.gate.model import (
     Subject,
 )
 from charter.gate.protect import (
+    MAX_VALUE_BYTES,
     PasswordHashing,
     encode_value,
     protect,
@@ -270,6 +272,7 @@ class Collector:
         stored = batch.stored_outcome(expires_at)
         common = row.protection is AtRest.FIELD_ENCRYPTION
         next_id = batch.new_record_id
+        dumps = orjson.dumps
         values, blobs_in, sources_in = columns.values, columns.blobs, columns.sources
         data: list[bytes] = []
         new_ids: list[str] = []
@@ -278,7 +281,14 @@ class Collector:
         for i in indexes:
             try:
                 if common and blobs_in[i] is None:
-                    data.append(encode_value(values[i]))
+                    value = values[i]
+                    try:  # encode_value's bytes, its checks left to it when one might fail
+                        encoded = dumps(value, option=_SORT_KEYS)
+                    except (TypeError, ValueError):  # orjson.JSONEncodeError among them
+                        encoded = encode_value(value)  # raises its InputError
+                    if b"null" in encoded or len(encoded) > MAX_VALUE_BYTES:
+                        encoded = encode_value(value)
+                    data.append(encoded)
                     record_id = next_id()
                     new_ids.append(record_id)
                     sources.append(sources_in[i])
@@ -368,6 +378,7 @@ class Collector:
 
 
 _NO_SWITCHES: Mapping[str, bool] = {}
+_SORT_KEYS = orjson.OPT_SORT_KEYS
 
 
 class _Columns(NamedTuple):
