@@ -1,6 +1,6 @@
 """Benchmark: the gate's policy, collection (in process and over HTTP), purge, memory.
 
-Usage: ``python bench/gate.py [--quick] [--http-only]``. Prints one figure per line as
+Usage: ``python bench/gate.py [--quick] [--http-only | --collect-only]``. Prints one figure per line as
 ``name: value unit``; ``--quick`` runs everything at a tenth of the size (under a minute).
 
 Figures and targets (issue 14: each path beside the limit it is measured against, in the
@@ -17,7 +17,8 @@ same run, so the ratios hold on a noisy machine; the limits are bench/limits.py)
   Its floor is ``raw_insert_indexed_rows_per_s`` (the records table's own B-trees), not
   the plain rowid loop its target is set against.
 - ``collect_http_events_per_s`` (>= 0.6 x in process; the route parses a well-formed body
-  with orjson in one pass, the pydantic model only for bodies it refuses) and
+  with orjson in one pass, the pydantic model only for bodies it refuses; the same batches
+  as in process: 1,000 cloud notes over 100 subjects) and
   ``collect_http_p99_ms``: a uvicorn
   server (``uvicorn.run`` with its defaults: uvloop and httptools when installed; ``charter
   serve`` adds its bounded h11 protocol) on 127.0.0.1, 4 concurrent clients posting
@@ -41,7 +42,8 @@ same run, so the ratios hold on a noisy machine; the limits are bench/limits.py)
 - ``big_body_rss_mb`` (< 200): server RSS after bodies of 200 MB to a JSON route.
 
 ``--http-only`` leaves out the purge and the memory growth (the slow figures);
-``--overload-only`` runs only the overload figures (its own server and subjects).
+``--overload-only`` runs only the overload figures (its own server and subjects);
+``--collect-only`` runs only the raw-insert limits, the two collect figures and their ratios.
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ from charter.taxonomy import Purpose
 
 BATCH = 1_000
 CLIENTS = 4
+COLLECT_SUBJECTS = 100
+"""Subjects a collect batch spreads over, in process and over HTTP alike (the HTTP server has
+200 subjects, for the switch figures; its collect bodies name the first 100)."""
 SERVER = """
 import sys, uvicorn
 from pathlib import Path
@@ -188,7 +193,7 @@ def _events(subjects: list[str], n: int, offset: int = 0) -> list[Event]:
 def bench_collect_inprocess(total: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         charter = open_charter(Path(tmp))
-        subjects = consenting_subjects(charter, 100)
+        subjects = consenting_subjects(charter, COLLECT_SUBJECTS)
         charter.gate.collect(
             _events(subjects, BATCH), actor="service:cloud", service="cloud"
         )  # warm up
@@ -315,8 +320,11 @@ def _run_clients(
     return time.perf_counter() - start, latencies
 
 
-def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
-    """The HTTP figures (collect, switch changes, the authenticated floor) by name."""
+def bench_http(
+    total_batches: int, switch_requests: int, collect_only: bool = False
+) -> dict[str, float]:
+    """The HTTP figures (collect, switch changes, the authenticated floor) by name; only
+    the collect figures with ``collect_only``."""
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
@@ -337,7 +345,8 @@ def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
             for b in range(total_batches):
                 events = [
                     {
-                        "subject_id": subjects[(b * BATCH + i) % len(subjects)],
+                        # the in-process batches' shape: 100 subjects, 10 events each
+                        "subject_id": subjects[(b * BATCH + i) % COLLECT_SUBJECTS],
                         "data_type": "notes",
                         "purpose": "app_functionality",
                         "value": {"title": f"note {i}", "body": "Buy milk, eggs and bread."},
@@ -391,6 +400,8 @@ def bench_http(total_batches: int, switch_requests: int) -> dict[str, float]:
                 assert response.status_code == 200, response.text[:300]
                 return time.perf_counter() - started
 
+            if collect_only:
+                return figures
             if loadgen.wrk_path() is not None:
                 _floor_and_switch_wrk(server, subjects, tokens, figures, switch_requests)
             else:
@@ -600,6 +611,19 @@ def bench_big_bodies(server: Server, count: int) -> None:
     report("big_body_rss_mb", rss_mb(server.process.pid), "MiB")
 
 
+def bench_collect_only(scale: int) -> None:
+    """The collect figures beside the limits they are measured against, and their ratios."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = limits.raw_insert_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_rows_per_s", raw, "rows/s")
+        indexed = limits.raw_insert_indexed_rows_per_s(Path(tmp), 200_000 // scale)
+        report("raw_insert_indexed_rows_per_s", indexed, "rows/s")
+    inprocess = bench_collect_inprocess(100_000 // scale)
+    http = bench_http(200 // scale, 4_000 // scale, collect_only=True)
+    limits.ratio("collect_inprocess_ratio_of_raw_insert", inprocess, raw)
+    limits.ratio("collect_http_ratio_of_inprocess", http["collect_http_events_per_s"], inprocess)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the size")
@@ -611,10 +635,18 @@ def main() -> None:
     parser.add_argument(
         "--overload-only", action="store_true", help="only the overload figures (needs wrk)"
     )
+    parser.add_argument(
+        "--collect-only",
+        action="store_true",
+        help="only the collect figures (in process, over HTTP) and the limits they are set against",
+    )
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     if args.overload_only:
         bench_overload_alone(4_000 // scale)
+        return
+    if args.collect_only:
+        bench_collect_only(scale)
         return
     bench_policy(1_000_000 // scale)
     with tempfile.TemporaryDirectory() as tmp:

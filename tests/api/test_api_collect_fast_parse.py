@@ -91,7 +91,7 @@ def test_fast_parse_agrees_with_the_model(body: Any) -> None:
     if fast is None:
         return  # the route validates with the model then: its answer is the answer
     assert expected != "refused", body
-    assert fast == expected
+    assert list(fast) == expected
 
 
 def test_fast_parse_reads_a_plain_batch_and_leaves_bad_input_to_the_model() -> None:
@@ -110,9 +110,29 @@ def test_fast_parse_reads_a_plain_batch_and_leaves_bad_input_to_the_model() -> N
     }
     raw = json.dumps(body).encode()
     fast = _fast_events(raw, "cloud")
-    assert fast is not None and fast == _model_events(raw)
+    assert fast is not None and list(fast) == _model_events(raw)
     assert fast[1].blob == b"hello"
     body["events"][0]["purpose"] = "sales"
     assert _fast_events(json.dumps(body).encode(), "cloud") is None
     assert _fast_events(b"not json", "cloud") is None
     assert _fast_events(b'{"events": []}', "cloud") is None
+
+
+def test_fast_parse_checks_a_repeated_field_by_its_value_not_its_position() -> None:
+    good = {"subject_id": SID, "data_type": "notes", "purpose": "analytics", "value": 1}
+    for field, bad in (
+        ("subject_id", SID + "\n"),
+        ("subject_id", [SID]),
+        ("data_type", "Notes"),
+        ("source", "device 7f3a"),
+        ("source", ["device:7f3a"]),
+        ("source", 5),
+    ):
+        ok = {**good, "source": "device:7f3a"} if field == "source" else good
+        body = {"events": [ok, ok, {**good, field: bad}, ok]}
+        raw = json.dumps(body).encode()
+        assert _fast_events(raw, "cloud") is None, (field, bad)
+        assert _model_events(raw) == "refused", (field, bad)
+    raw = json.dumps({"events": [good, {**good, "source": "device:7f3a"}] * 3}).encode()
+    fast = _fast_events(raw, "cloud")
+    assert fast is not None and list(fast) == _model_events(raw)

@@ -8,17 +8,18 @@ nothing behind.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, bindparam, select, update
+import orjson
+from sqlalchemy import Connection, select
 
 from charter.clock import Clock
-from charter.crypto import FieldCipher, Keyring, record_aad_prefix
+from charter.crypto import FieldCipher, Keyring
 from charter.errors import InputError, NotFoundError
 from charter.gate.blobs import BlobBatch, StagedBlob
+from charter.gate.collect_batch import CollectBatch, count_encryptions_sql, insert_records_sql
 from charter.gate.journal import AuditEntry, Journal
 from charter.gate.keys import DataKeys
 from charter.gate.model import (
@@ -26,12 +27,14 @@ from charter.gate.model import (
     MAX_BATCH,
     BatchResult,
     Event,
-    ItemResult,
+    EventBatch,
+    Outcome,
     PasswordHash,
     Staged,
     Subject,
 )
 from charter.gate.protect import (
+    MAX_VALUE_BYTES,
     PasswordHashing,
     encode_value,
     protect,
@@ -42,17 +45,10 @@ from charter.gate.switches import Switches
 from charter.policy import CompiledCatalog, CompiledRow, Decision, Reason, decide_collect
 from charter.store import schema as t
 from charter.store.regions import RegionStores
-from charter.taxonomy import AtRest
+from charter.taxonomy import AtRest, Purpose
 
 CollectGuard = Callable[[Connection, set[tuple[str, str]]], set[tuple[str, str]]]
 """Given the (subject, service) pairs of a batch, the pairs that must not collect now."""
-
-# One executemany per batch keeps each data key's lifetime encryption count (T4's limit).
-_COUNT_ENCRYPTIONS = (
-    update(t.data_keys)
-    .where(t.data_keys.c.subject_id == bindparam("sid"))
-    .values(encryptions=t.data_keys.c.encryptions + bindparam("n"))
-)
 
 
 class Collector:
@@ -79,6 +75,9 @@ class Collector:
         self.passwords = passwords
         self.collect_guard: CollectGuard | None = None
         """Refuses collection pending re-consent (G3); set by the composition root."""
+        self._prefixes: dict[tuple[str, str, str], bytes] = {}
+        """AAD prefixes by (subject, service, data type), shared by batches (bounded like
+        the fingerprints below)."""
         self._refs: dict[str, str] = {}
         """Subjects' audit fingerprints (a keyed hash per subject and batch otherwise)."""
 
@@ -107,47 +106,70 @@ class Collector:
             raise InputError("a batch needs at least one event", field="events")
         if len(events) > MAX_BATCH:
             raise InputError(f"a batch holds at most {MAX_BATCH} events", field="events")
-        results: list[ItemResult | None] = [None] * len(events)
-        by_region: dict[str, list[int]] = {}
+        count = len(events)
+        outcomes: list[Outcome | None] = [None] * count
+        record_ids: list[str | None] = [None] * count
+        # per region, the events by what they ask: (subject, service, data type, purpose id)
+        by_region: dict[str, dict[_Asked, list[int]]] = {}
         subjects: dict[str, Subject] = {}
-        for i, ev in enumerate(events):
-            if service is not None and ev.service != service:
-                results[i] = ItemResult(
-                    i,
-                    False,
-                    "wrong_service",
-                    "a service credential collects only for its own service",
-                )
+        unknown: set[str] = set()
+        locate = self.subjects.locate
+        str_ = str.__str__  # a purpose's plain id (no enum descriptor)
+        columns = _columns(events)
+        for i, (subject_id, ev_service, data_type, purpose) in enumerate(
+            zip(columns[0], columns[1], columns[2], columns[3], strict=True)
+        ):
+            if service is not None and ev_service != service:
+                outcomes[i] = _WRONG_SERVICE
                 continue
-            try:
-                subject = subjects.get(ev.subject_id) or self.subjects.locate(ev.subject_id)
-            except NotFoundError:
-                results[i] = ItemResult(i, False, "unknown_subject", "no such subject")
-                continue
-            subjects[subject.id] = subject
-            by_region.setdefault(subject.region, []).append(i)
-        for region, indexes in by_region.items():
-            self._collect_region(region, events, indexes, subjects, results, actor)
-        return BatchResult([r for r in results if r is not None])
+            subject = subjects.get(subject_id)
+            if subject is None:
+                if subject_id in unknown:
+                    outcomes[i] = _UNKNOWN_SUBJECT
+                    continue
+                try:
+                    subject = subjects[subject_id] = locate(subject_id)
+                except NotFoundError:
+                    unknown.add(subject_id)
+                    outcomes[i] = _UNKNOWN_SUBJECT
+                    continue
+            groups = by_region.get(subject.region)
+            if groups is None:
+                groups = by_region[subject.region] = {}
+            asked = (subject_id, ev_service, data_type, str_(purpose))
+            group = groups.get(asked)
+            if group is None:
+                groups[asked] = [i]
+            else:
+                group.append(i)
+        for region, groups in by_region.items():
+            self._collect_region(
+                region, events, columns, groups, subjects, outcomes, record_ids, actor
+            )
+        return BatchResult(outcomes=cast("list[Outcome]", outcomes), record_ids=record_ids)
 
     def _collect_region(
         self,
         region: str,
         events: Sequence[Event],
-        indexes: list[int],
+        columns: _Columns,
+        groups: Mapping[_Asked, list[int]],
         subjects: Mapping[str, Subject],
-        results: list[ItemResult | None],
+        outcomes: list[Outcome | None],
+        record_ids: list[str | None],
         actor: str,
     ) -> None:
+        """One region's share of a batch in one transaction: one policy decision per
+        (subject, service, data type, purpose), then that group's events stored together."""
         now = self.clock()
         blobs = BlobBatch(self.stores, region)
-        accepted: Counter[tuple[str, str, str, str]] = Counter()
+        accepted: Counter[_Asked] = Counter()
         refused: Counter[tuple[str, str, str, str, str]] = Counter()
         engine = self.stores.region(region)
         compiled = self.compiled
         try:
             with engine.begin() as conn:
-                ids = list({events[i].subject_id for i in indexes})
+                ids = list({asked[0] for asked in groups})
                 status = dict(
                     conn.execute(
                         select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
@@ -156,96 +178,69 @@ class Collector:
                 own = Switches.load(conn, ids)
                 blocked: set[tuple[str, str]] = set()
                 if self.collect_guard is not None:
-                    pairs = {(events[i].subject_id, events[i].service) for i in indexes}
-                    blocked = self.collect_guard(conn, pairs)
-                batch = _Batch(conn, region, now, self.keys, len(indexes))
+                    blocked = self.collect_guard(conn, {(a[0], a[1]) for a in groups})
+                size = sum(len(indexes) for indexes in groups.values())
+                if len(self._prefixes) >= _MAX_REFS:
+                    self._prefixes.clear()
+                batch = CollectBatch(conn, region, now, self.keys, size, self._prefixes)
                 batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
-                decided: dict[tuple[str, str, str, str], Decision] = {}
-                # per (subject, service, type, purpose): the AAD prefix and the subject's
-                # queue of field encryptions (the common row: no blob, encrypted field)
-                sealing: dict[tuple[str, str, str, str], tuple[bytes, list[_Sealed]]] = {}
-                rows = batch.rows
-                next_id = batch.new_record_id
-                for i in indexes:
-                    ev = events[i]
-                    purpose = str.__str__(ev.purpose)  # the plain id (no enum descriptor)
-                    if status.get(ev.subject_id) != ACTIVE:
-                        reason = Reason.SUBJECT_INACTIVE.value
-                        results[i] = ItemResult(i, False, reason, "the subject is no longer active")
-                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
-                        continue
-                    if blocked and (ev.subject_id, ev.service) in blocked:
-                        reason = Reason.RECONSENT_REQUIRED.value
-                        results[i] = ItemResult(
-                            i, False, reason, "the service changed materially; consent again first"
-                        )
-                        refused[(ev.subject_id, ev.service, ev.data_type, purpose, reason)] += 1
-                        continue
-                    # One decision per (subject, service, type, purpose) and batch: the
-                    # policy's inputs (kind, market, switches, time) are fixed within it.
-                    asked = (ev.subject_id, ev.service, ev.data_type, purpose)
-                    decision = decided.get(asked)
-                    if decision is None:
-                        subject = subjects[ev.subject_id]
-                        decision = decided[asked] = decide_collect(
-                            compiled,
-                            service=ev.service,
-                            data_type=ev.data_type,
-                            purpose=ev.purpose,
-                            kind=subject.kind,
-                            market=subject.market,
-                            switches=own.get(ev.subject_id, _NO_SWITCHES),
-                            now=now,
-                        )
-                    row = decision.row
-                    if not decision.allowed or row is None:
-                        reason = decision.reason.value
-                        results[i] = ItemResult(i, False, reason, decision.message)
-                        refused[(*asked, reason)] += 1
-                        continue
-                    if not row.stored:
-                        results[i] = ItemResult(
-                            i,
-                            True,
-                            "processed_not_stored",
-                            "processed for this request and not stored",
-                        )
-                        accepted[asked] += 1
-                        continue
-                    try:
-                        if ev.blob is None and row.protection is AtRest.FIELD_ENCRYPTION:
-                            # the common row, inline: its encryption is deferred to
-                            # sealed_rows, one encrypt_many per subject
-                            data = encode_value(ev.value)
-                            queue = sealing.get(asked)
-                            if queue is None:
-                                queue = sealing[asked] = batch.sealing(*asked[:3])
-                            record_id = next_id()
-                            record = [
-                                record_id, asked[0], asked[1], asked[2], row.qualifier_id,
-                                row.purpose_bits, row.protection_id, None, None, ev.source,
-                                now, decision.expires_at,
-                            ]  # fmt: skip
-                            rows.append(record)
-                            queue[1].append((record, data, queue[0] + record_id.encode()))
+                sealed: list[tuple[Any, ...]] = []
+                decided: dict[tuple[object, ...], Decision] = {}
+                for asked, indexes in groups.items():
+                    subject_id, service = asked[0], asked[1]
+                    if status.get(subject_id) != ACTIVE:
+                        outcome = _INACTIVE
+                    elif blocked and (subject_id, service) in blocked:
+                        outcome = _RECONSENT
+                    else:
+                        # the policy's inputs (kind, market, switches, time) are fixed
+                        # within the batch: one decision for the group, shared by every
+                        # group that asks the same with the same inputs
+                        subject = subjects[subject_id]
+                        purpose = columns.purposes[indexes[0]]
+                        switches = own.get(subject_id, _NO_SWITCHES)
+                        inputs = (
+                            service, asked[2], purpose, type(purpose), subject.kind,
+                            subject.market, frozenset(switches.items()),
+                        )  # fmt: skip
+                        decision = decided.get(inputs)
+                        if decision is None:
+                            decision = decided[inputs] = decide_collect(
+                                compiled,
+                                service=service,
+                                data_type=asked[2],
+                                purpose=purpose,
+                                kind=subject.kind,
+                                market=subject.market,
+                                switches=switches,
+                                now=now,
+                            )
+                        row = decision.row
+                        if not decision.allowed or row is None:
+                            outcome = Outcome(False, decision.reason.value, decision.message)
+                        elif not row.stored:
+                            for i in indexes:
+                                outcomes[i] = _NOT_STORED
+                            accepted[asked] += len(indexes)
+                            continue
                         else:
-                            record_id = self._prepare(batch, ev, row, decision.expires_at, blobs)
-                    except InputError as exc:
-                        results[i] = ItemResult(i, False, exc.code, exc.message)
-                        refused[(*asked, exc.code)] += 1
-                        continue
-                    results[i] = ItemResult(
-                        i, True, "stored", "stored", record_id, True, decision.expires_at
-                    )
-                    accepted[asked] += 1
-                sealed = batch.sealed_rows()  # the deferred field encryptions, per subject
+                            stored = self._store(
+                                batch, blobs, events, columns, indexes, asked, row,
+                                decision.expires_at, outcomes, record_ids, refused, sealed,
+                            )  # fmt: skip
+                            if stored:
+                                accepted[asked] += stored
+                            continue
+                    for i in indexes:
+                        outcomes[i] = outcome
+                    refused[(*asked, outcome.reason)] += len(indexes)
+                sealed.extend(batch.sealed_rows())  # the other rows' deferred encryptions
                 blobs.write()  # durable before the records commit
                 if sealed:
-                    conn.exec_driver_sql(_insert_records_sql(conn), sealed)
-                if batch.used:
-                    conn.execute(
-                        _COUNT_ENCRYPTIONS,
-                        [{"sid": sid, "n": n} for sid, n in batch.used.items()],
+                    conn.exec_driver_sql(insert_records_sql(conn), sealed)
+                if batch.used:  # each data key's lifetime encryption count (T4's limit)
+                    conn.exec_driver_sql(
+                        count_encryptions_sql(conn), [(n, sid) for sid, n in batch.used.items()]
                     )
                 entries = _audit_entries(self._subject_ref, now, actor, accepted, refused)
                 if entries:
@@ -255,16 +250,84 @@ class Collector:
             raise
         blobs.done()
 
+    def _store(
+        self,
+        batch: CollectBatch,
+        blobs: BlobBatch,
+        events: Sequence[Event],
+        columns: _Columns,
+        indexes: list[int],
+        asked: _Asked,
+        row: CompiledRow,
+        expires_at: int | None,
+        outcomes: list[Outcome | None],
+        record_ids: list[str | None],
+        refused: Counter[tuple[str, str, str, str, str]],
+        sealed: list[tuple[Any, ...]],
+    ) -> int:
+        """Store a group's events (all allowed, one row of the inventory); a value the row
+        cannot hold refuses its event alone. The common row (field encryption, no blob) is
+        encrypted for the whole group at once and added to ``sealed`` as finished tuples;
+        other rows go through :meth:`_prepare`. Returns how many were stored."""
+        subject_id, service, data_type = asked[0], asked[1], asked[2]
+        stored = batch.stored_outcome(expires_at)
+        common = row.protection is AtRest.FIELD_ENCRYPTION
+        next_id = batch.new_record_id
+        dumps = orjson.dumps
+        values, blobs_in, sources_in = columns.values, columns.blobs, columns.sources
+        data: list[bytes] = []
+        new_ids: list[str] = []
+        sources: list[str | None] = []
+        count = 0
+        for i in indexes:
+            try:
+                if common and blobs_in[i] is None:
+                    value = values[i]
+                    try:  # encode_value's bytes, its checks left to it when one might fail
+                        encoded = dumps(value, option=_SORT_KEYS)
+                    except (TypeError, ValueError):  # orjson.JSONEncodeError among them
+                        encoded = encode_value(value)  # raises its InputError
+                    if b"null" in encoded or len(encoded) > MAX_VALUE_BYTES:
+                        encoded = encode_value(value)
+                    data.append(encoded)
+                    record_id = next_id()
+                    new_ids.append(record_id)
+                    sources.append(sources_in[i])
+                else:
+                    record_id = self._prepare(batch, events[i], row, expires_at, blobs)
+            except InputError as exc:
+                outcomes[i] = Outcome(False, exc.code, exc.message)
+                refused[(*asked, exc.code)] += 1
+                continue
+            outcomes[i] = stored
+            record_ids[i] = record_id
+            count += 1
+        if new_ids:
+            prefix = batch.aad_prefix(subject_id, service, data_type)
+            envelopes = batch.cipher(subject_id).encrypt_many(
+                [(d, prefix + r.encode()) for d, r in zip(data, new_ids, strict=True)]
+            )
+            batch.used[subject_id] += len(envelopes)
+            qualifier, bits, protection, now = (
+                row.qualifier_id, row.purpose_bits, row.protection_id, batch.now,
+            )  # fmt: skip
+            sealed += [
+                (r, subject_id, service, data_type, qualifier, bits, protection, v, None, s, now,
+                 expires_at)
+                for r, v, s in zip(new_ids, envelopes, sources, strict=True)
+            ]  # fmt: skip
+        return count
+
     def _prepare(
         self,
-        batch: _Batch,
+        batch: CollectBatch,
         ev: Event,
         row: CompiledRow,
         expires_at: int | None,
         blobs: BlobBatch,
     ) -> str:
         """Add one record row (in :data:`_RECORD_COLUMNS` order) to ``batch``, its value
-        protected (a field encryption is left to :meth:`_Batch.sealed_rows`); its id."""
+        protected (a field encryption is left to :meth:`CollectBatch.sealed_rows`); its id."""
         blob = ev.blob
         record_id = (
             batch.new_record_id() if blob is None or isinstance(blob, _BYTES) else blob.record_id
@@ -340,110 +403,52 @@ def _adopt(staged: Staged, subject_id: str, cipher: FieldCipher, blobs: BlobBatc
 _BYTES = (bytes, bytearray, memoryview)
 """A blob given whole (any other is staged: :meth:`Gate.stage_blob`)."""
 _NO_SWITCHES: Mapping[str, bool] = {}
+_SORT_KEYS = orjson.OPT_SORT_KEYS
+
+
+class _Columns(NamedTuple):
+    """A batch's events as columns (the collector reads them by index)."""
+
+    subject_ids: Sequence[str]
+    services: Sequence[str]
+    data_types: Sequence[str]
+    purposes: Sequence[Purpose]
+    values: Sequence[Any]
+    blobs: Sequence[bytes | None]
+    sources: Sequence[str | None]
+
+
+def _columns(events: Sequence[Event]) -> _Columns:
+    """The columns of ``events``: an :class:`EventBatch`'s own lists, or the events
+    transposed (one pass in C; an :class:`Event` is a tuple)."""
+    if isinstance(events, EventBatch):
+        return _Columns(
+            events.subject_ids,
+            [events.service] * len(events),
+            events.data_types,
+            events.purposes,
+            events.values,
+            events.blobs,
+            events.sources,
+        )
+    return _Columns(*zip(*events, strict=True))
+
+
+_Asked = tuple[str, str, str, str]
+"""What a group of events asks: (subject, service, data type, purpose id)."""
+
+_WRONG_SERVICE = Outcome(
+    False, "wrong_service", "a service credential collects only for its own service"
+)
+_UNKNOWN_SUBJECT = Outcome(False, "unknown_subject", "no such subject")
+_INACTIVE = Outcome(False, Reason.SUBJECT_INACTIVE.value, "the subject is no longer active")
+_RECONSENT = Outcome(
+    False,
+    Reason.RECONSENT_REQUIRED.value,
+    "the service changed materially; consent again first",
+)
+_NOT_STORED = Outcome(True, "processed_not_stored", "processed for this request and not stored")
 _MAX_REFS = 100_000
-
-_RECORD_COLUMNS = (
-    "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
-    "value", "blob", "source", "collected_at", "expires_at",
-)  # fmt: skip
-
-
-_VALUE = _RECORD_COLUMNS.index("value")
-_ID_RANDOM_BYTES = 8
-_ID_LENGTH = 16 + 2 * _ID_RANDOM_BYTES
-
-_Sealed = tuple[list[Any], bytes, bytes]
-"""A record waiting for its value's encryption: the row, the plaintext, the AAD."""
-
-
-def _insert_records_sql(conn: Connection) -> str:
-    """A driver-level INSERT (executemany over tuples: the collect hot path skips per-row
-    SQLAlchemy parameter processing)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) "  # noqa: S608 - constants only
-        f"VALUES ({', '.join([mark] * len(_RECORD_COLUMNS))})"
-    )
-
-
-class _Batch:
-    """Per-transaction state of one collect call: the rows, ciphers, AAD prefixes, key usage,
-    and the random bits of its record ids (drawn from the OS once per batch)."""
-
-    def __init__(self, conn: Connection, region: str, now: int, keys: DataKeys, size: int) -> None:
-        self.conn = conn
-        self.keys = keys
-        self.region = region
-        self.now = now
-        self._id_prefix = f"{now:016x}"
-        self._size = max(size, 1)
-        self._next_id = self._draw_ids()
-        self.rows: list[list[Any]] = []
-        self.ciphers: dict[str, FieldCipher] = {}
-        self.prefixes: dict[tuple[str, str, str], bytes] = {}
-        self.pending: dict[str, list[_Sealed]] = {}
-        self.used: Counter[str] = Counter()
-
-    def new_record_id(self) -> str:
-        """
-        A record id ordered by time: 16 hex digits of the collection time, then 64 random
-        bits. Records collected together sit together in the primary-key index, so inserting
-        them and later purging them (they expire together) touches few index pages.
-        """
-        try:
-            return self._next_id()
-        except StopIteration:
-            self._next_id = self._draw_ids()
-            return self._next_id()
-
-    def _draw_ids(self) -> Callable[[], str]:
-        """The next ids of the batch, their random bits drawn from the OS in one call."""
-        prefix = self._id_prefix
-        digits = os.urandom(_ID_RANDOM_BYTES * self._size).hex()
-        step = 2 * _ID_RANDOM_BYTES
-        return iter(
-            [prefix + digits[at : at + step] for at in range(0, len(digits), step)]
-        ).__next__
-
-    def cipher(self, subject_id: str) -> FieldCipher:
-        """The subject's cipher, its key made on first use."""
-        cipher = self.ciphers.get(subject_id)
-        if cipher is None:
-            found = self.keys.cipher(self.conn, subject_id, self.region, create=True)
-            assert found is not None
-            cipher = self.ciphers[subject_id] = found
-        return cipher
-
-    def sealing(self, subject_id: str, service: str, data_type: str) -> tuple[bytes, list[_Sealed]]:
-        """The AAD prefix of a (subject, service, data type)'s records and the subject's queue
-        of field encryptions for :meth:`sealed_rows` (the subject's key is made now if it has
-        none). ``record_aad(...) == prefix + record_id``: the prefix ends with the id's 4-byte
-        length (every id of :meth:`new_record_id` has the same)."""
-        self.cipher(subject_id)
-        key = (subject_id, service, data_type)
-        prefix = self.prefixes.get(key)
-        if prefix is None:
-            prefix = self.prefixes[key] = record_aad_prefix(
-                subject_id=subject_id, service=service, data_type=data_type
-            ) + _ID_LENGTH.to_bytes(4, "big")
-        return prefix, self.pending.setdefault(subject_id, [])
-
-    def seal_later(self, record: list[Any], data: bytes) -> None:
-        """Queue ``data`` for field encryption into ``record``'s value by
-        :meth:`sealed_rows`."""
-        prefix, queue = self.sealing(record[1], record[2], record[3])
-        queue.append((record, data, prefix + record[0].encode()))
-
-    def sealed_rows(self) -> list[tuple[Any, ...]]:
-        """The rows, every queued value encrypted under its subject's key (one
-        :meth:`FieldCipher.encrypt_many` per subject), as tuples for ``executemany``."""
-        for subject_id, queued in self.pending.items():
-            envelopes = self.ciphers[subject_id].encrypt_many([(d, a) for _, d, a in queued])
-            for (record, _, _), envelope in zip(queued, envelopes, strict=True):
-                record[_VALUE] = envelope
-            self.used[subject_id] += len(queued)
-        self.pending.clear()
-        return [tuple(record) for record in self.rows]
 
 
 def _audit_entries(

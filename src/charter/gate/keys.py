@@ -2,7 +2,9 @@
 :class:`DataKeys`: the one door to subjects' data keys. A key is made on a subject's first
 encrypted value, wrapped by the keyring's current KEK; unwrapped keys are cached by their
 wrapped form (the row is read in every transaction, so a key another process destroyed or
-rewrapped is never used from the cache); destroying a key (crypto-shredding) goes through :meth:`DataKeys.destroy`.
+rewrapped is never used from the cache), and so is the cipher last made from each (its AES key
+schedule), reused while the row shows no one else has used the key since; destroying a key
+(crypto-shredding) goes through :meth:`DataKeys.destroy`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ class DataKeys:
         self.keyring = keyring
         self._clock = clock
         self._cache = CipherCache(capacity)
+        self._capacity = capacity
+        self._live: dict[str, tuple[bytes, FieldCipher]] = {}
+        """The last cipher made per subject with the wrapped key it came from, reused while
+        the row still holds that key and the count this process's cipher has reached
+        (bounded: forgotten all at once past the capacity)."""
 
     def cipher(
         self, conn: Connection, subject_id: str, region: str, *, create: bool = False
@@ -40,7 +47,7 @@ class DataKeys:
         row = conn.execute(_KEY_ROW, {"sid": subject_id}).first()
         if row is not None:
             return self._from_row(subject_id, region, row.wrapped, row.encryptions)
-        self._cache.evict(subject_id)
+        self._forget(subject_id)
         if not create:
             return None
         dek = new_data_key()
@@ -55,7 +62,7 @@ class DataKeys:
             )
         )
         self._cache.put(subject_id, wrapped, dek)
-        return FieldCipher(dek)
+        return self._remember(subject_id, wrapped, FieldCipher(dek))
 
     def ciphers(
         self, conn: Connection, subject_ids: Sequence[str], region: str
@@ -79,12 +86,27 @@ class DataKeys:
         self, subject_id: str, region: str, wrapped: bytes, encryptions: int
     ) -> FieldCipher:
         # The row is read in every transaction: another process may have destroyed
-        # (shredded) the key or used it; only the unwrapping is saved, for this very key.
+        # (shredded) the key or used it. The cipher made last time (its AES key schedule) is
+        # reused only for this very key and when its count is the row's: no one else has
+        # used the key since (else a new cipher starts from the row's count).
+        live = self._live.get(subject_id)
+        if live is not None and live[0] == wrapped and live[1].encryptions == encryptions:
+            return live[1]
         dek = self._cache.get(subject_id, wrapped)
         if dek is None:
             dek = unwrap_data_key(self.keyring, wrapped, subject_id=subject_id, region=region)
             self._cache.put(subject_id, wrapped, dek)
-        return FieldCipher(dek, encryptions=encryptions)
+        return self._remember(subject_id, wrapped, FieldCipher(dek, encryptions=encryptions))
+
+    def _remember(self, subject_id: str, wrapped: bytes, cipher: FieldCipher) -> FieldCipher:
+        if len(self._live) >= self._capacity:
+            self._live.clear()
+        self._live[subject_id] = (bytes(wrapped), cipher)
+        return cipher
+
+    def _forget(self, subject_id: str) -> None:
+        self._cache.evict(subject_id)
+        self._live.pop(subject_id, None)
 
     def destroy(self, conn: Connection, subject_id: str) -> int:
         """Delete the subject's key inside ``conn``'s transaction (crypto-shredding) and
@@ -93,13 +115,14 @@ class DataKeys:
             conn.execute(delete(t.data_keys).where(t.data_keys.c.subject_id == subject_id)).rowcount
             or 0
         )
-        self._cache.evict(subject_id)
+        self._forget(subject_id)
         return deleted
 
     def forget(self, subject_id: str) -> None:
         """Drop the cached key of a subject (after a rewrap, erasure or reset)."""
-        self._cache.evict(subject_id)
+        self._forget(subject_id)
 
     def forget_all(self) -> None:
         """Drop every cached key (after a KEK rotation)."""
         self._cache.clear()
+        self._live.clear()

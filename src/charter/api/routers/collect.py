@@ -18,6 +18,7 @@ from __future__ import annotations
 import binascii
 import re
 from base64 import b64decode
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -35,7 +36,7 @@ from charter.api.errors import (
     validation_response,
 )
 from charter.api.models import DATA_TYPE_PATTERN, PurposeName, rfc3339
-from charter.gate import MAX_BATCH, BatchResult, Event
+from charter.gate import MAX_BATCH, BatchResult, Event, EventBatch, Outcome
 from charter.taxonomy import Purpose
 
 router = APIRouter(prefix="/v1", tags=["collect"])
@@ -210,10 +211,11 @@ _BASE64 = re.compile(BASE64_PATTERN)
 _SOURCE = re.compile(SOURCE_PATTERN)
 
 
-def _fast_events(raw: bytes, service: str) -> list[Event] | None:
-    """The events of a body that :class:`CollectRequest` accepts, or ``None`` for any body
-    it might refuse (then the caller validates with pydantic for the exact errors).
-    Accepts nothing pydantic refuses: the same keys, types, patterns and bounds."""
+def _fast_events(raw: bytes, service: str) -> EventBatch | None:
+    """The events of a body that :class:`CollectRequest` accepts, as columns, or ``None``
+    for any body it might refuse (then the caller validates with pydantic for the exact
+    errors). Accepts nothing pydantic refuses: the same keys, types, patterns and bounds. A
+    field value seen before in the body is not matched against its pattern again."""
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -223,22 +225,39 @@ def _fast_events(raw: bytes, service: str) -> list[Event] | None:
     items = doc.get("events")
     if type(items) is not list or not 1 <= len(items) <= MAX_BATCH:
         return None
-    out = []
+    subject_ids: list[str] = []
+    data_types: list[str] = []
+    purposes: list[Purpose] = []
+    values: list[Any] = []
+    blobs: list[bytes | None] = []
+    sources: list[str | None] = []
     str_ = str
+    dict_ = dict
+    by_name = _PURPOSES
+    seen_subjects: set[str] = set()  # values that matched their pattern already
+    seen_types: set[str] = set()
+    seen_sources: set[str] = set()
     for item in items:
-        if type(item) is not dict or not item.keys() <= _EVENT_KEYS:
+        if type(item) is not dict_:
             return None
         subject_id = item.get("subject_id")
         data_type = item.get("data_type")
         name = item.get("purpose")
-        purpose = _PURPOSES.get(name) if type(name) is str_ else None
-        if (
-            purpose is None
-            or type(subject_id) is not str_
-            or type(data_type) is not str_
-            or _SUBJECT_ID.fullmatch(subject_id) is None
-            or _DATA_TYPE.fullmatch(data_type) is None
-        ):
+        if type(subject_id) is not str_ or type(data_type) is not str_ or type(name) is not str_:
+            return None
+        purpose = by_name.get(name)
+        if purpose is None:
+            return None
+        if subject_id not in seen_subjects:
+            if _SUBJECT_ID.fullmatch(subject_id) is None:
+                return None
+            seen_subjects.add(subject_id)
+        if data_type not in seen_types:
+            if _DATA_TYPE.fullmatch(data_type) is None:
+                return None
+            seen_types.add(data_type)
+        # the three required keys are there: four keys, one of them "value", are all known
+        if (len(item) != 4 or "value" not in item) and not item.keys() <= _EVENT_KEYS:
             return None
         blob = item.get("blob_b64")
         if blob is not None:
@@ -249,10 +268,20 @@ def _fast_events(raw: bytes, service: str) -> list[Event] | None:
             except (binascii.Error, ValueError):
                 return None
         source = item.get("source")
-        if source is not None and (type(source) is not str_ or _SOURCE.fullmatch(source) is None):
-            return None
-        out.append(Event(subject_id, service, data_type, purpose, item.get("value"), blob, source))
-    return out
+        if source is not None:
+            if type(source) is not str_:
+                return None
+            if source not in seen_sources:
+                if _SOURCE.fullmatch(source) is None:
+                    return None
+                seen_sources.add(source)
+        subject_ids.append(subject_id)
+        data_types.append(data_type)
+        purposes.append(purpose)
+        values.append(item.get("value"))
+        blobs.append(blob)
+        sources.append(source)
+    return EventBatch(service, subject_ids, data_types, purposes, values, blobs, sources)
 
 
 class _BadBlobError(Exception):
@@ -261,24 +290,34 @@ class _BadBlobError(Exception):
 
 
 def _serialise(result: BatchResult) -> bytes:
-    items = []
-    expiry: dict[int, str | None] = {}
+    """The response body (a :class:`CollectResult`), from the result's columns: each distinct
+    outcome is read (and its expiry formatted) once, not once per event."""
+    seen: dict[Outcome, tuple[bool, str, str, bool, str | None]] = {}
+    items: list[dict[str, object]] = []
+    append = items.append
     accepted = 0
-    for it in result.items:
-        expires = None
-        if it.expires_at is not None:
-            expires = expiry.get(it.expires_at)
-            if expires is None:
-                expires = expiry[it.expires_at] = rfc3339(it.expires_at)
-        accepted += it.accepted
-        items.append(
+    for index, (outcome, record_id) in enumerate(
+        zip(result.outcomes, result.record_ids, strict=True)
+    ):
+        fields = seen.get(outcome)
+        if fields is None:
+            fields = seen[outcome] = (
+                outcome.accepted,
+                outcome.reason,
+                outcome.message,
+                outcome.stored,
+                rfc3339(outcome.expires_at),
+            )
+        ok, reason, message, stored, expires = fields
+        accepted += ok
+        append(
             {
-                "index": it.index,
-                "accepted": it.accepted,
-                "reason": it.reason,
-                "message": it.message,
-                "record_id": it.record_id,
-                "stored": it.stored,
+                "index": index,
+                "accepted": ok,
+                "reason": reason,
+                "message": message,
+                "record_id": record_id,
+                "stored": stored,
                 "expires_at": expires,
             }
         )
@@ -308,7 +347,7 @@ async def collect(request: Request, charter: CharterDep, caller: ServicePrincipa
     """
     raw = await request.body()  # bounded while it streams by charter.api.limits (413 past it)
     assert caller.service is not None
-    events = _fast_events(raw, caller.service)
+    events: Sequence[Event] | None = _fast_events(raw, caller.service)
     if events is None:
         try:
             body = CollectRequest.model_validate_json(raw)
