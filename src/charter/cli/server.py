@@ -17,6 +17,7 @@ For the internet, run it behind a reverse proxy that buffers requests (see docs/
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import resource
 from collections import OrderedDict
@@ -152,9 +153,19 @@ def raise_open_file_limit() -> int:
     return soft
 
 
+def freeze_startup_heap() -> None:
+    """Move every object made while starting (modules, the catalog, the app and its routes)
+    out of the garbage collector's view: they live as long as the process, and a full
+    collection no longer walks them while requests wait (it stalled the single SQLite writer
+    for 100-400 ms under collect load)."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve ``app`` with the bounded protocol and limits from the environment."""
     raise_open_file_limit()
+    freeze_startup_heap()
     BoundedH11Protocol.limits = ServerLimits.from_env()
     uvicorn.run(
         app,
@@ -198,7 +209,9 @@ def worker_app() -> Any:
     from charter.asgi import create_app  # noqa: PLC0415
 
     BoundedH11Protocol.limits = ServerLimits.from_env()
-    return create_app(Charter.open(Settings.from_env()))
+    app = create_app(Charter.open(Settings.from_env()))
+    freeze_startup_heap()
+    return app
 
 
 def run_workers(
