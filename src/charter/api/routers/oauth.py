@@ -253,18 +253,12 @@ async def token(request: Request) -> Response:
     """The token endpoint: authorization_code (with PKCE) and refresh_token grants."""
     provider = _provider(request)
     form = await _plain_form(request)
-    pending = None if form is None else provider.fast_refresh.submit_form(form, request.headers)
-    if pending is not None:
-        # a plain refresh: one unit of the group commit, awaited here without a worker
-        # thread; shielded, so a client that goes away does not cancel a rotation already
-        # queued (its successor pair is stored either way)
-        presented, future = pending
-        rotated = await asyncio.shield(asyncio.wrap_future(future))
-        answer = (
-            None
-            if rotated is None
-            else await run_in_threadpool(provider.fast_refresh.answer, presented, rotated)
-        )
+    future = None if form is None else provider.fast_refresh.submit_form(form, request.headers)
+    if future is not None:
+        # a plain refresh: one unit of the group commit, then its ID token signed, awaited
+        # here without a worker thread; shielded, so a client that goes away does not
+        # cancel a rotation already queued (its successor pair is stored either way)
+        answer = await asyncio.shield(asyncio.wrap_future(future))
         if answer is not None:
             return _respond(answer)
     oreq = await _oauth_request(request, provider)

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -124,8 +124,16 @@ class Rotated:
     family: TokenFamily
 
 
-Pending = tuple[Presented, "Future[Rotated | None]"]
-"""A queued refresh: the parsed request and the future of its unit's answer."""
+_SIGNING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="charter-id-token")
+"""Where ID tokens of refreshes are signed (RSA releases the GIL: an event loop and the
+group commit go on meanwhile)."""
+
+
+def _settle(future: Future[Response | None], make: Callable[[], Response | None]) -> None:
+    try:
+        future.set_result(make())
+    except BaseException as error:  # handed to whoever waits for the answer
+        future.set_exception(error)
 
 
 class FastRefresh:
@@ -142,31 +150,45 @@ class FastRefresh:
         """The token response, or None: this path cannot answer the request and Authlib's
         grant must (nothing was changed). The request was checked for HTTPS when it was
         built."""
-        pending = self.submit(request)
-        if pending is None:
-            return None
-        presented, future = pending
-        return self.answer(presented, future.result())
-
-    def submit(self, request: OAuthRequest) -> Pending | None:
-        """:meth:`submit_form` of a built request (its query must be empty)."""
         if request.args:
             return None
         pairs = [(k, v) for k, values in request.payload.datalist.items() for v in values]
-        return self.submit_form(pairs, request.headers)
+        future = self.submit_form(pairs, request.headers)
+        return None if future is None else future.result()
 
     def submit_form(
         self, form: Sequence[tuple[str, str]], headers: Mapping[str, str]
-    ) -> Pending | None:
-        """Queue the unit of work of a token request (its form body as pairs, no query
-        string) on the group commit without waiting: an event loop awaits the future with
-        ``asyncio.wrap_future`` (nothing here blocks, on SQLite or PostgreSQL). The parsed
-        request and the future of the unit's answer, or None when this path cannot answer
-        the request (Authlib's grant must; nothing was changed)."""
+    ) -> Future[Response | None] | None:
+        """Queue a token request (its form body as pairs, no query string) without waiting:
+        its unit of work on the group commit, then, once committed, its answer (the ID
+        token's signature) on a signing thread. None when this path cannot answer the
+        request; else the future of the response, which is None when the unit declined
+        (Authlib's grant must answer; nothing was changed). Nothing here blocks, on SQLite
+        or PostgreSQL: an event loop awaits the future with ``asyncio.wrap_future``."""
         presented = self.presented(form, headers)
         if presented is None:
             return None
-        return presented, self.provider.group.submit(lambda conn: self.rotate(conn, presented))
+        answered: Future[Response | None] = Future()
+        unit = self.provider.group.submit(lambda conn: self.rotate(conn, presented))
+        unit.add_done_callback(lambda done: self._committed(presented, done, answered))
+        return answered
+
+    def _committed(
+        self,
+        presented: Presented,
+        unit: Future[Rotated | None],
+        answered: Future[Response | None],
+    ) -> None:
+        """On the group-commit thread, once the unit's transaction ended: hand the answer to
+        a signing thread (the commit thread goes on with the next batch)."""
+        try:
+            rotated = unit.result()
+            if rotated is None:
+                answered.set_result(None)
+            else:
+                _SIGNING.submit(_settle, answered, lambda: self.answer(presented, rotated))
+        except BaseException as error:  # the unit's, or no signing thread (shutting down)
+            answered.set_exception(error)
 
     def answer(self, presented: Presented, rotated: Rotated | None) -> Response | None:
         """The token response of a committed unit (None: the unit declined, nothing was
