@@ -49,6 +49,7 @@ from typing import Any
 
 import httpx
 import limits  # bench/limits.py: what the machine can do, measured in the same run
+import loadgen  # bench/loadgen.py: wrk when installed, server CPU per request
 from fastapi import FastAPI
 
 from charter.api import errors
@@ -345,8 +346,9 @@ def code_flow(http: httpx.Client, cookie: str, client_id: str) -> dict[str, Any]
 
 def _run_clients(
     clients: int, seconds: float, step: Callable[[int, httpx.Client], None], base: str
-) -> float:
-    """Run ``step`` in ``clients`` threads for ``seconds``; completed steps per second."""
+) -> tuple[float, int]:
+    """Run ``step`` in ``clients`` threads for ``seconds``; completed steps per second and
+    how many."""
     counts = [0] * clients
     stop = time.perf_counter() + seconds
 
@@ -362,22 +364,54 @@ def _run_clients(
         t.start()
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts) / (time.perf_counter() - started), sum(counts)
 
 
-def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> tuple[float, float]:
+def refresh_per_s(
+    data_dir: Path, seconds: float, clients: int = loadgen.CONNECTIONS
+) -> dict[str, float]:
     """Refresh token rotations per second over HTTP, ``clients`` token chains at once, and
     the floor beside it: ``GET /v1/whoami`` with a service credential on the same server
-    from as many clients."""
+    from as many clients; with the server's CPU per request of each. Driven by ``wrk`` when
+    installed (httpx threads otherwise)."""
     client_id, cookie = oauth_setup(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     key = {"Authorization": "Bearer " + charter.credentials.create_api_key("cloud").secret}
     charter.close()
     server, base = start_server(data_dir)
+    pid = server.pid
+    wrk = loadgen.wrk_path() is not None
     try:
-        floor = limits.http_floor_req_per_s(base, key, int(seconds * 300), clients)
         with httpx.Client(base_url=base) as http:
-            chains = [code_flow(http, cookie, client_id)["refresh_token"] for _ in range(clients)]
+            chains = [
+                code_flow(http, cookie, client_id)["refresh_token"] for _ in range(2 * clients + 4)
+            ]
+        form = "grant_type=refresh_token&refresh_token=%s&client_id=" + client_id
+        if wrk:
+            floor_call = loadgen.Call("GET", "/v1/whoami", key)
+            loadgen.run_wrk(base, [floor_call], 1, pid)  # warm up
+            floor = loadgen.run_wrk(base, [floor_call], seconds, pid)
+            assert floor.failed == 0, floor
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            warm = loadgen.run_wrk_chains(
+                base, "/oauth/token", headers, form, chains[: clients + 2], 1, pid
+            )
+            assert warm.failed == 0, warm
+            run = loadgen.run_wrk_chains(
+                base, "/oauth/token", headers, form, chains[clients + 2 :], seconds, pid
+            )
+            assert run.failed == 0, run
+            return {
+                "floor": floor.per_s,
+                "floor_cpu_ms": floor.cpu_ms_per_request,
+                "refresh": run.per_s,
+                "refresh_cpu_ms": run.cpu_ms_per_request,
+            }
+        cpu = loadgen.cpu_seconds(pid)
+        requests = int(seconds * 300)
+        floor_rate = limits.http_floor_req_per_s(base, key, requests, clients)
+        floor_cpu = loadgen.cpu_seconds(pid) - cpu
+        chains = chains[clients + 2 :]
 
         def step(i: int, http: httpx.Client) -> None:
             r = http.post(
@@ -390,7 +424,15 @@ def refresh_per_s(data_dir: Path, seconds: float, clients: int = 8) -> tuple[flo
             )
             chains[i] = r.json()["refresh_token"]
 
-        return _run_clients(clients, seconds, step, base), floor
+        cpu = loadgen.cpu_seconds(pid)
+        rate, done = _run_clients(clients, seconds, step, base)
+        refresh_cpu = loadgen.cpu_seconds(pid) - cpu
+        return {
+            "floor": floor_rate,
+            "floor_cpu_ms": floor_cpu * 1000 / requests,
+            "refresh": rate,
+            "refresh_cpu_ms": refresh_cpu * 1000 / max(done, 1),
+        }
     finally:
         server.terminate()
         server.wait(10)
@@ -412,26 +454,40 @@ def authorize_flow_per_s(data_dir: Path, seconds: float, clients: int = 4) -> fl
             )
             info.raise_for_status()
 
-        return _run_clients(clients, seconds, step, base)
+        return _run_clients(clients, seconds, step, base)[0]
     finally:
         server.terminate()
         server.wait(10)
 
 
+def print_refresh(figures: dict[str, float]) -> None:
+    generator = "wrk" if loadgen.wrk_path() else "httpx threads (install wrk for a lighter client)"
+    print(f"refresh_generator: {generator}, {loadgen.CONNECTIONS} clients", flush=True)
+    print(f"http_floor_req_per_s: {figures['floor']:.0f} requests/s")
+    print(f"http_floor_server_cpu_ms: {figures['floor_cpu_ms']:.3f} ms")
+    print(f"refresh_per_s: {figures['refresh']:.0f} refreshes/s")
+    print(f"refresh_server_cpu_ms: {figures['refresh_cpu_ms']:.3f} ms")
+    limits.ratio("refresh_ratio_of_floor", figures["refresh"], figures["floor"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs")
+    parser.add_argument(
+        "--refresh-only", action="store_true", help="only the floor and the refresh figures"
+    )
     args = parser.parse_args()
     seconds = 3.0 if args.quick else 10.0
+    if args.refresh_only:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("CHARTER_BENCH_DIR")) as tmp:
+            print_refresh(refresh_per_s(Path(tmp) / "refresh", seconds))
+        return
     p = PRODUCTION
     print(f"argon2_params: m={p.memory_kib} KiB t={p.time_cost} p={p.parallelism} (argon2id v=19)")
     print(f"argon2_verify_ms: {argon2_verify_ms(10 if args.quick else 20):.1f} ms")
     with tempfile.TemporaryDirectory(dir=os.environ.get("CHARTER_BENCH_DIR")) as tmp:
         print(f"logins_per_s: {logins_per_s(Path(tmp) / 'logins', seconds):.1f} logins/s")
-        refresh, floor = refresh_per_s(Path(tmp) / "refresh", seconds)
-        print(f"http_floor_req_per_s: {floor:.0f} requests/s")
-        print(f"refresh_per_s: {refresh:.0f} refreshes/s")
-        limits.ratio("refresh_ratio_of_floor", refresh, floor)
+        print_refresh(refresh_per_s(Path(tmp) / "refresh", seconds))
         flows = authorize_flow_per_s(Path(tmp) / "flows", seconds)
         print(f"authorize_flow_per_s: {flows:.0f} flows/s")
         figures = storm(Path(tmp) / "storm", 3 if args.quick else 10)

@@ -119,3 +119,77 @@ def run_wrk(url: str, calls: Sequence[Call], seconds: float, server_pid: int) ->
     errors = re.search(r"Socket errors: .*", out)
     assert errors is None or "timeout 0" in errors.group(0), errors.group(0)
     return Run(int(done.group(1)), elapsed, int(failed.group(1)) if failed else 0, used)
+
+
+def _chain_script(path: str, headers: dict[str, str], form: str, tokens: Sequence[str]) -> str:
+    """A script that rotates refresh-token chains: each request takes a token from the pool,
+    each answer puts the next one (``"refresh_token"`` of its JSON body) back. wrk calls
+    ``response`` for a connection before that connection's next ``request``, so a pool larger
+    than CONNECTIONS never runs dry while every answer carries a token (wrk calls ``request``
+    once more before the run to check the script: that token is never sent)."""
+    head = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+    lines = [
+        "local pool = {" + ", ".join(_lua_string(t) for t in tokens) + "}",
+        f"local headers = {{{head}}}",
+        "lost = 0",
+        "request = function()",
+        "  local token = table.remove(pool)",
+        "  if token == nil then",
+        "    lost = lost + 1",
+        "    token = 'pool-empty'",
+        "  end",
+        f"  return wrk.format('POST', {_lua_string(path)}, headers, "
+        f"string.format({_lua_string(form)}, token))",
+        "end",
+        "response = function(status, headers, body)",
+        '  local token = body:match(\'"refresh_token"%s*:%s*"([^"]+)"\')',
+        "  if token ~= nil then table.insert(pool, token) end",
+        "end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_wrk_chains(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    form: str,
+    tokens: Sequence[str],
+    seconds: float,
+    server_pid: int,
+) -> Run:
+    """POST ``form`` (a ``string.format`` pattern with one ``%s``: the token) to ``path`` for
+    ``seconds`` on CONNECTIONS connections, each request spending one token of a pool of
+    rotating chains (``tokens``, more than CONNECTIONS of them) and putting the answer's next
+    ``refresh_token`` back. Answers without a token (errors) end their chain."""
+    assert len(tokens) > CONNECTIONS, "one chain per connection, and one for wrk's check"
+    wrk = wrk_path()
+    assert wrk is not None, "wrk is not installed"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_chain_script(path, headers, form, tokens))
+        script.flush()
+        before = cpu_seconds(server_pid)
+        out = subprocess.run(
+            [
+                wrk,
+                "-t1",
+                f"-c{CONNECTIONS}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        used = cpu_seconds(server_pid) - before
+    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    assert done is not None, out
+    elapsed = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    assert errors is None or "timeout 0" in errors.group(0), errors.group(0)
+    return Run(int(done.group(1)), elapsed, int(failed.group(1)) if failed else 0, used)

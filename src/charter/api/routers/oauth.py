@@ -12,10 +12,12 @@ bodies of the token endpoints follow RFC 6749 (``{"error": ..., "error_descripti
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
 from typing import Any
+from urllib.parse import parse_qsl
 
+import orjson
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -90,7 +92,7 @@ def _respond(result: tuple[int, Any, list[tuple[str, str]]]) -> Response:
     header_map = dict(headers)
     if status in (301, 302, 303, 307) and "Location" in header_map:
         return RedirectResponse(header_map["Location"], status_code=302, headers=NO_STORE)
-    payload = body if isinstance(body, str) else json.dumps(body)
+    payload = body if isinstance(body, str) else orjson.dumps(body)
     header_map.update(NO_STORE)
     header_map.pop("Content-Type", None)
     return Response(payload, status_code=status, headers=header_map, media_type="application/json")
@@ -250,8 +252,33 @@ def _logout(
 async def token(request: Request) -> Response:
     """The token endpoint: authorization_code (with PKCE) and refresh_token grants."""
     provider = _provider(request)
+    form = await _plain_form(request)
+    future = None if form is None else provider.fast_refresh.submit_form(form, request.headers)
+    if future is not None:
+        # a plain refresh: one unit of the group commit, then its ID token signed, awaited
+        # here without a worker thread; shielded, so a client that goes away does not
+        # cancel a rotation already queued (its successor pair is stored either way)
+        answer = await asyncio.shield(asyncio.wrap_future(future))
+        if answer is not None:
+            return _respond(answer)
     oreq = await _oauth_request(request, provider)
-    return _respond(await run_in_threadpool(provider.token, oreq))
+    return _respond(await run_in_threadpool(provider.grant_token, oreq))
+
+
+_URLENCODED = "application/x-www-form-urlencoded"
+_PLAIN_FORM_MAX = 8192
+
+
+async def _plain_form(request: Request) -> list[tuple[str, str]] | None:
+    """The fields of a short ASCII url-encoded body of a request without a query string, as
+    Starlette's form parser reads them (None for any other request: the request then goes
+    the general way, through Starlette's parser and an :class:`OAuthRequest`)."""
+    if request.scope.get("query_string") or request.headers.get("content-type") != _URLENCODED:
+        return None
+    body = await request.body()  # kept by Starlette: the general way reads it again
+    if len(body) > _PLAIN_FORM_MAX or not body.isascii() or b";" in body:
+        return None
+    return parse_qsl(body.decode("ascii"), keep_blank_values=True)
 
 
 @router.post("/oauth/revoke", responses=OAUTH_ERRORS)

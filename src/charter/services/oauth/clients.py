@@ -20,6 +20,7 @@ import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -94,6 +95,23 @@ class Client:
     def check_grant_type(self, grant_type: str) -> bool:
         """Authorization code and refresh token grants only."""
         return grant_type in ("authorization_code", "refresh_token")
+
+
+def client_of(row: Any, keyring: Keyring) -> Client:
+    """The client of a row of the clients table."""
+    return Client(
+        row.id,
+        row.name,
+        tuple(json.loads(row.redirect_uris)),
+        row.sector,
+        row.secret_hash is None,
+        row.secret_hash,
+        keyring,
+        row.revoked_at is not None,
+        tuple(json.loads(row.post_logout_redirect_uris or "[]")),
+        row.sector_identifier_uri,
+        row.created_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,19 +210,7 @@ class ClientRegistry:
             ).first()
         if row is None or (row.revoked_at is not None and not include_revoked):
             raise NotFoundError("no such client", field="client_id")
-        return Client(
-            row.id,
-            row.name,
-            tuple(json.loads(row.redirect_uris)),
-            row.sector,
-            row.secret_hash is None,
-            row.secret_hash,
-            self.keyring,
-            row.revoked_at is not None,
-            tuple(json.loads(row.post_logout_redirect_uris or "[]")),
-            row.sector_identifier_uri,
-            row.created_at,
-        )
+        return client_of(row, self.keyring)
 
     def find(self, client_id: str) -> Client | None:
         """A live client, or None."""

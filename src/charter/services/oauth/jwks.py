@@ -8,6 +8,7 @@ keys stay published in the JWKS for verification until :meth:`KeyStore.retire` d
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -15,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc.jwk import KeySet, RSAKey
 
 from charter.errors import ConfigError, NotFoundError
@@ -31,6 +34,7 @@ class KeyStore:
         self._lock = threading.Lock()
         self._keys: list[dict[str, Any]] = []
         self._signing: RSAKey | None = None
+        self._signer: Signer | None = None
         self._public: dict[str, Any] | None = None
         self._load()
 
@@ -51,7 +55,7 @@ class KeyStore:
                 self._save()
 
     def _save(self) -> None:
-        self._signing = self._public = None
+        self._signing = self._public = self._signer = None
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.path.with_name(self.path.name + f".{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -69,6 +73,15 @@ class KeyStore:
             if self._signing is None:
                 self._signing = RSAKey.import_key(self._keys[-1])
             return self._signing
+
+    def signer(self) -> Signer:
+        """The newest key as a compact-JWS signer (what :meth:`signing_key` signs with
+        joserfc, without its per-token checks: the hot path of the refresh grant)."""
+        signing = self.signing_key()
+        with self._lock:
+            if self._signer is None or self._signer.kid != str(self._keys[-1]["kid"]):
+                self._signer = Signer(str(self._keys[-1]["kid"]), signing.private_key)
+            return self._signer
 
     @property
     def signing_kid(self) -> str:
@@ -104,6 +117,29 @@ class KeyStore:
                 raise NotFoundError("no such retired-able key", field="kid")
             self._keys = [k for k in self._keys if k["kid"] != kid]
             self._save()
+
+
+class Signer:
+    """RS256 compact JWS (RFC 7515) with one key: the header ``{"typ": "JWT", "alg": "RS256",
+    "kid": ...}`` and compact JSON claims, byte for byte what ``joserfc.jwt.encode`` makes
+    with the same key (RSASSA-PKCS1-v1_5 is deterministic)."""
+
+    def __init__(self, kid: str, private_key: Any) -> None:
+        self.kid = kid
+        self._key = private_key
+        header = {"typ": "JWT", "alg": ALGORITHM, "kid": kid}
+        self._header = _b64(json.dumps(header, ensure_ascii=True, separators=(",", ":")).encode())
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """The signed token of ``claims`` (JSON-serialisable values)."""
+        payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
+        signing_input = self._header + b"." + _b64(payload)
+        signature = self._key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return (signing_input + b"." + _b64(signature)).decode("ascii")
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def _new_key() -> dict[str, Any]:

@@ -38,6 +38,7 @@ from charter.services.oauth.model import (
     TokenFamily,
 )
 from charter.services.oauth.pairwise import pairwise_sub
+from charter.services.oauth.refresh import FastRefresh
 from charter.services.oauth.requests import OAuthRequest
 from charter.services.oauth.server import build_server
 from charter.services.oauth.tables import clients as oauth_clients
@@ -70,6 +71,7 @@ class OAuthProvider:
         self.keystore = keystore or KeyStore.for_data_dir(gate.stores.settings.data_dir)
         self.group = GroupCommit(gate.stores.control)
         self.server = build_server(self)
+        self.fast_refresh = FastRefresh(self)
         self._lock = threading.Lock()
 
     @property
@@ -205,7 +207,12 @@ class OAuthProvider:
     # -- token, revocation, userinfo -------------------------------------------------------
 
     def token(self, request: OAuthRequest) -> Response:
-        """The token endpoint (authorization_code and refresh_token grants)."""
+        """The token endpoint: a plain refresh in one transaction (:mod:`.refresh`), any
+        other request and every refusal by Authlib's grants (:meth:`grant_token`)."""
+        return self.fast_refresh.attempt(request) or self.grant_token(request)
+
+    def grant_token(self, request: OAuthRequest) -> Response:
+        """The token endpoint as Authlib's grants answer it (authorization_code, refresh)."""
         result: Response = self.server.create_token_response(request)
         return result
 

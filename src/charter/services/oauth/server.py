@@ -27,14 +27,19 @@ from charter.services.oauth.model import IssuedCode, OAuthUser, TokenFamily
 from charter.services.oauth.tables import codes as oauth_codes
 
 
-class ProviderState(Protocol):
-    """What the Authlib adapter calls back into (the
-    :class:`~charter.services.oauth.provider.OAuthProvider` provides it)."""
+class SigningState(Protocol):
+    """What signing ID tokens reads of the provider."""
 
     issuer: str
     clock: Clock
-    clients: ClientRegistry
     keystore: KeyStore
+
+
+class ProviderState(SigningState, Protocol):
+    """What the Authlib adapter calls back into (the
+    :class:`~charter.services.oauth.provider.OAuthProvider` provides it)."""
+
+    clients: ClientRegistry
 
     @property
     def control(self) -> Any: ...
@@ -80,7 +85,7 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
         super().validate_code_challenge(grant, redirect_uri)
 
 
-def generate_token(provider: ProviderState) -> Callable[..., dict[str, Any]]:
+def generate_token(provider: SigningState) -> Callable[..., dict[str, Any]]:
     def generate(
         grant_type: str,
         client: Client,
@@ -100,6 +105,51 @@ def generate_token(provider: ProviderState) -> Callable[..., dict[str, Any]]:
         return token
 
     return generate
+
+
+class Signing:
+    """How ID tokens are signed and what they say (both grants)."""
+
+    def __init__(self, provider: SigningState) -> None:
+        self.provider = provider
+
+    def resolve_client_private_key(self, client: Client) -> Any:
+        return self.provider.keystore.signing_key()
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return ALGORITHM
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": self.provider.keystore.signing_kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        now = self.provider.clock() // MICROS
+        return {
+            "iss": self.provider.issuer,
+            "aud": [client.client_id],
+            "iat": now,
+            "exp": now + ID_TOKEN_TTL,
+        }
+
+    def generate_user_info(self, user: OAuthUser, scope: str) -> UserInfo:
+        info = UserInfo(sub=user.sub)
+        if "profile" in (scope or "").split():
+            for name in ("nickname", "picture"):
+                if getattr(user, name) is not None:
+                    info[name] = getattr(user, name)
+        return info
+
+
+class RefreshOpenID(Signing, OpenIDToken):  # type: ignore[misc]
+    """A refresh of an ``openid`` grant returns a new ID token (OpenID Connect Core 12.2):
+    same ``iss``, ``sub``, ``aud`` and ``auth_time``, a new ``iat``, no ``nonce``."""
+
+    def get_compatible_claims(self, request: Any) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_compatible_claims(request)
+        family: TokenFamily | None = request.refresh_token
+        if family is not None and family.auth_time:
+            claims["auth_time"] = family.auth_time // MICROS
+        return claims
 
 
 def build_server(provider: ProviderState) -> AuthorizationServer:
@@ -161,36 +211,11 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
         def revoke_old_credential(self, refresh_token: TokenFamily) -> None:
             return None  # spent atomically with the new pair in save_token
 
-    class Signing:
-        """How ID tokens are signed and what they say (both grants)."""
-
-        def resolve_client_private_key(self, client: Client) -> Any:
-            return provider.keystore.signing_key()
-
-        def get_client_algorithm(self, client: Client) -> str:
-            return ALGORITHM
-
-        def get_encode_header(self, client: Client) -> dict[str, str]:
-            return {"alg": ALGORITHM, "kid": provider.keystore.signing_kid, "typ": "JWT"}
-
-        def get_client_claims(self, client: Client) -> dict[str, Any]:
-            now = provider.clock() // MICROS
-            return {
-                "iss": provider.issuer,
-                "aud": [client.client_id],
-                "iat": now,
-                "exp": now + ID_TOKEN_TTL,
-            }
-
-        def generate_user_info(self, user: OAuthUser, scope: str) -> UserInfo:
-            info = UserInfo(sub=user.sub)
-            if "profile" in (scope or "").split():
-                for name in ("nickname", "picture"):
-                    if getattr(user, name) is not None:
-                        info[name] = getattr(user, name)
-            return info
-
     class OpenID(Signing, OpenIDCode):  # type: ignore[misc]
+        def __init__(self) -> None:
+            Signing.__init__(self, provider)
+            OpenIDCode.__init__(self, require_nonce=False)
+
         def exists_nonce(self, nonce: str, request: Any) -> bool:
             with provider.control.connect().execution_options(readonly=True) as conn:
                 found = conn.execute(
@@ -200,17 +225,6 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
                     )
                 ).first()
             return found is not None
-
-    class RefreshOpenID(Signing, OpenIDToken):  # type: ignore[misc]
-        """A refresh of an ``openid`` grant returns a new ID token (OpenID Connect Core 12.2):
-        same ``iss``, ``sub``, ``aud`` and ``auth_time``, a new ``iat``, no ``nonce``."""
-
-        def get_compatible_claims(self, request: Any) -> dict[str, Any]:
-            claims: dict[str, Any] = super().get_compatible_claims(request)
-            family: TokenFamily | None = request.refresh_token
-            if family is not None and family.auth_time:
-                claims["auth_time"] = family.auth_time // MICROS
-            return claims
 
     class Revocation(RevocationEndpoint):  # type: ignore[misc]
         CLIENT_AUTH_METHODS = auth_methods
@@ -223,7 +237,7 @@ def build_server(provider: ProviderState) -> AuthorizationServer:
 
     server = Server(scopes_supported=list(SCOPES))
     server.register_token_generator("default", generate_token(provider))
-    server.register_grant(CodeGrant, [S256Only(required=True), OpenID(require_nonce=False)])
-    server.register_grant(Refresh, [RefreshOpenID()])
+    server.register_grant(CodeGrant, [S256Only(required=True), OpenID()])
+    server.register_grant(Refresh, [RefreshOpenID(provider)])
     server.register_endpoint(Revocation)
     return server
