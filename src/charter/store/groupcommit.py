@@ -77,76 +77,54 @@ class GroupCommit:
         return future
 
     def _loop(self) -> None:
-        # one connection for the thread's life (no pool checkout per batch); dropped after an
-        # error, when the engine changes, and when the thread ends
-        held: tuple[Engine, Connection] | None = None
-        try:
-            while True:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
+            items = [first]
+            while len(items) < MAX_BATCH:
                 try:
-                    first = self._queue.get(timeout=IDLE_SECONDS)
+                    items.append(self._queue.get_nowait())
                 except queue.Empty:
-                    with self._lock:
-                        if self._queue.empty():
-                            self._thread = None
-                            return
-                    continue
-                items = [first]
-                while len(items) < MAX_BATCH:
-                    try:
-                        items.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                engine = self._engine_of()
-                if held is not None and held[0] is not engine:
-                    held[1].close()
-                    held = None
-                if held is None:
-                    try:
-                        held = (engine, engine.connect())
-                    except Exception as exc:
-                        live = [u for u in items if u[1].set_running_or_notify_cancel()]
-                        self._fail(live, exc)
-                        continue
-                if not self._run_batch(held[1], items):
-                    held[1].close()
-                    held = None
-        finally:
-            if held is not None:
-                held[1].close()
+                    break
+            self._run_batch(items)
 
-    def _run_batch(self, conn: Connection, items: list[_Unit]) -> bool:
-        """Run one batch; False when the connection should not be used again."""
+    def _run_batch(self, items: list[_Unit]) -> None:
         live = [(work, future) for work, future in items if future.set_running_or_notify_cancel()]
         if not live:
-            return True  # every unit was cancelled while queued: nobody waits for them
+            return  # every unit was cancelled while queued: nobody waits for them
         try:
             # first without savepoints (two statements fewer per unit) and with one finish
             # for the whole batch; should anything fail, the whole transaction rolls back
             # and the batch runs again, each unit (and its finish) in its own savepoint, so
             # the failing unit rolls back alone
-            outcomes = self._attempt(conn, live, isolated=False)
+            outcomes = self._attempt(live, isolated=False)
         except _UnitFailedError:
             try:
-                outcomes = self._attempt(conn, live, isolated=True)
+                outcomes = self._attempt(live, isolated=True)
             except Exception as exc:
                 self._fail(live, exc)
-                return False
+                return
         except Exception as exc:
             self._fail(live, exc)
-            return False
+            return
         self.batches += 1
         for future, result, error in outcomes:
             if error is not None:
                 future.set_exception(error)
             else:
                 future.set_result(result)
-        return True
 
     def _attempt(
-        self, conn: Connection, live: list[_Unit], *, isolated: bool
+        self, live: list[_Unit], *, isolated: bool
     ) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-        with conn.begin():
+        with self._engine_of().begin() as conn:
             if not isolated:
                 rows: list[Any] = []
                 try:
