@@ -11,37 +11,59 @@ import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from charter.catalog import Catalog
 from charter.clock import Clock
 from charter.errors import InputError, NotFoundError, RefusedError
-from charter.gate.journal import Journal
+from charter.gate.journal import AuditEntry, Journal
 from charter.gate.model import ACTIVE, SwitchChange
 from charter.gate.records import remove_records
 from charter.gate.subjects import SubjectDirectory
 from charter.policy import CompiledCatalog, Reason
 from charter.store import schema as t
-from charter.store.groupcommit import GroupCommit
+from charter.store.groupcommit import Batched, GroupCommit
 from charter.store.regions import RegionStores
 
-# Built once: a switch change runs them with parameters (no statement built per change).
-_UPDATE_SWITCH = (
-    update(t.switches)
-    .where(
-        t.switches.c.subject_id == bindparam("b_subject"), t.switches.c.key == bindparam("b_key")
-    )
-    .values(value=bindparam("b_value"), changed_at=bindparam("b_at"), source=bindparam("b_source"))
-)
-_INSERT_SWITCH = insert(t.switches)
-_INSERT_HISTORY = insert(t.switch_history)
-# The subject's status, read inside the change's transaction: a subject reset or erased (by
-# this process or another) is refused by the change itself. (Its own table: hot paths join
-# no two distributed tables, tests/test_router_queries.py.)
-_STATUS = select(t.subjects.c.status).where(t.subjects.c.id == bindparam("b_subject"))
 _LOAD = select(t.switches.c.subject_id, t.switches.c.key, t.switches.c.value).where(
     t.switches.c.subject_id.in_(bindparam("ids", expanding=True))
 )
+
+
+class _Statements:
+    """
+    The fixed statements of a switch change, as SQL text in one dialect's parameter style:
+    sent with ``exec_driver_sql``, so no statement is compiled, no cache key computed and
+    no parameter processed per change (every value is already the bool, int or str its
+    column stores). The history row takes the subject's next id in its own ``INSERT`` (no
+    ``SELECT`` of the largest id first).
+    """
+
+    def __init__(self, paramstyle: str) -> None:
+        # The subject's status is read inside the change's transaction: a subject reset or
+        # erased (by this process or another) is refused by the change itself. (Its own
+        # statement: hot paths join no two distributed tables, tests/test_router_queries.py.)
+        def sql(text: str) -> str:
+            return text if paramstyle == "qmark" else text.replace("?", "%s")
+
+        self.status = sql("SELECT status FROM subjects WHERE id = ?")
+        self.load = sql("SELECT key, value FROM switches WHERE subject_id = ?")
+        self.update = sql(
+            "UPDATE switches SET value = ?, changed_at = ?, source = ? "
+            "WHERE subject_id = ? AND key = ?"
+        )
+        self.insert = sql(
+            "INSERT INTO switches (subject_id, key, value, changed_at, source) "
+            "VALUES (?, ?, ?, ?, ?)"
+        )
+        self.history = sql(
+            "INSERT INTO switch_history (subject_id, id, key, value, changed_at, source, actor) "
+            "VALUES (?, (SELECT COALESCE(MAX(id), 0) + 1 FROM switch_history WHERE subject_id = ?), "
+            "?, ?, ?, ?, ?)"
+        )
+
+
+_STATEMENTS = {style: _Statements(style) for style in ("qmark", "format", "pyformat")}
 
 
 class Switches:
@@ -157,50 +179,43 @@ class Switches:
                 )
         subject = self.subjects.locate(subject_id)  # its region (cached; never changes)
 
-        def work(conn: Connection) -> tuple[dict[str, bool], int]:
+        defaults = self.compiled.defaults
+        journal = self.journal
+
+        def work(conn: Connection) -> Batched[tuple[dict[str, bool], int]]:
+            sql = _STATEMENTS[conn.dialect.paramstyle]
             now = self.clock()
-            changed = 0
-            current = self._current_of_active(conn, subject_id)
+            current = self._current_of_active(conn, subject_id, sql)
+            entries: list[AuditEntry] = []
             for key, value in changes.items():
-                before = current.get(key, self.compiled.defaults[key])
+                before = current.get(key, defaults[key])
                 if skip_unchanged and before == value:
                     continue
-                changed += 1
-                row = {
-                    "subject_id": subject_id,
-                    "key": key,
-                    "value": value,
-                    "changed_at": now,
-                    "source": source,
-                }
                 if key in current:
-                    conn.execute(
-                        _UPDATE_SWITCH,
-                        {
-                            "b_subject": subject_id,
-                            "b_key": key,
-                            "b_value": value,
-                            "b_at": now,
-                            "b_source": source,
-                        },
-                    )
+                    conn.exec_driver_sql(sql.update, (value, now, source, subject_id, key))
                 else:
-                    conn.execute(_INSERT_SWITCH, row)
-                conn.execute(_INSERT_HISTORY, {**row, "actor": actor})
+                    conn.exec_driver_sql(sql.insert, (subject_id, key, value, now, source))
+                conn.exec_driver_sql(
+                    sql.history, (subject_id, subject_id, key, value, now, source, actor)
+                )
                 deleted = 0
                 if before and not value and key.endswith(".authorization"):
                     deleted = self._on_withdrawal(
                         conn, subject.region, subject_id, key.removesuffix(".authorization")
                     )
-                self.journal.record(
-                    conn,
-                    actor,
-                    "switch",
-                    subject_id,
-                    {"key": key, "value": value, "source": source, "deleted_records": deleted},
+                # appended with the batch's other entries just before its commit (alone, in
+                # this change's savepoint, should the batch be retried unit by unit)
+                entries.append(
+                    journal.entry(
+                        actor,
+                        "switch",
+                        subject_id,
+                        {"key": key, "value": value, "source": source, "deleted_records": deleted},
+                        at=now,
+                    )
                 )
                 current[key] = value
-            return effective({**self.compiled.defaults, **current}), changed
+            return Batched((effective({**defaults, **current}), len(entries)), entries)
 
         # Concurrent switch changes of a region share one durable commit (each in its own
         # savepoint): no caller hears "done" before its change is on disk.
@@ -210,7 +225,9 @@ class Switches:
         with self._groups_lock:
             group = self._groups.get(region)
             if group is None:
-                group = self._groups[region] = GroupCommit(lambda: self.stores.region(region))
+                group = self._groups[region] = GroupCommit(
+                    lambda: self.stores.region(region), finish=self.journal.record_many
+                )
             return group
 
     def apply_gpc(self, subject_id: str, *, actor: str) -> bool:
@@ -231,14 +248,16 @@ class Switches:
         )
         return changed > 0
 
-    def _current_of_active(self, conn: Connection, subject_id: str) -> dict[str, bool]:
+    def _current_of_active(
+        self, conn: Connection, subject_id: str, sql: _Statements
+    ) -> dict[str, bool]:
         """The switches an active subject has set, read in the change's transaction.
 
         Raises:
             NotFoundError: the subject is gone (erased, perhaps by another process).
             RefusedError: the subject was reset or is being erased (``subject_inactive``).
         """
-        status = conn.execute(_STATUS, {"b_subject": subject_id}).scalar_one_or_none()
+        status = conn.exec_driver_sql(sql.status, (subject_id,)).scalar_one_or_none()
         if status is None:
             self.subjects.forget(subject_id)
             raise NotFoundError("no such subject", field="subject_id")
@@ -248,7 +267,7 @@ class Switches:
                 code=Reason.SUBJECT_INACTIVE.value,
                 field="subject_id",
             )
-        return self.load(conn, [subject_id]).get(subject_id, {})
+        return {key: bool(value) for key, value in conn.exec_driver_sql(sql.load, (subject_id,))}
 
     def _on_withdrawal(
         self, conn: Connection, region: str, subject_id: str, service_id: str

@@ -6,6 +6,11 @@ token endpoint would spend most of its time there. :class:`GroupCommit` queues e
 work, runs the units waiting at that moment in one transaction — each inside its own
 savepoint, so one failing unit rolls back alone — commits once, and only then answers every
 caller. Durability is unchanged: no caller hears "done" before its work is on disk.
+
+A unit may leave rows for the batch to write together (:class:`Batched`, e.g. its audit
+entries): the group's ``finish`` writes those of every unit in one go, inside the same
+transaction, just before the commit. Should anything fail, each unit runs again in its own
+savepoint with its own ``finish``, so its rows exist exactly when its work commits.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -22,13 +28,29 @@ T = TypeVar("T")
 MAX_BATCH = 128
 IDLE_SECONDS = 2.0
 
+Finish = Callable[[Connection, list[Any]], None]
+"""Writes the rows units left for the batch (in the units' order) inside its transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batched(Generic[T]):
+    """What a unit returns when it leaves ``rows`` for the group's ``finish``: its caller
+    gets ``result``."""
+
+    result: T
+    rows: list[Any]
+
+
+_Unit = tuple[Callable[[Connection], Any], "Future[Any]"]
+
 
 class GroupCommit:
     """Runs units of work in shared transactions on a background thread."""
 
-    def __init__(self, engine_of: Callable[[], Engine]) -> None:
+    def __init__(self, engine_of: Callable[[], Engine], finish: Finish | None = None) -> None:
         self._engine_of = engine_of
-        self._queue: queue.Queue[tuple[Callable[[Connection], Any], Future[Any]]] = queue.Queue()
+        self._finish = finish
+        self._queue: queue.SimpleQueue[_Unit] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.batches = 0
@@ -37,11 +59,12 @@ class GroupCommit:
         """Run ``work(conn)`` in a shared transaction; returns its result once committed."""
         return self.submit(work).result()
 
-    def submit(self, work: Callable[[Connection], T]) -> Future[T]:
+    def submit(self, work: Callable[[Connection], T | Batched[T]]) -> Future[T]:
         """
         Queue ``work(conn)`` for a shared transaction without waiting: the future holds its
         result once committed (or its exception). An event loop awaits it without a thread
-        of its own (``asyncio.wrap_future``).
+        of its own (``asyncio.wrap_future``). A unit returning :class:`Batched` needs a
+        group made with ``finish``.
         """
         future: Future[T] = Future()
         self._queue.put((work, future))
@@ -71,14 +94,15 @@ class GroupCommit:
                     break
             self._run_batch(items)
 
-    def _run_batch(self, items: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+    def _run_batch(self, items: list[_Unit]) -> None:
         live = [(work, future) for work, future in items if future.set_running_or_notify_cancel()]
         if not live:
             return  # every unit was cancelled while queued: nobody waits for them
         try:
-            # first without savepoints (two statements fewer per unit); should any unit fail,
-            # the whole transaction rolls back and the batch runs again, each unit in its own
-            # savepoint, so the failing unit rolls back alone
+            # first without savepoints (two statements fewer per unit) and with one finish
+            # for the whole batch; should anything fail, the whole transaction rolls back
+            # and the batch runs again, each unit (and its finish) in its own savepoint, so
+            # the failing unit rolls back alone
             outcomes = self._attempt(live, isolated=False)
         except _UnitFailedError:
             try:
@@ -97,26 +121,44 @@ class GroupCommit:
                 future.set_result(result)
 
     def _attempt(
-        self, live: list[tuple[Callable[[Connection], Any], Future[Any]]], *, isolated: bool
+        self, live: list[_Unit], *, isolated: bool
     ) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         with self._engine_of().begin() as conn:
+            if not isolated:
+                rows: list[Any] = []
+                try:
+                    for work, future in live:
+                        result = work(conn)
+                        if type(result) is Batched:
+                            rows += result.rows
+                            result = result.result
+                        outcomes.append((future, result, None))
+                    if rows:
+                        self._finish_rows(conn, rows)
+                except Exception as exc:
+                    raise _UnitFailedError from exc
+                return outcomes
             for work, future in live:
-                if not isolated:
-                    try:
-                        outcomes.append((future, work(conn), None))
-                    except Exception as exc:
-                        raise _UnitFailedError from exc
-                    continue
                 try:
                     with conn.begin_nested():
-                        outcomes.append((future, work(conn), None))
+                        result = work(conn)
+                        if type(result) is Batched:
+                            if result.rows:
+                                self._finish_rows(conn, result.rows)
+                            result = result.result
+                    outcomes.append((future, result, None))
                 except Exception as exc:
                     outcomes.append((future, None, exc))
         return outcomes
 
+    def _finish_rows(self, conn: Connection, rows: list[Any]) -> None:
+        if self._finish is None:
+            raise TypeError("a unit returned Batched rows to a group made without finish")
+        self._finish(conn, rows)
+
     @staticmethod
-    def _fail(live: list[tuple[Callable[[Connection], Any], Future[Any]]], exc: Exception) -> None:
+    def _fail(live: list[_Unit], exc: Exception) -> None:
         """The commit itself failed: nobody's work is done."""
         for _work, future in live:
             future.set_exception(exc)

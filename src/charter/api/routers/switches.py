@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Annotated, Any, Literal
+from concurrent.futures import Future
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
@@ -31,6 +32,7 @@ from charter.api.models import rfc3339
 from charter.app import Charter
 from charter.errors import InputError, RefusedError
 
+T = TypeVar("T")
 router = APIRouter(prefix="/v1/subjects/{subject_id}/switches", tags=["switches"])
 
 SWITCH_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$"
@@ -190,19 +192,44 @@ async def put_switches(
     changes, chosen = parsed
     _authorise(charter, caller, changes)
     source = chosen or ("device" if caller.service is not None else "user")
+    submit = charter.gate.submit_switches
     if reads_inline(request):
         # checked here, written by the region's group commit: the event loop awaits the
-        # commit without a worker thread; shielded, so a client that goes away does not
-        # cancel a change already queued (as a worker thread would not have been stopped)
-        future = charter.gate.submit_switches(
-            subject_id, changes, source=source, actor=caller.actor
-        )
-        switches, _ = await asyncio.shield(asyncio.wrap_future(future))
+        # commit without a worker thread
+        future = submit(subject_id, changes, source=source, actor=caller.actor)
     else:
-        switches = await run_in_threadpool(
-            charter.gate.set_switches, subject_id, changes, source=source, actor=caller.actor
+        # the subject's placement may need a read over the network: a worker thread queues
+        # the change, and is free again at once (the group commit's thread writes it)
+        future = await run_in_threadpool(
+            submit, subject_id, changes, source=source, actor=caller.actor
         )
+    switches, _ = await _outcome(future)
     return _view(charter, switches)
+
+
+def _outcome(future: Future[T]) -> asyncio.Future[T]:
+    """
+    An asyncio future that takes ``future``'s outcome once the group commit's thread sets
+    it (one call into the event loop). Cancelling it (a client that goes away) does not
+    cancel the change already queued, as a worker thread would not have been stopped.
+    """
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[T] = loop.create_future()
+
+    def settle(done: Future[T]) -> None:
+        if waiter.cancelled():
+            return
+        if done.cancelled():
+            waiter.cancel()
+            return
+        error = done.exception()
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(done.result())
+
+    future.add_done_callback(lambda done: loop.call_soon_threadsafe(settle, done))
+    return waiter
 
 
 @router.get("/history", response_model=SwitchHistoryOut, responses=responses(401, 403, 404, 422))

@@ -101,7 +101,15 @@ _COLUMNS = (
 )
 
 
-_LAST_ENTRY = sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+# Appending runs on every audited change: its statements are fixed SQL text, sent with
+# ``exec_driver_sql`` (nothing compiled per append).
+_LAST_ENTRY = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_INSERT_QMARK = (
+    "INSERT INTO audit_log (seq, at, actor, action, subject_ref, detail, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_FORMAT = _INSERT_QMARK.replace("?", "%s")
 
 
 # --------------------------------------------------------------------------- hashing
@@ -253,8 +261,8 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
                 f"audit entry {i}: detail is not JSON-serialisable: {exc}", field="detail"
             ) from None
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-    last = conn.execute(_LAST_ENTRY).first()
+        conn.exec_driver_sql(_LOCK, (ADVISORY_LOCK_KEY,))
+    last = conn.exec_driver_sql(_LAST_ENTRY).first()
     seq, prev = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
     if not checked:
         return seq
@@ -269,12 +277,8 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
         prev = current
     # a driver-level executemany over tuples (no per-row parameter processing: every value
     # is already the int or str its column stores)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(
-        f"INSERT INTO audit_log ({', '.join(StoredRow._fields)}) "  # noqa: S608 - constants
-        f"VALUES ({', '.join([mark] * len(StoredRow._fields))})",
-        rows,
-    )
+    insert = _INSERT_QMARK if conn.dialect.paramstyle == "qmark" else _INSERT_FORMAT
+    conn.exec_driver_sql(insert, rows)
     crashpoints.reach("audit.appended")
     return seq
 

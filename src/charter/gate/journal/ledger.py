@@ -64,12 +64,25 @@ class Journal:
         Append one entry inside ``conn``'s transaction: it exists exactly when the change
         it records commits. ``detail`` holds codes and counts, never personal values.
         """
+        append_entries(conn, [self.entry(actor, action, subject_id, detail, at=at)])
+
+    def entry(
+        self,
+        actor: str,
+        action: str,
+        subject_id: str | None,
+        detail: Mapping[str, object],
+        *,
+        at: int | None = None,
+    ) -> AuditEntry:
+        """An entry as :meth:`record` would append it (the subject fingerprinted), for
+        :meth:`record_many` to append later in the same transaction, with others."""
         ref = self.subject_ref(subject_id) if subject_id else None
-        entry = AuditEntry(self._clock() if at is None else at, actor, action, ref, dict(detail))
-        append_entries(conn, [entry])
+        return AuditEntry(self._clock() if at is None else at, actor, action, ref, dict(detail))
 
     def record_many(self, conn: Connection, entries: Sequence[AuditEntry]) -> None:
-        """Append prepared entries (subject already fingerprinted) in one statement."""
+        """Append prepared entries (subject already fingerprinted, e.g. by :meth:`entry`)
+        in one statement, inside ``conn``'s transaction."""
         append_entries(conn, entries)
 
     def record_admin(self, actor: str, action: str, detail: Mapping[str, object]) -> None:
