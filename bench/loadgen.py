@@ -89,10 +89,16 @@ def _script(calls: Sequence[Call]) -> str:
 
 def run_wrk(url: str, calls: Sequence[Call], seconds: float, server_pid: int) -> Run:
     """Send ``calls`` in turn, over and over, for ``seconds`` on CONNECTIONS connections."""
+    return _run_script(url, _script(calls), seconds, server_pid)
+
+
+def _run_script(url: str, lua: str, seconds: float, server_pid: int) -> Run:
+    """Run wrk with the Lua script ``lua`` for ``seconds`` on CONNECTIONS connections; the
+    requests, their time, the failed ones and the server's CPU seconds meanwhile."""
     wrk = wrk_path()
     assert wrk is not None, "wrk is not installed"
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(_script(calls))
+        script.write(lua)
         script.flush()
         before = cpu_seconds(server_pid)
         out = subprocess.run(
@@ -163,33 +169,4 @@ def run_wrk_chains(
     rotating chains (``tokens``, more than CONNECTIONS of them) and putting the answer's next
     ``refresh_token`` back. Answers without a token (errors) end their chain."""
     assert len(tokens) > CONNECTIONS, "one chain per connection, and one for wrk's check"
-    wrk = wrk_path()
-    assert wrk is not None, "wrk is not installed"
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(_chain_script(path, headers, form, tokens))
-        script.flush()
-        before = cpu_seconds(server_pid)
-        out = subprocess.run(
-            [
-                wrk,
-                "-t1",
-                f"-c{CONNECTIONS}",
-                f"-d{max(1, round(seconds))}s",
-                "--timeout",
-                "30s",
-                "-s",
-                script.name,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        used = cpu_seconds(server_pid) - before
-    done = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
-    assert done is not None, out
-    elapsed = float(done.group(2)) / (1000 if done.group(3) == "ms" else 1)
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: .*", out)
-    assert errors is None or "timeout 0" in errors.group(0), errors.group(0)
-    return Run(int(done.group(1)), elapsed, int(failed.group(1)) if failed else 0, used)
+    return _run_script(url, _chain_script(path, headers, form, tokens), seconds, server_pid)
