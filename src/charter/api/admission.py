@@ -198,6 +198,16 @@ class Admission:
         self.turn_started = None
 
 
+def arrive(admission: Admission, path: str) -> tuple[str, bool]:
+    """A request for ``path`` starts on the running event loop: its class, and whether
+    ``admission`` serves it (then the caller calls :meth:`Admission.done`). The first request
+    of a turn has the turn's end marked once the requests ready with it have run."""
+    name = request_class(path)
+    if not admission.in_turn:
+        asyncio.get_running_loop().call_soon(admission.end_turn)
+    return name, admission.admit(name, admission.clock())
+
+
 def refusal(name: str) -> tuple[Message, Message]:
     """The ASGI messages of a class's 503 (the one error shape, with Retry-After)."""
     message = f"the server is at capacity for {name} requests; retry after {RETRY_AFTER} second(s)"
@@ -241,11 +251,8 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
-        admission = self.admission
-        name = request_class(scope["path"])
-        if not admission.in_turn:
-            asyncio.get_running_loop().call_soon(admission.end_turn)
-        if not admission.admit(name, admission.clock()):
+        name, admitted = arrive(self.admission, scope["path"])
+        if not admitted:
             start, body = self._refusals[name]
             await send(start)
             await send(body)
@@ -253,4 +260,4 @@ class AdmissionMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            admission.done(name)
+            self.admission.done(name)

@@ -18,14 +18,13 @@ The classes of those modules stay usable on their own (tests, other apps).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from charter.api import media
-from charter.api.admission import EXEMPT, Admission, refusal, request_class
+from charter.api.admission import EXEMPT, Admission, arrive, refusal
 from charter.api.cors import PATHS as CORS_PATHS
 from charter.api.cors import ProviderCORSMiddleware
 from charter.api.errors import call_catching, error_response
@@ -65,11 +64,8 @@ class EdgeMiddleware:
         if path in EXEMPT:
             await self._bounded(scope, receive, send)
             return
-        admission = self.admission
-        name = request_class(path)
-        if not admission.in_turn:  # the turn ends once the requests ready with this one ran
-            asyncio.get_running_loop().call_soon(admission.end_turn)
-        if not admission.admit(name, admission.clock()):
+        name, admitted = arrive(self.admission, path)
+        if not admitted:
             start, body = self._refusals[name]
             await send(start)
             await send(body)
@@ -77,7 +73,7 @@ class EdgeMiddleware:
         try:
             await self._bounded(scope, receive, send)
         finally:
-            admission.done(name)
+            self.admission.done(name)
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
         length: bytes | None = None
