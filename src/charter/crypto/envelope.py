@@ -279,9 +279,11 @@ class FieldCipher:
         """Encryptions allowed before :meth:`encrypt` refuses."""
         return self._limit
 
-    def _count(self) -> None:
-        """Count one encryption; past the limit, refuse."""
-        n = next(self._counter)
+    def _count(self, times: int = 1) -> None:
+        """Count ``times`` encryptions; past the limit, refuse (the count still advances)."""
+        n = 0
+        for _ in range(times):
+            n = next(self._counter)
         if n > self._limit:
             raise IntegrityError(
                 f"this data key has reached its limit of {self._limit} encryptions; "
@@ -354,16 +356,7 @@ class FieldCipher:
         count = len(items)
         if not count:
             return []
-        last = 0
-        for _ in range(count):
-            last = next(self._counter)
-        if last > self._limit:
-            raise IntegrityError(
-                f"this data key has reached its limit of {self._limit} encryptions; "
-                f"rotate the data key",
-                code="key_usage_exhausted",
-            )
-        self._encryptions = last
+        self._count(count)
         nonces = os.urandom(NONCE_BYTES * count)
         aead = self._aead
         header = _FIELD_HEADER
