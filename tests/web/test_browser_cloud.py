@@ -30,11 +30,8 @@ def test_person_browses_restores_and_empties_their_cloud(
 
     deployment, url = served
     user = deployment.demo.user
-    subject = user.account_id or ""
+    subject = deployment.cloud_on()
     cloud = deployment.charter.cloud
-    deployment.charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
     note = cloud.upload(subject, "notes", b"shopping: bread")
     photo = cloud.upload(subject, "gallery", PNG)
     cloud.links.share(subject, photo.id, days=3)

@@ -26,11 +26,8 @@ def test_protected_items_are_locked_on_the_web(
 
     deployment, url = served
     user = deployment.demo.user
-    subject = user.account_id or ""
+    subject = deployment.cloud_on()
     cloud = deployment.charter.cloud
-    deployment.charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
     cloud.set_plan(subject, "plus", source="person")
     device = X25519PrivateKey.generate()
     device_id = "dv_" + "ab" * 16

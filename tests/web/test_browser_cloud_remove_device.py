@@ -27,18 +27,12 @@ def test_the_person_removes_a_device_and_the_keys_are_rotated(
     served: tuple[Deployment, str], browser: Any, tmp_path: Path, width: int
 ) -> None:
     deployment, url = served
-    charter = deployment.charter
-    user = deployment.demo.user
-    subject = user.account_id or ""
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
+    subject = deployment.cloud_on()
 
     clients = ExitStack()
 
     def device(name: str) -> ProtectedCloud:
-        token = charter.credentials.issue_user_token(subject, actor="test").secret
-        cloud = clients.enter_context(CloudClient(url, token))
+        cloud = clients.enter_context(CloudClient(url, deployment.token_for(subject)))
         return ProtectedCloud(cloud, DeviceKey.load_or_create(tmp_path / f"{name}.json"))
 
     with clients:

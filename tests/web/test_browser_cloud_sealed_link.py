@@ -53,11 +53,8 @@ def test_the_browser_decrypts_a_shared_protected_photo_with_the_key_in_the_fragm
 
     deployment, url = served
     charter = deployment.charter
-    subject = deployment.demo.user.account_id or ""
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
+    subject = deployment.cloud_on()
+    token = deployment.token_for(subject)
     original = photo()
     stripped, _ = strip_bytes(original)
     with CloudClient(url, token) as cloud:

@@ -34,11 +34,8 @@ def test_a_device_approves_this_browser_and_the_page_decrypts_the_items(
     deployment, url = served
     charter = deployment.charter
     user = deployment.demo.user
-    subject = user.account_id or ""
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
-    token = charter.credentials.issue_user_token(subject, actor="test").secret
+    subject = deployment.cloud_on()
+    token = deployment.token_for(subject)
     with CloudClient(url, token) as cloud:
         phone = ProtectedCloud(cloud, DeviceKey.load_or_create(tmp_path / "phone.json"))
         phone.protect("notes", acknowledge_data_loss=True)

@@ -13,10 +13,7 @@ def test_clearing_history_on_the_page_needs_confirmation_and_reaches_every_devic
     deployment: Deployment, user_client: TestClient
 ) -> None:
     charter = deployment.charter
-    subject = deployment.demo.user.account_id or ""
-    charter.gate.set_switches(
-        subject, {"cloud.authorization": True}, source="user", actor="subject"
-    )
+    subject = deployment.cloud_on()
     charter.rights.devices.register(subject, "tablet")
     charter.browser.put_sync(subject, "history", [{"url": "https://example.org/a", "title": "a"}])
     page = user_client.get("/browser")

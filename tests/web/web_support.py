@@ -39,6 +39,18 @@ class Deployment:
     demo: DemoInfo
     outbox: Path
 
+    def cloud_on(self) -> str:
+        """Switch Cloud on for the demo user, as they would on the page; their subject id."""
+        subject = self.demo.user.account_id or ""
+        self.charter.gate.set_switches(
+            subject, {"cloud.authorization": True}, source="user", actor="subject"
+        )
+        return subject
+
+    def token_for(self, subject: str) -> str:
+        """A bearer token a device of ``subject`` uses over HTTP."""
+        return self.charter.credentials.issue_user_token(subject, actor="test").secret
+
 
 def deploy(data_dir: Path) -> Deployment:
     """A fresh deployment in ``data_dir`` with demo accounts (fast argon2, file outbox)."""
