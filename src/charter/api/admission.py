@@ -31,6 +31,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +64,11 @@ INTERVAL = 0.1
 
 RETRY_AFTER = 1
 EXEMPT = frozenset({"/healthz"})
+
+ADMITTED: ContextVar[str | None] = ContextVar("charter_admitted", default=None)
+"""Set (to its class) in the context of a request that the server's protocol has already
+admitted before its ASGI task existed (``charter.cli.server``): :func:`arrive` then counts
+it no second time."""
 
 _SWITCHES = re.compile(r"^/v1/subjects/[^/]+/switches(/|$)")
 _SIGNIN = (
@@ -201,7 +207,11 @@ class Admission:
 def arrive(admission: Admission, path: str) -> tuple[str, bool]:
     """A request for ``path`` starts on the running event loop: its class, and whether
     ``admission`` serves it (then the caller calls :meth:`Admission.done`). The first request
-    of a turn has the turn's end marked once the requests ready with it have run."""
+    of a turn has the turn's end marked once the requests ready with it have run. A request
+    admitted already (:data:`ADMITTED` set) is served under that class, not counted again."""
+    admitted = ADMITTED.get()
+    if admitted is not None:
+        return admitted, True
     name = request_class(path)
     if not admission.in_turn:
         asyncio.get_running_loop().call_soon(admission.end_turn)

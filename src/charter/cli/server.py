@@ -9,6 +9,10 @@ Serving a deployment with uvicorn, bounded against slow and many clients.
   file limit less a reserve). At the cap, a new connection evicts the oldest one still
   waiting for its headers (the slowest client); only when none is waiting is the new one
   closed. A health check gets through a flood of slow clients.
+- **Shedding before any work:** under overload (:mod:`charter.api.admission`), a complete
+  request without a body that admission refuses is answered 503 with ``Retry-After`` by the
+  protocol itself, from prepared bytes: no parsing past the request line, no ASGI task, no
+  middleware. What it admits is parsed and served as usual, counted once.
 - The open-file soft limit is raised to the hard limit at start.
 
 For the internet, run it behind a reverse proxy that buffers requests (see docs/api.md).
@@ -25,11 +29,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from charter.api.admission import ADMITTED, EXEMPT, Admission, arrive, refusal
 from charter.config import Settings
 from charter.errors import ConfigError
 
@@ -77,10 +83,53 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+_NOT_PLAIN = (
+    b"\r\ncontent-length:",
+    b"\r\ntransfer-encoding:",
+    b"\r\nconnection:",
+    b"\r\nupgrade:",
+    b"\r\nexpect:",
+)
+"""Headers that take a request off the fast shedding path (a body, a connection change)."""
+
+
+def plain_path(data: bytes) -> str | None:
+    """The path of ``data`` if it is exactly one complete HTTP/1.1 request with no body and
+    no connection-changing header (what the protocol may shed without parsing further);
+    None otherwise."""
+    end = data.find(b"\r\n\r\n")
+    if end != len(data) - 4:
+        return None
+    line_end = data.find(b"\r\n")
+    method, _, rest = data[:line_end].partition(b" ")
+    target, _, version = rest.partition(b" ")
+    if version != b"HTTP/1.1" or not target.startswith(b"/") or not method.isalpha():
+        return None
+    head = data[line_end:].lower()
+    if any(name in head for name in _NOT_PLAIN):
+        return None
+    path = target.partition(b"?")[0].decode("latin-1")
+    return unquote(path) if "%" in path else path
+
+
+def refusal_head(name: str) -> tuple[bytes, bytes]:
+    """The status line and headers (without the server's default ones) and the body of a
+    class's 503 as bytes on the wire."""
+    start, body = refusal(name)
+    head = b"HTTP/1.1 503 Service Unavailable\r\n" + b"".join(
+        key + b": " + value + b"\r\n" for key, value in start["headers"]
+    )
+    return head, body["body"]
+
+
 class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with header and body deadlines and a connection cap."""
+    """uvicorn's h11 protocol with header and body deadlines, a connection cap and shedding
+    before any work (see the module)."""
 
     limits: ClassVar[ServerLimits] = ServerLimits()
+    admission: ClassVar[Admission | None] = None
+    """The app's admission control (``app.state.admission``); None: no shedding here."""
+    refusals: ClassVar[dict[str, tuple[bytes, bytes]]] = {}
     waiting: ClassVar[OrderedDict[int, BoundedH11Protocol]] = OrderedDict()
     """Connections waiting for a request's headers, oldest first (by id)."""
 
@@ -100,6 +149,41 @@ class BoundedH11Protocol(H11Protocol):
         self.waiting.pop(id(self), None)
         if getattr(self, "transport", None) is not None:
             super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        admission = self.admission
+        conn = self.conn
+        if admission is None or conn.their_state is not h11.IDLE or conn.our_state is not h11.IDLE:
+            super().data_received(data)
+            return
+        path = plain_path(data)
+        if path is None or path in EXEMPT or conn.trailing_data[0]:
+            super().data_received(data)
+            return
+        name, admitted = arrive(admission, path)
+        if not admitted:
+            self._shed(name)
+            return
+        tasks = len(self.tasks)
+        token = ADMITTED.set(name)
+        try:
+            super().data_received(data)
+        finally:
+            ADMITTED.reset(token)
+            if len(self.tasks) == tasks:  # refused by the parser: no request will finish
+                admission.done(name)
+
+    def _shed(self, name: str) -> None:
+        """Answer the request just read 503 from prepared bytes; wait for the next one."""
+        head, body = self.refusals[name]
+        defaults = b"".join(k + b": " + v + b"\r\n" for k, v in self.server_state.default_headers)
+        self.transport.write(head + defaults + b"\r\n" + body)
+        self.server_state.total_requests += 1
+        self._unset_keepalive_if_required()
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+        self._await_headers()
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -144,6 +228,15 @@ class BoundedH11Protocol(H11Protocol):
         return False
 
 
+def shed_in_protocol(app: Any) -> None:
+    """Let the protocol shed with the admission control of ``app`` (``app.state.admission``;
+    an app without one is not shed by the protocol)."""
+    admission = getattr(getattr(app, "state", None), "admission", None)
+    if isinstance(admission, Admission):
+        BoundedH11Protocol.admission = admission
+        BoundedH11Protocol.refusals = {name: refusal_head(name) for name in admission.limits}
+
+
 def raise_open_file_limit() -> int:
     """Raise the open-file soft limit to the hard limit; returns the new soft limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -167,6 +260,7 @@ def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     raise_open_file_limit()
     freeze_startup_heap()
     BoundedH11Protocol.limits = ServerLimits.from_env()
+    shed_in_protocol(app)
     uvicorn.run(
         app,
         host=host,
@@ -210,6 +304,7 @@ def worker_app() -> Any:
 
     BoundedH11Protocol.limits = ServerLimits.from_env()
     app = create_app(Charter.open(Settings.from_env()))
+    shed_in_protocol(app)
     freeze_startup_heap()
     return app
 
