@@ -13,6 +13,10 @@ Serving a deployment with uvicorn, bounded against slow and many clients.
   request without a body that admission refuses is answered 503 with ``Retry-After`` by the
   protocol itself, from prepared bytes: no parsing past the request line, no ASGI task, no
   middleware. What it admits is parsed and served as usual, counted once.
+- **Every waiting connection accepted at once:** uvloop (libuv) accepts one connection per
+  turn of the event loop, so under a storm of connections each newcomer (and the request it
+  already sent) waited behind hundreds of turns; :class:`DrainingServer` also accepts, each
+  time the listening socket is ready, every connection waiting in its backlog.
 - The open-file soft limit is raised to the hard limit at start.
 
 For the internet, run it behind a reverse proxy that buffers requests (see docs/api.md).
@@ -21,9 +25,12 @@ For the internet, run it behind a reverse proxy that buffers requests (see docs/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import resource
+import socket
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,11 +40,15 @@ from urllib.parse import unquote
 
 import h11
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from charter.api.admission import ADMITTED, EXEMPT, Admission, arrive, refusal
 from charter.config import Settings
 from charter.errors import ConfigError
+
+ACCEPT_BATCH = 1024
+"""Connections accepted at most each time the listening socket is ready (then the loop turns)."""
 
 FD_RESERVE = 64
 """File descriptors kept for databases, blobs and logs when the cap follows the limit."""
@@ -130,12 +141,18 @@ class BoundedH11Protocol(H11Protocol):
     admission: ClassVar[Admission | None] = None
     """The app's admission control (``app.state.admission``); None: no shedding here."""
     refusals: ClassVar[dict[str, tuple[bytes, bytes]]] = {}
+    defaults: ClassVar[tuple[list[tuple[bytes, bytes]], bytes]] = ([], b"")
+    """The server's default headers (``date``, ``server``) and their bytes, kept while the
+    server keeps the same list."""
     waiting: ClassVar[OrderedDict[int, BoundedH11Protocol]] = OrderedDict()
     """Connections waiting for a request's headers, oldest first (by id)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
+        self._armed_at = 0.0
+        self._shed_at: float | None = None
+        """When a request was last shed (loop time), or None."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.limits.max_connections and not self._evict_slowest():
@@ -174,16 +191,28 @@ class BoundedH11Protocol(H11Protocol):
                 admission.done(name)
 
     def _shed(self, name: str) -> None:
-        """Answer the request just read 503 from prepared bytes; wait for the next one."""
+        """Answer the request just read 503 from prepared bytes and wait for the next one.
+        The connection's timers are not re-armed (that would cost more than the answer): the
+        keep-alive and header deadlines count from the last shed when they fire."""
         head, body = self.refusals[name]
-        defaults = b"".join(k + b": " + v + b"\r\n" for k, v in self.server_state.default_headers)
-        self.transport.write(head + defaults + b"\r\n" + body)
+        defaults = self.server_state.default_headers
+        if defaults is not BoundedH11Protocol.defaults[0]:
+            joined = b"".join(k + b": " + v + b"\r\n" for k, v in defaults)
+            BoundedH11Protocol.defaults = (defaults, joined)
+        self.transport.write(head + BoundedH11Protocol.defaults[1] + b"\r\n" + body)
         self.server_state.total_requests += 1
-        self._unset_keepalive_if_required()
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
-        self._await_headers()
+        self._shed_at = self.loop.time()
+        if id(self) in self.waiting:
+            self.waiting.move_to_end(id(self))  # active, not the slowest
+
+    def timeout_keep_alive_handler(self) -> None:
+        shed_at = self._shed_at
+        if shed_at is not None and self.loop.time() < shed_at + self.timeout_keep_alive:
+            self.timeout_keep_alive_task = self.loop.call_at(
+                shed_at + self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+            return
+        super().timeout_keep_alive_handler()
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -206,6 +235,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _arm(self, seconds: float) -> None:
         self._disarm()
+        self._armed_at = self.loop.time()
         self._deadline = self.loop.call_later(seconds, self._too_slow)
 
     def _disarm(self) -> None:
@@ -215,6 +245,11 @@ class BoundedH11Protocol(H11Protocol):
 
     def _too_slow(self) -> None:
         self._deadline = None
+        shed_at = self._shed_at
+        if shed_at is not None and shed_at > self._armed_at:  # a request came (and was shed)
+            self._armed_at = shed_at
+            self._deadline = self.loop.call_at(shed_at + self.limits.header_timeout, self._too_slow)
+            return
         self.waiting.pop(id(self), None)
         if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
             self.transport.close()
@@ -235,6 +270,63 @@ def shed_in_protocol(app: Any) -> None:
     if isinstance(admission, Admission):
         BoundedH11Protocol.admission = admission
         BoundedH11Protocol.refusals = {name: refusal_head(name) for name in admission.limits}
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server that also drains the listen backlog each time it is ready (see the
+    module): a duplicate of each listening socket is watched by the event loop, and every
+    connection waiting on it is accepted and handed to a protocol as uvicorn's would be."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._listeners: list[socket.socket] = []
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.started:
+            return
+        loop = asyncio.get_running_loop()
+        for server in self.servers:
+            for listening in server.sockets:
+                listener = socket.socket(fileno=os.dup(listening.fileno()))
+                listener.setblocking(False)
+                loop.add_reader(listener.fileno(), self._accept_waiting, loop, listener)
+                self._listeners.append(listener)
+
+    def _protocol(self) -> asyncio.Protocol:
+        config = self.config
+        return config.http_protocol_class(  # type: ignore[call-arg]
+            config=config, server_state=self.server_state, app_state=self.lifespan.state
+        )
+
+    def _accept_waiting(self, loop: asyncio.AbstractEventLoop, listener: socket.socket) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of descriptors or aborted: uvloop's own accept reports it
+                return
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            loop.create_task(loop.connect_accepted_socket(self._protocol, conn))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        for listener in self._listeners:
+            loop.remove_reader(listener.fileno())
+            listener.close()
+        self._listeners.clear()
+        await super().shutdown(sockets)
+
+
+def serve(config: uvicorn.Config) -> None:
+    """Run :class:`DrainingServer` with ``config`` as ``uvicorn.run`` runs its server (one
+    process, no reload); exits with uvicorn's start-up failure code if it did not start."""
+    server = DrainingServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def raise_open_file_limit() -> int:
@@ -261,14 +353,16 @@ def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     freeze_startup_heap()
     BoundedH11Protocol.limits = ServerLimits.from_env()
     shed_in_protocol(app)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        http=BoundedH11Protocol,
-        timeout_keep_alive=5,
-        backlog=2048,
+    serve(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            http=BoundedH11Protocol,
+            timeout_keep_alive=5,
+            backlog=2048,
+        )
     )
 
 
