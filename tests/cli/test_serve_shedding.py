@@ -5,6 +5,7 @@ admission serves is parsed and served as usual, counted once."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import h11
@@ -130,3 +131,59 @@ def test_only_plain_requests_take_the_fast_path(header: str, case: Any, path: st
     assert server.plain_path(other) is None
     assert server.plain_path(plain + plain) is None  # pipelined: h11 takes it
     assert server.plain_path(plain[:-2]) is None  # incomplete
+
+
+def test_shedding_keeps_an_active_connection_open_past_its_timers() -> None:
+    async def scenario() -> None:
+        admission = Admission({"switches": 1})
+        protocol, transport = _protocol(admission, [])
+        try:
+            admission.in_flight["switches"] = 1
+            protocol.data_received(SWITCHES)  # shed: the timers are not re-armed ...
+            # ... so when they fire, they count from the shed, which was just now
+            protocol.timeout_keep_alive_handler()
+            protocol.deadline_passed()
+            assert not transport.closed
+            assert protocol.waiting.get(id(protocol)) is protocol
+            protocol.shed_at = None  # no request since: the deadline closes it
+            protocol.deadline_passed()
+            assert transport.closed
+        finally:
+            server.BoundedH11Protocol.admission = None
+            protocol.connection_lost(None)
+
+    asyncio.run(scenario())
+
+
+class Loop:
+    """The two calls the backlog drain makes of the event loop, recorded."""
+
+    def __init__(self) -> None:
+        self.accepted: list[socket.socket] = []
+
+    def create_task(self, coro: Any) -> None:
+        coro.close()
+
+    def connect_accepted_socket(self, factory: Any, sock: socket.socket) -> Any:
+        self.accepted.append(sock)
+
+        async def made() -> None:
+            pass
+
+        return made()
+
+
+def test_the_whole_listen_backlog_is_accepted_at_once() -> None:
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    listener.setblocking(False)
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(40)]
+    loop = Loop()
+    try:
+        draining = server.DrainingServer(uvicorn.Config(app=None))
+        draining.accept_waiting(loop, listener)  # type: ignore[arg-type]
+        assert len(loop.accepted) == 40  # not one per turn of the loop
+        draining.accept_waiting(loop, listener)  # type: ignore[arg-type]
+        assert len(loop.accepted) == 40  # nothing waiting: returns at once
+    finally:
+        for sock in clients + loop.accepted + [listener]:
+            sock.close()

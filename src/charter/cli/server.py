@@ -151,7 +151,7 @@ class BoundedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
         self._armed_at = 0.0
-        self._shed_at: float | None = None
+        self.shed_at: float | None = None
         """When a request was last shed (loop time), or None."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -201,12 +201,12 @@ class BoundedH11Protocol(H11Protocol):
             BoundedH11Protocol.defaults = (defaults, joined)
         self.transport.write(head + BoundedH11Protocol.defaults[1] + b"\r\n" + body)
         self.server_state.total_requests += 1
-        self._shed_at = self.loop.time()
+        self.shed_at = self.loop.time()
         if id(self) in self.waiting:
             self.waiting.move_to_end(id(self))  # active, not the slowest
 
     def timeout_keep_alive_handler(self) -> None:
-        shed_at = self._shed_at
+        shed_at = self.shed_at
         if shed_at is not None and self.loop.time() < shed_at + self.timeout_keep_alive:
             self.timeout_keep_alive_task = self.loop.call_at(
                 shed_at + self.timeout_keep_alive, self.timeout_keep_alive_handler
@@ -236,19 +236,21 @@ class BoundedH11Protocol(H11Protocol):
     def _arm(self, seconds: float) -> None:
         self._disarm()
         self._armed_at = self.loop.time()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
+        self._deadline = self.loop.call_later(seconds, self.deadline_passed)
 
     def _disarm(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
 
-    def _too_slow(self) -> None:
+    def deadline_passed(self) -> None:
         self._deadline = None
-        shed_at = self._shed_at
+        shed_at = self.shed_at
         if shed_at is not None and shed_at > self._armed_at:  # a request came (and was shed)
             self._armed_at = shed_at
-            self._deadline = self.loop.call_at(shed_at + self.limits.header_timeout, self._too_slow)
+            self._deadline = self.loop.call_at(
+                shed_at + self.limits.header_timeout, self.deadline_passed
+            )
             return
         self.waiting.pop(id(self), None)
         if self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
@@ -290,7 +292,7 @@ class DrainingServer(uvicorn.Server):
             for listening in server.sockets:
                 listener = socket.socket(fileno=os.dup(listening.fileno()))
                 listener.setblocking(False)
-                loop.add_reader(listener.fileno(), self._accept_waiting, loop, listener)
+                loop.add_reader(listener.fileno(), self.accept_waiting, loop, listener)
                 self._listeners.append(listener)
 
     def _protocol(self) -> asyncio.Protocol:
@@ -299,7 +301,7 @@ class DrainingServer(uvicorn.Server):
             config=config, server_state=self.server_state, app_state=self.lifespan.state
         )
 
-    def _accept_waiting(self, loop: asyncio.AbstractEventLoop, listener: socket.socket) -> None:
+    def accept_waiting(self, loop: asyncio.AbstractEventLoop, listener: socket.socket) -> None:
         for _ in range(ACCEPT_BATCH):
             try:
                 conn, _ = listener.accept()
