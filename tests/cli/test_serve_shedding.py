@@ -79,6 +79,7 @@ def test_a_refused_plain_request_is_answered_503_by_the_protocol() -> None:
         try:
             admission.in_flight["switches"] = 1  # the class is full
             protocol.data_received(SWITCHES)
+            await asyncio.sleep(0)  # the turn's 503s are written at its end
             assert transport.written.startswith(b"HTTP/1.1 503 ")
             assert b"\r\nretry-after: 1\r\n" in transport.written.lower()
             assert b'"overloaded"' in transport.written
@@ -187,3 +188,55 @@ def test_the_whole_listen_backlog_is_accepted_at_once() -> None:
     finally:
         for sock in clients + loop.accepted + [listener]:
             sock.close()
+
+
+def test_a_turns_503s_are_written_after_its_admitted_requests_start() -> None:
+    async def scenario() -> None:
+        admission = Admission({"switches": 1})
+        written_at_start: list[bytes] = []
+        seen: list[tuple[str | None, str]] = []
+        shed_protocol, shed_transport = _protocol(admission, seen)
+        served_protocol, _ = _protocol(admission, seen)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            written_at_start.append(shed_transport.written)
+            name, _ = arrive(admission, scope["path"])
+            admission.done(name)
+
+        served_protocol.app = app
+        try:
+            admission.in_flight["switches"] = 1
+            shed_protocol.data_received(SWITCHES)  # shed first ...
+            admission.in_flight["switches"] = 0
+            served_protocol.data_received(SWITCHES)  # ... then one admitted, same turn
+            await asyncio.gather(*served_protocol.tasks)
+            await asyncio.sleep(0)
+            assert written_at_start == [b""]  # the admitted one started before the 503 ...
+            assert shed_transport.written.startswith(b"HTTP/1.1 503 ")  # ... then it went
+        finally:
+            server.BoundedH11Protocol.admission = None
+            shed_protocol.connection_lost(None)
+            served_protocol.connection_lost(None)
+
+    asyncio.run(scenario())
+
+
+def test_answers_keep_their_order_when_a_client_sends_again_within_the_turn() -> None:
+    async def scenario() -> None:
+        admission = Admission({"switches": 1})
+        protocol, transport = _protocol(admission, [])
+        try:
+            admission.in_flight["switches"] = 1
+            protocol.data_received(SWITCHES)  # shed, its 503 not yet written
+            admission.in_flight["switches"] = 0
+            protocol.data_received(SWITCHES)  # pipelined in the same turn: admitted
+            await asyncio.gather(*protocol.tasks)
+            await asyncio.sleep(0)
+            assert transport.written.startswith(b"HTTP/1.1 503 ")
+            assert transport.written.count(b"HTTP/1.1 ") == 2
+            assert transport.written.rindex(b"HTTP/1.1 200 ") > 0
+        finally:
+            server.BoundedH11Protocol.admission = None
+            protocol.connection_lost(None)
+
+    asyncio.run(scenario())

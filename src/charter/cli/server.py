@@ -12,7 +12,9 @@ Serving a deployment with uvicorn, bounded against slow and many clients.
 - **Shedding before any work:** under overload (:mod:`charter.api.admission`), a complete
   request without a body that admission refuses is answered 503 with ``Retry-After`` by the
   protocol itself, from prepared bytes: no parsing past the request line, no ASGI task, no
-  middleware. What it admits is parsed and served as usual, counted once.
+  middleware; the 503s of a turn of the loop are written in that turn, right after the
+  requests it admitted have started. What it admits is parsed and served as usual, counted
+  once.
 - **Every waiting connection accepted at once:** uvloop (libuv) accepts one connection per
   turn of the event loop, so under a storm of connections each newcomer (and the request it
   already sent) waited behind hundreds of turns; :class:`DrainingServer` also accepts, each
@@ -141,6 +143,11 @@ class BoundedH11Protocol(H11Protocol):
     admission: ClassVar[Admission | None] = None
     """The app's admission control (``app.state.admission``); None: no shedding here."""
     refusals: ClassVar[dict[str, tuple[bytes, bytes]]] = {}
+    pending: ClassVar[list[BoundedH11Protocol]] = []
+    """Connections with a 503 decided in this turn of the loop and not yet written (see
+    :func:`write_pending`)."""
+    flush: ClassVar[asyncio.Handle | None] = None
+    """The scheduled :func:`write_pending`, or None."""
     defaults: ClassVar[tuple[list[tuple[bytes, bytes]], bytes]] = ([], b"")
     """The server's default headers (``date``, ``server``) and their bytes, kept while the
     server keeps the same list."""
@@ -151,6 +158,8 @@ class BoundedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self._deadline: asyncio.TimerHandle | None = None
         self._armed_at = 0.0
+        self.unsent: bytes | None = None
+        """A 503 decided but not yet written (see :func:`write_pending`)."""
         self.shed_at: float | None = None
         """When a request was last shed (loop time), or None."""
 
@@ -167,7 +176,15 @@ class BoundedH11Protocol(H11Protocol):
         if getattr(self, "transport", None) is not None:
             super().connection_lost(exc)
 
+    def send_unsent(self) -> None:
+        """Write this connection's 503 not yet written, if any (answers keep their order)."""
+        answer, self.unsent = self.unsent, None
+        if answer is not None and not self.transport.is_closing():
+            self.transport.write(answer)
+
     def data_received(self, data: bytes) -> None:
+        if self.unsent is not None:  # more bytes before the turn's end: answer in order
+            self.send_unsent()
         admission = self.admission
         conn = self.conn
         if admission is None or conn.their_state is not h11.IDLE or conn.our_state is not h11.IDLE:
@@ -189,6 +206,9 @@ class BoundedH11Protocol(H11Protocol):
             ADMITTED.reset(token)
             if len(self.tasks) == tasks:  # refused by the parser: no request will finish
                 admission.done(name)
+            elif BoundedH11Protocol.flush is not None:  # the 503s after this request's start
+                BoundedH11Protocol.flush.cancel()
+                BoundedH11Protocol.flush = self.loop.call_soon(write_pending)
 
     def _shed(self, name: str) -> None:
         """Answer the request just read 503 from prepared bytes and wait for the next one.
@@ -199,7 +219,11 @@ class BoundedH11Protocol(H11Protocol):
         if defaults is not BoundedH11Protocol.defaults[0]:
             joined = b"".join(k + b": " + v + b"\r\n" for k, v in defaults)
             BoundedH11Protocol.defaults = (defaults, joined)
-        self.transport.write(head + BoundedH11Protocol.defaults[1] + b"\r\n" + body)
+        answer = head + BoundedH11Protocol.defaults[1] + b"\r\n" + body
+        self.unsent = answer
+        BoundedH11Protocol.pending.append(self)
+        if BoundedH11Protocol.flush is None:
+            BoundedH11Protocol.flush = self.loop.call_soon(write_pending)
         self.server_state.total_requests += 1
         self.shed_at = self.loop.time()
         if id(self) in self.waiting:
@@ -263,6 +287,17 @@ class BoundedH11Protocol(H11Protocol):
                 oldest.transport.close()
                 return True
         return False
+
+
+def write_pending() -> None:
+    """Write the 503s shed in this turn of the event loop. They are written once the requests
+    admitted in the same turn have started (the callback is queued behind the last of them),
+    not each as it is read: a write to a socket costs more than the decision, and the
+    admitted requests would otherwise wait for every 503 of their turn to be written."""
+    BoundedH11Protocol.flush = None
+    pending, BoundedH11Protocol.pending = BoundedH11Protocol.pending, []
+    for protocol in pending:
+        protocol.send_unsent()
 
 
 def shed_in_protocol(app: Any) -> None:
