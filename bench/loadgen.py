@@ -10,14 +10,20 @@ different subject per request is driven as the Python clients drive it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import selectors
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CONNECTIONS = 4
 
@@ -170,3 +176,144 @@ def run_wrk_chains(
     ``refresh_token`` back. Answers without a token (errors) end their chain."""
     assert len(tokens) > CONNECTIONS, "one chain per connection, and one for wrk's check"
     return _run_script(url, _chain_script(path, headers, form, tokens), seconds, server_pid)
+
+
+@dataclass(frozen=True)
+class Probes:
+    """What the probe connections saw: the latency of every answer 200 (seconds), and how
+    many were shed (503 with ``Retry-After``) or answered otherwise."""
+
+    admitted: list[float]
+    shed: int
+    other: int
+
+
+def start_probes(
+    url: str,
+    path: str,
+    headers: dict[str, str],
+    connections: int,
+    seconds: float,
+    *,
+    connect: bool = False,
+) -> subprocess.Popen[str]:
+    """Start ``connections`` probe clients in a child process (so their CPU is not the
+    bench's). With ``connect`` each opens its connection first (waiting to be accepted);
+    without, they all connect at :func:`go` (a connection storm, each request timed from
+    when it is written, the wait to be accepted included). Then each sends ``GET path``,
+    reads the whole answer and sends the next at once, like a ``wrk`` connection, for
+    ``seconds``. A probe's latency is from just before its request is sent to the return of
+    the ``select`` that found the answer's last bytes (so a probe's answer is not charged
+    with the time the child spent on the other answers of that ``select``). Read the result with :func:`probe_results`."""
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    host = url.removeprefix("http://")
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n{head}\r\n"
+    child = subprocess.Popen(
+        [sys.executable, __file__, host, str(connections), str(seconds), str(int(connect))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(request.replace("\r\n", "\\r\\n") + "\n")
+    child.stdin.flush()
+    assert child.stdout.readline().strip() == "ready", "the probe child did not start"
+    return child
+
+
+def go(child: subprocess.Popen[str]) -> None:
+    """Let the connected probes of :func:`start_probes` begin."""
+    assert child.stdin is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+
+
+def probe_results(child: subprocess.Popen[str]) -> Probes:
+    """Wait for the probes of :func:`start_probes` and return what they saw."""
+    out, _ = child.communicate(timeout=600)
+    assert child.returncode == 0, "the probes failed"
+    data = json.loads(out)
+    return Probes(data["admitted"], data["shed"], data["other"])
+
+
+def _answer_length(buffer: bytes) -> tuple[int, int] | None:
+    """(status, total bytes) of the HTTP answer at the head of ``buffer``, once its headers
+    are in; None before."""
+    end = buffer.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = buffer[:end].decode("latin-1").split("\r\n")
+    status = int(head[0].split(" ", 2)[1])
+    length = next(
+        (
+            int(line.partition(":")[2])
+            for line in head
+            if line.lower().startswith("content-length:")
+        ),
+        None,
+    )
+    assert length is not None, "an answer without Content-Length: " + head[0]
+    return status, end + 4 + length
+
+
+def _connect(host: str) -> socket.socket:
+    name, _, port = host.partition(":")
+    conn = socket.create_connection((name, int(port)))
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    conn.setblocking(False)
+    return conn
+
+
+def _probe_main(host: str, connections: int, seconds: float, connect: bool) -> None:
+    """The probe child (see :func:`start_probes`)."""
+    request = sys.stdin.readline().rstrip("\n").replace("\\r\\n", "\r\n").encode()
+    conns = [_connect(host) for _ in range(connections if connect else 0)]
+    print("ready", flush=True)
+    assert sys.stdin.readline().strip() == "go"
+    # a connection storm: connect() returns once the kernel has queued the connection for
+    # the server to accept (the listen backlog), so this loop does not wait for the server
+    conns += [_connect(host) for _ in range(connections - len(conns))]
+    selector = selectors.DefaultSelector()
+    states: dict[socket.socket, list[Any]] = {}
+    for conn in conns:
+        selector.register(conn, selectors.EVENT_READ)
+        states[conn] = [b"", 0.0]
+    admitted: list[float] = []
+    shed = other = 0
+    end = time.perf_counter() + seconds
+    for conn, state in states.items():
+        state[1] = time.perf_counter()
+        conn.sendall(request)
+    while states:
+        ready = selector.select(1.0)
+        now = time.perf_counter()  # the answers were in when select returned
+        for key, _ in ready:
+            conn = key.fileobj
+            assert isinstance(conn, socket.socket)
+            state = states[conn]
+            chunk = conn.recv(65536)
+            assert chunk, "the server closed a probe's connection"
+            state[0] += chunk
+            answer = _answer_length(state[0])
+            if answer is None or len(state[0]) < answer[1]:
+                continue
+            status = answer[0]
+            if status == 200:
+                admitted.append(now - state[1])
+            elif status == 503 and b"\r\nretry-after:" in state[0].lower():
+                shed += 1
+            else:
+                other += 1
+            state[0] = state[0][answer[1] :]
+            if now >= end:
+                selector.unregister(conn)
+                conn.close()
+                del states[conn]
+                continue
+            state[1] = time.perf_counter()
+            conn.sendall(request)
+    json.dump({"admitted": admitted, "shed": shed, "other": other}, sys.stdout)
+
+
+if __name__ == "__main__":
+    _probe_main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1")

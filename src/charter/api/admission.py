@@ -6,14 +6,19 @@ served late, so the requests that are admitted stay fast.
 **Waiting.** A server on one event loop takes requests in turns: every request whose bytes
 arrived is started one after another in the same turn of the loop. A request handled within
 one turn never counts as "in flight" for long, so under a flood the in-flight counts stay low
-while requests queue in the loop and in the kernel. What grows is the wait: the time from the
-turn's first request to this request's start (:class:`Admission`). A turn is *crowded* when it
-starts more than :data:`MIN_BATCH` requests and lasts more than :data:`MAX_WAIT`. Once turns
-have been crowded for :data:`INTERVAL` on end (a standing queue, not a burst), every request
-past the first :data:`MIN_BATCH` of a turn that would start more than :data:`MAX_WAIT` after
-the turn's first is shed. A 503 costs a small part of a served request, so the turns stay short
-and the admitted requests' latency stays near the calm one. A few clients at once (at most
-:data:`MIN_BATCH` requests in a turn) are never shed for waiting, however slow the machine.
+while requests queue in the loop and in the kernel. What grows is the loop's lag
+(:class:`Admission`): the span of a turn, from its first request to its end, or, after a large
+turn, the time since that turn ended (``charter serve``'s protocol decides as it reads, before
+the admitted requests run: their work falls between two turns). A turn is *crowded* when it
+starts more than :data:`MIN_BATCH` requests and the lag passes :data:`MAX_WAIT`; once crowded,
+turns stay so while they are that large. Once turns have been crowded for :data:`INTERVAL` on
+end (a standing queue, not a burst), a turn serves its first request and admits at most
+:data:`BUDGET` requests in all, each drawn at random (with the chance the budget over the last
+turn's size gives), so no client is starved by coming later in the loop's order; every other
+request is shed, as is one that would start more than :data:`MAX_WAIT` after its turn's first.
+A 503 costs a small part of a served request, so the turns stay short and the admitted
+requests' latency stays near the calm one. A few clients at once (at most :data:`MIN_BATCH`
+requests in a turn) are never shed for waiting, however slow the machine.
 
 **In flight.** Classes (by path): ``collect`` (``/v1/collect``), ``switches`` (a subject's
 switches), ``signin`` (sign-in, registration, codes and the token endpoint: each may cost an
@@ -28,9 +33,11 @@ sign-in hashing gate of the account service stays behind this as a second, tight
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,11 +65,20 @@ module docstring). About five simple requests: measured with ``bench/gate.py --o
 MIN_BATCH = 8
 """Requests a turn starts before any is shed for waiting: a handful of clients is never shed."""
 
+BUDGET = 4
+"""Requests a turn admits at most in a standing queue (as many as the calm clients the
+overload p99 is measured against), drawn at random among the turn's (see the module)."""
+
 INTERVAL = 0.1
 """Seconds of crowded turns on end before requests are shed for waiting: a burst is served."""
 
 RETRY_AFTER = 1
 EXEMPT = frozenset({"/healthz"})
+
+ADMITTED: ContextVar[str | None] = ContextVar("charter_admitted", default=None)
+"""Set (to its class) in the context of a request that the server's protocol has already
+admitted before its ASGI task existed (``charter.cli.server``): :func:`arrive` then counts
+it no second time."""
 
 _SWITCHES = re.compile(r"^/v1/subjects/[^/]+/switches(/|$)")
 _SIGNIN = (
@@ -117,7 +133,8 @@ class Admission:
 
     The caller reports each request's start (:meth:`admit`), the end of every admitted one
     (:meth:`done`) and the end of each turn of the event loop (:meth:`end_turn`); the first
-    request after :meth:`end_turn` starts a new turn. Times are the caller's clock, in seconds.
+    request after :meth:`end_turn` starts a new turn. Times are the caller's clock, in seconds;
+    ``rng`` draws the random share of a turn a standing queue admits (see the module).
     """
 
     def __init__(
@@ -126,28 +143,41 @@ class Admission:
         *,
         max_wait: float = MAX_WAIT,
         min_batch: int = MIN_BATCH,
+        budget: int = BUDGET,
         interval: float = INTERVAL,
         clock: Callable[[], float] = time.perf_counter,
+        rng: Callable[[], float] = random.random,
     ) -> None:
-        if max_wait <= 0 or interval < 0 or min_batch < 1:
-            raise ValueError("max_wait must be positive, interval not negative, min_batch >= 1")
+        if max_wait <= 0 or interval < 0 or min_batch < 1 or budget < 1:
+            raise ValueError(
+                "max_wait must be positive, interval not negative, min_batch and budget >= 1"
+            )
         self.limits = {name: limits.get(name, DEFAULT_LIMITS[name]) for name in CLASSES}
         self.max_wait = max_wait
         self.min_batch = min_batch
+        self.budget = budget
         self.interval = interval
         self.clock = clock
+        self.rng = rng
         self.in_flight = dict.fromkeys(CLASSES, 0)
         self.shed = dict.fromkeys(CLASSES, 0)
         """Requests shed so far, per class (for either reason)."""
         self.shed_waiting = 0
-        """Of those, the requests shed for waiting too long in their turn."""
+        """Of those, the requests shed for a standing queue (waiting too long in their turn, or
+        past the turn's budget)."""
         self.turn_started: float | None = None
         """When the current turn's first request started; None between turns."""
         self.turn_count = 0
         """Requests started (admitted or shed) in the current turn."""
+        self.turn_admitted = 0
+        """Of those, the requests admitted."""
         self.crowded_since: float | None = None
         """Start of the first of the crowded turns that led up to this one; None if the last
         turn was not crowded."""
+        self.last_end: float | None = None
+        """When the last turn ended."""
+        self.last_count = 0
+        """Requests started in the last turn."""
 
     @property
     def in_turn(self) -> bool:
@@ -162,22 +192,38 @@ class Admission:
         started = self.turn_started
         if started is None:
             self.turn_started = started = now
-            self.turn_count = 0
+            self.turn_count = self.turn_admitted = 0
         self.turn_count += 1
         if self.in_flight[name] >= self.limits[name]:
             self.shed[name] += 1
             return False
-        if (
-            self.turn_count > self.min_batch
-            and now - started > self.max_wait
-            and now - (started if self.crowded_since is None else self.crowded_since)
-            >= self.interval
-        ):
+        if self._standing(now, started) and self._over_budget(now, started):
             self.shed[name] += 1
             self.shed_waiting += 1
             return False
         self.in_flight[name] += 1
+        self.turn_admitted += 1
         return True
+
+    def _standing(self, now: float, started: float) -> bool:
+        """Whether the turns have been crowded for the interval and this one is large (it, or
+        the one before it, started more than ``min_batch`` requests)."""
+        since = started if self.crowded_since is None else self.crowded_since
+        large = self.turn_count > self.min_batch or self.last_count > self.min_batch
+        return large and now - since >= self.interval
+
+    def _over_budget(self, now: float, started: float) -> bool:
+        """In a standing queue: whether this request is shed (it is not its turn's first and
+        would wait past ``max_wait`` in its turn, or the turn has admitted its budget, or it
+        is not drawn)."""
+        if self.turn_count == 1:  # a turn's first request is served: a lone one always is
+            return False
+        if self.turn_count > self.min_batch and now - started > self.max_wait:
+            return True
+        if self.turn_admitted >= self.budget:
+            return True
+        expected = max(self.last_count, self.turn_count)
+        return self.rng() * expected >= self.budget
 
     def done(self, name: str) -> None:
         """An admitted request of class ``name`` has finished."""
@@ -185,23 +231,38 @@ class Admission:
 
     def end_turn(self, now: float | None = None) -> None:
         """The event loop's turn ended at ``now`` (default: the clock): the next request
-        starts a new one."""
+        starts a new one. A turn is crowded when it started more than ``min_batch`` requests
+        and the loop lagged more than ``max_wait`` (the turn's span, or, after a large turn,
+        the time since that one ended: the requests served in between count). Once crowded,
+        the turns stay so while they are large: cut to the budget, they lag less, but the
+        queue is still standing (no flapping between serving all and shedding)."""
         started = self.turn_started
         if started is None:
             return
         end = self.clock() if now is None else now
-        if self.turn_count > self.min_batch and end - started > self.max_wait:
+        lag = end - started
+        if self.last_end is not None and self.last_count > self.min_batch:
+            lag = max(lag, end - self.last_end)
+        if self.turn_count > self.min_batch and (
+            lag > self.max_wait or self.crowded_since is not None
+        ):
             if self.crowded_since is None:
                 self.crowded_since = started
         else:
             self.crowded_since = None
         self.turn_started = None
+        self.last_end = end
+        self.last_count = self.turn_count
 
 
 def arrive(admission: Admission, path: str) -> tuple[str, bool]:
     """A request for ``path`` starts on the running event loop: its class, and whether
     ``admission`` serves it (then the caller calls :meth:`Admission.done`). The first request
-    of a turn has the turn's end marked once the requests ready with it have run."""
+    of a turn has the turn's end marked once the requests ready with it have run. A request
+    admitted already (:data:`ADMITTED` set) is served under that class, not counted again."""
+    admitted = ADMITTED.get()
+    if admitted is not None:
+        return admitted, True
     name = request_class(path)
     if not admission.in_turn:
         asyncio.get_running_loop().call_soon(admission.end_turn)
