@@ -214,6 +214,8 @@ class StagedBlob:
         self.name = blob_name(subject_id, record_id)
         self.head = b""
         """The content's first :data:`HEAD_BYTES` bytes (a format check reads them)."""
+        self.announced: int | None = None
+        """The size its stager announced and checked before it arrived (None: none)."""
         pending = blob_dir / PENDING
         if _mkdir(pending):
             _fsync_path(blob_dir)
