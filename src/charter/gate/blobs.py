@@ -276,8 +276,8 @@ class StagedBlob:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-            if len(self._ring) == _RING and len(_rings) < _KEEP_RINGS:
-                _rings.append(tuple(self._ring))
+            if len(_rings) < _KEEP_RINGS:  # (a ring grown while writes lagged: its first)
+                _rings.append(tuple(self._ring[:_RING]))
         for done in started:
             done.result()
 
