@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from charter.errors import RefusedError
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
@@ -43,6 +43,34 @@ def account_usage(conn: Any, subject_id: str) -> tuple[Plan, int]:
     if row is None:
         return PLANS[DEFAULT_PLAN], 0
     return PLANS.get(row.plan, PLANS[DEFAULT_PLAN]), int(row.used_bytes)
+
+
+def ensure_account(conn: Any, subject_id: str) -> None:
+    """Create the person's counter row on their first change, in ``conn``."""
+    exists = conn.execute(
+        select(accounts.c.subject_id).where(accounts.c.subject_id == subject_id)
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(accounts).values(subject_id=subject_id, seq=0, plan=DEFAULT_PLAN, used_bytes=0)
+        )
+
+
+def take_change(conn: Any, subject_id: str, growth: int) -> tuple[int, Plan, int]:
+    """Take the account's next change number and count ``growth`` bytes, in ``conn``:
+    returns the number, the plan and the bytes used before the change."""
+    for _ in range(2):
+        row = conn.execute(
+            update(accounts)
+            .where(accounts.c.subject_id == subject_id)
+            .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + growth)
+            .returning(accounts.c.seq, accounts.c.plan, accounts.c.used_bytes)
+        ).first()
+        if row is not None:
+            plan = PLANS.get(row.plan, PLANS[DEFAULT_PLAN])
+            return int(row.seq), plan, int(row.used_bytes) - growth
+        ensure_account(conn, subject_id)  # the first change: then once more
+    raise AssertionError("the account row was just made")  # pragma: no cover
 
 
 def check_fits(plan: Plan, used: int, growth: int) -> None:

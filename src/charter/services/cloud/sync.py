@@ -26,9 +26,15 @@ from sqlalchemy import insert, select, update
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event, StagedBlob
 from charter.services.cloud.categories import Category, category
-from charter.services.cloud.checks import account_usage, check_fits, check_sync_on
+from charter.services.cloud.checks import (
+    account_usage,
+    check_fits,
+    check_sync_on,
+    ensure_account,
+    take_change,
+)
 from charter.services.cloud.model import Change, ConflictError, Item, item_of
-from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
+from charter.services.cloud.plans import PLANS, Plan
 from charter.services.cloud.tables import accounts, items
 from charter.taxonomy import Purpose
 
@@ -127,7 +133,12 @@ class CloudSync:
 
     def usage_in(self, conn: Any, subject_id: str) -> tuple[Plan, int]:
         """The person's plan and the bytes they use (live and trashed), read in ``conn``."""
-        return account_usage(conn, subject_id)
+        plan, used = account_usage(conn, subject_id)
+        return plan, used + self.shared_in(conn, subject_id)
+
+    def shared_in(self, conn: Any, subject_id: str) -> int:
+        """Bytes the person uses besides their items, read in ``conn`` (none here)."""
+        return 0
 
     def reading(self) -> Any:
         """A connection to the control database for reading only (no writer's lock)."""
@@ -214,8 +225,9 @@ class CloudSync:
         made: Item | None = None
         try:
             with self.control.begin() as conn:
-                self.admit(conn, subject_id, kind.name, growth)  # what changed meanwhile
-                seq = self._next_change(conn, subject_id, growth)
+                seq, plan, used = take_change(conn, subject_id, growth)
+                check_sync_on(conn, subject_id, kind.name)  # what changed meanwhile
+                check_fits(plan, used + self.shared_in(conn, subject_id), growth)
                 if previous is None:
                     new_id = "ci_" + secrets.token_hex(16)
                     made = Item(new_id, kind.name, 1, LIVE, size, seq, now, now, None)
@@ -493,26 +505,11 @@ class CloudSync:
 
     def ensure_account(self, conn: Any, subject_id: str) -> None:
         """Create the person's counter row on their first change, in ``conn``."""
-        exists = conn.execute(
-            select(accounts.c.subject_id).where(accounts.c.subject_id == subject_id)
-        ).first()
-        if exists is None:
-            conn.execute(
-                insert(accounts).values(
-                    subject_id=subject_id, seq=0, plan=DEFAULT_PLAN, used_bytes=0
-                )
-            )
+        ensure_account(conn, subject_id)
 
     def _next_change(self, conn: Any, subject_id: str, growth: int) -> int:
         """Take the account's next change number (and count the bytes), in ``conn``."""
-        self.ensure_account(conn, subject_id)
-        seq = conn.execute(
-            update(accounts)
-            .where(accounts.c.subject_id == subject_id)
-            .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + growth)
-            .returning(accounts.c.seq)
-        ).scalar_one()
-        return int(seq)
+        return take_change(conn, subject_id, growth)[0]
 
 
 class _LostRaceError(Exception):
