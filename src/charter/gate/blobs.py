@@ -214,6 +214,8 @@ class StagedBlob:
         self.name = blob_name(subject_id, record_id)
         self.head = b""
         """The content's first :data:`HEAD_BYTES` bytes (a format check reads them)."""
+        self.announced: int | None = None
+        """The size its stager announced and checked before it arrived (None: none)."""
         pending = blob_dir / PENDING
         if _mkdir(pending):
             _fsync_path(blob_dir)
@@ -274,8 +276,8 @@ class StagedBlob:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-            if len(self._ring) == _RING and len(_rings) < _KEEP_RINGS:
-                _rings.append(tuple(self._ring))
+            if len(_rings) < _KEEP_RINGS:  # (a ring grown while writes lagged: its first)
+                _rings.append(tuple(self._ring[:_RING]))
         for done in started:
             done.result()
 

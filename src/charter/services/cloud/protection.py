@@ -267,7 +267,7 @@ class Protection:
             RefusedError: the category is protected and a content is not an envelope under
                 its current key (``e2e_required``).
         """
-        with self.control.connect() as conn:
+        with self.control.connect().execution_options(readonly=True) as conn:
             found = self._protected(conn, subject_id, category_name)
         if found is None or found.state == LEAVING:
             return

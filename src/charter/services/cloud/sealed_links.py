@@ -147,22 +147,26 @@ class SealedLinks:
     def used(self, subject_id: str) -> int:
         """Bytes of the person's sealed copies behind links that have not ended (not
         expired, not revoked, their photo not destroyed): what they add to the quota."""
-        with self.control.connect() as conn:
-            total = conn.execute(
-                select(func.coalesce(func.sum(links.c.size), 0))
-                .select_from(links)
-                .join(
-                    items,
-                    (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id),
-                )
-                .where(
-                    links.c.subject_id == subject_id,
-                    links.c.record_id.is_not(None),
-                    links.c.revoked_at.is_(None),
-                    links.c.expires_at > self.clock(),
-                    items.c.state != "gone",
-                )
-            ).scalar_one()
+        with self.control.connect().execution_options(readonly=True) as conn:
+            return self.used_in(conn, subject_id)
+
+    def used_in(self, conn: Any, subject_id: str) -> int:
+        """:meth:`used`, read in ``conn``."""
+        total = conn.execute(
+            select(func.coalesce(func.sum(links.c.size), 0))
+            .select_from(links)
+            .join(
+                items,
+                (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id),
+            )
+            .where(
+                links.c.subject_id == subject_id,
+                links.c.record_id.is_not(None),
+                links.c.revoked_at.is_(None),
+                links.c.expires_at > self.clock(),
+                items.c.state != "gone",
+            )
+        ).scalar_one()
         return int(total)
 
     def purge_ended(self, *, batch: int = 500) -> int:

@@ -7,7 +7,7 @@ settings), advanced protection and purchase history beside it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from charter.services.cloud.batch import upload_many
 from charter.services.cloud.devices import Devices
@@ -47,12 +47,11 @@ class Cloud(CloudSync):
         """Create many items at once (see :func:`.batch.upload_many`)."""
         return upload_many(self, subject_id, category, contents)
 
-    def usage(self, subject_id: str) -> tuple[Plan, int]:
-        """The person's plan and the bytes they use: live and trashed items, and the copies
-        sealed on a device behind shared links that have not ended (:mod:`.sealed_links`).
-        Quota checks (uploads, new sealed links) count them too."""
-        plan, used = super().usage(subject_id)
-        return plan, used + self.sealed_links.used(subject_id)
+    def shared_in(self, conn: Any, subject_id: str) -> int:
+        """Besides live and trashed items, a person uses the copies sealed on a device behind
+        shared links that have not ended (:mod:`.sealed_links`): :meth:`usage` and quota
+        checks (uploads, new sealed links) count them too."""
+        return self.sealed_links.used_in(conn, subject_id)
 
     def sync_settings(self, subject_id: str) -> dict[str, bool]:
         """Each category's sync switch (see :mod:`.switches`)."""

@@ -26,9 +26,16 @@ from sqlalchemy import insert, select, update
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event, StagedBlob
 from charter.services.cloud.categories import Category, category
+from charter.services.cloud.checks import (
+    account_usage,
+    check_fits,
+    check_sync_on,
+    ensure_account,
+    take_change,
+)
 from charter.services.cloud.model import Change, ConflictError, Item, item_of
-from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
-from charter.services.cloud.tables import accounts, items, settings
+from charter.services.cloud.plans import PLANS, Plan
+from charter.services.cloud.tables import accounts, items
 from charter.taxonomy import Purpose
 
 if TYPE_CHECKING:
@@ -120,12 +127,22 @@ class CloudSync:
         return [item_of(r) for r in rows]
 
     def usage(self, subject_id: str) -> tuple[Plan, int]:
-        """The person's plan and the bytes they use (live and trashed)."""
-        with self.control.connect() as conn:
-            row = conn.execute(select(accounts).where(accounts.c.subject_id == subject_id)).first()
-        if row is None:
-            return PLANS[DEFAULT_PLAN], 0
-        return PLANS.get(row.plan, PLANS[DEFAULT_PLAN]), int(row.used_bytes)
+        """The person's plan and the bytes they use (see :meth:`usage_in`)."""
+        with self.reading() as conn:
+            return self.usage_in(conn, subject_id)
+
+    def usage_in(self, conn: Any, subject_id: str) -> tuple[Plan, int]:
+        """The person's plan and the bytes they use (live and trashed), read in ``conn``."""
+        plan, used = account_usage(conn, subject_id)
+        return plan, used + self.shared_in(conn, subject_id)
+
+    def shared_in(self, conn: Any, subject_id: str) -> int:
+        """Bytes the person uses besides their items, read in ``conn`` (none here)."""
+        return 0
+
+    def reading(self) -> Any:
+        """A connection to the control database for reading only (no writer's lock)."""
+        return self.control.connect().execution_options(readonly=True)
 
     def _counter(self, subject_id: str) -> int:
         with self.control.connect() as conn:
@@ -149,9 +166,11 @@ class CloudSync:
                 is no longer active.
         """
         kind = category(category_name)
-        self.check_sync_on(subject_id, kind.name)
-        self.check_quota(subject_id, size)
-        return self.gate.stage_blob(subject_id)
+        with self.reading() as conn:
+            self.admit(conn, subject_id, kind.name, size)
+        staged = self.gate.stage_blob(subject_id)
+        staged.announced = size
+        return staged
 
     def upload(
         self,
@@ -189,22 +208,26 @@ class CloudSync:
         base_version: int | None,
     ) -> Item:
         kind = category(category_name)
-        self.check_sync_on(subject_id, kind.name)
         if item_id is not None and base_version is None:
             raise InputError("an update names the version it is based on", field="base_version")
+        size = content.close() if isinstance(content, StagedBlob) else len(content)
         previous = self._live(subject_id, item_id) if item_id is not None else None
         if previous is not None and previous.category != kind.name:
             raise InputError("an item keeps its category", field="category")
         if previous is not None and base_version != previous.version:
             raise ConflictError(item_of(previous), base_version or 0)
-        size = content.close() if isinstance(content, StagedBlob) else len(content)
-        self.check_quota(subject_id, size - (previous.size if previous else 0))
+        growth = size - (previous.size if previous else 0)
+        if not (isinstance(content, StagedBlob) and content.announced == growth):
+            with self.reading() as conn:  # refused before the gate stores anything
+                self.admit(conn, subject_id, kind.name, growth)
         record_id = self.store_content(subject_id, kind, content)
         now = self.clock()
         made: Item | None = None
         try:
             with self.control.begin() as conn:
-                seq = self._next_change(conn, subject_id, size - (previous.size if previous else 0))
+                seq, plan, used = take_change(conn, subject_id, growth)
+                check_sync_on(conn, subject_id, kind.name)  # what changed meanwhile
+                check_fits(plan, used + self.shared_in(conn, subject_id), growth)
                 if previous is None:
                     new_id = "ci_" + secrets.token_hex(16)
                     made = Item(new_id, kind.name, 1, LIVE, size, seq, now, now, None)
@@ -399,18 +422,19 @@ class CloudSync:
         Raises:
             RefusedError: the person switched this category's sync off.
         """
-        with self.control.connect() as conn:
-            on = conn.execute(
-                select(settings.c.sync).where(
-                    settings.c.subject_id == subject_id, settings.c.category == category_name
-                )
-            ).scalar()
-        if on is False:
-            raise RefusedError(
-                f"sync of {category_name} is switched off for this account; switch it on "
-                "to store its items",
-                code="sync_off",
-            )
+        with self.reading() as conn:
+            check_sync_on(conn, subject_id, category_name)
+
+    def admit(self, conn: Any, subject_id: str, category_name: str, growth: int) -> None:
+        """
+        Check in ``conn`` that a category's sync is on and ``growth`` more bytes fit.
+
+        Raises:
+            RefusedError: sync off, or over the plan's quota (with figures).
+        """
+        check_sync_on(conn, subject_id, category_name)
+        plan, used = self.usage_in(conn, subject_id)
+        check_fits(plan, used, growth)
 
     def protected_categories(self, subject_id: str) -> frozenset[str]:
         """The person's categories under advanced protection (none here; see
@@ -426,13 +450,7 @@ class CloudSync:
             RefusedError: ``growth`` more bytes would not fit the person's plan (with figures).
         """
         plan, used = self.usage(subject_id)
-        if growth > 0 and used + growth > plan.quota_bytes:
-            raise RefusedError(
-                f"this upload needs {growth} bytes and {plan.quota_bytes - used} of the "
-                f"{plan.quota_bytes} bytes of the {plan.name} plan are left; delete items, "
-                "empty the trash or choose a larger plan",
-                code="quota_exceeded",
-            )
+        check_fits(plan, used, growth)
 
     def store_content(self, subject_id: str, kind: Category, content: bytes | StagedBlob) -> str:
         """Store one content through the gate; returns its record id."""
@@ -487,26 +505,11 @@ class CloudSync:
 
     def ensure_account(self, conn: Any, subject_id: str) -> None:
         """Create the person's counter row on their first change, in ``conn``."""
-        exists = conn.execute(
-            select(accounts.c.subject_id).where(accounts.c.subject_id == subject_id)
-        ).first()
-        if exists is None:
-            conn.execute(
-                insert(accounts).values(
-                    subject_id=subject_id, seq=0, plan=DEFAULT_PLAN, used_bytes=0
-                )
-            )
+        ensure_account(conn, subject_id)
 
     def _next_change(self, conn: Any, subject_id: str, growth: int) -> int:
         """Take the account's next change number (and count the bytes), in ``conn``."""
-        self.ensure_account(conn, subject_id)
-        seq = conn.execute(
-            update(accounts)
-            .where(accounts.c.subject_id == subject_id)
-            .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + growth)
-            .returning(accounts.c.seq)
-        ).scalar_one()
-        return int(seq)
+        return take_change(conn, subject_id, growth)[0]
 
 
 class _LostRaceError(Exception):
