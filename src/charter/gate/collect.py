@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, cast
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from charter.clock import Clock
 from charter.crypto import FieldCipher, Keyring
@@ -43,7 +43,6 @@ from charter.gate.protect import (
 from charter.gate.subjects import SubjectDirectory
 from charter.gate.switches import Switches
 from charter.policy import CompiledCatalog, CompiledRow, Decision, Reason, decide_collect
-from charter.store import schema as t
 from charter.store.regions import RegionStores
 from charter.taxonomy import AtRest, Purpose
 
@@ -170,11 +169,8 @@ class Collector:
         try:
             with engine.begin() as conn:
                 ids = list({asked[0] for asked in groups})
-                status = dict(
-                    conn.execute(
-                        select(t.subjects.c.id, t.subjects.c.status).where(t.subjects.c.id.in_(ids))
-                    ).all()
-                )
+                # the subjects' statuses and data keys in one query
+                status, ciphers = self.keys.statuses_and_ciphers(conn, ids, region)
                 own = Switches.load(conn, ids)
                 blocked: set[tuple[str, str]] = set()
                 if self.collect_guard is not None:
@@ -183,7 +179,7 @@ class Collector:
                 if len(self._prefixes) >= _MAX_REFS:
                     self._prefixes.clear()
                 batch = CollectBatch(conn, region, now, self.keys, size, self._prefixes)
-                batch.ciphers.update(self.keys.ciphers(conn, ids, region))  # one query
+                batch.ciphers.update(ciphers)
                 sealed: list[tuple[Any, ...]] = []
                 decided: dict[tuple[object, ...], Decision] = {}
                 for asked, indexes in groups.items():

@@ -26,6 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -115,10 +116,16 @@ _INSERT_FORMAT = _INSERT_QMARK.replace("?", "%s")
 # --------------------------------------------------------------------------- hashing
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+)
+"""The canonical encoder, made once (``json.dumps`` with these options builds one a call)."""
+_quote = encode_basestring_ascii
+"""A string as ``json.dumps`` (ASCII only) writes it, in C."""
+
+
 def _canonical(value: object) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
-    )
+    return _ENCODER.encode(value)
 
 
 def entry_hash(prev_hash: str, seq: int, entry: AuditEntry) -> str:
@@ -149,8 +156,10 @@ def entry_hash(prev_hash: str, seq: int, entry: AuditEntry) -> str:
 def _text(value: object) -> str:
     """A stored column in canonical JSON; anything of the wrong type gets a "!" form that no
     canonical encoding contains, so it never verifies."""
-    if value is None or isinstance(value, str):
-        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, str):
+        return _quote(value)
+    if value is None:
+        return "null"
     return "!" + repr(value)
 
 
@@ -267,13 +276,25 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
     if not checked:
         return seq
     rows: list[tuple[object, ...]] = []
+    sha256 = hashlib.sha256
+    texts: dict[str, str] = {}  # actor and action repeat within a batch: quoted once each
     for entry, detail in zip(checked, details, strict=True):
         seq += 1
-        row = StoredRow(
-            seq, entry.at, entry.actor, entry.action, entry.subject_ref, detail, prev, ""
+        at, actor, action, ref = entry.at, entry.actor, entry.action, entry.subject_ref
+        quoted_actor = texts.get(actor)
+        if quoted_actor is None:
+            quoted_actor = texts[actor] = _quote(actor)
+        quoted_action = texts.get(action)
+        if quoted_action is None:
+            quoted_action = texts[action] = _quote(action)
+        # exactly row_hash's text for the row as it is stored (every value well-typed here)
+        text = (
+            f'{prev}{{"action":{quoted_action},"actor":{quoted_actor},"at":{at},'
+            f'"detail":{detail},"seq":{seq},"subject_ref":'
+            f"{'null' if ref is None else _quote(ref)}}}"
         )
-        current = row_hash(row, seq)
-        rows.append(row._replace(hash=current))
+        current = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        rows.append((seq, at, actor, action, ref, detail, prev, current))
         prev = current
     # a driver-level executemany over tuples (no per-row parameter processing: every value
     # is already the int or str its column stores)
