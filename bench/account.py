@@ -10,7 +10,10 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
 - ``refresh_per_s`` (target >= 1,000, and >= 0.4 x the floor): ``POST /oauth/token`` with
   ``grant_type=refresh_token`` over HTTP against uvicorn (one worker process) on 127.0.0.1
   (SQLite, data dir on local disk, ``synchronous=FULL``; token writes group-committed),
-  8 concurrent clients, each rotating its own refresh-token chain.
+  8 concurrent clients, each rotating its own refresh-token chain, of a client registered as
+  ``charter oauth client add`` registers one by default (no new ID token on refresh, OIDC
+  Core 12.2). ``refresh_with_id_token_per_s``: the same for a client registered with
+  ``--id-token-on-refresh`` (each refresh signs a new RS256 ID token), on the same server.
   ``http_floor_req_per_s`` is measured on the same server just before, from as many
   clients: ``GET /v1/whoami`` with a service credential (bench/limits.py), and
   ``refresh_ratio_of_floor`` is the ratio.
@@ -283,9 +286,11 @@ def enumeration(data_dir: Path, rounds: int) -> dict[str, float]:
 REDIRECT = "http://127.0.0.1:9/cb"
 
 
-def oauth_setup(data_dir: Path) -> tuple[str, str]:
+def oauth_setup(data_dir: Path, *, id_token_on_refresh: bool = False) -> tuple[str, str]:
     """An account signed in in a browser session and a registered client: the client id and
-    the browser's session cookie (what ``/signin`` leaves in a browser)."""
+    the browser's session cookie (what ``/signin`` leaves in a browser). With
+    ``id_token_on_refresh``, a second client that asks for an ID token on every refresh is
+    registered too: its id is the data directory's ``id-token-client`` file."""
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
@@ -293,6 +298,9 @@ def oauth_setup(data_dir: Path) -> tuple[str, str]:
     provider = OAuthProvider(charter.gate, issuer="http://127.0.0.1")
     make_account(accounts, sender, "oauth@example.org")
     client_id = provider.clients.add("Bench", [REDIRECT]).client.client_id
+    if id_token_on_refresh:
+        asks = provider.clients.add("Bench ID", [REDIRECT], id_token_on_refresh=True).client
+        (data_dir / "id-token-client").write_text(asks.client_id)
     tokens = accounts.login(
         "oauth@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
     ).tokens
@@ -374,7 +382,8 @@ def refresh_per_s(
     the floor beside it: ``GET /v1/whoami`` with a service credential on the same server
     from as many clients; with the server's CPU per request of each. Driven by ``wrk`` when
     installed (httpx threads otherwise)."""
-    client_id, cookie = oauth_setup(data_dir)
+    client_id, cookie = oauth_setup(data_dir, id_token_on_refresh=True)
+    signed_id = (data_dir / "id-token-client").read_text()
     charter = Charter.open(Settings(data_dir=data_dir))
     key = {"Authorization": "Bearer " + charter.credentials.create_api_key("cloud").secret}
     charter.close()
@@ -385,6 +394,9 @@ def refresh_per_s(
         with httpx.Client(base_url=base) as http:
             chains = [
                 code_flow(http, cookie, client_id)["refresh_token"] for _ in range(2 * clients + 4)
+            ]
+            signed = [
+                code_flow(http, cookie, signed_id)["refresh_token"] for _ in range(clients + 2)
             ]
         form = "grant_type=refresh_token&refresh_token=%s&client_id=" + client_id
         if wrk:
@@ -401,41 +413,59 @@ def refresh_per_s(
                 base, "/oauth/token", headers, form, chains[clients + 2 :], seconds, pid
             )
             assert run.failed == 0, run
+            with_id = loadgen.run_wrk_chains(
+                base, "/oauth/token", headers, form.replace(client_id, signed_id), signed,
+                seconds, pid,
+            )  # fmt: skip
+            assert with_id.failed == 0, with_id
             return {
                 "floor": floor.per_s,
                 "floor_cpu_ms": floor.cpu_ms_per_request,
                 "refresh": run.per_s,
                 "refresh_cpu_ms": run.cpu_ms_per_request,
+                "refresh_id_token": with_id.per_s,
+                "refresh_id_token_cpu_ms": with_id.cpu_ms_per_request,
             }
         cpu = loadgen.cpu_seconds(pid)
         requests = int(seconds * 300)
         floor_rate = limits.http_floor_req_per_s(base, key, requests, clients)
         floor_cpu = loadgen.cpu_seconds(pid) - cpu
-        chains = chains[clients + 2 :]
-
-        def step(i: int, http: httpx.Client) -> None:
-            r = http.post(
-                "/oauth/token",
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": chains[i],
-                    "client_id": client_id,
-                },
-            )
-            chains[i] = r.json()["refresh_token"]
-
-        cpu = loadgen.cpu_seconds(pid)
-        rate, done = _run_clients(clients, seconds, step, base)
-        refresh_cpu = loadgen.cpu_seconds(pid) - cpu
+        mine = chains[clients + 2 : 2 * clients + 2]
+        rate, refresh_cpu = _refresh_chains(base, pid, client_id, mine, seconds)
+        id_rate, id_cpu = _refresh_chains(base, pid, signed_id, signed[:clients], seconds)
         return {
             "floor": floor_rate,
             "floor_cpu_ms": floor_cpu * 1000 / requests,
             "refresh": rate,
-            "refresh_cpu_ms": refresh_cpu * 1000 / max(done, 1),
+            "refresh_cpu_ms": refresh_cpu,
+            "refresh_id_token": id_rate,
+            "refresh_id_token_cpu_ms": id_cpu,
         }
     finally:
         server.terminate()
         server.wait(10)
+
+
+def _refresh_chains(
+    base: str, pid: int, client_id: str, chains: list[str], seconds: float
+) -> tuple[float, float]:
+    """Refreshes per second of ``client_id``'s ``chains`` with httpx threads, one per chain,
+    and the server's CPU milliseconds per refresh."""
+
+    def step(i: int, http: httpx.Client) -> None:
+        r = http.post(
+            "/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": chains[i],
+                "client_id": client_id,
+            },
+        )
+        chains[i] = r.json()["refresh_token"]
+
+    cpu = loadgen.cpu_seconds(pid)
+    rate, done = _run_clients(len(chains), seconds, step, base)
+    return rate, (loadgen.cpu_seconds(pid) - cpu) * 1000 / max(done, 1)
 
 
 def authorize_flow_per_s(data_dir: Path, seconds: float, clients: int = 4) -> float:
@@ -468,6 +498,8 @@ def print_refresh(figures: dict[str, float]) -> None:
     print(f"refresh_per_s: {figures['refresh']:.0f} refreshes/s")
     print(f"refresh_server_cpu_ms: {figures['refresh_cpu_ms']:.3f} ms")
     limits.ratio("refresh_ratio_of_floor", figures["refresh"], figures["floor"])
+    print(f"refresh_with_id_token_per_s: {figures['refresh_id_token']:.0f} refreshes/s")
+    print(f"refresh_with_id_token_server_cpu_ms: {figures['refresh_id_token_cpu_ms']:.3f} ms")
 
 
 def main() -> None:

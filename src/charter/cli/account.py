@@ -135,6 +135,14 @@ def client_add(
             help="https URL serving a JSON array of the client's redirect URIs (OIDC Core 8.1).",
         ),
     ] = None,
+    id_token_on_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--id-token-on-refresh",
+            help="Return a new ID token with every refresh of an openid grant (default: only "
+            "the sign-in's token response carries one; OIDC Core 12.2).",
+        ),
+    ] = False,
     data_dir: DataDir = Path("data"),
 ) -> None:
     """Register a client and print what its developer needs; a confidential client's secret
@@ -147,6 +155,7 @@ def client_add(
         sector=sector,
         post_logout_redirect_uris=list(post_logout_redirect_uri or []),
         sector_identifier_uri=sector_identifier_uri,
+        id_token_on_refresh=id_token_on_refresh,
     )
     _print_client(provider, issued.client)
     if issued.secret:
@@ -185,6 +194,10 @@ def _print_client(provider: OAuthProvider, client: Client) -> None:
         ("sector", client.sector),
         ("scopes", "openid profile"),
         ("PKCE", "required, S256"),
+        (
+            "ID token on refresh",
+            "yes" if client.id_token_on_refresh else "no (the sign-in's token response has one)",
+        ),
     ]
     if client.sector_identifier_uri:
         lines.append(("sector_identifier_uri", client.sector_identifier_uri))

@@ -31,7 +31,7 @@ LOGOUT_BACK = "https://app.example.com/signed-out"
 @pytest.fixture
 def app_client(provider: OAuthProvider) -> str:
     return provider.clients.add(
-        "Band App", [REDIRECT], post_logout_redirect_uris=[LOGOUT_BACK]
+        "Band App", [REDIRECT], post_logout_redirect_uris=[LOGOUT_BACK], id_token_on_refresh=True
     ).client.client_id
 
 
@@ -222,6 +222,31 @@ def test_a_refresh_returns_a_new_id_token_for_the_same_person(
     assert new["sub"] == old["sub"] and new["aud"] == old["aud"] and new["iss"] == old["iss"]
     assert new["auth_time"] == old["auth_time"] and new["iat"] > old["iat"]
     assert "nonce" not in new
+
+
+def test_a_client_not_registered_for_it_gets_no_id_token_on_refresh(
+    client: Any, alice: Account, provider: OAuthProvider
+) -> None:
+    quiet = provider.clients.add("Quiet App", [REDIRECT]).client.client_id
+    first = id_token_for(client, alice, quiet)
+    assert "id_token" in first  # the sign-in's token response has one
+    refreshed = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": quiet,
+        },
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    body = refreshed.json()
+    assert "id_token" not in body and "openid" in body["scope"].split()
+    assert (
+        client.get(
+            "/oauth/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
+        ).json()["sub"]
+        == jwt.decode(first["id_token"], options={"verify_signature": False})["sub"]
+    )
 
 
 # -- error pages -----------------------------------------------------------------------------

@@ -46,9 +46,11 @@ class Clients:
 
 @pytest.fixture
 def clients(provider: OAuthProvider) -> Clients:
-    issued = provider.clients.add("Confidential", [REDIRECT], public=False)
+    issued = provider.clients.add(
+        "Confidential", [REDIRECT], public=False, id_token_on_refresh=True
+    )
     return Clients(
-        provider.clients.add("Public", [REDIRECT]).client,
+        provider.clients.add("Public", [REDIRECT], id_token_on_refresh=True).client,
         issued.client,
         issued.secret or "",
         provider.clients.add("Other", ["https://other.example/cb"]).client,
@@ -218,6 +220,19 @@ def test_the_id_token_is_the_one_authlibs_grant_would_sign(
     assert header == {"typ": "JWT", "alg": "RS256", "kid": signing_keys.signing_kid}
     assert claims["sub"] == pairwise_sub(provider.keyring, clients.public.sector, alice.id)
     assert claims["auth_time"] == (clock() - 5_000_000) // 1_000_000
+    assert fast[1]["scope"] == slow[1]["scope"] == "openid"
+
+
+def test_a_client_not_registered_for_it_gets_no_id_token_either_way(
+    provider: OAuthProvider, alice: Account
+) -> None:
+    quiet = provider.clients.add("Quiet", [REDIRECT]).client
+    assert not quiet.id_token_on_refresh
+    fast = provider.fast_refresh.attempt(request(plain(grant(provider, alice.id, quiet), quiet)))
+    slow = provider.grant_token(request(plain(grant(provider, alice.id, quiet), quiet)))
+    assert fast is not None and fast[0] == slow[0] == 200
+    pair = {"token_type", "access_token", "expires_in", "scope", "refresh_token"}
+    assert set(fast[1]) == set(slow[1]) == pair
     assert fast[1]["scope"] == slow[1]["scope"] == "openid"
 
 

@@ -10,6 +10,12 @@ Clients of one sector (one company's apps) share a ``sub``; other sectors get un
 A client may also register ``post_logout_redirect_uris`` (RP-initiated logout), matched
 exactly; the origins of its redirect URIs are where its single-page app may call the token
 and userinfo endpoints from (CORS).
+
+A refresh of an ``openid`` grant returns an access and a refresh token, and a new ID token
+only for a client registered with ``id_token_on_refresh`` (OpenID Connect Core §12.2 lets
+the response omit it): the ID token of the sign-in already says who signed in, and signing
+one per refresh costs the provider an RSA signature. Clients registered before this setting
+existed (migration 0026) keep receiving one.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class Client:
     post_logout_redirect_uris: tuple[str, ...] = ()
     sector_identifier_uri: str | None = None
     created_at: int = 0
+    id_token_on_refresh: bool = False
+    """Whether a refresh of an ``openid`` grant returns a new ID token (see the module)."""
 
     @property
     def origins(self) -> frozenset[str]:
@@ -111,6 +119,7 @@ def client_of(row: Any, keyring: Keyring) -> Client:
         tuple(json.loads(row.post_logout_redirect_uris or "[]")),
         row.sector_identifier_uri,
         row.created_at,
+        bool(row.id_token_on_refresh),
     )
 
 
@@ -141,11 +150,13 @@ class ClientRegistry:
         sector: str | None = None,
         post_logout_redirect_uris: Sequence[str] = (),
         sector_identifier_uri: str | None = None,
+        id_token_on_refresh: bool = False,
         fetch: Callable[[str], object] | None = None,
     ) -> IssuedClient:
         """
         Register a client. ``fetch`` reads a ``sector_identifier_uri`` (default: an HTTPS GET
-        with a 5-second timeout).
+        with a 5-second timeout); ``id_token_on_refresh`` asks for a new ID token with every
+        refresh of an ``openid`` grant (default: only the first grant of a sign-in carries one).
 
         Raises:
             InputError: no or malformed redirect URIs (https, or http on loopback; no
@@ -193,6 +204,7 @@ class ClientRegistry:
                     revoked_at=None,
                     post_logout_redirect_uris=json.dumps(list(post_logout_redirect_uris)),
                     sector_identifier_uri=sector_identifier_uri,
+                    id_token_on_refresh=id_token_on_refresh,
                 )
             )
         return IssuedClient(self.get(client_id), secret)

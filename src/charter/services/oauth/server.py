@@ -141,8 +141,15 @@ class Signing:
 
 
 class RefreshOpenID(Signing, OpenIDToken):  # type: ignore[misc]
-    """A refresh of an ``openid`` grant returns a new ID token (OpenID Connect Core 12.2):
-    same ``iss``, ``sub``, ``aud`` and ``auth_time``, a new ``iat``, no ``nonce``."""
+    """A refresh of an ``openid`` grant returns a new ID token (OpenID Connect Core 12.2) to
+    a client registered with ``id_token_on_refresh``: same ``iss``, ``sub``, ``aud`` and
+    ``auth_time``, a new ``iat``, no ``nonce``. Other clients get none (12.2 allows it)."""
+
+    def process_token(self, grant: Any, response: Any) -> Any:
+        client: Client | None = grant.request.client
+        if client is None or not client.id_token_on_refresh:
+            return response[1]
+        return super().process_token(grant, response)
 
     def get_compatible_claims(self, request: Any) -> dict[str, Any]:
         claims: dict[str, Any] = super().get_compatible_claims(request)

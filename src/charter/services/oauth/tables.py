@@ -6,7 +6,7 @@ when it is erased; clients hold no personal data. Migration ``0002_accounts`` cr
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text, false
 
 from charter.store.registry import Erase, register_table
 from charter.store.schema import metadata
@@ -35,6 +35,13 @@ clients = Table(
         comment="OIDC Core 8.1 sector_identifier_uri, when the client named one.",
     ),
     Column("revoked_at", BigInteger, nullable=True),
+    Column(
+        "id_token_on_refresh",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        comment="Whether a refresh of an openid grant returns a new ID token (OIDC Core 12.2).",
+    ),
     comment="Registered OAuth 2.0 / OpenID Connect clients.",
 )
 
@@ -83,6 +90,7 @@ register_table(
         "revoked_at",
         "post_logout_redirect_uris",
         "sector_identifier_uri",
+        "id_token_on_refresh",
     ),
     distribution="reference",  # registered clients: few, read on every authorization
 )
