@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from charter.catalog import Catalog
 from charter.clock import Clock
-from charter.crypto import Keyring
+from charter.crypto import FieldCipher, Keyring
 from charter.errors import RefusedError
 from charter.gate.blobs import StagedBlob, new_record_id
 from charter.gate.collect import Collector
@@ -140,18 +140,32 @@ class Gate:
             RefusedError: the subject is no longer active.
         """
         subject = self.subjects.locate(subject_id)
-        with self.stores.region(subject.region).begin() as conn:
-            status = conn.execute(
-                select(t.subjects.c.status).where(t.subjects.c.id == subject.id)
-            ).scalar()
-            if status != ACTIVE:
-                raise RefusedError(
-                    "the subject is no longer active", code=Reason.SUBJECT_INACTIVE.value
-                )
-            cipher = self.keys.cipher(conn, subject.id, subject.region, create=True)
+        engine = self.stores.region(subject.region)
+        # a read snapshot first (no writer lock): the key exists unless this is the subject's
+        # first record; the collect that adopts the blob checks status and key again
+        with engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            cipher = self._staging_cipher(conn, subject.id, subject.region, create=False)
+        if cipher is None:
+            with engine.begin() as conn:
+                cipher = self._staging_cipher(conn, subject.id, subject.region, create=True)
         assert cipher is not None  # made when missing
         record_id = new_record_id(self.clock())
         return StagedBlob(self.stores.blob_dir(subject.region), cipher, subject.id, record_id)
+
+    def _staging_cipher(
+        self, conn: Connection, subject_id: str, region: str, *, create: bool
+    ) -> FieldCipher | None:
+        """An active subject's cipher in ``conn`` (made when missing, with ``create``).
+
+        Raises:
+            RefusedError: the subject is no longer active.
+        """
+        status = conn.execute(select(t.subjects.c.status).where(t.subjects.c.id == subject_id))
+        if status.scalar() != ACTIVE:
+            raise RefusedError(
+                "the subject is no longer active", code=Reason.SUBJECT_INACTIVE.value
+            )
+        return self.keys.cipher(conn, subject_id, region, create=create)
 
     def read(
         self,
