@@ -86,14 +86,17 @@ COLLECT_SUBJECTS = 100
 """Subjects a collect batch spreads over, in process and over HTTP alike (the HTTP server has
 200 subjects, for the switch figures; its collect bodies name the first 100)."""
 SERVER = """
-import sys, uvicorn
+import sys
 from pathlib import Path
-from charter.asgi import create_app
 from charter.app import Charter
+from charter.asgi import create_app
+from charter.cli import server
 from charter.config import Settings
 app = create_app(Charter.open(Settings.from_env(data_dir=Path(sys.argv[1]))))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+server.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """
+"""The HTTP figures' server: what ``charter serve`` runs (``charter.cli.server.run``: its
+protocol, accept loop and admission, the start-up heap frozen), not uvicorn's defaults."""
 
 
 def report(name: str, value: float, unit: str) -> None:
@@ -483,19 +486,6 @@ PROBE_PROCESSES = 2
 CALM = 4
 """Clients of the calm p99 the overload p99 is set against."""
 
-OVERLOAD_SERVER = """
-import sys
-from pathlib import Path
-from charter.app import Charter
-from charter.asgi import create_app
-from charter.cli import server
-from charter.config import Settings
-app = create_app(Charter.open(Settings.from_env(data_dir=Path(sys.argv[1]))))
-server.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
-"""The overload figures' server: what ``charter serve`` runs (``charter.cli.server.run``: its
-protocol, accept and admission), not uvicorn's defaults."""
-
 
 def _listen_queue(port: int) -> tuple[int, int]:
     """(connections established to ``port``, of them still waiting in the listen socket's
@@ -607,7 +597,7 @@ def bench_overload_alone(n: int) -> None:
             for sid in subjects
         }
         charter.close()
-        server = Server(data_dir, OVERLOAD_SERVER)
+        server = Server(data_dir)
         try:
             with httpx.Client() as warm:  # the region's database opened, the route warmed up
                 for _ in range(20):

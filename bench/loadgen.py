@@ -73,17 +73,21 @@ def _lua_string(text: str) -> str:
 
 
 def _script(calls: Sequence[Call]) -> str:
-    lines = ["local calls = {}"]
+    """The Lua script sending ``calls`` in turn. They are formatted in ``init``, once wrk
+    has set its ``Host`` header (formatted earlier, they would have none: HTTP/1.1 requires
+    it, and ``charter serve``'s h11 parser answers 400 without it)."""
+    lines = ["local calls = {}", "init = function(args)"]
     for call in calls:
         headers = ", ".join(
             f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in call.headers.items()
         )
         body = _lua_string(call.body) if call.body else "nil"
         lines.append(
-            "calls[#calls + 1] = wrk.format("
+            "  calls[#calls + 1] = wrk.format("
             f"{_lua_string(call.method)}, {_lua_string(call.path)}, {{{headers}}}, {body})"
         )
     lines += [
+        "end",
         "local i = 0",
         "request = function()",
         "  i = i % #calls + 1",
