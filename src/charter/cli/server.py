@@ -384,23 +384,22 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+SERVER_OPTIONS: dict[str, Any] = {
+    "http": BoundedH11Protocol,
+    "timeout_keep_alive": 5,
+    "backlog": 2048,
+}
+"""uvicorn's options for ``charter serve``, one process or several: the bounded protocol,
+keep-alive connections closed after 5 idle seconds, a listen backlog for bursts."""
+
+
 def run(app: Any, *, host: str, port: int, log_level: str = "info") -> None:
     """Serve ``app`` with the bounded protocol and limits from the environment."""
     raise_open_file_limit()
     freeze_startup_heap()
     BoundedH11Protocol.limits = ServerLimits.from_env()
     shed_in_protocol(app)
-    serve(
-        uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level=log_level,
-            http=BoundedH11Protocol,
-            timeout_keep_alive=5,
-            backlog=2048,
-        )
-    )
+    serve(uvicorn.Config(app, host=host, port=port, log_level=log_level, **SERVER_OPTIONS))
 
 
 def check_workers(settings: Settings, regions: Iterable[str], workers: int) -> None:
@@ -461,7 +460,5 @@ def run_workers(
         host=host,
         port=port,
         log_level=log_level,
-        http=BoundedH11Protocol,
-        timeout_keep_alive=5,
-        backlog=2048,
+        **SERVER_OPTIONS,
     )
