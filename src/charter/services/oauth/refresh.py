@@ -279,9 +279,10 @@ class FastRefresh:
 
     def respond(self, token: dict[str, Any], rotated: Rotated) -> dict[str, Any]:
         """The token response's body: the pair, with a new ID token for an ``openid`` grant of
-        a client registered with ``id_token_on_refresh``, the claims Authlib's OpenID extension (:class:`RefreshOpenID`) puts in it, signed
-        with the key store's :class:`~charter.services.oauth.jwks.Signer` (the same bytes
-        joserfc would make, without its per-token checks)."""
+        a client registered with ``id_token_on_refresh``: the claims Authlib's OpenID
+        extension (:class:`RefreshOpenID`) puts in it, signed with the key store's
+        :class:`~charter.services.oauth.jwks.Signer` (the same bytes joserfc would make,
+        without its per-token checks)."""
         family = rotated.family
         token["scope"] = family.scope
         if rotated.client.id_token_on_refresh and family.scope and is_openid_scope(family.scope):
