@@ -180,21 +180,24 @@ def row_hash(row: StoredRow, seq: int) -> str:
     of its bytes (even one that parses to the same JSON) changes the hash. For an untouched
     row this is exactly :func:`entry_hash`.
     """
+    return _hashed(
+        _raw(row.prev_hash),
+        _text(row.action),
+        _text(row.actor),
+        _integer(row.at),
+        _raw(row.detail),
+        seq,
+        _text(row.subject_ref),
+    )
+
+
+def _hashed(prev: str, action: str, actor: str, at: str, detail: str, seq: int, ref: str) -> str:
+    """SHA-256 (hex) over ``prev`` and the canonical document of its fields, each given
+    already as its canonical JSON text (keys in sorted order): what :func:`entry_hash`
+    hashes, written out so that a stored row's text is spliced in as it is."""
     text = (
-        _raw(row.prev_hash)
-        + '{"action":'
-        + _text(row.action)
-        + ',"actor":'
-        + _text(row.actor)
-        + ',"at":'
-        + _integer(row.at)
-        + ',"detail":'
-        + _raw(row.detail)
-        + ',"seq":'
-        + str(seq)
-        + ',"subject_ref":'
-        + _text(row.subject_ref)
-        + "}"
+        f'{prev}{{"action":{action},"actor":{actor},"at":{at},"detail":{detail},'
+        f'"seq":{seq},"subject_ref":{ref}}}'
     )
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -276,7 +279,6 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
     if not checked:
         return seq
     rows: list[tuple[object, ...]] = []
-    sha256 = hashlib.sha256
     texts: dict[str, str] = {}  # actor and action repeat within a batch: quoted once each
     for entry, detail in zip(checked, details, strict=True):
         seq += 1
@@ -287,13 +289,9 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
         quoted_action = texts.get(action)
         if quoted_action is None:
             quoted_action = texts[action] = _quote(action)
-        # exactly row_hash's text for the row as it is stored (every value well-typed here)
-        text = (
-            f'{prev}{{"action":{quoted_action},"actor":{quoted_actor},"at":{at},'
-            f'"detail":{detail},"seq":{seq},"subject_ref":'
-            f"{'null' if ref is None else _quote(ref)}}}"
-        )
-        current = sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        # row_hash of the row as it is stored (every value well-typed here)
+        quoted_ref = "null" if ref is None else _quote(ref)
+        current = _hashed(prev, quoted_action, quoted_actor, str(at), detail, seq, quoted_ref)
         rows.append((seq, at, actor, action, ref, detail, prev, current))
         prev = current
     # a driver-level executemany over tuples (no per-row parameter processing: every value
