@@ -286,11 +286,10 @@ def enumeration(data_dir: Path, rounds: int) -> dict[str, float]:
 REDIRECT = "http://127.0.0.1:9/cb"
 
 
-def oauth_setup(data_dir: Path, *, id_token_on_refresh: bool = False) -> tuple[str, str]:
-    """An account signed in in a browser session and a registered client: the client id and
-    the browser's session cookie (what ``/signin`` leaves in a browser). With
-    ``id_token_on_refresh``, a second client that asks for an ID token on every refresh is
-    registered too: its id is the data directory's ``id-token-client`` file."""
+def oauth_setup(data_dir: Path) -> tuple[str, str, str]:
+    """An account signed in in a browser session and two registered clients: the id of one
+    registered as by default, the id of one that asks for an ID token on every refresh, and
+    the browser's session cookie (what ``/signin`` leaves in a browser)."""
     Charter.init(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     sender = MemorySender()
@@ -298,9 +297,7 @@ def oauth_setup(data_dir: Path, *, id_token_on_refresh: bool = False) -> tuple[s
     provider = OAuthProvider(charter.gate, issuer="http://127.0.0.1")
     make_account(accounts, sender, "oauth@example.org")
     client_id = provider.clients.add("Bench", [REDIRECT]).client.client_id
-    if id_token_on_refresh:
-        asks = provider.clients.add("Bench ID", [REDIRECT], id_token_on_refresh=True).client
-        (data_dir / "id-token-client").write_text(asks.client_id)
+    asks = provider.clients.add("Bench ID", [REDIRECT], id_token_on_refresh=True).client
     tokens = accounts.login(
         "oauth@example.org", PASSWORD, device=PHONE, ip="192.0.2.1", signals=HUMAN
     ).tokens
@@ -309,7 +306,7 @@ def oauth_setup(data_dir: Path, *, id_token_on_refresh: bool = False) -> tuple[s
     accounts.browser.sign_in(browser, tokens)
     accounts.browser.save(browser)
     charter.close()
-    return client_id, browser.token
+    return client_id, asks.client_id, browser.token
 
 
 def code_flow(http: httpx.Client, cookie: str, client_id: str) -> dict[str, Any]:
@@ -382,8 +379,7 @@ def refresh_per_s(
     the floor beside it: ``GET /v1/whoami`` with a service credential on the same server
     from as many clients; with the server's CPU per request of each. Driven by ``wrk`` when
     installed (httpx threads otherwise)."""
-    client_id, cookie = oauth_setup(data_dir, id_token_on_refresh=True)
-    signed_id = (data_dir / "id-token-client").read_text()
+    client_id, signed_id, cookie = oauth_setup(data_dir)
     charter = Charter.open(Settings(data_dir=data_dir))
     key = {"Authorization": "Bearer " + charter.credentials.create_api_key("cloud").secret}
     charter.close()
@@ -398,7 +394,7 @@ def refresh_per_s(
             signed = [
                 code_flow(http, cookie, signed_id)["refresh_token"] for _ in range(clients + 2)
             ]
-        form = "grant_type=refresh_token&refresh_token=%s&client_id=" + client_id
+        form = "grant_type=refresh_token&refresh_token=%s&client_id="  # + the client's id
         if wrk:
             floor_call = loadgen.Call("GET", "/v1/whoami", key)
             loadgen.run_wrk(base, [floor_call], 1, pid)  # warm up
@@ -406,17 +402,16 @@ def refresh_per_s(
             assert floor.failed == 0, floor
             headers = {"Content-Type": "application/x-www-form-urlencoded"}
             warm = loadgen.run_wrk_chains(
-                base, "/oauth/token", headers, form, chains[: clients + 2], 1, pid
+                base, "/oauth/token", headers, form + client_id, chains[: clients + 2], 1, pid
             )
             assert warm.failed == 0, warm
             run = loadgen.run_wrk_chains(
-                base, "/oauth/token", headers, form, chains[clients + 2 :], seconds, pid
+                base, "/oauth/token", headers, form + client_id, chains[clients + 2 :], seconds, pid
             )
             assert run.failed == 0, run
             with_id = loadgen.run_wrk_chains(
-                base, "/oauth/token", headers, form.replace(client_id, signed_id), signed,
-                seconds, pid,
-            )  # fmt: skip
+                base, "/oauth/token", headers, form + signed_id, signed, seconds, pid
+            )
             assert with_id.failed == 0, with_id
             return {
                 "floor": floor.per_s,
@@ -471,7 +466,7 @@ def _refresh_chains(
 def authorize_flow_per_s(data_dir: Path, seconds: float, clients: int = 4) -> float:
     """Complete code flows per second over HTTP: authorize with a live browser session (the
     person consented before) → code → tokens → userinfo, ``clients`` at once, SQLite."""
-    client_id, cookie = oauth_setup(data_dir)
+    client_id, _, cookie = oauth_setup(data_dir)
     server, base = start_server(data_dir)
     try:
         with httpx.Client(base_url=base) as http:
