@@ -14,7 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
-from test_oauth_flow import REDIRECT, auth_params, code_from, consent, exchange, pkce
+from test_oauth_flow import (
+    REDIRECT,
+    auth_params,
+    code_from,
+    consent,
+    exchange,
+    pkce,
+    refresh_grant,
+)
 from typer.testing import CliRunner
 
 from charter.app import Charter
@@ -185,15 +193,7 @@ def test_host_header_never_changes_the_issuer(client: Any, alice: Account, app_c
     ).json()
     claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
     assert claims["iss"] == "https://testserver"
-    refreshed = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": app_client,
-        },
-        headers=evil,
-    ).json()
+    refreshed = refresh_grant(client, app_client, tokens["refresh_token"], headers=evil).json()
     again = jwt.decode(refreshed["id_token"], options={"verify_signature": False})
     assert again["iss"] == "https://testserver"
     assert client.get("/.well-known/openid-configuration").json()["issuer"] == (
@@ -209,14 +209,7 @@ def test_a_refresh_returns_a_new_id_token_for_the_same_person(
 ) -> None:
     first = id_token_for(client, alice, app_client)
     clock.advance(seconds=30)
-    refreshed = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
-            "client_id": app_client,
-        },
-    ).json()
+    refreshed = refresh_grant(client, app_client, first["refresh_token"]).json()
     old = jwt.decode(first["id_token"], options={"verify_signature": False})
     new = jwt.decode(refreshed["id_token"], options={"verify_signature": False})
     assert new["sub"] == old["sub"] and new["aud"] == old["aud"] and new["iss"] == old["iss"]
@@ -230,14 +223,7 @@ def test_a_client_not_registered_for_it_gets_no_id_token_on_refresh(
     quiet = provider.clients.add("Quiet App", [REDIRECT]).client.client_id
     first = id_token_for(client, alice, quiet)
     assert "id_token" in first  # the sign-in's token response has one
-    refreshed = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
-            "client_id": quiet,
-        },
-    )
+    refreshed = refresh_grant(client, quiet, first["refresh_token"])
     assert refreshed.status_code == 200, refreshed.text
     body = refreshed.json()
     assert "id_token" not in body and "openid" in body["scope"].split()

@@ -88,6 +88,12 @@ def exchange(client: Any, client_id: str, code: str, verifier: str | None, **ext
     return client.post("/oauth/token", data=data)
 
 
+def refresh_grant(client: Any, client_id: str, refresh_token: str, **kwargs: Any) -> Any:
+    """``POST /oauth/token`` with a refresh grant (``kwargs`` go to the post, e.g. headers)."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    return client.post("/oauth/token", data=data, **kwargs)
+
+
 @pytest.fixture
 def app_client(provider: OAuthProvider) -> str:
     return provider.clients.add("Band App", [REDIRECT]).client.client_id
@@ -249,14 +255,7 @@ def test_reused_code_is_refused_and_its_tokens_revoked(
         client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {access}"}).status_code
         == 401
     )
-    refreshed = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": first.json()["refresh_token"],
-            "client_id": app_client,
-        },
-    )
+    refreshed = refresh_grant(client, app_client, first.json()["refresh_token"])
     assert refreshed.json()["error"] == "invalid_grant"
 
 
@@ -330,23 +329,9 @@ def test_refresh_rotates_and_reuse_revokes_the_family(
     client: Any, alice: Account, app_client: str
 ) -> None:
     tokens = full_flow(client, alice, app_client)
-    r1 = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": app_client,
-        },
-    ).json()
+    r1 = refresh_grant(client, app_client, tokens["refresh_token"]).json()
     assert r1["refresh_token"] != tokens["refresh_token"]
-    reuse = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": app_client,
-        },
-    )
+    reuse = refresh_grant(client, app_client, tokens["refresh_token"])
     assert reuse.json()["error"] == "invalid_grant"
     assert (
         client.get(
@@ -354,14 +339,7 @@ def test_refresh_rotates_and_reuse_revokes_the_family(
         ).status_code
         == 401
     )
-    r2 = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": r1["refresh_token"],
-            "client_id": app_client,
-        },
-    )
+    r2 = refresh_grant(client, app_client, r1["refresh_token"])
     assert r2.json()["error"] == "invalid_grant"
 
 
@@ -372,10 +350,7 @@ def test_refresh_family_has_an_absolute_limit(
     refresh = tokens["refresh_token"]
     for _ in range(3):
         clock.advance(days=10)
-        response = client.post(
-            "/oauth/token",
-            data={"grant_type": "refresh_token", "refresh_token": refresh, "client_id": app_client},
-        ).json()
+        response = refresh_grant(client, app_client, refresh).json()
         if "error" in response:
             break
         refresh = response["refresh_token"]
@@ -459,14 +434,7 @@ def test_removed_client_is_refused_and_its_tokens_die(
         ).status_code
         == 401
     )
-    refresh = client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": tokens["refresh_token"],
-            "client_id": app_client,
-        },
-    )
+    refresh = refresh_grant(client, app_client, tokens["refresh_token"])
     assert refresh.json()["error"] == "invalid_client"
     _, challenge = pkce()
     page = client.get(
