@@ -229,10 +229,12 @@ register_file_writer(
     ("keyring.json", "keyring.json.lock", ".keyring.lock", ".keyring.json.*.tmp"),
     holds="",
     erasure="kept: keys, never data (a subject's data key is in the database, and shredded there)",
+    keys=True,
 )
 register_file_writer(
     "OpenID signing keys",
     ("oidc/jwks.json", "oidc/jwks.json.*.tmp"),
     holds="",
     erasure="kept: the provider's signing keys, never data",
+    keys=True,
 )

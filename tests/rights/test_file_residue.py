@@ -17,6 +17,7 @@ from charter.app import Charter
 from charter.asgi import create_app
 from charter.cli.rights import app as rights_cli
 from charter.services.account import FAST_FOR_TESTS, AccountService, FileSender, HashingGate
+from charter.services.oauth.jwks import KeyStore
 from support.accounts import HUMAN, PASSWORD, PHONE
 
 with warnings.catch_warnings():
@@ -93,3 +94,30 @@ def test_verify_erasure_finds_an_email_left_in_the_outbox(charter: Charter) -> N
     outbox.write_text(json.dumps({"to": "left.over@example.org", "kind": "email"}) + "\n")
     report = charter.rights.verify_erasure(subject.id, markers=["left.over@example.org"])
     assert [f.where for f in report.findings] == ["file outbox/codes.jsonl"]
+
+
+def test_key_files_are_not_read_for_residue(charter: Charter) -> None:
+    """The OpenID signing keys are random bytes: a marker that happens to be in them is not
+    residue (the cloud erasure test failed at random on a 3-letter marker found there)."""
+    keys = KeyStore.for_data_dir(charter.settings.data_dir)
+    chance = json.loads(keys.path.read_text("utf-8"))["keys"][0]["d"][40:56]
+    subject = charter.gate.create_subject("account", "de")
+    charter.rights.delete_account(subject.id)
+    assert charter.rights.verify_erasure(subject.id, markers=[chance]).clean
+
+    outbox = charter.settings.outbox()
+    outbox.parent.mkdir(parents=True, exist_ok=True)
+    outbox.write_text(json.dumps({"to": chance, "kind": "email"}) + "\n")
+    report = charter.rights.verify_erasure(subject.id, markers=[chance])
+    assert [f.where for f in report.findings] == ["file outbox/codes.jsonl"]
+
+
+def test_a_marker_too_short_to_mean_anything_is_refused(charter: Charter) -> None:
+    subject = charter.gate.create_subject("account", "de")
+    with pytest.raises(ValueError, match="at least 8"):
+        charter.rights.verify_erasure(subject.id, markers=["a-long-marker", "bye"])
+    result = CliRunner().invoke(
+        rights_cli, ["verify-erasure", subject.id, "-m", "bye"], env=_env(charter)
+    )
+    assert result.exit_code == 2
+    assert "marker 1 has 3 characters" in " ".join(result.output.split())

@@ -72,6 +72,8 @@ def verify_erasure(
         report = charter.rights.verify_erasure(
             subject, record_ids=record or [], markers=marker or [], deep=deep or bool(marker)
         )
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--marker") from None
     finally:
         charter.close()
     for f in report.findings:

@@ -14,8 +14,9 @@ Where it looks:
 - **files**: every file under the data directory — database files with their
   ``-wal``/``-shm``/journal companions, blob folders, exports, the verification outbox,
   temporary files — read in chunks with overlap (constant memory), and every file *name*;
-  plus the short-lived files registered writers keep in the system's temporary folder. The
-  keyring is skipped (it holds keys, not data). Every place Charter writes files is a
+  plus the short-lived files registered writers keep in the system's temporary folder. Key
+  files (the keyring, the OpenID signing keys: writers registered with ``keys=True``) are
+  skipped: they hold keys, not data, and random bytes contain any short needle by chance. Every place Charter writes files is a
   registered writer (:mod:`charter.store.files`); a file no writer registered is listed in
   ``unregistered`` (and a note), since nothing would erase it.
 
@@ -63,7 +64,9 @@ if TYPE_CHECKING:
     from charter.gate import Gate
 
 READ_CHUNK = 4 * 1024 * 1024
-SKIPPED_FILES = ("keyring.json", "keyring.json.lock", ".keyring.lock")
+MIN_MARKER = 8
+"""Characters a marker needs: a shorter one turns up by chance in encrypted blobs (a 3-byte
+value is expected about once in every 16 MiB of random bytes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +156,14 @@ def _scan_files(
     pattern, lookup, longest = _pattern(needles)
     paths = sorted(root.rglob("*")) if root.is_dir() else []
     for path in [*paths, *extra]:
-        if path.name in SKIPPED_FILES or not path.is_file():
+        if not path.is_file():
             continue
         inside = path.is_relative_to(root)
         rel = path.relative_to(root).as_posix() if inside else str(path)
-        if inside and writer_of(rel) is None:
+        writer = writer_of(rel) if inside else None
+        if writer is not None and writer.keys:
+            continue
+        if inside and writer is None:
             report.unregistered.append(rel)
         for label, text in needles.items():
             if text in rel:
@@ -281,11 +287,19 @@ def verify_erasure(
     data, not the deployment's.
 
     Raises:
-        ValueError: markers without ``deep`` (a value is found only by reading bytes).
+        ValueError: markers without ``deep`` (a value is found only by reading bytes), or a
+            marker shorter than :data:`MIN_MARKER` characters.
 
     Returns:
         An :class:`ErasureReport`; ``clean`` when nothing was found.
     """
+    for i, marker in enumerate(markers):
+        if len(marker) < MIN_MARKER:
+            raise ValueError(
+                f"marker {i + 1} has {len(marker)} characters; a marker needs at least "
+                f"{MIN_MARKER}, since a shorter value turns up in encrypted bytes by chance: "
+                "pass a longer value known to have been in the data"
+            )
     if not deep:
         if markers:
             raise ValueError("markers are values, found only by the deep check: pass deep=True")

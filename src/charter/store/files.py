@@ -86,7 +86,11 @@ class FileWriter:
     """What ``verify-erasure`` without ``--deep`` does with the files: ``content`` (read them
     for the subject's ids: files that stay small), ``rows`` (they are the databases: the
     registered tables are queried by subject instead) or ``records`` (files named by record id
-    under a subject's folder: looked up by name); every file is read by ``--deep``."""
+    under a subject's folder: looked up by name); every file is read by ``--deep``, except
+    key files."""
+    keys: bool = False
+    """The files hold only random key material (``holds`` is then empty): no check reads
+    them, since any needle turns up in enough random bytes by chance."""
 
     @property
     def personal(self) -> bool:
@@ -130,6 +134,7 @@ def register_file_writer(
     on_erase: FileEraseHook | None = None,
     where: str = DATA,
     fast_check: str = "content",
+    keys: bool = False,
 ) -> FileWriter:
     """
     Register a writer of files.
@@ -146,7 +151,9 @@ def register_file_writer(
         raise ValueError(f"{name}: files with personal data must say what erasure does to them")
     if fast_check not in FAST_CHECKS:
         raise ValueError(f"{name}: fast_check must be one of {sorted(FAST_CHECKS)}")
-    writer = FileWriter(name, tuple(patterns), holds, erasure, on_erase, where, fast_check)
+    if keys and holds:
+        raise ValueError(f"{name}: key files hold no personal data (holds must be empty)")
+    writer = FileWriter(name, tuple(patterns), holds, erasure, on_erase, where, fast_check, keys)
     with _LOCK:
         found = _WRITERS.get(name)
         if found is not None and found != writer:

@@ -206,7 +206,7 @@ def test_quota_is_refused_with_the_figures(charter: Charter, monkeypatch: Any) -
 
 def test_deleting_the_account_leaves_no_cloud_rows_or_records(charter: Charter) -> None:
     subject = person(charter)
-    item = charter.cloud.upload(subject, "notes", b"bye")
+    item = charter.cloud.upload(subject, "notes", b"MARKERbyeNotes3")
     charter.cloud.upload(subject, "gallery", b"\xff\xd8p")
     charter.cloud.delete(subject, item.id)  # in the trash
     charter.rights.delete_account(subject, actor="test")
@@ -218,7 +218,7 @@ def test_deleting_the_account_leaves_no_cloud_rows_or_records(charter: Charter) 
             assert left == 0, table.name
     with pytest.raises(NotFoundError):
         charter.cloud.item(subject, item.id)
-    report = charter.rights.verify_erasure(subject, markers=["bye"])
+    report = charter.rights.verify_erasure(subject, markers=["MARKERbyeNotes3"])
     assert report.clean, report
 
 
