@@ -8,19 +8,21 @@ Usage: ``python bench/account.py [--quick]``. Prints one figure per line as
 - ``logins_per_s``: full sign-ins (password check through the gate, environment check,
   session issued) from a known device, 2 threads on 2 cores, production parameters.
 - ``refresh_per_s`` (target >= 1,000, and >= 0.4 x the floor): ``POST /oauth/token`` with
-  ``grant_type=refresh_token`` over HTTP against uvicorn (one worker process) on 127.0.0.1
-  (SQLite, data dir on local disk, ``synchronous=FULL``; token writes group-committed),
-  8 concurrent clients, each rotating its own refresh-token chain, of a client registered as
-  ``charter oauth client add`` registers one by default (no new ID token on refresh, OIDC
-  Core 12.2). ``refresh_with_id_token_per_s``: the same for a client registered with
-  ``--id-token-on-refresh`` (each refresh signs a new RS256 ID token), on the same server.
-  ``http_floor_req_per_s`` is measured on the same server just before, from as many
-  clients: ``GET /v1/whoami`` with a service credential (bench/limits.py), and
+  ``grant_type=refresh_token`` over HTTP against the whole app as ``charter serve`` runs it
+  (its protocol, accept loop and admission; one process) on 127.0.0.1 (SQLite, data dir on
+  local disk, ``synchronous=FULL``; token writes group-committed), 4 concurrent clients
+  (``loadgen.CONNECTIONS``), each rotating its own refresh-token chain, of a client
+  registered as ``charter oauth client add`` registers one by default (no new ID token on
+  refresh, OIDC Core 12.2). ``refresh_with_id_token_per_s``: the same for a client
+  registered with ``--id-token-on-refresh`` (each refresh signs a new RS256 ID token), on
+  the same server. ``http_floor_req_per_s`` is measured on the same server just before,
+  from as many clients: ``GET /v1/whoami`` with a service credential (bench/limits.py), and
   ``refresh_ratio_of_floor`` is the ratio.
-- ``authorize_flow_per_s``: complete authorization code flows over HTTP against the same
-  server, 4 concurrent clients on SQLite: ``/oauth/authorize`` with a live browser session
-  (consent given before) → code → ``/oauth/token`` (PKCE) → ``/oauth/userinfo``.
-- ``storm_reader_p99_ms`` (target < 500 ms): T23's login storm over HTTP against the same server:
+- ``authorize_flow_per_s``: complete authorization code flows over HTTP against uvicorn
+  serving the account and OAuth routers (``bench_app``, one process), 4 concurrent clients
+  on SQLite: ``/oauth/authorize`` with a live browser session (consent given before) → code
+  → ``/oauth/token`` (PKCE) → ``/oauth/userinfo``.
+- ``storm_reader_p99_ms`` (target < 500 ms): T23's login storm over HTTP against that server:
   20 concurrent sign-ins (production argon2 parameters, the admission gate shedding the excess
   with 503) beside 10 readers of ``GET /v1/account/sessions``, 5 reads each, repeated
   ``rounds`` times; the 99th percentile of the read latencies, with ``storm_shed`` (503s) and
@@ -150,15 +152,19 @@ def bench_app() -> FastAPI:
     return app
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """A uvicorn server on ``bench_app`` over ``data_dir``, answering on a free port."""
+def start_server(data_dir: Path, deployed: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    """A server over ``data_dir`` answering on a free port: uvicorn on ``bench_app``, or with
+    ``deployed`` the whole app as ``charter serve`` runs it (:data:`loadgen.CHARTER_SERVE`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "CHARTER_DATA_DIR": str(data_dir), "CHARTER_ISSUER": "http://127.0.0.1"}
+    deployed_command = [sys.executable, "-c", loadgen.CHARTER_SERVE, str(data_dir), str(port)]
     server = subprocess.Popen(
-        [
+        deployed_command
+        if deployed
+        else [
             sys.executable,
             "-m",
             "uvicorn",
@@ -383,7 +389,7 @@ def refresh_per_s(
     charter = Charter.open(Settings(data_dir=data_dir))
     key = {"Authorization": "Bearer " + charter.credentials.create_api_key("cloud").secret}
     charter.close()
-    server, base = start_server(data_dir)
+    server, base = start_server(data_dir, deployed=True)
     pid = server.pid
     wrk = loadgen.wrk_path() is not None
     try:

@@ -85,16 +85,7 @@ CLIENTS = 4
 COLLECT_SUBJECTS = 100
 """Subjects a collect batch spreads over, in process and over HTTP alike (the HTTP server has
 200 subjects, for the switch figures; its collect bodies name the first 100)."""
-SERVER = """
-import sys
-from pathlib import Path
-from charter.app import Charter
-from charter.asgi import create_app
-from charter.cli import server
-from charter.config import Settings
-app = create_app(Charter.open(Settings.from_env(data_dir=Path(sys.argv[1]))))
-server.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
-"""
+SERVER = loadgen.CHARTER_SERVE
 """The HTTP figures' server: what ``charter serve`` runs (``charter.cli.server.run``: its
 protocol, accept loop and admission, the start-up heap frozen), not uvicorn's defaults."""
 

@@ -26,6 +26,18 @@ from pathlib import Path
 from typing import Any
 
 CONNECTIONS = 4
+CHARTER_SERVE = """
+import sys
+from pathlib import Path
+from charter.app import Charter
+from charter.asgi import create_app
+from charter.cli import server
+from charter.config import Settings
+app = create_app(Charter.open(Settings.from_env(data_dir=Path(sys.argv[1]))))
+server.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+"""A server as ``charter serve`` runs it (the whole app on ``charter.cli.server.run``: its
+protocol, accept loop and admission), for ``python -c CHARTER_SERVE DATA_DIR PORT``."""
 
 
 def wrk_path() -> str | None:
