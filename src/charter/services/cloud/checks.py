@@ -10,11 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from charter.errors import RefusedError
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, settings
+
+# Built once (each upload runs them twice): building a statement costs more than running it.
+_SUBJECT = bindparam("subject")
+_SYNC = select(settings.c.sync).where(
+    settings.c.subject_id == _SUBJECT, settings.c.category == bindparam("category")
+)
+_USAGE = select(accounts.c.plan, accounts.c.used_bytes).where(accounts.c.subject_id == _SUBJECT)
+_TAKE = (
+    update(accounts)
+    .where(accounts.c.subject_id == _SUBJECT)
+    .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + bindparam("growth"))
+    .returning(accounts.c.seq, accounts.c.plan, accounts.c.used_bytes)
+)
 
 
 def check_sync_on(conn: Any, subject_id: str, category_name: str) -> None:
@@ -22,11 +35,7 @@ def check_sync_on(conn: Any, subject_id: str, category_name: str) -> None:
     Raises:
         RefusedError: the person switched this category's sync off (``sync_off``).
     """
-    on = conn.execute(
-        select(settings.c.sync).where(
-            settings.c.subject_id == subject_id, settings.c.category == category_name
-        )
-    ).scalar()
+    on = conn.execute(_SYNC, {"subject": subject_id, "category": category_name}).scalar()
     if on is False:
         raise RefusedError(
             f"sync of {category_name} is switched off for this account; switch it on "
@@ -37,9 +46,7 @@ def check_sync_on(conn: Any, subject_id: str, category_name: str) -> None:
 
 def account_usage(conn: Any, subject_id: str) -> tuple[Plan, int]:
     """The person's plan and the bytes their items use (live and trashed)."""
-    row = conn.execute(
-        select(accounts.c.plan, accounts.c.used_bytes).where(accounts.c.subject_id == subject_id)
-    ).first()
+    row = conn.execute(_USAGE, {"subject": subject_id}).first()
     if row is None:
         return PLANS[DEFAULT_PLAN], 0
     return PLANS.get(row.plan, PLANS[DEFAULT_PLAN]), int(row.used_bytes)
@@ -60,12 +67,7 @@ def take_change(conn: Any, subject_id: str, growth: int) -> tuple[int, Plan, int
     """Take the account's next change number and count ``growth`` bytes, in ``conn``:
     returns the number, the plan and the bytes used before the change."""
     for _ in range(2):
-        row = conn.execute(
-            update(accounts)
-            .where(accounts.c.subject_id == subject_id)
-            .values(seq=accounts.c.seq + 1, used_bytes=accounts.c.used_bytes + growth)
-            .returning(accounts.c.seq, accounts.c.plan, accounts.c.used_bytes)
-        ).first()
+        row = conn.execute(_TAKE, {"subject": subject_id, "growth": growth}).first()
         if row is not None:
             plan = PLANS.get(row.plan, PLANS[DEFAULT_PLAN])
             return int(row.seq), plan, int(row.used_bytes) - growth

@@ -22,7 +22,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from charter.errors import InputError, NotFoundError, RefusedError
 from charter.gate import Event
@@ -37,6 +37,20 @@ if TYPE_CHECKING:
 SEALED_PHOTO = b"SP\x01"
 MIN_SEALED = len(SEALED_PHOTO) + 12 + 1 + 16
 MAX_SEALED = 8 << 20
+
+_USED = (
+    select(func.coalesce(func.sum(links.c.size), 0))
+    .select_from(links)
+    .join(items, (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id))
+    .where(
+        links.c.subject_id == bindparam("subject"),
+        links.c.record_id.is_not(None),
+        links.c.revoked_at.is_(None),
+        links.c.expires_at > bindparam("now"),
+        items.c.state != "gone",
+    )
+)
+"""The bytes behind a person's links that have not ended (built once: every upload asks)."""
 
 
 class SealedLinks:
@@ -152,21 +166,7 @@ class SealedLinks:
 
     def used_in(self, conn: Any, subject_id: str) -> int:
         """:meth:`used`, read in ``conn``."""
-        total = conn.execute(
-            select(func.coalesce(func.sum(links.c.size), 0))
-            .select_from(links)
-            .join(
-                items,
-                (items.c.subject_id == links.c.subject_id) & (items.c.id == links.c.item_id),
-            )
-            .where(
-                links.c.subject_id == subject_id,
-                links.c.record_id.is_not(None),
-                links.c.revoked_at.is_(None),
-                links.c.expires_at > self.clock(),
-                items.c.state != "gone",
-            )
-        ).scalar_one()
+        total = conn.execute(_USED, {"subject": subject_id, "now": self.clock()}).scalar_one()
         return int(total)
 
     def purge_ended(self, *, batch: int = 500) -> int:
