@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import BindParameter, bindparam, insert, select, update
 
 from charter.errors import RefusedError
 from charter.services.cloud.plans import DEFAULT_PLAN, PLANS, Plan
 from charter.services.cloud.tables import accounts, settings
 
 # Built once (each upload runs them twice): building a statement costs more than running it.
-_SUBJECT = bindparam("subject")
+_SUBJECT: BindParameter[str] = bindparam("subject")
 _SYNC = select(settings.c.sync).where(
     settings.c.subject_id == _SUBJECT, settings.c.category == bindparam("category")
 )
