@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from charter.catalog import Catalog
 from charter.catalog.diff import Change, diff_catalogs
@@ -38,6 +38,20 @@ from charter.store.regions import RegionStores
 
 METHODS = ("privacy_center", "device_first_run", "api", "staff")
 """How a consent can be given."""
+_LATEST_CONSENTS = (
+    select(
+        rt.consents.c.subject_id,
+        rt.consents.c.scope,
+        rt.consents.c.catalog_digest,
+        rt.consents.c.withdrawn_at,
+    )
+    .where(
+        rt.consents.c.subject_id.in_(bindparam("subjects", expanding=True)),
+        rt.consents.c.scope.in_(bindparam("scopes", expanding=True)),
+    )
+    .order_by(rt.consents.c.id)
+)
+"""Subjects' consent records of some scopes, oldest first (built once: every collect asks)."""
 
 
 class ConsentStatus(StrEnum):
@@ -331,15 +345,10 @@ class ConsentBook:
         """
         if not pairs:
             return set()
-        c = rt.consents
-        subjects = {p[0] for p in pairs}
-        scopes = {p[1] for p in pairs}
+        subjects = sorted({p[0] for p in pairs})
+        scopes = sorted({p[1] for p in pairs})
         latest: dict[tuple[str, str], tuple[str | None, bool]] = {}
-        rows = conn.execute(
-            select(c.c.subject_id, c.c.scope, c.c.catalog_digest, c.c.withdrawn_at)
-            .where(c.c.subject_id.in_(subjects), c.c.scope.in_(scopes))
-            .order_by(c.c.id)
-        )
+        rows = conn.execute(_LATEST_CONSENTS, {"subjects": subjects, "scopes": scopes})
         for row in rows:
             latest[(row.subject_id, row.scope)] = (row.catalog_digest, row.withdrawn_at is not None)
         blocked: set[tuple[str, str]] = set()

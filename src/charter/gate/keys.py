@@ -22,6 +22,13 @@ _KEY_ROW = select(t.data_keys.c.wrapped, t.data_keys.c.encryptions).where(
     t.data_keys.c.subject_id == bindparam("sid")
 )
 
+_STATUSES_AND_KEYS = (
+    select(t.subjects.c.id, t.subjects.c.status, t.data_keys.c.wrapped, t.data_keys.c.encryptions)
+    .select_from(t.subjects.outerjoin(t.data_keys, t.data_keys.c.subject_id == t.subjects.c.id))
+    .where(t.subjects.c.id.in_(bindparam("ids", expanding=True)))
+)
+"""Subjects' statuses with their data keys (built once: every collect batch asks)."""
+
 
 class DataKeys:
     """Per-subject AES-256 data keys: load, create, cache, forget and destroy."""
@@ -88,16 +95,11 @@ class DataKeys:
         """The status of each of ``subject_ids`` that exists and the ciphers of those that
         have a key, read together in one query (per 500 ids) inside ``conn``'s transaction:
         a collect batch primes itself with them."""
-        s, k = t.subjects, t.data_keys
         status: dict[str, str] = {}
         found: dict[str, FieldCipher] = {}
         for start in range(0, len(subject_ids), 500):
             chunk = list(subject_ids[start : start + 500])
-            rows = conn.execute(
-                select(s.c.id, s.c.status, k.c.wrapped, k.c.encryptions)
-                .select_from(s.outerjoin(k, k.c.subject_id == s.c.id))
-                .where(s.c.id.in_(chunk))
-            )
+            rows = conn.execute(_STATUSES_AND_KEYS, {"ids": chunk})
             for subject_id, state, wrapped, encryptions in rows:
                 status[subject_id] = state
                 if wrapped is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from charter.errors import InputError, RefusedError
 from charter.services.cloud.categories import category
@@ -58,6 +58,11 @@ STATEMENT = (
     "You can always delete it."
 )
 """Said to the person before they opt in (the API returns it; the Privacy Center shows it)."""
+
+_PROTECTED = select(protection).where(
+    protection.c.subject_id == bindparam("subject"), protection.c.category == bindparam("category")
+)
+"""A person's protection of one category (built once: every upload asks)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,11 +288,7 @@ class Protection:
     # -- parts -----------------------------------------------------------------------------
 
     def _protected(self, conn: Any, subject_id: str, name: str) -> Protected | None:
-        r = conn.execute(
-            select(protection).where(
-                protection.c.subject_id == subject_id, protection.c.category == name
-            )
-        ).first()
+        r = conn.execute(_PROTECTED, {"subject": subject_id, "category": name}).first()
         return None if r is None else protected_of(r)
 
     def put_wrap(
