@@ -47,6 +47,7 @@ PURPOSE = Purpose.APP_FUNCTIONALITY
 MICROS = 1_000_000
 DAY = 86_400 * MICROS
 MAX_CHANGES = 1000
+_NEW_ITEM = insert(items)  # a new item's row (built once: every upload writes one)
 LIVE, TRASHED, GONE = "live", "trashed", "gone"
 
 
@@ -232,20 +233,21 @@ class CloudSync:
                     new_id = "ci_" + secrets.token_hex(16)
                     made = Item(new_id, kind.name, 1, LIVE, size, seq, now, now, None)
                     conn.execute(
-                        insert(items).values(
-                            subject_id=subject_id,
-                            id=new_id,
-                            category=kind.name,
-                            version=1,
-                            seq=seq,
-                            record_id=record_id,
-                            size=size,
-                            state=LIVE,
-                            trashed_at=None,
-                            purge_at=None,
-                            created_at=now,
-                            updated_at=now,
-                        )
+                        _NEW_ITEM,
+                        {
+                            "subject_id": subject_id,
+                            "id": new_id,
+                            "category": kind.name,
+                            "version": 1,
+                            "seq": seq,
+                            "record_id": record_id,
+                            "size": size,
+                            "state": LIVE,
+                            "trashed_at": None,
+                            "purge_at": None,
+                            "created_at": now,
+                            "updated_at": now,
+                        },
                     )
                     item_id = new_id
                 else:
