@@ -16,9 +16,10 @@ Where it looks:
   temporary files — read in chunks with overlap (constant memory), and every file *name*;
   plus the short-lived files registered writers keep in the system's temporary folder. Key
   files (the keyring, the OpenID signing keys: writers registered with ``keys=True``) are
-  skipped: they hold keys, not data, and random bytes contain any short needle by chance. Every place Charter writes files is a
-  registered writer (:mod:`charter.store.files`); a file no writer registered is listed in
-  ``unregistered`` (and a note), since nothing would erase it.
+  skipped: they hold keys, not data, and random bytes contain any short needle by chance.
+  Every place Charter writes files is a registered writer (:mod:`charter.store.files`); a
+  file no writer registered is listed in ``unregistered`` (and a note), since nothing would
+  erase it.
 
 That is the **deep** check (``deep=True``; ``charter verify-erasure --deep``): it reads
 everything, so it grows with everyone's data. The **fast** check (``deep=False``, the CLI's
