@@ -21,6 +21,7 @@ from charter.config import Settings
 from charter.rights import Rights
 from charter.rights._common import rfc3339
 from charter.rights.transparency import render_csv, render_html
+from charter.rights.verify import check_markers
 
 app = typer.Typer(help="User rights: erasure proofs, requests, transparency.", no_args_is_help=True)
 requests_app = typer.Typer(help="The request and complaint queue.", no_args_is_help=True)
@@ -67,13 +68,15 @@ def verify_erasure(
     """Look for residue of a subject; exit 1 if any. By default each registered table is
     queried by its subject index and each registered file writer by what it registered;
     --deep scans databases, WAL, blob folders, exports, the outbox and every other file."""
+    try:
+        check_markers(marker or [])
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--marker") from None
     charter = Charter.open(Settings.from_env(data_dir=data_dir))
     try:
         report = charter.rights.verify_erasure(
             subject, record_ids=record or [], markers=marker or [], deep=deep or bool(marker)
         )
-    except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--marker") from None
     finally:
         charter.close()
     for f in report.findings:

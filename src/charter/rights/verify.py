@@ -270,6 +270,20 @@ def _check_files(
                     report.findings.append(Finding(f"file {rel}", label, enc, n))
 
 
+def check_markers(markers: Sequence[str]) -> None:
+    """
+    Raises:
+        ValueError: a marker shorter than :data:`MIN_MARKER` characters (named by its place).
+    """
+    for i, marker in enumerate(markers):
+        if len(marker) < MIN_MARKER:
+            raise ValueError(
+                f"marker {i + 1} has {len(marker)} characters; a marker needs at least "
+                f"{MIN_MARKER}, since a shorter value turns up in encrypted bytes by chance: "
+                "pass a longer value known to have been in the data"
+            )
+
+
 def verify_erasure(
     gate: Gate,
     subject_id: str,
@@ -294,13 +308,7 @@ def verify_erasure(
     Returns:
         An :class:`ErasureReport`; ``clean`` when nothing was found.
     """
-    for i, marker in enumerate(markers):
-        if len(marker) < MIN_MARKER:
-            raise ValueError(
-                f"marker {i + 1} has {len(marker)} characters; a marker needs at least "
-                f"{MIN_MARKER}, since a shorter value turns up in encrypted bytes by chance: "
-                "pass a longer value known to have been in the data"
-            )
+    check_markers(markers)
     if not deep:
         if markers:
             raise ValueError("markers are values, found only by the deep check: pass deep=True")
