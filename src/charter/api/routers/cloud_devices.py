@@ -10,6 +10,7 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from charter.api.cloud_device_models import (
     DeviceIn,
@@ -61,7 +62,7 @@ def subject_of(principal: AnyPrincipal) -> str:
     return principal.subject_id
 
 
-def check_device_switch(
+async def check_device_switch(
     request: Request,
     principal: AnyPrincipal,
     charter: CharterDep,
@@ -74,10 +75,13 @@ def check_device_switch(
         ),
     ] = None,
 ) -> None:
-    """A device naming itself is held to its own category switches."""
+    """A device naming itself is held to its own category switches (a request naming no
+    device costs no thread hand-off)."""
     category = request.path_params.get("category")
     if charter_device is not None and category:
-        charter.cloud.devices.check_sync_on(subject_of(principal), charter_device, category)
+        await run_in_threadpool(
+            charter.cloud.devices.check_sync_on, subject_of(principal), charter_device, category
+        )
 
 
 def _device_out(charter: Charter, subject_id: str, device: Device) -> DeviceOut:
