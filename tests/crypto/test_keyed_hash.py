@@ -30,6 +30,26 @@ def test_matches_the_documented_construction() -> None:
     )
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.binary(min_size=32, max_size=80), st.text(min_size=1, max_size=12), st.binary()
+        ),
+        min_size=1,
+        max_size=24,
+    )
+)
+def test_matches_the_construction_whatever_keys_come_in_turn(
+    calls: list[tuple[bytes, str, bytes]],
+) -> None:
+    # more keys than the per-key states kept, in any order: each hash is under its own key
+    for key, context, value in calls:
+        assert keyed_hash(key, value, context=context) == _reference(key, value, context)
+        assert keyed_hash(bytearray(key), memoryview(value), context=context) == _reference(
+            key, value, context
+        )
+
+
 def test_is_32_bytes_and_deterministic() -> None:
     a = keyed_hash(KEY, b"x", context="c")
     assert len(a) == 32
