@@ -13,9 +13,11 @@ import re
 from api_support import Api
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from charter.api.media import is_json, json_body_routes
+from charter.api.media import JsonRouteIndex, is_json, json_body_routes
 from charter.app import Charter
 from charter.store import schema as t
 
@@ -38,6 +40,25 @@ def test_the_json_routes_are_found(app: FastAPI) -> None:
     assert ("POST", "/v1/subjects") in found
     assert ("POST", "/v1/me/records/{record_id}/correction") in found
     assert all(not path.startswith(("/admin", "/signin")) for _m, path in found)  # forms
+
+
+_SEGMENT = st.sampled_from(["x1", "s_" + "a" * 32, "a/b", "", "notes", "%20", "{id}", "/"])
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_index_answers_as_every_json_route_in_turn(app: FastAPI, data: st.DataObject) -> None:
+    # the index is one pattern per method; each route on its own is the reference
+    routes = json_body_routes(app.routes)
+    index = JsonRouteIndex(routes)
+    templates = sorted({*app.openapi()["paths"], *(route.path for route in routes)})
+    template = data.draw(st.sampled_from(templates))
+    path = PARAM.sub(lambda _m: data.draw(_SEGMENT), template) + data.draw(
+        st.sampled_from(["", "/", "x", "/extra"])
+    )
+    method = data.draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]))
+    expected = any(route.matches(method, path) for route in routes)
+    assert index.matches(method, path) is expected, (method, path)
 
 
 def test_every_json_route_refuses_other_media_types(client: TestClient, app: FastAPI) -> None:

@@ -18,9 +18,8 @@ The classes of those modules stay usable on their own (tests, other apps).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from charter.api import media
@@ -49,7 +48,7 @@ class EdgeMiddleware:
         self.routes = dict(routes)
         self._refusals = {name: refusal(name) for name in admission.limits}
         self._cors = ProviderCORSMiddleware(self._checked, allowed=cors_allowed)
-        self._json_routes: Sequence[media.JsonRoute] | None = None
+        self._json_routes: media.JsonRouteIndex | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,8 +106,5 @@ class EdgeMiddleware:
     def _takes_json(self, scope: Scope) -> bool:
         routes = self._json_routes
         if routes is None:
-            app = scope.get("app")
-            routes = media.json_body_routes(app.routes) if isinstance(app, FastAPI) else ()
-            self._json_routes = routes
-        method, path = scope["method"], scope["path"]
-        return any(route.matches(method, path) for route in routes)
+            routes = self._json_routes = media.json_route_index(scope.get("app"))
+        return routes.matches(scope["method"], scope["path"])

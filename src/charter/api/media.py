@@ -87,6 +87,33 @@ def json_body_routes(routes: Sequence[BaseRoute]) -> list[JsonRoute]:
     return found
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+class JsonRouteIndex:
+    """Whether a request reaches a route that takes JSON, in one regular-expression match
+    per request: each method's route patterns joined into one (a request to none of them,
+    such as a form post to the token endpoint, was tried against every one in turn)."""
+
+    def __init__(self, routes: Sequence[JsonRoute]) -> None:
+        patterns: dict[str, list[str]] = {}
+        for route in routes:
+            unnamed = _NAMED_GROUP.sub("(?:", route.regex.pattern)  # names repeat across routes
+            for method in route.methods:
+                patterns.setdefault(method, []).append(f"(?:{unnamed})")
+        self._by_method = {m: re.compile("|".join(p)) for m, p in patterns.items()}
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether a request of ``method`` on ``path`` reaches one of the routes."""
+        pattern = self._by_method.get(method)
+        return pattern is not None and pattern.match(path) is not None
+
+
+def json_route_index(app: ASGIApp | None) -> JsonRouteIndex:
+    """The index of ``app``'s JSON routes (none for an app that is not FastAPI)."""
+    return JsonRouteIndex(json_body_routes(app.routes) if isinstance(app, FastAPI) else ())
+
+
 def is_json(content_type: str | None) -> bool:
     """Whether a ``Content-Type`` value is ``application/json`` (parameters allowed)."""
     if not content_type:
@@ -113,12 +140,11 @@ class JsonBodyMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._routes: Sequence[JsonRoute] | None = None
+        self._routes: JsonRouteIndex | None = None
 
-    def _json_routes(self, scope: Scope) -> Sequence[JsonRoute]:
+    def _json_routes(self, scope: Scope) -> JsonRouteIndex:
         if self._routes is None:
-            app = scope.get("app")
-            self._routes = json_body_routes(app.routes) if isinstance(app, FastAPI) else ()
+            self._routes = json_route_index(scope.get("app"))
         return self._routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,7 +153,7 @@ class JsonBodyMiddleware:
             and scope["method"] in BODY_METHODS
             and _has_body(scope)
             and not is_json(_header(scope, b"content-type"))
-            and any(r.matches(scope["method"], scope["path"]) for r in self._json_routes(scope))
+            and self._json_routes(scope).matches(scope["method"], scope["path"])
         ):
             response = error_response(415, "unsupported_media_type", MESSAGE)
             await response(scope, receive, send)
