@@ -22,6 +22,7 @@ from charter.gate.records import remove_records
 from charter.gate.subjects import SubjectDirectory
 from charter.policy import CompiledCatalog, Reason
 from charter.store import schema as t
+from charter.store.driver_sql import execute
 from charter.store.groupcommit import Batched, GroupCommit
 from charter.store.regions import RegionStores
 
@@ -33,7 +34,8 @@ _LOAD = select(t.switches.c.subject_id, t.switches.c.key, t.switches.c.value).wh
 class _Statements:
     """
     The fixed statements of a switch change, as SQL text in one dialect's parameter style:
-    sent with ``exec_driver_sql``, so no statement is compiled, no cache key computed and
+    sent to the driver (:func:`charter.store.driver_sql.execute`), so no statement is
+    compiled, no cache key computed, no execution context built and
     no parameter processed per change (every value is already the bool, int or str its
     column stores). The history row takes the subject's next id in its own ``INSERT`` (no
     ``SELECT`` of the largest id first).
@@ -192,12 +194,10 @@ class Switches:
                 if skip_unchanged and before == value:
                     continue
                 if key in current:
-                    conn.exec_driver_sql(sql.update, (value, now, source, subject_id, key))
+                    execute(conn, sql.update, (value, now, source, subject_id, key))
                 else:
-                    conn.exec_driver_sql(sql.insert, (subject_id, key, value, now, source))
-                conn.exec_driver_sql(
-                    sql.history, (subject_id, subject_id, key, value, now, source, actor)
-                )
+                    execute(conn, sql.insert, (subject_id, key, value, now, source))
+                execute(conn, sql.history, (subject_id, subject_id, key, value, now, source, actor))
                 deleted = 0
                 if before and not value and key.endswith(".authorization"):
                     deleted = self._on_withdrawal(
@@ -257,7 +257,8 @@ class Switches:
             NotFoundError: the subject is gone (erased, perhaps by another process).
             RefusedError: the subject was reset or is being erased (``subject_inactive``).
         """
-        status = conn.exec_driver_sql(sql.status, (subject_id,)).scalar_one_or_none()
+        found = execute(conn, sql.status, (subject_id,)).first()
+        status = None if found is None else found[0]
         if status is None:
             self.subjects.forget(subject_id)
             raise NotFoundError("no such subject", field="subject_id")
@@ -267,7 +268,7 @@ class Switches:
                 code=Reason.SUBJECT_INACTIVE.value,
                 field="subject_id",
             )
-        return {key: bool(value) for key, value in conn.exec_driver_sql(sql.load, (subject_id,))}
+        return {key: bool(value) for key, value in execute(conn, sql.load, (subject_id,)).all()}
 
     def _on_withdrawal(
         self, conn: Connection, region: str, subject_id: str, service_id: str
