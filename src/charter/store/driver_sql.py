@@ -10,7 +10,9 @@ the same parameters on the same connection, inside the same transaction, so noth
 atomicity or durability changes:
 
 - a driver error is raised as SQLAlchemy raises it (``sqlalchemy.exc.IntegrityError``,
-  ``OperationalError``...), so callers and the API's error mapping see no difference;
+  ``OperationalError``...), so callers and the API's error mapping see no difference (a
+  connection lost mid-statement is not marked invalid here: the rollback that follows
+  through SQLAlchemy finds it so and discards it);
 - with a ``before_cursor_execute`` or ``after_cursor_execute`` listener on the engine (a test
   counting statements, an instrumentation) the statement goes through ``exec_driver_sql``
   as before, and the listener sees it.
@@ -27,33 +29,35 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["execute"]
+__all__ = ["Rows", "execute"]
 
 
-class _Rows:
+class Rows:
     """The rows of a statement, as both paths give them: tuples."""
 
     def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
         self.rows = rows
 
     def first(self) -> Sequence[Any] | None:
+        """The first row, or None."""
         return self.rows[0] if self.rows else None
 
     def all(self) -> Sequence[Sequence[Any]]:
+        """Every row."""
         return self.rows
 
 
-def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> _Rows:
+def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Rows:
     """Run ``statement`` with ``parameters`` in ``conn``'s transaction; its rows (none for a
     statement that returns none)."""
     dispatch = conn.dispatch
     if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
         result = conn.exec_driver_sql(statement, parameters)
-        return _Rows([tuple(row) for row in result] if result.returns_rows else [])
+        return Rows([tuple(row) for row in result] if result.returns_rows else [])
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(statement, parameters)
-        return _Rows(cursor.fetchall() if cursor.description is not None else [])
+        return Rows(cursor.fetchall() if cursor.description is not None else [])
     except conn.dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             statement, parameters, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
