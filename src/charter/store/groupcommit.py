@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -53,6 +54,7 @@ class GroupCommit:
         self._queue: queue.SimpleQueue[_Unit] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._conn: Connection | None = None  # the thread's own, between batches
         self.batches = 0
 
     def run(self, work: Callable[[Connection], T]) -> T:
@@ -84,6 +86,7 @@ class GroupCommit:
                 with self._lock:
                     if self._queue.empty():
                         self._thread = None
+                        self._release_connection()
                         return
                 continue
             items = [first]
@@ -93,6 +96,31 @@ class GroupCommit:
                 except queue.Empty:
                     break
             self._run_batch(items)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """
+        A batch's transaction. On SQLite, on the thread's own connection, kept from one batch
+        to the next while the thread runs: a busy group skips the pool's check-out and the
+        reset (a rollback) on return. A server's connection (PostgreSQL) may go stale
+        between batches, so there each batch checks one out of the pool, which pings it.
+        """
+        engine = self._engine_of()
+        if engine.dialect.name != "sqlite":
+            with engine.begin() as conn:
+                yield conn
+            return
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated or conn.engine is not engine:
+            self._release_connection()
+            conn = self._conn = engine.connect()
+        with conn.begin():
+            yield conn
+
+    def _release_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
     def _run_batch(self, items: list[_Unit]) -> None:
         live = [(work, future) for work, future in items if future.set_running_or_notify_cancel()]
@@ -108,9 +136,11 @@ class GroupCommit:
             try:
                 outcomes = self._attempt(live, isolated=True)
             except Exception as exc:
+                self._release_connection()  # whatever state it is in, the next batch starts anew
                 self._fail(live, exc)
                 return
         except Exception as exc:
+            self._release_connection()
             self._fail(live, exc)
             return
         self.batches += 1
@@ -124,7 +154,7 @@ class GroupCommit:
         self, live: list[_Unit], *, isolated: bool
     ) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-        with self._engine_of().begin() as conn:
+        with self._transaction() as conn:
             if not isolated:
                 rows: list[Any] = []
                 try:

@@ -53,6 +53,9 @@ class RegionStores:
         """The database of one region."""
         if region not in self.regions:
             raise KeyError(region)
+        engine = self._engines.get(region)  # opened before: no lock, no URL to build
+        if engine is not None:
+            return engine
         return self._open(region, self.settings.region_url(region))
 
     def opened(self) -> dict[str, Engine]:
