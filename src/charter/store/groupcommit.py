@@ -107,15 +107,15 @@ class GroupCommit:
         """
         engine = self._engine_of()
         if engine.dialect.name != "sqlite":
-            with engine.begin() as conn:
-                yield conn
+            with engine.begin() as pooled:
+                yield pooled
             return
-        conn = self._conn
-        if conn is None or conn.closed or conn.invalidated or conn.engine is not engine:
+        held = self._conn
+        if held is None or held.closed or held.invalidated or held.engine is not engine:
             self._release_connection()
-            conn = self._conn = engine.connect()
-        with conn.begin():
-            yield conn
+            held = self._conn = engine.connect()
+        with held.begin():
+            yield held
 
     def _release_connection(self) -> None:
         conn, self._conn = self._conn, None
