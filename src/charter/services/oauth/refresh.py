@@ -30,24 +30,23 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from authlib.common.security import is_secure_transport
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oidc.core.grants.util import create_half_hash, is_openid_scope
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from charter.crypto import Keyring
 from charter.services.account import keys
 from charter.services.account.sessions import MICROS, OAUTH_LIMITS
-from charter.services.account.tables import accounts, sessions, tokens
 from charter.services.oauth.clients import Client, client_of
 from charter.services.oauth.jwks import ALGORITHM
 from charter.services.oauth.model import OAuthUser, TokenFamily
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
 from charter.services.oauth.server import RefreshOpenID, SigningState, generate_token
-from charter.services.oauth.tables import clients as oauth_clients
+from charter.store.driver_sql import execute
 from charter.store.groupcommit import GroupCommit
 
 
@@ -70,36 +69,59 @@ TOKEN_HEADERS = [
 _FIELDS = frozenset({"grant_type", "refresh_token", "client_id", "client_secret"})
 _CLIENT_ID_MAX = 64
 
-# built once: SQLAlchemy caches their compiled form by the statement object
-_CLIENT = select(oauth_clients).where(oauth_clients.c.id == bindparam("client_id"))
-_SPEND = (
-    update(tokens)
-    .where(
-        tokens.c.hash == bindparam("token_hash"),
-        tokens.c.kind == "refresh",
-        tokens.c.used_at.is_(None),
-        tokens.c.expires_at > bindparam("now"),
-    )
-    .values(used_at=bindparam("now"))
-    .returning(tokens.c.subject_id, tokens.c.session_id)
-)
-_UNSPEND = update(tokens).where(tokens.c.hash == bindparam("token_hash")).values(used_at=None)
-_STATUS = select(accounts.c.status).where(accounts.c.subject_id == bindparam("subject_id"))
-_TOUCH = (
-    update(sessions)
-    .where(
-        sessions.c.subject_id == bindparam("b_subject"),
-        sessions.c.id == bindparam("b_session"),
-        sessions.c.kind == "oauth",
-        sessions.c.client_id == bindparam("b_client"),
-        sessions.c.revoked_at.is_(None),
-        sessions.c.expires_at > bindparam("now"),
-        sessions.c.last_used_at + sessions.c.idle_micros >= bindparam("now"),
-    )
-    .values(last_used_at=bindparam("now"))
-    .returning(sessions.c.expires_at, sessions.c.scope, sessions.c.auth_time)
-)
-_ADD = insert(tokens)
+
+class _Statements:
+    """
+    The unit's fixed statements as SQL text in one dialect's parameter style, sent to the
+    driver (:func:`charter.store.driver_sql.execute`): no statement compiled, no execution
+    context built, no parameter processed per refresh (every value is already the str or int
+    its column stores).
+    """
+
+    def __init__(self, paramstyle: str) -> None:
+        def sql(text: str) -> str:
+            return text if paramstyle == "qmark" else text.replace("?", "%s")
+
+        self.client = sql(  # the columns of _ClientRow, in its order
+            "SELECT id, name, redirect_uris, sector, secret_hash, revoked_at, "
+            "post_logout_redirect_uris, sector_identifier_uri, created_at, id_token_on_refresh "
+            "FROM oauth_clients WHERE id = ?"
+        )
+        # spent in the statement that checks it: of two presentations at once one wins
+        self.spend = sql(
+            "UPDATE acct_tokens SET used_at = ? WHERE hash = ? AND kind = 'refresh' "
+            "AND used_at IS NULL AND expires_at > ? RETURNING subject_id, session_id"
+        )
+        self.unspend = sql("UPDATE acct_tokens SET used_at = NULL WHERE hash = ?")
+        self.status = sql("SELECT status FROM acct_accounts WHERE subject_id = ?")
+        self.touch = sql(
+            "UPDATE acct_sessions SET last_used_at = ? WHERE subject_id = ? AND id = ? "
+            "AND kind = 'oauth' AND client_id = ? AND revoked_at IS NULL AND expires_at > ? "
+            "AND last_used_at + idle_micros >= ? RETURNING expires_at, scope, auth_time"
+        )
+        self.add = sql(  # the access token and the refresh token
+            "INSERT INTO acct_tokens "
+            "(hash, subject_id, session_id, kind, issued_at, expires_at, used_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, NULL), (?, ?, ?, ?, ?, ?, NULL)"
+        )
+
+
+class _ClientRow(NamedTuple):
+    """A row of ``oauth_clients`` as :func:`client_of` reads it."""
+
+    id: str
+    name: str
+    redirect_uris: str
+    sector: str
+    secret_hash: str | None
+    revoked_at: int | None
+    post_logout_redirect_uris: str | None
+    sector_identifier_uri: str | None
+    created_at: int
+    id_token_on_refresh: bool
+
+
+_STATEMENTS = {style: _Statements(style) for style in ("qmark", "format", "pyformat")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,42 +250,42 @@ class FastRefresh:
     def rotate(self, conn: Connection, p: Presented) -> Rotated | None:
         """The unit of work: check the client, spend the token, check its family and
         account, store the next pair. None, with nothing changed, when a check fails."""
-        row = conn.execute(_CLIENT, {"client_id": p.client_id}).first()
-        if row is None or row.revoked_at is not None:
+        sql = _STATEMENTS[conn.dialect.paramstyle]
+        found = execute(conn, sql.client, (p.client_id,)).first()
+        if found is None:
+            return None
+        row = _ClientRow(*found)
+        if row.revoked_at is not None:
             return None
         client = client_of(row, self.keyring)
         if not _authenticated(client, p.method, p.secret_hash):
             return None
         now = self.provider.clock()
-        spent = conn.execute(_SPEND, {"token_hash": p.token_hash, "now": now}).first()
+        spent = execute(conn, sql.spend, (now, p.token_hash, now)).first()
         if spent is None:
             return None  # unknown, spent (Authlib revokes the family), expired, not refresh
-        subject_id, session_id = spent.subject_id, spent.session_id
-        status = conn.execute(_STATUS, {"subject_id": subject_id}).scalar()
+        subject_id, session_id = spent
+        status = execute(conn, sql.status, (subject_id,)).first()
         family = (
-            conn.execute(
-                _TOUCH,
-                {
-                    "b_subject": subject_id,
-                    "b_session": session_id,
-                    "b_client": client.client_id,
-                    "now": now,
-                },
+            execute(
+                conn, sql.touch, (now, subject_id, session_id, client.client_id, now, now)
             ).first()
-            if status == "active"
+            if status is not None and status[0] == "active"
             else None
         )
         if family is None:
-            conn.execute(_UNSPEND, {"token_hash": p.token_hash})
+            execute(conn, sql.unspend, (p.token_hash,))
             return None
-        access_end = min(now + OAUTH_LIMITS.access * MICROS, family.expires_at)
-        refresh_end = min(now + OAUTH_LIMITS.refresh * MICROS, family.expires_at)
-        conn.execute(
-            _ADD,
-            [
-                _token_row(p.access_hash, subject_id, session_id, "access", now, access_end),
-                _token_row(p.refresh_hash, subject_id, session_id, "refresh", now, refresh_end),
-            ],
+        expires_at, scope, auth_time = family
+        access_end = min(now + OAUTH_LIMITS.access * MICROS, expires_at)
+        refresh_end = min(now + OAUTH_LIMITS.refresh * MICROS, expires_at)
+        execute(
+            conn,
+            sql.add,
+            (
+                *(p.access_hash, subject_id, session_id, "access", now, access_end),
+                *(p.refresh_hash, subject_id, session_id, "refresh", now, refresh_end),
+            ),
         )
         return Rotated(
             client,
@@ -271,9 +293,9 @@ class FastRefresh:
                 session_id,
                 subject_id,
                 client.client_id,
-                family.scope or "",
+                scope or "",
                 p.token_hash,
-                family.auth_time,
+                auth_time,
             ),
         )
 
@@ -331,17 +353,3 @@ def _authenticated(client: Client, method: str, secret_hash: str | None) -> bool
         and secret_hash is not None
         and hmac.compare_digest(client.secret_hash, secret_hash)
     )
-
-
-def _token_row(
-    token_hash: str, subject_id: str, session_id: str, kind: str, now: int, expires_at: int
-) -> dict[str, Any]:
-    return {
-        "hash": token_hash,
-        "subject_id": subject_id,
-        "session_id": session_id,
-        "kind": kind,
-        "issued_at": now,
-        "expires_at": expires_at,
-        "used_at": None,
-    }
