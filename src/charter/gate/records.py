@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete
 
 from charter.gate.blobs import remove_blobs
 from charter.store import schema as t
@@ -25,8 +25,10 @@ def remove_records(
 ) -> int:
     """
     Delete a subject's records (all, one service's, or some by id) inside ``conn``'s
-    transaction; their blob files are unlinked first, so a rerun never finds a blob whose
-    row is gone. Returns how many records went. Auditing is the caller's.
+    transaction, in one statement that returns their blob names; those blob files are
+    unlinked before the transaction commits, so a rerun never finds a blob whose row is gone
+    (a crash in between rolls the rows back, and unlinking a missing file is fine). Returns
+    how many records went. Auditing is the caller's.
     """
     r = t.records
     where = [r.c.subject_id == subject_id]
@@ -34,6 +36,8 @@ def remove_records(
         where.append(r.c.service == service)
     if record_ids is not None:
         where.append(r.c.id.in_(list(record_ids)))
-    blobs = conn.execute(select(r.c.blob).where(*where, r.c.blob.is_not(None))).scalars().all()
-    remove_blobs(stores.blob_dir(region), blobs)
-    return conn.execute(delete(r).where(*where)).rowcount or 0
+    gone = conn.execute(delete(r).where(*where).returning(r.c.blob)).scalars().all()
+    blobs = [name for name in gone if name is not None]
+    if blobs:  # most records have none: no look at the blob folder
+        remove_blobs(stores.blob_dir(region), blobs)
+    return len(gone)
