@@ -148,3 +148,33 @@ def test_reset_of_a_pseudonymous_subject(api: Api) -> None:
     account = api.subject(ads)
     response = api.client.post(f"/v1/subjects/{account}/reset", headers=ads)
     assert response.status_code == 422
+
+
+def test_subject_routes_check_the_credential_then_the_path_then_the_subject(api: Api) -> None:
+    cloud = api.key("cloud")
+    sid = api.subject(cloud)
+    other = api.subject(cloud)
+    token = api.token(sid)
+    malformed = "s_not-a-subject"
+    for path in ("", "/switches", "/switches/history"):
+        # no credential, or a bad one: 401, whatever the path holds
+        for headers in ({}, {"Authorization": "Bearer ut_bad_token"}):
+            for subject in (sid, malformed):
+                response = api.client.get(f"/v1/subjects/{subject}{path}", headers=headers)
+                assert response.status_code == 401, (path, headers, subject)
+        # a good credential and a malformed id: 422, and a GPC signal changes nothing
+        response = api.client.get(
+            f"/v1/subjects/{malformed}{path}", headers={**token, "Sec-GPC": "1"}
+        )
+        assert response.status_code == 422, path
+        # a user token on another subject: the same 404 as a subject that does not exist
+        response = api.client.get(f"/v1/subjects/{other}{path}", headers=token)
+        assert response.status_code == 404, path
+    assert _history(api, sid, token) == []
+    response = api.client.put(
+        f"/v1/subjects/{malformed}/switches",
+        json={"changes": {"cloud.authorization": True}},
+        headers=token,
+    )
+    assert response.status_code == 422
+    assert _history(api, sid, token) == []
