@@ -83,6 +83,25 @@ def test_unknown_or_malformed_switch_keys_are_422(api: Api) -> None:
         assert response.json()["error"]["field"].startswith("changes")
 
 
+def test_a_switch_value_is_a_json_boolean_and_nothing_else(api: Api) -> None:
+    sid = api.subject(api.key("cloud"))
+    token = api.token(sid)
+    api.switch(sid, {"cloud.authorization": True}, token)
+    for value in ("yes", "off", "false", "true", 1, 0, None, 0.0):
+        response = api.client.put(
+            f"/v1/subjects/{sid}/switches",
+            json={"changes": {"cloud.authorization": value}},
+            headers=token,
+        )
+        assert response.status_code == 422, value
+        error = response.json()["error"]
+        assert error["field"] == "changes", value  # map fields are named, not their keys
+        assert error["message"] == "must be true or false", error
+    assert [(h["key"], h["value"]) for h in _history(api, sid, token)] == [
+        ("cloud.authorization", True)
+    ]  # none of them changed anything
+
+
 def test_gpc_header_opts_out_of_personalized_ads(api: Api) -> None:
     ads = api.key("advertisement")
     sid = api.subject(ads)

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.responses import Response
 
 from charter.api.deps import (
@@ -77,7 +77,8 @@ class SwitchChanges(BaseModel):
         },
     )
 
-    changes: dict[Annotated[str, Field(pattern=SWITCH_KEY_PATTERN)], bool] = Field(
+    # strict: a consent choice is a JSON true or false, never "yes", "off", 1 or 0
+    changes: dict[Annotated[str, Field(pattern=SWITCH_KEY_PATTERN)], StrictBool] = Field(
         min_length=1, max_length=MAX_CHANGES
     )
     source: Literal["user", "device", "first_run"] | None = Field(
