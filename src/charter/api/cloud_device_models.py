@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.config import JsonDict
 
 Base64Wrap = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9+/]{132}$", max_length=132)]
@@ -36,8 +36,10 @@ class DeviceSettingsIn(BaseModel):
     sync_off: list[CategoryText] | None = Field(
         default=None, max_length=20, description="Categories switched off on this device."
     )
-    wifi_only: bool | None = Field(default=None, description="Sync only on Wi-Fi.")
-    gallery_chosen: bool | None = Field(default=None, description="Gallery: chosen folders only.")
+    wifi_only: StrictBool | None = Field(default=None, description="Sync only on Wi-Fi.")
+    gallery_chosen: StrictBool | None = Field(
+        default=None, description="Gallery: chosen folders only."
+    )
     folders_sealed_b64: str | None = Field(
         default=None,
         max_length=22_000,
@@ -158,7 +160,7 @@ class ProtectIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    acknowledge_data_loss: bool = Field(
+    acknowledge_data_loss: StrictBool = Field(
         description="The person was shown the statement of GET /v1/cloud/protection and "
         "accepts that losing every device and the recovery key loses the data."
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 Base64Text = Annotated[
     str,
@@ -30,7 +30,7 @@ class SyncIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sync: bool
+    sync: StrictBool
 
 
 class CategoryOut(BaseModel):

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from charter.api.deps import get_charter
 from charter.api.errors import error_response, responses
@@ -207,7 +207,7 @@ class ReauthIn(_In):
 class DecisionIn(_In):
     """An answer to a pending sign-in."""
 
-    approve: bool
+    approve: StrictBool
 
 
 class CodeIn(_In):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from charter.api.deps import AnyPrincipal, CharterDep, ServicePrincipal
 from charter.api.errors import responses
@@ -58,7 +58,7 @@ class ClearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     device_id: str = Field(min_length=1, max_length=120, description="The device clearing.")
-    confirm: bool = False
+    confirm: StrictBool = False
 
 
 class ClearOut(BaseModel):
@@ -126,9 +126,9 @@ class SuggestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=400)
-    incognito: bool
-    smart_address_bar: bool
-    searching: bool = False
+    incognito: StrictBool
+    smart_address_bar: StrictBool
+    searching: StrictBool = False
 
 
 class SuggestOut(BaseModel):

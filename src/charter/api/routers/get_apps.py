@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from charter.api.content_deps import (
     OPTIONAL_AUTH,
@@ -93,7 +93,7 @@ class SwitchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    on: bool
+    on: StrictBool
 
 
 class SwitchOut(BaseModel):
