@@ -22,7 +22,7 @@ from charter.gate.records import remove_records
 from charter.gate.subjects import SubjectDirectory
 from charter.policy import CompiledCatalog, Reason
 from charter.store import schema as t
-from charter.store.driver_sql import execute
+from charter.store.driver_sql import execute, in_paramstyle
 from charter.store.groupcommit import Batched, GroupCommit
 from charter.store.regions import RegionStores
 
@@ -46,7 +46,7 @@ class _Statements:
         # erased (by this process or another) is refused by the change itself. (Its own
         # statement: hot paths join no two distributed tables, tests/test_router_queries.py.)
         def sql(text: str) -> str:
-            return text if paramstyle == "qmark" else text.replace("?", "%s")
+            return in_paramstyle(text, paramstyle)
 
         self.status = sql("SELECT status FROM subjects WHERE id = ?")
         self.load = sql("SELECT key, value FROM switches WHERE subject_id = ?")

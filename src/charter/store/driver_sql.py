@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["Rows", "execute"]
+__all__ = ["Rows", "execute", "in_paramstyle"]
 
 
 class Rows:
@@ -45,6 +45,13 @@ class Rows:
     def all(self) -> Sequence[Sequence[Any]]:
         """Every row."""
         return self.rows
+
+
+def in_paramstyle(statement: str, paramstyle: str) -> str:
+    """``statement``, written with ``?`` markers, in a driver's parameter style: as written for
+    ``qmark`` (SQLite), with ``%s`` for ``format`` and ``pyformat`` (psycopg). The text must
+    hold no other ``?`` (nor a ``%``)."""
+    return statement if paramstyle == "qmark" else statement.replace("?", "%s")
 
 
 def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Rows:

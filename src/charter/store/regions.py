@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -30,7 +31,11 @@ class RegionStores:
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
-    def _open(self, key: str, url: str) -> Engine:
+    def _open(self, key: str, url_of: Callable[[], str]) -> Engine:
+        engine = self._engines.get(key)  # opened before: no lock, no URL to build
+        if engine is not None:
+            return engine
+        url = url_of()
         with self._lock:
             engine = self._engines.get(key)
             if engine is None:
@@ -47,16 +52,13 @@ class RegionStores:
 
     def control(self) -> Engine:
         """The control database (API keys, tokens, subject directory)."""
-        return self._open(CONTROL, self.settings.control_database_url())
+        return self._open(CONTROL, self.settings.control_database_url)
 
     def region(self, region: str) -> Engine:
         """The database of one region."""
         if region not in self.regions:
             raise KeyError(region)
-        engine = self._engines.get(region)  # opened before: no lock, no URL to build
-        if engine is not None:
-            return engine
-        return self._open(region, self.settings.region_url(region))
+        return self._open(region, lambda: self.settings.region_url(region))
 
     def opened(self) -> dict[str, Engine]:
         """Every engine opened so far, by region (the control database as ``_control``)."""

@@ -46,7 +46,7 @@ from charter.services.oauth.model import OAuthUser, TokenFamily
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
 from charter.services.oauth.server import RefreshOpenID, SigningState, generate_token
-from charter.store.driver_sql import execute
+from charter.store.driver_sql import execute, in_paramstyle
 from charter.store.groupcommit import GroupCommit
 
 
@@ -80,7 +80,7 @@ class _Statements:
 
     def __init__(self, paramstyle: str) -> None:
         def sql(text: str) -> str:
-            return text if paramstyle == "qmark" else text.replace("?", "%s")
+            return in_paramstyle(text, paramstyle)
 
         self.client = sql(  # the columns of _ClientRow, in its order
             "SELECT id, name, redirect_uris, sector, secret_hash, revoked_at, "
