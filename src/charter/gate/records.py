@@ -11,7 +11,15 @@ from sqlalchemy import Connection, delete
 
 from charter.gate.blobs import remove_blobs
 from charter.store import schema as t
+from charter.store.driver_sql import execute, in_paramstyle
 from charter.store.regions import RegionStores
+
+_DELETE_OF_SUBJECT = "DELETE FROM records WHERE subject_id = ? RETURNING blob"
+_DELETE_OF_SERVICE = "DELETE FROM records WHERE subject_id = ? AND service = ? RETURNING blob"
+
+
+def _sql(statement: str, conn: Connection) -> str:
+    return in_paramstyle(statement, conn.dialect.paramstyle)
 
 
 def remove_records(
@@ -30,13 +38,18 @@ def remove_records(
     (a crash in between rolls the rows back, and unlinking a missing file is fine). Returns
     how many records went. Auditing is the caller's.
     """
-    r = t.records
-    where = [r.c.subject_id == subject_id]
-    if service is not None:
-        where.append(r.c.service == service)
-    if record_ids is not None:
-        where.append(r.c.id.in_(list(record_ids)))
-    gone = conn.execute(delete(r).where(*where).returning(r.c.blob)).scalars().all()
+    if record_ids is None:  # a withdrawal's or an erasure's: a fixed statement, to the driver
+        if service is None:
+            rows = execute(conn, _sql(_DELETE_OF_SUBJECT, conn), (subject_id,)).all()
+        else:
+            rows = execute(conn, _sql(_DELETE_OF_SERVICE, conn), (subject_id, service)).all()
+        gone = [row[0] for row in rows]
+    else:
+        r = t.records
+        where = [r.c.subject_id == subject_id, r.c.id.in_(list(record_ids))]
+        if service is not None:
+            where.append(r.c.service == service)
+        gone = list(conn.execute(delete(r).where(*where).returning(r.c.blob)).scalars())
     blobs = [name for name in gone if name is not None]
     if blobs:  # most records have none: no look at the blob folder
         remove_blobs(stores.blob_dir(region), blobs)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection
 
-__all__ = ["Rows", "execute", "in_paramstyle"]
+__all__ = ["Rows", "execute", "executemany", "in_paramstyle"]
 
 
 class Rows:
@@ -68,6 +68,28 @@ def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Ro
     except conn.dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             statement, parameters, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+def executemany(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``statement`` once per row of ``rows`` (one driver ``executemany``) in ``conn``'s
+    transaction; as :func:`execute`, through ``exec_driver_sql`` when a cursor listener is
+    attached. No rows: nothing runs (``exec_driver_sql`` would run the statement once,
+    without parameters)."""
+    if not rows:
+        return
+    dispatch = conn.dispatch
+    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        conn.exec_driver_sql(statement, list(rows))
+        return
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(statement, rows)
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise exc.DBAPIError.instance(
+            statement, rows, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
         ) from error
     finally:
         cursor.close()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from charter.errors import ConfigError
+from charter.store.driver_sql import execute
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -135,14 +136,16 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn: Any) -> None:
         # Writers take the lock up front (no deadlock-prone lock upgrades); readers opt out
         # with execution_options(readonly=True) and read a WAL snapshot without blocking.
+        # (sent straight to the driver: every write transaction, each group commit's
+        # among them, begins here)
         if conn.get_execution_options().get("readonly"):
-            conn.exec_driver_sql("BEGIN")
+            execute(conn, "BEGIN", ())
             return
         dbapi_conn = conn.connection.dbapi_connection
         if isinstance(dbapi_conn, _WriterConnection):
             dbapi_conn.acquire_writer()
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            execute(conn, "BEGIN IMMEDIATE", ())
         except BaseException:
             if isinstance(dbapi_conn, _WriterConnection):
                 dbapi_conn.release_writer()

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from charter import crashpoints
 from charter.errors import InputError
 from charter.gate.journal import merkle
+from charter.store.driver_sql import execute, executemany, in_paramstyle
 from charter.store.schema import audit_log
 
 __all__ = ["ADVISORY_LOCK_KEY", "GENESIS", "AuditEntry", "append_entries", "entry_hash"]
@@ -102,15 +103,14 @@ _COLUMNS = (
 )
 
 
-# Appending runs on every audited change: its statements are fixed SQL text, sent with
-# ``exec_driver_sql`` (nothing compiled per append).
+# Appending runs on every audited change: its statements are fixed SQL text, sent straight
+# to the driver (charter.store.driver_sql: nothing compiled, no execution context per append).
 _LAST_ENTRY = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
 _LOCK = "SELECT pg_advisory_xact_lock(%s)"
-_INSERT_QMARK = (
+_INSERT = (
     "INSERT INTO audit_log (seq, at, actor, action, subject_ref, detail, prev_hash, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_FORMAT = _INSERT_QMARK.replace("?", "%s")
 
 
 # --------------------------------------------------------------------------- hashing
@@ -273,9 +273,9 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
                 f"audit entry {i}: detail is not JSON-serialisable: {exc}", field="detail"
             ) from None
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_LOCK, (ADVISORY_LOCK_KEY,))
-    last = conn.exec_driver_sql(_LAST_ENTRY).first()
-    seq, prev = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
+        execute(conn, _LOCK, (ADVISORY_LOCK_KEY,))
+    last = execute(conn, _LAST_ENTRY, ()).first()
+    seq, prev = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
     if not checked:
         return seq
     rows: list[tuple[object, ...]] = []
@@ -296,8 +296,7 @@ def append_entries(conn: sa.Connection, entries: Sequence[AuditEntry]) -> int:
         prev = current
     # a driver-level executemany over tuples (no per-row parameter processing: every value
     # is already the int or str its column stores)
-    insert = _INSERT_QMARK if conn.dialect.paramstyle == "qmark" else _INSERT_FORMAT
-    conn.exec_driver_sql(insert, rows)
+    executemany(conn, in_paramstyle(_INSERT, conn.dialect.paramstyle), rows)
     crashpoints.reach("audit.appended")
     return seq
 
