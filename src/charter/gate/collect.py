@@ -75,20 +75,8 @@ class Collector:
         self.collect_guard: CollectGuard | None = None
         """Refuses collection pending re-consent (G3); set by the composition root."""
         self._prefixes: dict[tuple[str, str, str], bytes] = {}
-        """AAD prefixes by (subject, service, data type), shared by batches (bounded like
-        the fingerprints below)."""
-        self._refs: dict[str, str] = {}
-        """Subjects' audit fingerprints (a keyed hash per subject and batch otherwise)."""
-
-    def _subject_ref(self, subject_id: str) -> str:
-        """The journal's fingerprint of ``subject_id``, remembered (bounded: forgotten all at
-        once past :data:`_MAX_REFS`); the journal's key is fixed for its life."""
-        ref = self._refs.get(subject_id)
-        if ref is None:
-            if len(self._refs) >= _MAX_REFS:
-                self._refs.clear()
-            ref = self._refs[subject_id] = self.journal.subject_ref(subject_id)
-        return ref
+        """AAD prefixes by (subject, service, data type), shared by batches (bounded: forgotten
+        all at once past :data:`_MAX_REFS`)."""
 
     def collect(
         self, events: Sequence[Event], *, actor: str, service: str | None = None
@@ -238,7 +226,7 @@ class Collector:
                     conn.exec_driver_sql(
                         count_encryptions_sql(conn), [(n, sid) for sid, n in batch.used.items()]
                     )
-                entries = _audit_entries(self._subject_ref, now, actor, accepted, refused)
+                entries = _audit_entries(self.journal.subject_ref, now, actor, accepted, refused)
                 if entries:
                     self.journal.record_many(conn, entries)
         except BaseException:

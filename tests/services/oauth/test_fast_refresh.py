@@ -29,6 +29,7 @@ from charter.services.account.tables import accounts, sessions, tokens
 from charter.services.oauth import Client, KeyStore, OAuthProvider
 from charter.services.oauth.pairwise import pairwise_sub
 from charter.services.oauth.requests import OAuthRequest
+from charter.services.oauth.tables import clients as oauth_clients
 from charter.testing import FakeClock
 from support.accounts import Account
 
@@ -160,6 +161,26 @@ def test_a_plain_refresh_is_one_transaction_of_five_statements(
     assert provider.tokens.authenticate(body["access_token"], kind="oauth").client_id == (
         clients.public.client_id
     )
+
+
+def test_a_changed_client_row_is_read_anew_by_the_next_refresh(
+    provider: OAuthProvider, alice: Account, clients: Clients
+) -> None:
+    # the path keeps clients parsed by their row: a row changed since is a new client
+    first = provider.fast_refresh.attempt(
+        request(plain(grant(provider, alice.id, clients.public), clients.public))
+    )
+    assert first is not None and first[0] == 200 and "id_token" in first[1]
+    with provider.control.begin() as conn:
+        conn.execute(
+            update(oauth_clients)
+            .where(oauth_clients.c.id == clients.public.client_id)
+            .values(id_token_on_refresh=False)
+        )
+    second = provider.fast_refresh.attempt(
+        request(plain(grant(provider, alice.id, clients.public), clients.public))
+    )
+    assert second is not None and second[0] == 200 and "id_token" not in second[1]
 
 
 def test_confidential_clients_use_the_one_transaction_path_with_their_secret(

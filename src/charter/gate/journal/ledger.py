@@ -38,6 +38,10 @@ class LogEntry:
     detail: str
 
 
+_MAX_REFS = 65_536
+"""Subjects whose fingerprint :class:`Journal` keeps (the cache starts again past this many)."""
+
+
 class Journal:
     """Writes audit entries: the one door to the audit log of every database."""
 
@@ -45,10 +49,16 @@ class Journal:
         self._key = keyring.hmac_key
         self._stores = stores
         self._clock = clock
+        self._refs: dict[str, str] = {}  # subject id -> fingerprint, an HMAC each saved
 
     def subject_ref(self, subject_id: str) -> str:
         """The keyed fingerprint that names a subject in audit entries (never the id)."""
-        return fingerprint(self._key, subject_id.encode())
+        ref = self._refs.get(subject_id)
+        if ref is None:
+            if len(self._refs) >= _MAX_REFS:
+                self._refs.clear()
+            ref = self._refs[subject_id] = fingerprint(self._key, subject_id.encode())
+        return ref
 
     def record(
         self,

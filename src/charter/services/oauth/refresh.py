@@ -123,6 +123,9 @@ class _ClientRow(NamedTuple):
 
 _STATEMENTS = {style: _Statements(style) for style in ("qmark", "format", "pyformat")}
 
+_MAX_CLIENTS = 1024
+"""Clients :class:`FastRefresh` keeps parsed (the cache starts again past this many)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Presented:
@@ -167,6 +170,9 @@ class FastRefresh:
         self._generate = generate_token(provider)
         self._id_token = RefreshOpenID(provider)
         self._secure = is_secure_transport(provider.issuer + "/oauth/token")
+        # a client as its row reads: a pure function of the row (and the keyring), so a
+        # changed row (revoked, new redirect URIs) is a new key; bounded like any cache
+        self._clients: dict[_ClientRow, Client] = {}
 
     def attempt(self, request: OAuthRequest) -> Response | None:
         """The token response, or None: this path cannot answer the request and Authlib's
@@ -257,7 +263,11 @@ class FastRefresh:
         row = _ClientRow(*found)
         if row.revoked_at is not None:
             return None
-        client = client_of(row, self.keyring)
+        client = self._clients.get(row)
+        if client is None:
+            if len(self._clients) >= _MAX_CLIENTS:
+                self._clients.clear()
+            client = self._clients[row] = client_of(row, self.keyring)
         if not _authenticated(client, p.method, p.secret_hash):
             return None
         now = self.provider.clock()
