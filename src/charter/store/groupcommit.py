@@ -7,6 +7,11 @@ work, runs the units waiting at that moment in one transaction — each inside i
 savepoint, so one failing unit rolls back alone — commits once, and only then answers every
 caller. Durability is unchanged: no caller hears "done" before its work is on disk.
 
+Concurrent writers are gathered: after a batch of n units the next one waits, for at most as
+long as a batch takes, for up to n units (a lone writer, whose batches hold one, never
+waits). The wait also leaves the interpreter lock to the event loop reading those writers'
+requests, instead of the batch's statements competing with it.
+
 A unit may leave rows for the batch to write together (:class:`Batched`, e.g. its audit
 entries): the group's ``finish`` writes those of every unit in one go, inside the same
 transaction, just before the commit. Should anything fail, each unit runs again in its own
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -28,6 +34,9 @@ from sqlalchemy import Connection, Engine
 T = TypeVar("T")
 MAX_BATCH = 128
 IDLE_SECONDS = 2.0
+MAX_WAIT_SECONDS = 0.002
+"""The longest a batch waits for units the last one suggests are coming (see
+:meth:`GroupCommit._wait_for_more`)."""
 
 Finish = Callable[[Connection, list[Any]], None]
 """Writes the rows units left for the batch (in the units' order) inside its transaction."""
@@ -55,6 +64,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None  # the thread's own, between batches
+        self._expected = 1  # units the last batch held: how many the next may wait for
+        self._batch_seconds = 0.0  # a batch's duration, averaged: the longest wait
         self.batches = 0
 
     def run(self, work: Callable[[Connection], T]) -> T:
@@ -90,12 +101,47 @@ class GroupCommit:
                         return
                 continue
             items = [first]
-            while len(items) < MAX_BATCH:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            self._take_waiting(items)
+            if len(items) < self._expected:
+                self._wait_for_more(items)
+            self._expected = len(items)
+            started = time.perf_counter()
             self._run_batch(items)
+            # the moving average of a batch's duration bounds the next wait
+            self._batch_seconds += (time.perf_counter() - started - self._batch_seconds) / 8
+
+    def _take_waiting(self, items: list[_Unit]) -> None:
+        while len(items) < MAX_BATCH:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def _wait_for_more(self, items: list[_Unit]) -> None:
+        """
+        Wait a little for the units the last batch suggests are on their way: as many as it
+        held, for at most as long as a batch takes (never over :data:`MAX_WAIT_SECONDS`).
+
+        With concurrent writers this turns several small batches into one, one fsync for
+        all of them; and while this thread waits, the event loop holds the interpreter lock
+        to read the next requests, instead of competing with the batch for it. A lone
+        writer never waits: its batches hold one unit, so one is all it expects. A wait that
+        ends short lowers the expectation at once; a busier moment raises it, as the batch
+        takes every unit queued.
+        """
+        deadline = time.perf_counter() + min(self._batch_seconds, MAX_WAIT_SECONDS)
+        while len(items) < self._expected:
+            remaining = deadline - time.perf_counter()
+            try:  # (past the deadline, a unit queued already still joins)
+                unit = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                return
+            items.append(unit)
+            self._take_waiting(items)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
