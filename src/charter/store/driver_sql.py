@@ -23,7 +23,8 @@ for SQLite, ``%s`` for PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exc
@@ -54,23 +55,36 @@ def in_paramstyle(statement: str, paramstyle: str) -> str:
     return statement if paramstyle == "qmark" else statement.replace("?", "%s")
 
 
-def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Rows:
-    """Run ``statement`` with ``parameters`` in ``conn``'s transaction; its rows (none for a
-    statement that returns none)."""
+def _listened(conn: Connection) -> bool:
+    """Whether a cursor listener is attached (then statements go through SQLAlchemy)."""
     dispatch = conn.dispatch
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-        result = conn.exec_driver_sql(statement, parameters)
-        return Rows([tuple(row) for row in result] if result.returns_rows else [])
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+@contextmanager
+def _cursor(conn: Connection, statement: str, parameters: Sequence[Any]) -> Iterator[Any]:
+    """The driver's cursor of ``conn``, closed after use; a driver error raised as
+    SQLAlchemy raises it."""
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(statement, parameters)
-        return Rows(cursor.fetchall() if cursor.description is not None else [])
+        yield cursor
     except conn.dialect.loaded_dbapi.Error as error:
         raise exc.DBAPIError.instance(
             statement, parameters, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
         ) from error
     finally:
         cursor.close()
+
+
+def execute(conn: Connection, statement: str, parameters: tuple[Any, ...]) -> Rows:
+    """Run ``statement`` with ``parameters`` in ``conn``'s transaction; its rows (none for a
+    statement that returns none)."""
+    if _listened(conn):
+        result = conn.exec_driver_sql(statement, parameters)
+        return Rows([tuple(row) for row in result] if result.returns_rows else [])
+    with _cursor(conn, statement, parameters) as cursor:
+        cursor.execute(statement, parameters)
+        return Rows(cursor.fetchall() if cursor.description is not None else [])
 
 
 def executemany(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -80,16 +94,8 @@ def executemany(conn: Connection, statement: str, rows: Sequence[tuple[Any, ...]
     without parameters)."""
     if not rows:
         return
-    dispatch = conn.dispatch
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+    if _listened(conn):
         conn.exec_driver_sql(statement, list(rows))
         return
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _cursor(conn, statement, rows) as cursor:
         cursor.executemany(statement, rows)
-    except conn.dialect.loaded_dbapi.Error as error:
-        raise exc.DBAPIError.instance(
-            statement, rows, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from error
-    finally:
-        cursor.close()
