@@ -76,7 +76,7 @@ class Collector:
         """Refuses collection pending re-consent (G3); set by the composition root."""
         self._prefixes: dict[tuple[str, str, str], bytes] = {}
         """AAD prefixes by (subject, service, data type), shared by batches (bounded: forgotten
-        all at once past :data:`_MAX_REFS`)."""
+        all at once past :data:`_MAX_PREFIXES`)."""
 
     def collect(
         self, events: Sequence[Event], *, actor: str, service: str | None = None
@@ -164,7 +164,7 @@ class Collector:
                 if self.collect_guard is not None:
                     blocked = self.collect_guard(conn, {(a[0], a[1]) for a in groups})
                 size = sum(len(indexes) for indexes in groups.values())
-                if len(self._prefixes) >= _MAX_REFS:
+                if len(self._prefixes) >= _MAX_PREFIXES:
                     self._prefixes.clear()
                 batch = CollectBatch(conn, region, now, self.keys, size, self._prefixes)
                 batch.ciphers.update(ciphers)
@@ -432,7 +432,7 @@ _RECONSENT = Outcome(
     "the service changed materially; consent again first",
 )
 _NOT_STORED = Outcome(True, "processed_not_stored", "processed for this request and not stored")
-_MAX_REFS = 100_000
+_MAX_PREFIXES = 100_000
 
 
 def _audit_entries(

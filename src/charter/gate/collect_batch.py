@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from charter.crypto import FieldCipher, record_aad_prefix
 from charter.gate.keys import DataKeys
 from charter.gate.model import Outcome
+from charter.store.driver_sql import in_paramstyle
 
 RECORD_COLUMNS = (
     "id", "subject_id", "service", "data_type", "qualifier", "purposes", "protection",
@@ -34,20 +35,19 @@ _Sealed = tuple[list[Any], bytes, bytes]
 def insert_records_sql(conn: Connection) -> str:
     """A driver-level INSERT (executemany over tuples: the collect hot path skips per-row
     SQLAlchemy parameter processing)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
+    return in_paramstyle(
         f"INSERT INTO records ({', '.join(RECORD_COLUMNS)}) "  # noqa: S608 - constants only
-        f"VALUES ({', '.join([mark] * len(RECORD_COLUMNS))})"
+        f"VALUES ({', '.join(['?'] * len(RECORD_COLUMNS))})",
+        conn.dialect.paramstyle,
     )
 
 
 def count_encryptions_sql(conn: Connection) -> str:
     """A driver-level UPDATE adding ``n`` to a subject's data key's encryption count
     (executemany over ``(n, subject_id)`` tuples)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
-        f"UPDATE data_keys SET encryptions = encryptions + {mark} "  # noqa: S608 - constants
-        f"WHERE subject_id = {mark}"
+    return in_paramstyle(
+        "UPDATE data_keys SET encryptions = encryptions + ? WHERE subject_id = ?",
+        conn.dialect.paramstyle,
     )
 
 

@@ -17,6 +17,7 @@ from charter.errors import InputError, RefusedError
 from charter.services.find_device.common import audit, device_row, report_ids
 from charter.services.find_device.tables import commands, devices, reports
 from charter.services.find_device.wire import b64d, batch_message, verify
+from charter.store.driver_sql import in_paramstyle
 
 if TYPE_CHECKING:
     from charter.gate import Gate
@@ -45,10 +46,10 @@ _COLUMNS = ("subject_id", "id", "device_id", "kind", "command_id", "sealed", "re
 def _insert_sql(conn: Any) -> str:
     """A driver-level INSERT (executemany over tuples: a batch of reports skips SQLAlchemy's
     per-row parameter processing)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return (
+    return in_paramstyle(
         f"INSERT INTO find_device_reports ({', '.join(_COLUMNS)}) "  # noqa: S608 - constants
-        f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
+        f"VALUES ({', '.join(['?'] * len(_COLUMNS))})",
+        conn.dialect.paramstyle,
     )
 
 
