@@ -18,6 +18,7 @@ from charter.photos import (
     PhotoFormatError,
     StripMode,
     StripOptions,
+    _direct,
     _io,
     strip_bytes,
     strip_file,
@@ -51,13 +52,28 @@ def _check_all(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
-def test_file_path_matches_stream_path(tmp_path: Path) -> None:
+def test_file_path_matches_stream_path(tmp_path: Path, sink_kind: str) -> None:
     _check_all(tmp_path)
+
+
+@pytest.fixture(params=["direct", "page_cache"])
+def sink_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Files written by DirectSink (where the system has O_DIRECT), or by FdSink."""
+    if request.param == "page_cache":
+        monkeypatch.setattr(_direct, "_O_DIRECT", 0)
+    elif not _direct._O_DIRECT:
+        pytest.skip("no O_DIRECT on this system")
+    return str(request.param)
+
+
+def _page_cache_sink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel-copy tests: files written by FdSink."""
+    monkeypatch.setattr(_direct, "_O_DIRECT", 0)
 
 
 @pytest.mark.parametrize("window", [2, 3, 7, 64, 4096])
 def test_tiny_scan_windows_and_kernel_copies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int, sink_kind: str
 ) -> None:
     monkeypatch.setattr(_io, "SCAN_WINDOW", window)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
@@ -72,6 +88,7 @@ def test_fallbacks_when_the_kernel_cannot_copy(
     def refuse(*_: object) -> int:
         raise OSError(errno.EXDEV, "cross-device")
 
+    _page_cache_sink(monkeypatch)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
     monkeypatch.setattr(_io, "FD_CHUNK_SIZE", 16)
     monkeypatch.setattr(_io, "_kernel_copy", dict(_io._kernel_copy))
@@ -87,6 +104,7 @@ def test_kernel_copy_errors_other_than_unsupported_propagate(
     def fail(*_: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    _page_cache_sink(monkeypatch)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
     monkeypatch.setattr(_io, "FD_CHUNK_SIZE", 16)
     monkeypatch.setattr(_io, "_kernel_copy", {"copy_file_range": True, "sendfile": True})

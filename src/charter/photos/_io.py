@@ -4,10 +4,11 @@ Everything is read through one fixed-size buffer, so memory does not grow with t
 file size: large image payloads are copied chunk by chunk.
 
 Fast path (used by :func:`~charter.photos.strip_file`): when the source is a
-regular file given by its descriptor and the sink is an :class:`FdSink`, reads use
+regular file given by its descriptor and the sink is a :class:`FileSink`, reads use
 ``pread`` at absolute offsets (no seeks), bulk payloads are copied by the kernel
-(``copy_file_range``, else ``sendfile``, else a ``pread``/``write`` loop) without
-passing through Python buffers, and the JPEG entropy-coded data is searched in one
+(by :class:`FdSink`: ``copy_file_range``, else ``sendfile``, else a ``pread``/``write``
+loop; by :class:`~charter.photos._direct.DirectSink`: ``pread`` into its aligned buffer)
+without passing through Python objects, and the JPEG entropy-coded data is searched in one
 reusable per-thread window and written straight from it.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from charter.photos._scan import SCAN_END, find_marker
 from charter.photos.errors import ErrorCode, PhotoFormatError
@@ -110,6 +111,26 @@ class Sink(Protocol):
         ...
 
 
+@runtime_checkable
+class FileSink(Sink, Protocol):
+    """A sink writing a file (:class:`FdSink`, :class:`~charter.photos._direct.DirectSink`):
+    it also appends a range of another file, without passing it through Python buffers."""
+
+    fd: int
+
+    def copy_range(self, src_fd: int, offset: int, n: int) -> int:
+        """Append ``n`` bytes at ``offset`` of ``src_fd``; fewer if the source ends."""
+        ...
+
+    def flush(self) -> None:
+        """Write whatever is still held back (once everything is written)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the sink's resources; the descriptor stays open."""
+        ...
+
+
 class CountingSink:
     """Wraps a sink and counts the bytes written."""
 
@@ -125,12 +146,13 @@ class CountingSink:
 
     @property
     def fd(self) -> int | None:
-        """The descriptor of an :class:`FdSink` (kernel copies possible), else ``None``."""
-        return self._inner.fd if isinstance(self._inner, FdSink) else None
+        """The descriptor of a :class:`FileSink` (ranges of files copied without Python
+        buffers), else ``None``."""
+        return self._inner.fd if isinstance(self._inner, FileSink) else None
 
     def copy_range(self, src_fd: int, offset: int, n: int) -> int:
-        """Kernel-copy ``n`` bytes at ``offset`` of ``src_fd`` (requires :attr:`fd`)."""
-        assert isinstance(self._inner, FdSink)
+        """Copy ``n`` bytes at ``offset`` of ``src_fd`` (requires :attr:`fd`)."""
+        assert isinstance(self._inner, FileSink)
         done = self._inner.copy_range(src_fd, offset, n)
         self.count += done
         return done
@@ -177,6 +199,9 @@ class FdSink:
         """Append ``n`` bytes at ``offset`` of ``src_fd``; fewer if the source ends."""
         self.flush()
         return copy_range(src_fd, self.fd, offset, n)
+
+    def close(self) -> None:
+        """Nothing to let go of (the descriptor stays open)."""
 
 
 class NullSink:
@@ -316,7 +341,7 @@ class Source:
     def copy(self, dst: Sink, n: int, what: str) -> None:
         """Copy exactly ``n`` bytes to ``dst`` through the bounded buffer.
 
-        On the fast path (descriptor source, :class:`FdSink` sink) payloads of
+        On the fast path (descriptor source, :class:`FileSink` sink) payloads of
         :data:`BULK_MIN` bytes or more are copied by the kernel instead.
         """
         if (

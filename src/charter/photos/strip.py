@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from charter.photos._direct import file_sink
 from charter.photos._heif import strip_heif
-from charter.photos._io import CountingSink, FdSink, Sink, Source
+from charter.photos._io import CountingSink, Sink, Source
 from charter.photos._jpeg import strip_jpeg
 from charter.photos._png import strip_png
 from charter.photos._webp import strip_webp
@@ -167,12 +168,15 @@ def strip_to_temp(
     try:
         with open(src, "rb", buffering=0) as fin:
             st = os.fstat(fin.fileno())
-            sink = FdSink(fd)
-            if stat.S_ISREG(st.st_mode):
-                report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
-            else:  # a pipe or device: plain streaming reads
-                report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
-            sink.flush()
+            sink = file_sink(fd)  # around the page cache where it can (_direct says why)
+            try:
+                if stat.S_ISREG(st.st_mode):
+                    report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
+                else:  # a pipe or device: plain streaming reads
+                    report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
+                sink.flush()
+            finally:
+                sink.close()
         os.fchmod(fd, stat.S_IMODE(st.st_mode))
     except BaseException:
         with contextlib.suppress(OSError):
