@@ -254,3 +254,35 @@ def test_an_unexpected_error_in_a_worker_is_raised_not_hung(
     with pytest.raises(RuntimeError, match="boom"):
         strip_many(pairs, StripOptions(), jobs=jobs)
     assert _leftovers(tmp_path / "out") == []
+
+
+def test_a_failed_write_at_commit_fails_that_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sink_kind: str
+) -> None:
+    """The last bytes of a photo are written by its commit (a direct write's buffer, or the
+    small writes gathered): a failure there fails that file and leaves nothing behind."""
+    pairs = _pairs(tmp_path)[:3]
+    real_write = os.write
+    failed: list[int] = []
+
+    def write(fd: int, data: bytes) -> int:  # the first write from a flush thread fails
+        commit = threading.current_thread().name.startswith("charter-fsync")
+        if commit and not failed and os.readlink(f"/proc/self/fd/{fd}").endswith(".part"):
+            failed.append(fd)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    if not os.path.exists("/proc"):
+        pytest.skip("needs /proc to name the descriptors")
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(batch_mod, "COMMIT_THREADS", 1)
+    results = strip_many(pairs, StripOptions())
+    assert failed
+    assert [r.ok for r in results].count(False) == 1
+    bad = next(r for r in results if not r.ok)
+    assert bad.code == "io" and "No space left" in (bad.error or "")
+    assert not bad.dst.exists()
+    for result in results:
+        if result.ok:
+            assert result.dst.read_bytes() == strip_bytes(result.src.read_bytes())[0]
+    assert _leftovers(tmp_path / "out") == []

@@ -3,10 +3,13 @@
 A stripped photo is written once and flushed to disk at once (durable output): its bytes
 need no page-cache copy, and on virtual machines filling fresh page-cache pages is the
 slowest step of writing a large file (measured: 0.5-0.6 GB/s buffered against 1.8-2.3
-GB/s direct, ``docs/photos.md``). So the bytes gather in an aligned, reusable per-thread
-buffer and go to the device in whole blocks; the last block is padded with zeros and the
-file then cut to its true length. Payload copies (:meth:`DirectSink.copy_range`) are
-``pread`` into that buffer.
+GB/s direct, ``docs/photos.md``). So the bytes gather in an aligned buffer and go to the
+device in whole blocks; the last block is padded with zeros and the file then cut to its
+true length. Payload copies (:meth:`DirectSink.copy_range`) are ``pread`` into that
+buffer. A photo that fits the buffer is written by :meth:`DirectSink.flush` alone, which
+the batch calls on a flush thread (:class:`~charter.photos.strip.PendingFile`), so
+several direct writes run at once while the workers strip the next photos; the buffers
+come from a small shared pool and go back to it on :meth:`DirectSink.close`.
 
 Where the system or file system has no direct I/O (no ``O_DIRECT``, tmpfs, some network
 file systems refuse it), the same bytes are written the usual way: nothing else changes.
@@ -25,22 +28,39 @@ import threading
 from charter.photos._io import FdSink, FileSink, write_all
 
 DIRECT_CHUNK = 8 << 20
-"""Bytes gathered before a direct write (8 MiB; a multiple of every block size)."""
+"""Bytes gathered before a direct write (8 MiB: a 12-50 megapixel JPEG fits; a multiple of
+every block size)."""
+
+IDLE_BUFFERS = 8
+"""Buffers the pool keeps for reuse (64 MiB at most; more are made while more files are
+in flight, and dropped when they come back to a full pool)."""
 
 BLOCK = 4096
 """Alignment of direct writes: offsets and lengths (the largest logical block in use)."""
 
 _O_DIRECT: int = getattr(os, "O_DIRECT", 0)
 _UNSUPPORTED = frozenset({errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP})
-_local = threading.local()
+_idle: list[mmap.mmap] = []
+_idle_lock = threading.Lock()
 
 
-def _buffer() -> mmap.mmap:
-    """This thread's aligned buffer (page-aligned: an anonymous mapping), made once."""
-    buf: mmap.mmap | None = getattr(_local, "direct", None)
-    if buf is None or len(buf) != DIRECT_CHUNK:
-        buf = _local.direct = mmap.mmap(-1, DIRECT_CHUNK)
-    return buf
+def _take_buffer() -> mmap.mmap:
+    """An aligned buffer (page-aligned: an anonymous mapping), from the pool if it has one
+    (its pages already mapped: no page faults per file)."""
+    with _idle_lock:
+        while _idle:
+            buf = _idle.pop()
+            if len(buf) == DIRECT_CHUNK:
+                return buf
+    return mmap.mmap(-1, DIRECT_CHUNK)
+
+
+def _give_buffer(buf: mmap.mmap) -> None:
+    with _idle_lock:
+        if len(_idle) < IDLE_BUFFERS and len(buf) == DIRECT_CHUNK:
+            _idle.append(buf)
+            return
+    buf.close()
 
 
 def _set_direct(fd: int, on: bool) -> bool:
@@ -60,13 +80,13 @@ def _set_direct(fd: int, on: bool) -> bool:
 class DirectSink:
     """Writes a new, empty file from its start: direct when possible (see the module).
 
-    Call :meth:`flush` once, when everything is written, then :meth:`close`; the file is
-    complete only after :meth:`flush`.
+    Call :meth:`flush` once, when everything is written (from any thread), then
+    :meth:`close`; the file is complete only after :meth:`flush`.
     """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self._buf = _buffer()
+        self._buf: mmap.mmap | None = _take_buffer()
         self._view = memoryview(self._buf)
         self._used = 0
         self._direct = _set_direct(fd, True)
@@ -116,9 +136,11 @@ class DirectSink:
             self._write_out()
 
     def close(self) -> None:
-        """Let go of the thread's buffer (the descriptor stays open). A thread writes one
-        file at a time: its next sink reuses the buffer."""
-        self._view.release()
+        """Give the buffer back to the pool (the descriptor stays open); once only."""
+        buf, self._buf = self._buf, None
+        if buf is not None:
+            self._view.release()
+            _give_buffer(buf)
 
     def _write_out(self) -> None:
         """Write the gathered bytes (whole blocks when direct) and start the buffer anew."""

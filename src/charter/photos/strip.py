@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from charter.photos._direct import file_sink
 from charter.photos._heif import strip_heif
-from charter.photos._io import CountingSink, Sink, Source
+from charter.photos._io import CountingSink, FileSink, Sink, Source
 from charter.photos._jpeg import strip_jpeg
 from charter.photos._png import strip_png
 from charter.photos._webp import strip_webp
@@ -121,24 +121,30 @@ def strip_file(
 
 @dataclass(slots=True)
 class PendingFile:
-    """A stripped photo in its temporary file, not yet renamed over its destination.
+    """A stripped photo in its temporary file, not yet renamed over its destination; the
+    last of its bytes may still be in its sink (a direct write's buffer).
 
-    :meth:`commit` (fsync when ``durable``, close, rename) or :meth:`discard` must be
-    called exactly once; both leave nothing behind on failure.
+    :meth:`commit` (write the rest, fsync when ``durable``, close, rename) or
+    :meth:`discard` must be called exactly once, from any thread; both leave nothing
+    behind on failure.
     """
 
     report: StripReport
     fd: int
     tmp: str
     dst: Path
+    sink: FileSink
 
     def commit(self, durable: bool) -> None:
-        """Flush the data to disk (``durable``), close and rename over the destination."""
+        """Write the rest, flush the data to disk (``durable``), close and rename over the
+        destination."""
         try:
             try:
+                self.sink.flush()
                 if durable:
                     os.fsync(self.fd)
             finally:
+                self.sink.close()
                 os.close(self.fd)
             os.replace(self.tmp, self.dst)
         except BaseException:
@@ -148,6 +154,7 @@ class PendingFile:
 
     def discard(self) -> None:
         """Close and remove the temporary file."""
+        self.sink.close()
         with contextlib.suppress(OSError):
             os.close(self.fd)
         with contextlib.suppress(OSError):
@@ -157,7 +164,8 @@ class PendingFile:
 def strip_to_temp(
     src: str | os.PathLike[str], dst: str | os.PathLike[str], options: StripOptions
 ) -> PendingFile:
-    """Strip ``src`` into a new temporary file next to ``dst`` (not flushed, not renamed).
+    """Strip ``src`` into a new temporary file next to ``dst`` (its last bytes maybe still
+    in the sink's buffer; not flushed, not renamed: :meth:`PendingFile.commit`).
 
     The temporary file gets the source's permission bits. Raises like
     :func:`strip_file`; on error nothing is left behind.
@@ -165,26 +173,25 @@ def strip_to_temp(
     dst_path = Path(dst)
     name = os.path.basename(src)
     fd, tmp = tempfile.mkstemp(prefix=".charter-", suffix=".part", dir=dst_path.parent)
+    sink = None
     try:
+        sink = file_sink(fd)  # around the page cache where it can (_direct says why)
         with open(src, "rb", buffering=0) as fin:
             st = os.fstat(fin.fileno())
-            sink = file_sink(fd)  # around the page cache where it can (_direct says why)
-            try:
-                if stat.S_ISREG(st.st_mode):
-                    report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
-                else:  # a pipe or device: plain streaming reads
-                    report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
-                sink.flush()
-            finally:
-                sink.close()
+            if stat.S_ISREG(st.st_mode):
+                report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
+            else:  # a pipe or device: plain streaming reads
+                report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
         os.fchmod(fd, stat.S_IMODE(st.st_mode))
     except BaseException:
+        if sink is not None:
+            sink.close()
         with contextlib.suppress(OSError):
             os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return PendingFile(report, fd, tmp, dst_path)
+    return PendingFile(report, fd, tmp, dst_path, sink)
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
