@@ -20,11 +20,16 @@ pytestmark = pytest.mark.skipif(not _direct._O_DIRECT, reason="no O_DIRECT on th
 
 SOURCE = bytes(range(256)) * 300  # 76,800 bytes to copy ranges from
 
-# a piece: ("write", length) or ("copy", offset, length)
+# a piece: ("write", length), ("copy", offset, length) or ("read", offset, length): read
+# into a window the sink lends, then keep what was read
 pieces = st.lists(
     st.one_of(
         st.tuples(st.just("write"), st.integers(0, 3 * BLOCK + 7)),
-        st.tuples(st.just("copy"), st.integers(0, len(SOURCE)), st.integers(0, 3 * BLOCK + 7)),
+        st.tuples(
+            st.sampled_from(["copy", "read"]),
+            st.integers(0, len(SOURCE)),
+            st.integers(0, 3 * BLOCK + 7),
+        ),
     ),
     max_size=12,
 )
@@ -48,10 +53,17 @@ def _write(path: Path, plan: list[tuple[object, ...]], source: Path) -> tuple[by
                 data = bytes([n % 251]) * int(piece[1])  # type: ignore[call-overload]
                 assert sink.write(data) == len(data)
                 expected += data
-            else:
+            elif piece[0] == "copy":
                 offset, length = int(piece[1]), int(piece[2])  # type: ignore[call-overload]
                 done = sink.copy_range(src, offset, length)
                 assert done == min(length, len(SOURCE) - offset)  # short at the source's end
+                expected += SOURCE[offset : offset + done]
+            else:
+                offset, length = int(piece[1]), int(piece[2])  # type: ignore[call-overload]
+                with sink.window(length) as window:
+                    assert 0 < len(window) <= length or length == 0
+                    done = os.preadv(src, [window], offset)
+                sink.keep(done)
                 expected += SOURCE[offset : offset + done]
         sink.flush()
         sink.close()

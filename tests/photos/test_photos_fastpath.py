@@ -56,13 +56,16 @@ def test_file_path_matches_stream_path(tmp_path: Path, sink_kind: str) -> None:
     _check_all(tmp_path)
 
 
-@pytest.fixture(params=["direct", "page_cache"])
+@pytest.fixture(params=["direct", "direct_small_chunks", "page_cache"])
 def sink_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Files written by DirectSink (where the system has O_DIRECT), or by FdSink."""
+    """Files written by DirectSink (where the system has O_DIRECT; with small chunks, every
+    photo crosses several), or by FdSink."""
     if request.param == "page_cache":
         monkeypatch.setattr(_direct, "_O_DIRECT", 0)
     elif not _direct._O_DIRECT:
         pytest.skip("no O_DIRECT on this system")
+    elif request.param == "direct_small_chunks":
+        monkeypatch.setattr(_direct, "DIRECT_CHUNK", 2 * _direct.BLOCK)
     return str(request.param)
 
 

@@ -118,6 +118,17 @@ class DirectSink:
                 self._write_out()
         return done
 
+    def window(self, n: int) -> memoryview:
+        """Up to ``n`` bytes of the buffer to read into (at least half a chunk's worth when
+        ``n`` asks that much), appended by :meth:`keep`."""
+        if DIRECT_CHUNK - self._used < min(n, DIRECT_CHUNK // 2):
+            self._spill()
+        return self._view[self._used : self._used + min(n, DIRECT_CHUNK - self._used)]
+
+    def keep(self, n: int) -> None:
+        """Append the first ``n`` bytes of the last :meth:`window`."""
+        self._used += n
+
     def flush(self) -> None:
         """Write what is gathered: when direct, the last block padded with zeros and the
         file then cut to its true length."""
@@ -141,6 +152,16 @@ class DirectSink:
         if buf is not None:
             self._view.release()
             _give_buffer(buf)
+
+    def _spill(self) -> None:
+        """Write the whole blocks gathered (everything, when not direct) and move the rest
+        to the start of the buffer."""
+        rest = self._used % BLOCK if self._direct else 0
+        tail = bytes(self._view[self._used - rest : self._used])
+        self._used -= rest
+        self._write_out()
+        self._view[:rest] = tail
+        self._used = rest
 
     def _write_out(self) -> None:
         """Write the gathered bytes (whole blocks when direct) and start the buffer anew."""

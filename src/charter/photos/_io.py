@@ -131,6 +131,20 @@ class FileSink(Sink, Protocol):
         ...
 
 
+@runtime_checkable
+class Lender(Protocol):
+    """A sink that lends windows of its own buffer to read into
+    (:class:`~charter.photos._direct.DirectSink`)."""
+
+    def window(self, n: int) -> memoryview:
+        """Up to ``n`` bytes of the buffer to read into."""
+        ...
+
+    def keep(self, n: int) -> None:
+        """Append the first ``n`` bytes of the last window."""
+        ...
+
+
 class CountingSink:
     """Wraps a sink and counts the bytes written."""
 
@@ -156,6 +170,18 @@ class CountingSink:
         done = self._inner.copy_range(src_fd, offset, n)
         self.count += done
         return done
+
+    def window(self, n: int) -> memoryview | None:
+        """Up to ``n`` bytes of the sink's own buffer to read into, then :meth:`keep`
+        (None: this sink lends none, write instead)."""
+        inner = self._inner
+        return inner.window(n) if isinstance(inner, Lender) else None
+
+    def keep(self, n: int) -> None:
+        """Append the first ``n`` bytes read into the last :meth:`window`."""
+        assert isinstance(self._inner, Lender)
+        self._inner.keep(n)
+        self.count += n
 
     def zeros(self, n: int) -> None:
         """Write ``n`` zero bytes."""
@@ -398,22 +424,29 @@ class Source:
                 raise self.truncated(what)
 
     def _copy_scan_fd(self, dst: Sink, what: str) -> None:
-        """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then written."""
+        """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then kept. When
+        the sink lends a window of its own buffer (:meth:`CountingSink.window`), the scan
+        is read straight into it and kept there (no copy); else into this thread's window,
+        then written."""
         assert self._fd is not None
-        buf = _scan_buffer()
+        counting = dst if isinstance(dst, CountingSink) else None
         at = self.tell()
-        with memoryview(buf) as view:
-            while True:
-                n = os.preadv(self._fd, [buf], at)
-                found = find_marker(buf, n)
-                if found >= 0:
-                    if found:
-                        dst.write(view[:found])
-                    self.seek(at + found)
-                    return
-                keep = n - 1 if n and buf[n - 1] == 0xFF else n  # may start a split marker
-                if keep == 0:
+        while True:
+            lent = counting.window(SCAN_WINDOW) if counting is not None else None
+            view = lent if lent is not None else memoryview(_scan_buffer())
+            with view:
+                n = os.preadv(self._fd, [view], at)
+                found = find_marker(view, n)
+                # without a marker, a final 0xFF may start one split over two reads
+                done = found if found >= 0 else n - 1 if n and view[n - 1] == 0xFF else n
+                if found < 0 and done == 0:
                     self.seek(at + n)
                     raise self.truncated(what)
-                dst.write(view[:keep])
-                at += keep
+                if done and counting is not None and lent is not None:
+                    counting.keep(done)
+                elif done:
+                    dst.write(view[:done])
+            at += done
+            if found >= 0:
+                self.seek(at)
+                return
