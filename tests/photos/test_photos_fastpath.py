@@ -18,7 +18,6 @@ from charter.photos import (
     PhotoFormatError,
     StripMode,
     StripOptions,
-    _direct,
     _io,
     strip_bytes,
     strip_file,
@@ -52,31 +51,13 @@ def _check_all(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
-def test_file_path_matches_stream_path(tmp_path: Path, sink_kind: str) -> None:
+def test_file_path_matches_stream_path(tmp_path: Path) -> None:
     _check_all(tmp_path)
-
-
-@pytest.fixture(params=["direct", "direct_small_chunks", "page_cache"])
-def sink_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Files written by DirectSink (where the system has O_DIRECT; with small chunks, every
-    photo crosses several), or by FdSink."""
-    if request.param == "page_cache":
-        monkeypatch.setattr(_direct, "_O_DIRECT", 0)
-    elif not _direct._O_DIRECT:
-        pytest.skip("no O_DIRECT on this system")
-    elif request.param == "direct_small_chunks":
-        monkeypatch.setattr(_direct, "DIRECT_CHUNK", 2 * _direct.BLOCK)
-    return str(request.param)
-
-
-def _page_cache_sink(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kernel-copy tests: files written by FdSink."""
-    monkeypatch.setattr(_direct, "_O_DIRECT", 0)
 
 
 @pytest.mark.parametrize("window", [2, 3, 7, 64, 4096])
 def test_tiny_scan_windows_and_kernel_copies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int, sink_kind: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, window: int
 ) -> None:
     monkeypatch.setattr(_io, "SCAN_WINDOW", window)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
@@ -91,7 +72,6 @@ def test_fallbacks_when_the_kernel_cannot_copy(
     def refuse(*_: object) -> int:
         raise OSError(errno.EXDEV, "cross-device")
 
-    _page_cache_sink(monkeypatch)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
     monkeypatch.setattr(_io, "FD_CHUNK_SIZE", 16)
     monkeypatch.setattr(_io, "_kernel_copy", dict(_io._kernel_copy))
@@ -107,7 +87,6 @@ def test_kernel_copy_errors_other_than_unsupported_propagate(
     def fail(*_: object) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    _page_cache_sink(monkeypatch)
     monkeypatch.setattr(_io, "BULK_MIN", 1)
     monkeypatch.setattr(_io, "FD_CHUNK_SIZE", 16)
     monkeypatch.setattr(_io, "_kernel_copy", {"copy_file_range": True, "sendfile": True})
@@ -256,36 +235,4 @@ def test_an_unexpected_error_in_a_worker_is_raised_not_hung(
     monkeypatch.setattr(batch_mod, "strip_to_temp", strip_to_temp)
     with pytest.raises(RuntimeError, match="boom"):
         strip_many(pairs, StripOptions(), jobs=jobs)
-    assert _leftovers(tmp_path / "out") == []
-
-
-def test_a_failed_write_at_commit_fails_that_file_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sink_kind: str
-) -> None:
-    """The last bytes of a photo are written by its commit (a direct write's buffer, or the
-    small writes gathered): a failure there fails that file and leaves nothing behind."""
-    pairs = _pairs(tmp_path)[:3]
-    real_write = os.write
-    failed: list[int] = []
-
-    def write(fd: int, data: bytes) -> int:  # the first write from a flush thread fails
-        commit = threading.current_thread().name.startswith("charter-fsync")
-        if commit and not failed and os.readlink(f"/proc/self/fd/{fd}").endswith(".part"):
-            failed.append(fd)
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
-
-    if not os.path.exists("/proc"):
-        pytest.skip("needs /proc to name the descriptors")
-    monkeypatch.setattr(os, "write", write)
-    monkeypatch.setattr(batch_mod, "COMMIT_THREADS", 1)
-    results = strip_many(pairs, StripOptions())
-    assert failed
-    assert [r.ok for r in results].count(False) == 1
-    bad = next(r for r in results if not r.ok)
-    assert bad.code == "io" and "No space left" in (bad.error or "")
-    assert not bad.dst.exists()
-    for result in results:
-        if result.ok:
-            assert result.dst.read_bytes() == strip_bytes(result.src.read_bytes())[0]
     assert _leftovers(tmp_path / "out") == []

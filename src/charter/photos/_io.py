@@ -4,11 +4,10 @@ Everything is read through one fixed-size buffer, so memory does not grow with t
 file size: large image payloads are copied chunk by chunk.
 
 Fast path (used by :func:`~charter.photos.strip_file`): when the source is a
-regular file given by its descriptor and the sink is a :class:`FileSink`, reads use
+regular file given by its descriptor and the sink is an :class:`FdSink`, reads use
 ``pread`` at absolute offsets (no seeks), bulk payloads are copied by the kernel
-(by :class:`FdSink`: ``copy_file_range``, else ``sendfile``, else a ``pread``/``write``
-loop; by :class:`~charter.photos._direct.DirectSink`: ``pread`` into its aligned buffer)
-without passing through Python objects, and the JPEG entropy-coded data is searched in one
+(``copy_file_range``, else ``sendfile``, else a ``pread``/``write`` loop) without
+passing through Python buffers, and the JPEG entropy-coded data is searched in one
 reusable per-thread window and written straight from it.
 """
 
@@ -17,7 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol
 
 from charter.photos._scan import SCAN_END, find_marker
 from charter.photos.errors import ErrorCode, PhotoFormatError
@@ -111,40 +110,6 @@ class Sink(Protocol):
         ...
 
 
-@runtime_checkable
-class FileSink(Sink, Protocol):
-    """A sink writing a file (:class:`FdSink`, :class:`~charter.photos._direct.DirectSink`):
-    it also appends a range of another file, without passing it through Python buffers."""
-
-    fd: int
-
-    def copy_range(self, src_fd: int, offset: int, n: int) -> int:
-        """Append ``n`` bytes at ``offset`` of ``src_fd``; fewer if the source ends."""
-        ...
-
-    def flush(self) -> None:
-        """Write whatever is still held back (once everything is written)."""
-        ...
-
-    def close(self) -> None:
-        """Let go of the sink's resources; the descriptor stays open."""
-        ...
-
-
-@runtime_checkable
-class Lender(Protocol):
-    """A sink that lends windows of its own buffer to read into
-    (:class:`~charter.photos._direct.DirectSink`)."""
-
-    def window(self, n: int) -> memoryview:
-        """Up to ``n`` bytes of the buffer to read into."""
-        ...
-
-    def keep(self, n: int) -> None:
-        """Append the first ``n`` bytes of the last window."""
-        ...
-
-
 class CountingSink:
     """Wraps a sink and counts the bytes written."""
 
@@ -160,28 +125,15 @@ class CountingSink:
 
     @property
     def fd(self) -> int | None:
-        """The descriptor of a :class:`FileSink` (ranges of files copied without Python
-        buffers), else ``None``."""
-        return self._inner.fd if isinstance(self._inner, FileSink) else None
+        """The descriptor of an :class:`FdSink` (kernel copies possible), else ``None``."""
+        return self._inner.fd if isinstance(self._inner, FdSink) else None
 
     def copy_range(self, src_fd: int, offset: int, n: int) -> int:
-        """Copy ``n`` bytes at ``offset`` of ``src_fd`` (requires :attr:`fd`)."""
-        assert isinstance(self._inner, FileSink)
+        """Kernel-copy ``n`` bytes at ``offset`` of ``src_fd`` (requires :attr:`fd`)."""
+        assert isinstance(self._inner, FdSink)
         done = self._inner.copy_range(src_fd, offset, n)
         self.count += done
         return done
-
-    def window(self, n: int) -> memoryview | None:
-        """Up to ``n`` bytes of the sink's own buffer to read into, then :meth:`keep`
-        (None: this sink lends none, write instead)."""
-        inner = self._inner
-        return inner.window(n) if isinstance(inner, Lender) else None
-
-    def keep(self, n: int) -> None:
-        """Append the first ``n`` bytes read into the last :meth:`window`."""
-        assert isinstance(self._inner, Lender)
-        self._inner.keep(n)
-        self.count += n
 
     def zeros(self, n: int) -> None:
         """Write ``n`` zero bytes."""
@@ -225,9 +177,6 @@ class FdSink:
         """Append ``n`` bytes at ``offset`` of ``src_fd``; fewer if the source ends."""
         self.flush()
         return copy_range(src_fd, self.fd, offset, n)
-
-    def close(self) -> None:
-        """Nothing to let go of (the descriptor stays open)."""
 
 
 class NullSink:
@@ -367,7 +316,7 @@ class Source:
     def copy(self, dst: Sink, n: int, what: str) -> None:
         """Copy exactly ``n`` bytes to ``dst`` through the bounded buffer.
 
-        On the fast path (descriptor source, :class:`FileSink` sink) payloads of
+        On the fast path (descriptor source, :class:`FdSink` sink) payloads of
         :data:`BULK_MIN` bytes or more are copied by the kernel instead.
         """
         if (
@@ -424,29 +373,22 @@ class Source:
                 raise self.truncated(what)
 
     def _copy_scan_fd(self, dst: Sink, what: str) -> None:
-        """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then kept. When
-        the sink lends a window of its own buffer (:meth:`CountingSink.window`), the scan
-        is read straight into it and kept there (no copy); else into this thread's window,
-        then written."""
+        """:meth:`copy_scan` on the fast path: ``pread`` windows searched, then written."""
         assert self._fd is not None
-        counting = dst if isinstance(dst, CountingSink) else None
+        buf = _scan_buffer()
         at = self.tell()
-        while True:
-            lent = counting.window(SCAN_WINDOW) if counting is not None else None
-            view = lent if lent is not None else memoryview(_scan_buffer())
-            with view:
-                n = os.preadv(self._fd, [view], at)
-                found = find_marker(view, n)
-                # without a marker, a final 0xFF may start one split over two reads
-                done = found if found >= 0 else n - 1 if n and view[n - 1] == 0xFF else n
-                if found < 0 and done == 0:
+        with memoryview(buf) as view:
+            while True:
+                n = os.preadv(self._fd, [buf], at)
+                found = find_marker(buf, n)
+                if found >= 0:
+                    if found:
+                        dst.write(view[:found])
+                    self.seek(at + found)
+                    return
+                keep = n - 1 if n and buf[n - 1] == 0xFF else n  # may start a split marker
+                if keep == 0:
                     self.seek(at + n)
                     raise self.truncated(what)
-                if done and counting is not None and lent is not None:
-                    counting.keep(done)
-                elif done:
-                    dst.write(view[:done])
-            at += done
-            if found >= 0:
-                self.seek(at)
-                return
+                dst.write(view[:keep])
+                at += keep

@@ -2,9 +2,8 @@
 
 Durability (``durable=True``, the default) without blocking on every file: each
 photo is stripped into a temporary file next to its destination; a small thread pool
-then writes its last bytes (a direct write's buffer, :mod:`charter.photos._direct`),
-``fsync``s that file and only then renames it over the destination, while the next
-photos are being stripped. Every destination folder is ``fsync``ed once, after
+then ``fsync``s that file and only then renames it over the destination, while the
+next photos are being stripped. Every destination folder is ``fsync``ed once, after
 all its renames, before :func:`strip_many` returns. See ``docs/photos.md``.
 
 Workers are threads of the calling process, not processes: the heavy steps (reading,
@@ -31,9 +30,8 @@ from charter.photos.strip import PendingFile, fsync_dir, strip_file, strip_to_te
 COMMIT_THREADS = 2
 """Threads per worker that flush and rename finished files in the background."""
 
-MAX_PENDING = 4
-"""Files per worker stripped but not yet flushed and renamed: bounds open files and the
-direct writes' buffers held (8 MiB each). Measured with 2 to 16: the same files/s."""
+MAX_PENDING = 16
+"""Files per worker stripped but not yet flushed and renamed (bounds open files)."""
 
 _Item = tuple[int, Path, Path]
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from charter.photos._direct import file_sink
 from charter.photos._heif import strip_heif
-from charter.photos._io import CountingSink, FileSink, Sink, Source
+from charter.photos._io import CountingSink, FdSink, Sink, Source
 from charter.photos._jpeg import strip_jpeg
 from charter.photos._png import strip_png
 from charter.photos._webp import strip_webp
@@ -121,30 +120,24 @@ def strip_file(
 
 @dataclass(slots=True)
 class PendingFile:
-    """A stripped photo in its temporary file, not yet renamed over its destination; the
-    last of its bytes may still be in its sink (a direct write's buffer).
+    """A stripped photo in its temporary file, not yet renamed over its destination.
 
-    :meth:`commit` (write the rest, fsync when ``durable``, close, rename) or
-    :meth:`discard` must be called exactly once, from any thread; both leave nothing
-    behind on failure.
+    :meth:`commit` (fsync when ``durable``, close, rename) or :meth:`discard` must be
+    called exactly once; both leave nothing behind on failure.
     """
 
     report: StripReport
     fd: int
     tmp: str
     dst: Path
-    sink: FileSink
 
     def commit(self, durable: bool) -> None:
-        """Write the rest, flush the data to disk (``durable``), close and rename over the
-        destination."""
+        """Flush the data to disk (``durable``), close and rename over the destination."""
         try:
             try:
-                self.sink.flush()
                 if durable:
                     os.fsync(self.fd)
             finally:
-                self.sink.close()
                 os.close(self.fd)
             os.replace(self.tmp, self.dst)
         except BaseException:
@@ -154,7 +147,6 @@ class PendingFile:
 
     def discard(self) -> None:
         """Close and remove the temporary file."""
-        self.sink.close()
         with contextlib.suppress(OSError):
             os.close(self.fd)
         with contextlib.suppress(OSError):
@@ -164,8 +156,7 @@ class PendingFile:
 def strip_to_temp(
     src: str | os.PathLike[str], dst: str | os.PathLike[str], options: StripOptions
 ) -> PendingFile:
-    """Strip ``src`` into a new temporary file next to ``dst`` (its last bytes maybe still
-    in the sink's buffer; not flushed, not renamed: :meth:`PendingFile.commit`).
+    """Strip ``src`` into a new temporary file next to ``dst`` (not flushed, not renamed).
 
     The temporary file gets the source's permission bits. Raises like
     :func:`strip_file`; on error nothing is left behind.
@@ -173,25 +164,23 @@ def strip_to_temp(
     dst_path = Path(dst)
     name = os.path.basename(src)
     fd, tmp = tempfile.mkstemp(prefix=".charter-", suffix=".part", dir=dst_path.parent)
-    sink = None
     try:
-        sink = file_sink(fd)  # around the page cache where it can (_direct says why)
         with open(src, "rb", buffering=0) as fin:
             st = os.fstat(fin.fileno())
+            sink = FdSink(fd)
             if stat.S_ISREG(st.st_mode):
                 report = _run(fin, sink, options, name, ReportBuilder(), fd=fin.fileno())
             else:  # a pipe or device: plain streaming reads
                 report = _run(io.BufferedReader(fin), sink, options, name, ReportBuilder())
+            sink.flush()
         os.fchmod(fd, stat.S_IMODE(st.st_mode))
     except BaseException:
-        if sink is not None:
-            sink.close()
         with contextlib.suppress(OSError):
             os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return PendingFile(report, fd, tmp, dst_path, sink)
+    return PendingFile(report, fd, tmp, dst_path)
 
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
